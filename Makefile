@@ -1,0 +1,139 @@
+# hookwire: top-level, non-recursive GNU Makefile.
+#
+# Each directory contributes a module.mk fragment that appends to the
+# variables below; everything is built under $(BUILD) so that the normal
+# build (build/) and the sanitizer build (build/asan/) live side by side.
+#
+#   make            build every binary into $(BUILD)/bin
+#   make check      deps, normal build + tests, then the ASan/UBSan build + tests
+#   make run        deps, build, start the whole pipeline in the foreground
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make deps       install missing Debian and npm packages
+
+BUILD     ?= build
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share/hookwire
+DOCDIR    ?= $(PREFIX)/share/doc/hookwire
+DESTDIR   ?=
+VERSION   := 0.1.0
+
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+
+# Sanitizer build: make SANITIZE=1 BUILD=build/asan
+SANITIZE  ?=
+OPT       ?= -O2
+WARN      := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+             -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS    ?= $(OPT) -g
+CFLAGS    += -std=gnu11 $(WARN) -fno-strict-aliasing
+CPPFLAGS  += -D_GNU_SOURCE -DHOOKWIRE_VERSION='"$(VERSION)"' -DHOOKWIRE_DATADIR='"$(DATADIR)"' -Icommon
+ifeq ($(SANITIZE),1)
+CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS   += -fsanitize=address,undefined
+endif
+
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+
+# Per-library flags, so that each binary links only what it needs
+# (hook-capture must not link libevent).
+JSON_CFLAGS   := $(call pc_cflags,json-c)
+JSON_LIBS     := $(call pc_libs,json-c)
+BSD_CFLAGS    := $(call pc_cflags,libbsd-overlay)
+BSD_LIBS      := $(call pc_libs,libbsd-overlay)
+EVENT_LIBS    := $(call pc_libs,libevent) -levent_pthreads -levent_openssl
+PCRE_LIBS     := $(call pc_libs,libpcre2-8)
+SSL_LIBS      := $(call pc_libs,openssl)
+YAML_LIBS     := $(call pc_libs,yaml-0.1)
+XXHASH_LIBS   := $(call pc_libs,libxxhash)
+CHECK_CFLAGS  := $(call pc_cflags,check)
+CHECK_LIBS    := $(call pc_libs,check)
+CPPFLAGS      += $(JSON_CFLAGS) $(BSD_CFLAGS)
+
+OBJ := $(BUILD)/obj
+BIN := $(BUILD)/bin
+
+# Filled in by the module.mk fragments.
+BINS       :=
+UNIT_TESTS :=
+MODULE_LIBS :=
+FUZZERS    :=
+MANPAGES   :=
+
+.PHONY: all
+all: bins
+
+# $(call objs,SRCS): object files for the given sources.
+objs = $(patsubst %.c,$(OBJ)/%.o,$(1))
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+include common/module.mk
+include hook-capture/module.mk
+include event-router/module.mk
+include ws-gateway/module.mk
+include tests/module.mk
+include man/module.mk
+include contrib/module.mk
+
+.PHONY: bins
+bins: $(BINS)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------- deps
+# deps-if-needed runs the installer only when something is missing.
+.PHONY: deps deps-if-needed
+deps:
+	sh mk/deps.sh install
+deps-if-needed:
+	@sh mk/deps.sh check >/dev/null 2>&1 || sh mk/deps.sh install
+
+# ---------------------------------------------------------------- check
+.PHONY: check check-build check-asan
+check: deps-if-needed
+	$(MAKE) check-build
+	$(MAKE) SANITIZE=1 BUILD=build/asan check-asan
+
+# The normal build runs everything: unit, man lint, integration.
+check-build: bins test-unit test-man test-integration
+
+# The sanitizer build runs the unit tests and the integration tests
+# against sanitized binaries.
+check-asan: bins test-unit test-integration
+
+# ---------------------------------------------------------------- run
+.PHONY: run demo
+run: deps-if-needed
+	$(MAKE) bins
+	HOOKWIRE_BUILD=$(abspath $(BUILD)) sh contrib/hookwire --bindir $(abspath $(BIN)) run
+
+demo: bins
+	HOOKWIRE_BUILD=$(abspath $(BUILD)) sh contrib/demo.sh $(abspath $(BIN))
+
+# ---------------------------------------------------------------- install
+.PHONY: install uninstall
+install: bins
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
+	for b in $(INSTALL_BIN); do install -m 0755 $(BIN)/$$b $(DESTDIR)$(BINDIR)/$$b; done
+	for b in $(INSTALL_SBIN); do install -m 0755 $(BIN)/$$b $(DESTDIR)$(SBINDIR)/$$b; done
+	$(MAKE) install-man install-data install-contrib
+
+uninstall:
+	for b in $(INSTALL_BIN); do rm -f $(DESTDIR)$(BINDIR)/$$b; done
+	for b in $(INSTALL_SBIN); do rm -f $(DESTDIR)$(SBINDIR)/$$b; done
+	$(MAKE) uninstall-man uninstall-data uninstall-contrib
+
+# ---------------------------------------------------------------- misc
+.PHONY: clean format
+clean:
+	rm -rf build
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')

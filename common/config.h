@@ -1,0 +1,80 @@
+/*
+ * config.h: one configuration file (JSON or YAML), environment variables,
+ * command-line flags (hookwire.conf(5)).
+ *
+ * Precedence, lowest first: compiled-in defaults, the file, environment
+ * variables HOOKWIRE_<SECTION>_<KEY> (upper case; top-level keys are
+ * HOOKWIRE_<KEY>, e.g. HOOKWIRE_RUNDIR), then flags, which the tool applies
+ * with config_set().  Every key is in the config_keys[] table (config_keys.c);
+ * an unknown key, an unknown HOOKWIRE_ variable or a bad value is an error
+ * whose message names the key.  The file may carry "version": 1 (the current
+ * layout); a file without it is read as version 1.
+ *
+ * The file looks like:
+ *   { "version": 1, "instance": "default",
+ *     "router": { "dedup_window_ms": 2000 }, "gateway": { "listen": "127.0.0.1:8765" } }
+ * or the same in YAML.  Sections: log, capture, router, journal, ring, scrub,
+ * gateway.  Lists are JSON/YAML arrays of strings, or comma-separated strings
+ * in the environment and flags.
+ */
+#ifndef HOOKWIRE_CONFIG_H
+#define HOOKWIRE_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_VERSION 1
+
+enum config_type {
+	CONFIG_STR,  /* any string (may be empty) */
+	CONFIG_INT,  /* integer within [min, max] */
+	CONFIG_SIZE, /* bytes within [min, max]; accepts suffixes k, M, G (powers of 1024) */
+	CONFIG_BOOL, /* true/false, yes/no, on/off, 1/0 */
+	CONFIG_LIST, /* list of strings; stored comma-joined */
+	CONFIG_LEVEL /* log level: error, warn, info, debug */
+};
+
+struct config_key {
+	const char *section; /* NULL for a top-level key */
+	const char *name;
+	enum config_type type;
+	const char *def; /* default, as text */
+	long long min, max;
+	const char *help; /* one line, for hookwire.conf(5) and --help-config */
+};
+
+/* Every key, terminated by an entry whose name is NULL. */
+extern const struct config_key config_keys[];
+
+struct config;
+
+/* Returns a new config holding the defaults, or NULL.  Free with config_free(). */
+struct config *config_new(void);
+void config_free(struct config *cfg);
+
+/* Reads a JSON or YAML file (decided by its first non-blank byte: '{' is JSON).
+ * Returns 0, or -1 with a message in err naming the file and key. */
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/* Applies HOOKWIRE_* variables from envp (NULL-terminated).  HOOKWIRE_CONFIG is
+ * ignored here (see config_load()).  Returns 0 or -1 with err naming the variable. */
+int config_load_env(struct config *cfg, char *const *envp, char *err, size_t errlen);
+
+/* Sets one key from text (section NULL for top level).  Returns 0 or -1. */
+int config_set(struct config *cfg, const char *section, const char *name, const char *value,
+	       char *err, size_t errlen);
+
+/* Defaults, then file (path, or $HOOKWIRE_CONFIG when path is NULL, or none),
+ * then environment.  Returns 0 or -1. */
+int config_load(struct config *cfg, const char *path, char *const *envp, char *err,
+		size_t errlen);
+
+/* Typed getters.  Asking for a key that is not in config_keys[] is a bug:
+ * they abort(). */
+const char *config_str(const struct config *cfg, const char *section, const char *name);
+long long config_int(const struct config *cfg, const char *section, const char *name);
+int config_bool(const struct config *cfg, const char *section, const char *name);
+
+/* Writes the effective configuration as JSON (for --dump-config); returns a new string. */
+char *config_dump(const struct config *cfg);
+
+#endif

@@ -1,0 +1,12 @@
+# common/: the shared library.  A static archive, so each binary pulls only
+# the objects it uses (hook-capture never pulls ring.o or libevent).
+COMMON_SRCS := $(wildcard common/*.c)
+COMMON_LIB  := $(BUILD)/lib/libhookwire.a
+
+$(COMMON_LIB): $(call objs,$(COMMON_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# Libraries a binary that uses all of common/ needs.
+COMMON_LIBS := $(JSON_LIBS) $(BSD_LIBS) $(YAML_LIBS) -lm

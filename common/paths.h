@@ -1,0 +1,50 @@
+/*
+ * paths.h: where an instance keeps its files.
+ *
+ *   $RUNDIR   = --rundir, $HOOKWIRE_RUNDIR, else $XDG_RUNTIME_DIR/hookwire,
+ *               else /tmp/hookwire-$UID (mode 0700)
+ *   $STATEDIR = --statedir, $HOOKWIRE_STATEDIR, else $XDG_STATE_HOME/hookwire,
+ *               else $HOME/.local/state/hookwire
+ * For an instance other than "default", the derived defaults (not explicit
+ * directories) get "/<instance>" appended, so instances never share files.
+ * The ring is /dev/shm/hookwire-<instance>.
+ */
+#ifndef HOOKWIRE_PATHS_H
+#define HOOKWIRE_PATHS_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#define PATHS_INSTANCE_MAX 48
+
+struct paths {
+	char instance[PATHS_INSTANCE_MAX + 1];
+	char rundir[PATH_MAX];
+	char statedir[PATH_MAX];
+	char ingest_sock[PATH_MAX]; /* $RUNDIR/ingest.sock */
+	char port_file[PATH_MAX];   /* $RUNDIR/gateway.port */
+	char spool_dir[PATH_MAX];   /* $STATEDIR/spool (tmp/, new/) */
+	char journal_dir[PATH_MAX]; /* $STATEDIR/journal */
+	char token_file[PATH_MAX];  /* $STATEDIR/token */
+	char ring_name[64];         /* "/hookwire-<instance>" for shm_open() */
+};
+
+/* Checks the instance name: 1 to PATHS_INSTANCE_MAX of [A-Za-z0-9._-], not starting with '.'. */
+int paths_instance_valid(const char *name);
+
+/*
+ * Fills p.  instance, rundir, statedir may be NULL (then the defaults above;
+ * the caller has already merged flags, environment and config file).
+ * Returns 0, or -1 with a message in err.
+ */
+int paths_init(struct paths *p, const char *instance, const char *rundir, const char *statedir,
+	       char *err, size_t errlen);
+
+/* $RUNDIR/<stage>.pid into out. Returns 0 or -1 when it does not fit. */
+int paths_pidfile(const struct paths *p, const char *stage, char *out, size_t outlen);
+
+/* Creates $RUNDIR (0700) and $STATEDIR with spool/tmp, spool/new, journal (0700).
+ * Returns 0 or -1 with err naming the directory. */
+int paths_mkdirs(const struct paths *p, char *err, size_t errlen);
+
+#endif

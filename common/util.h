@@ -1,0 +1,45 @@
+/*
+ * util.h: small things every tool needs: exit codes, clocks, readiness,
+ * pidfile locks, privilege drop.  No logging, no exits.
+ */
+#ifndef HOOKWIRE_UTIL_H
+#define HOOKWIRE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Exit codes shared by all tools (hookwire(7)). */
+#define EXIT_OK 0
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 100   /* usage or bad configuration: do not restart */
+#define EXIT_SYSCALL 111 /* a system call failed at start-up */
+
+/* Wall clock, microseconds since the epoch. */
+int64_t util_now_us(void);
+/* Monotonic clock, microseconds. */
+int64_t util_mono_us(void);
+
+/* Writes "\n" to fd and closes it (s6 readiness).  fd < 0 does nothing.  Returns 0 or -1. */
+int util_readiness(int fd);
+
+/*
+ * Takes the pidfile lock at path (libbsd pidfile_open) and writes our pid.
+ * On success returns an opaque handle (release with util_pidfile_remove()).
+ * When another process holds it, returns NULL, sets *other to its pid
+ * (0 if unknown) and explains in err.
+ */
+struct pidfh;
+struct pidfh *util_pidfile_lock(const char *path, pid_t *other, char *err, size_t errlen);
+void util_pidfile_remove(struct pidfh *pfh);
+
+/* Drops root privileges to user (setgroups, setgid, setuid).  Returns 0 or -1. */
+int util_drop_privileges(const char *user, char *err, size_t errlen);
+
+/* Parses a size with an optional k/M/G suffix.  Returns 0 or -1. */
+int util_parse_size(const char *s, long long *out);
+
+/* Writes len bytes fully (retrying on EINTR and short writes).  Returns 0 or -1. */
+int util_write_all(int fd, const void *buf, size_t len);
+
+#endif

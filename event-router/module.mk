@@ -1,0 +1,1 @@
+# event-router and event-tail.

@@ -1,0 +1,1 @@
+# hook-capture: links common/ without libevent.

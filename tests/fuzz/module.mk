@@ -1,0 +1,1 @@
+# libFuzzer targets (clang): make fuzz
