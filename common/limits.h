@@ -6,8 +6,22 @@
  * given in the comment.  Code refers to the configured value, never to a
  * bare number.
  */
+/*
+ * With -Icommon, <limits.h> finds this file before the system's.  So it
+ * passes the system's through: GCC's own limits.h reaches the C library's
+ * with an #include_next that (because GCC includes it as "syslimits.h")
+ * restarts the search and lands here again with _GCC_NEXT_LIMITS_H set;
+ * we forward that one.  Otherwise we include the next limits.h first, so
+ * PATH_MAX, INT_MAX and friends are there whichever file was meant.
+ */
+#ifdef _GCC_NEXT_LIMITS_H
+#include_next <limits.h>
+#else
+
 #ifndef HOOKWIRE_LIMITS_H
 #define HOOKWIRE_LIMITS_H
+
+#include_next <limits.h>
 
 /* NDJSON: the longest ingest line, newline excluded (router.line_max). */
 #define HW_LINE_MAX (4 * 1024 * 1024)
@@ -95,3 +109,5 @@
 #define HW_GW_HISTORY_MAX 10000
 
 #endif
+
+#endif /* _GCC_NEXT_LIMITS_H */

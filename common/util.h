@@ -42,4 +42,14 @@ int util_parse_size(const char *s, long long *out);
 /* Writes len bytes fully (retrying on EINTR and short writes).  Returns 0 or -1. */
 int util_write_all(int fd, const void *buf, size_t len);
 
+/*
+ * UTF-8 (additions by the common/ engineer).  util_utf8_seq() returns the
+ * length (1 to 4) of the well-formed UTF-8 sequence at p[0..n), or 0 when
+ * the bytes there are not one (overlong forms, surrogates and code points
+ * over U+10FFFF are not well-formed).  util_utf8_valid() returns the length
+ * of the longest well-formed prefix of buf: len when all of it is valid.
+ */
+size_t util_utf8_seq(const unsigned char *p, size_t n);
+size_t util_utf8_valid(const char *buf, size_t len);
+
 #endif

@@ -1,0 +1,787 @@
+/*
+ * config.c: the configuration (hookwire.conf(5)).
+ *
+ * A struct config holds one text value per entry of config_keys[], in the
+ * same order, starting from the defaults.  Every way in (file, environment,
+ * flags) goes through config_set(), which checks the value against the
+ * key's type and limits and stores it in a canonical form: sizes as a
+ * decimal byte count, booleans as "true"/"false", lists comma-joined.  The
+ * typed getters read that form back.
+ *
+ * Files are JSON (json-c) when their first non-blank byte is '{', else YAML
+ * (libyaml, document API): a mapping of top-level keys and sections, each
+ * section a mapping of scalars or sequences of scalars.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <yaml.h>
+
+#include "config.h"
+#include "paths.h"
+#include "util.h"
+
+/* Largest configuration file read. */
+#define CONFIG_FILE_MAX (1024 * 1024)
+
+struct config {
+	size_t cfg_n;
+	char **cfg_vals; /* parallel to config_keys[] */
+};
+
+/* Variables that belong to the build and the tests, not to the configuration. */
+static const char *config_env_skip[] = {"HOOKWIRE_CONFIG", "HOOKWIRE_BIN",	"HOOKWIRE_SRC",
+					"HOOKWIRE_BUILD",  "HOOKWIRE_FIXTURES", NULL};
+#define CONFIG_ENV_SKIP_PREFIX "HOOKWIRE_TEST_"
+
+static const char *config_sections[] = {"log",	"capture", "router",  "journal",
+					"ring", "scrub",   "gateway", NULL};
+
+static int
+config_find(const char *section, const char *name)
+{
+	int i;
+
+	for (i = 0; config_keys[i].name != NULL; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (strcmp(k->name, name) != 0)
+			continue;
+		if (section == NULL ? k->section == NULL
+				    : k->section != NULL && strcmp(k->section, section) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static int
+config_is_section(const char *s)
+{
+	int i;
+
+	for (i = 0; config_sections[i] != NULL; i++)
+		if (strcmp(config_sections[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* "section.name" or "name" into buf. */
+static const char *
+config_keyname(const struct config_key *k, char *buf, size_t len)
+{
+	if (k->section != NULL)
+		snprintf(buf, len, "%s.%s", k->section, k->name);
+	else
+		snprintf(buf, len, "%s", k->name);
+	return buf;
+}
+
+/* Writes a size as the shortest exact text with a suffix (for messages). */
+static void
+config_fmt_size(long long v, char *buf, size_t len)
+{
+	static const char suf[] = "kMGT";
+	int i = -1;
+
+	while (v != 0 && v % 1024 == 0 && i < 3) {
+		v /= 1024;
+		i++;
+	}
+	if (i >= 0)
+		snprintf(buf, len, "%lld%c", v, suf[i]);
+	else
+		snprintf(buf, len, "%lld", v);
+}
+
+static int
+config_parse_bool(const char *s, int *out)
+{
+	static const char *t[] = {"true", "yes", "on", "1", NULL};
+	static const char *f[] = {"false", "no", "off", "0", NULL};
+	int i;
+
+	for (i = 0; t[i] != NULL; i++)
+		if (strcasecmp(s, t[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+	for (i = 0; f[i] != NULL; i++)
+		if (strcasecmp(s, f[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+config_parse_int(const char *s, long long *out)
+{
+	char *end;
+	long long v;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '\0')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Checks and canonicalises value for key k; returns a new string or NULL with err. */
+static char *
+config_check(const struct config_key *k, const char *value, char *err, size_t errlen)
+{
+	char kn[96], a[32], b[32], *out = NULL;
+	long long v;
+	int bv;
+
+	config_keyname(k, kn, sizeof(kn));
+	switch (k->type) {
+	case CONFIG_INT:
+		if (config_parse_int(value, &v) == -1 || v < k->min || v > k->max) {
+			snprintf(err, errlen, "%s: must be an integer between %lld and %lld", kn,
+				 k->min, k->max);
+			return NULL;
+		}
+		if (asprintf(&out, "%lld", v) == -1)
+			out = NULL;
+		break;
+	case CONFIG_SIZE:
+		if (util_parse_size(value, &v) == -1 || v < k->min || v > k->max) {
+			config_fmt_size(k->min, a, sizeof(a));
+			config_fmt_size(k->max, b, sizeof(b));
+			snprintf(err, errlen,
+				 "%s: must be a size between %s and %s (bytes, or with a k, M, G "
+				 "or T suffix)",
+				 kn, a, b);
+			return NULL;
+		}
+		if (k->section != NULL && strcmp(k->section, "ring") == 0 &&
+		    strcmp(k->name, "size") == 0 && (v & (v - 1)) != 0) {
+			snprintf(err, errlen, "%s: must be a power of two", kn);
+			return NULL;
+		}
+		if (asprintf(&out, "%lld", v) == -1)
+			out = NULL;
+		break;
+	case CONFIG_BOOL:
+		if (config_parse_bool(value, &bv) == -1) {
+			snprintf(err, errlen, "%s: must be true or false", kn);
+			return NULL;
+		}
+		out = strdup(bv ? "true" : "false");
+		break;
+	case CONFIG_LEVEL:
+		if (strcmp(value, "error") != 0 && strcmp(value, "warn") != 0 &&
+		    strcmp(value, "info") != 0 && strcmp(value, "debug") != 0) {
+			snprintf(err, errlen, "%s: must be one of error, warn, info, debug", kn);
+			return NULL;
+		}
+		out = strdup(value);
+		break;
+	case CONFIG_LIST:
+	case CONFIG_STR:
+		if (k->section == NULL && strcmp(k->name, "instance") == 0 &&
+		    !paths_instance_valid(value)) {
+			snprintf(err, errlen,
+				 "%s: must be 1 to %d of [A-Za-z0-9._-], not starting with '.'", kn,
+				 PATHS_INSTANCE_MAX);
+			return NULL;
+		}
+		if (k->section != NULL && strcmp(k->section, "journal") == 0 &&
+		    strcmp(k->name, "fsync") == 0 && strcmp(value, "always") != 0 &&
+		    strcmp(value, "batch") != 0 && strcmp(value, "never") != 0) {
+			snprintf(err, errlen, "%s: must be one of always, batch, never", kn);
+			return NULL;
+		}
+		out = strdup(value);
+		break;
+	}
+	if (out == NULL)
+		snprintf(err, errlen, "%s: out of memory", kn);
+	return out;
+}
+
+struct config *
+config_new(void)
+{
+	struct config *cfg;
+	char err[256];
+	size_t i;
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		return NULL;
+	while (config_keys[cfg->cfg_n].name != NULL)
+		cfg->cfg_n++;
+	if ((cfg->cfg_vals = calloc(cfg->cfg_n, sizeof(char *))) == NULL)
+		goto fail;
+	for (i = 0; i < cfg->cfg_n; i++)
+		if ((cfg->cfg_vals[i] = config_check(&config_keys[i], config_keys[i].def, err,
+						     sizeof(err))) == NULL)
+			goto fail;
+	return cfg;
+fail:
+	config_free(cfg);
+	return NULL;
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	if (cfg->cfg_vals != NULL)
+		for (i = 0; i < cfg->cfg_n; i++)
+			free(cfg->cfg_vals[i]);
+	free(cfg->cfg_vals);
+	free(cfg);
+}
+
+int
+config_set(struct config *cfg, const char *section, const char *name, const char *value, char *err,
+	   size_t errlen)
+{
+	char *v;
+	int i;
+
+	if ((i = config_find(section, name)) == -1) {
+		if (section != NULL)
+			snprintf(err, errlen, "%s.%s: unknown key", section, name);
+		else
+			snprintf(err, errlen, "%s: unknown key", name);
+		return -1;
+	}
+	if (value == NULL)
+		value = "";
+	if ((v = config_check(&config_keys[i], value, err, errlen)) == NULL)
+		return -1;
+	free(cfg->cfg_vals[i]);
+	cfg->cfg_vals[i] = v;
+	return 0;
+}
+
+/* Prefixes err (already holding a message) with "prefix: ". */
+static void
+config_prefix(char *err, size_t errlen, const char *prefix)
+{
+	char tmp[512];
+
+	snprintf(tmp, sizeof(tmp), "%s", err);
+	snprintf(err, errlen, "%s: %s", prefix, tmp);
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+/* Text for a JSON scalar, or NULL when it is not a scalar. */
+static const char *
+config_json_scalar(json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+	case json_type_int:
+	case json_type_double:
+	case json_type_boolean:
+		return json_object_get_string(v);
+	default:
+		return NULL;
+	}
+}
+
+static int
+config_json_value(struct config *cfg, const char *section, const char *key, json_object *v,
+		  char *err, size_t errlen)
+{
+	const char *s;
+	char *joined = NULL, kn[96];
+	size_t len = 0, i, n;
+	int idx, rc;
+
+	if (section != NULL)
+		snprintf(kn, sizeof(kn), "%s.%s", section, key);
+	else
+		snprintf(kn, sizeof(kn), "%s", key);
+	if ((idx = config_find(section, key)) == -1) {
+		snprintf(err, errlen, "%s: unknown key", kn);
+		return -1;
+	}
+	if (json_object_is_type(v, json_type_array)) {
+		if (config_keys[idx].type != CONFIG_LIST) {
+			snprintf(err, errlen, "%s: must be a single value, not a list", kn);
+			return -1;
+		}
+		n = json_object_array_length(v);
+		if ((joined = calloc(1, 1)) == NULL)
+			goto oom;
+		for (i = 0; i < n; i++) {
+			char *p;
+			size_t sl;
+
+			s = config_json_scalar(json_object_array_get_idx(v, i));
+			if (s == NULL || strchr(s, ',') != NULL) {
+				snprintf(err, errlen,
+					 "%s: list items must be strings without commas", kn);
+				free(joined);
+				return -1;
+			}
+			sl = strlen(s);
+			if ((p = realloc(joined, len + sl + 2)) == NULL)
+				goto oom;
+			joined = p;
+			if (len > 0)
+				joined[len++] = ',';
+			memcpy(joined + len, s, sl + 1);
+			len += sl;
+		}
+		rc = config_set(cfg, section, key, joined, err, errlen);
+		free(joined);
+		return rc;
+	}
+	if ((s = config_json_scalar(v)) == NULL) {
+		snprintf(err, errlen, "%s: must be a %s", kn,
+			 config_keys[idx].type == CONFIG_LIST ? "list or a string" : "scalar");
+		return -1;
+	}
+	return config_set(cfg, section, key, s, err, errlen);
+oom:
+	free(joined);
+	snprintf(err, errlen, "%s: out of memory", kn);
+	return -1;
+}
+
+static int
+config_load_json(struct config *cfg, const char *text, size_t len, char *err, size_t errlen)
+{
+	struct json_tokener *tok = NULL;
+	json_object *root = NULL;
+	int rc = -1;
+
+	if ((tok = json_tokener_new_ex(16)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	if (root == NULL || json_tokener_get_parse_end(tok) != len) {
+		enum json_tokener_error je = json_tokener_get_error(tok);
+
+		snprintf(err, errlen, "invalid JSON at byte %zu: %s",
+			 json_tokener_get_parse_end(tok),
+			 je == json_tokener_continue  ? "unexpected end of file"
+			 : je == json_tokener_success ? "trailing data"
+						      : json_tokener_error_desc(je));
+		goto fail;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		snprintf(err, errlen, "must be a JSON object");
+		goto fail;
+	}
+	json_object_object_foreach(root, key, val)
+	{
+		if (json_object_is_type(val, json_type_object)) {
+			if (!config_is_section(key)) {
+				snprintf(err, errlen, "%s: unknown section", key);
+				goto fail;
+			}
+			json_object_object_foreach(val, k2, v2)
+			{
+				if (config_json_value(cfg, key, k2, v2, err, errlen) == -1)
+					goto fail;
+			}
+		} else if (config_json_value(cfg, NULL, key, val, err, errlen) == -1)
+			goto fail;
+	}
+	rc = 0;
+fail:
+	json_object_put(root);
+	if (tok != NULL)
+		json_tokener_free(tok);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- YAML */
+
+static const char *
+config_yaml_scalar(yaml_node_t *n)
+{
+	if (n == NULL || n->type != YAML_SCALAR_NODE)
+		return NULL;
+	return (const char *)n->data.scalar.value;
+}
+
+static int
+config_yaml_value(struct config *cfg, yaml_document_t *doc, const char *section, const char *key,
+		  yaml_node_t *v, char *err, size_t errlen)
+{
+	yaml_node_item_t *it;
+	const char *s;
+	char *joined = NULL, kn[96];
+	size_t len = 0;
+	int idx, rc;
+
+	if (section != NULL)
+		snprintf(kn, sizeof(kn), "%s.%s", section, key);
+	else
+		snprintf(kn, sizeof(kn), "%s", key);
+	if ((idx = config_find(section, key)) == -1) {
+		snprintf(err, errlen, "%s: unknown key", kn);
+		return -1;
+	}
+	if (v->type == YAML_SEQUENCE_NODE) {
+		if (config_keys[idx].type != CONFIG_LIST) {
+			snprintf(err, errlen, "%s: must be a single value, not a list", kn);
+			return -1;
+		}
+		if ((joined = calloc(1, 1)) == NULL)
+			goto oom;
+		for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+			char *p;
+			size_t sl;
+
+			s = config_yaml_scalar(yaml_document_get_node(doc, *it));
+			if (s == NULL || strchr(s, ',') != NULL) {
+				snprintf(err, errlen,
+					 "%s: list items must be strings without commas", kn);
+				free(joined);
+				return -1;
+			}
+			sl = strlen(s);
+			if ((p = realloc(joined, len + sl + 2)) == NULL)
+				goto oom;
+			joined = p;
+			if (len > 0)
+				joined[len++] = ',';
+			memcpy(joined + len, s, sl + 1);
+			len += sl;
+		}
+		rc = config_set(cfg, section, key, joined, err, errlen);
+		free(joined);
+		return rc;
+	}
+	if ((s = config_yaml_scalar(v)) == NULL) {
+		snprintf(err, errlen, "%s: must be a scalar", kn);
+		return -1;
+	}
+	return config_set(cfg, section, key, s, err, errlen);
+oom:
+	free(joined);
+	snprintf(err, errlen, "%s: out of memory", kn);
+	return -1;
+}
+
+static int
+config_load_yaml(struct config *cfg, const char *text, size_t len, char *err, size_t errlen)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root, *kn, *vn, *k2, *v2;
+	yaml_node_pair_t *p, *q;
+	const char *key, *key2;
+	int rc = -1, havedoc = 0;
+
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, errlen, "invalid YAML at line %zu: %s", parser.problem_mark.line + 1,
+			 parser.problem != NULL ? parser.problem : "error");
+		goto fail;
+	}
+	havedoc = 1;
+	root = yaml_document_get_root_node(&doc);
+	if (root == NULL) { /* empty file: nothing set */
+		rc = 0;
+		goto fail;
+	}
+	if (root->type != YAML_MAPPING_NODE) {
+		snprintf(err, errlen, "must be a mapping of keys and sections");
+		goto fail;
+	}
+	for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		kn = yaml_document_get_node(&doc, p->key);
+		vn = yaml_document_get_node(&doc, p->value);
+		if ((key = config_yaml_scalar(kn)) == NULL || vn == NULL) {
+			snprintf(err, errlen, "line %zu: keys must be scalars",
+				 kn ? kn->start_mark.line + 1 : 0);
+			goto fail;
+		}
+		if (vn->type != YAML_MAPPING_NODE) {
+			if (config_yaml_value(cfg, &doc, NULL, key, vn, err, errlen) == -1)
+				goto fail;
+			continue;
+		}
+		if (!config_is_section(key)) {
+			snprintf(err, errlen, "%s: unknown section", key);
+			goto fail;
+		}
+		for (q = vn->data.mapping.pairs.start; q < vn->data.mapping.pairs.top; q++) {
+			k2 = yaml_document_get_node(&doc, q->key);
+			v2 = yaml_document_get_node(&doc, q->value);
+			if ((key2 = config_yaml_scalar(k2)) == NULL || v2 == NULL) {
+				snprintf(err, errlen, "%s: keys must be scalars", key);
+				goto fail;
+			}
+			if (config_yaml_value(cfg, &doc, key, key2, v2, err, errlen) == -1)
+				goto fail;
+		}
+	}
+	rc = 0;
+fail:
+	if (havedoc)
+		yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- files */
+
+int
+config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	const char *p;
+	size_t len = 0;
+	ssize_t n;
+	int fd = -1, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 || fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "%s: not a regular file of at most %d bytes", path,
+			 CONFIG_FILE_MAX);
+		goto fail;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	while (len < (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len) != NULL) {
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		goto fail;
+	}
+	for (p = buf; *p != '\0' && isspace((unsigned char)*p); p++)
+		;
+	if (*p == '{')
+		rc = config_load_json(cfg, buf, len, err, errlen);
+	else
+		rc = config_load_yaml(cfg, buf, len, err, errlen);
+	if (rc == -1)
+		config_prefix(err, errlen, path);
+fail:
+	free(buf);
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- environment */
+
+/* HOOKWIRE_<SECTION>_<KEY> or HOOKWIRE_<KEY> for k, upper case, into buf. */
+static void
+config_envname(const struct config_key *k, char *buf, size_t len)
+{
+	char *s;
+
+	if (k->section != NULL)
+		snprintf(buf, len, "HOOKWIRE_%s_%s", k->section, k->name);
+	else
+		snprintf(buf, len, "HOOKWIRE_%s", k->name);
+	for (s = buf; *s != '\0'; s++)
+		*s = (char)toupper((unsigned char)*s);
+}
+
+int
+config_load_env(struct config *cfg, char *const *envp, char *err, size_t errlen)
+{
+	char name[128], kn[128];
+	const char *eq;
+	size_t nl;
+	int i, j, found;
+
+	if (envp == NULL)
+		return 0;
+	for (i = 0; envp[i] != NULL; i++) {
+		if (strncmp(envp[i], "HOOKWIRE_", 9) != 0 || (eq = strchr(envp[i], '=')) == NULL)
+			continue;
+		nl = (size_t)(eq - envp[i]);
+		if (nl >= sizeof(name)) {
+			snprintf(err, errlen, "%.60s...: unknown variable", envp[i]);
+			return -1;
+		}
+		memcpy(name, envp[i], nl);
+		name[nl] = '\0';
+		if (strncmp(name, CONFIG_ENV_SKIP_PREFIX, strlen(CONFIG_ENV_SKIP_PREFIX)) == 0)
+			continue;
+		for (j = 0, found = 0; config_env_skip[j] != NULL; j++)
+			if (strcmp(name, config_env_skip[j]) == 0)
+				found = 1;
+		if (found)
+			continue;
+		for (j = 0; config_keys[j].name != NULL; j++) {
+			config_envname(&config_keys[j], kn, sizeof(kn));
+			if (strcmp(kn, name) == 0)
+				break;
+		}
+		if (config_keys[j].name == NULL) {
+			snprintf(err, errlen, "%s: unknown variable", name);
+			return -1;
+		}
+		if (config_set(cfg, config_keys[j].section, config_keys[j].name, eq + 1, err,
+			       errlen) == -1) {
+			config_prefix(err, errlen, name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+config_load(struct config *cfg, const char *path, char *const *envp, char *err, size_t errlen)
+{
+	int i;
+
+	if (path == NULL && envp != NULL)
+		for (i = 0; envp[i] != NULL; i++)
+			if (strncmp(envp[i], "HOOKWIRE_CONFIG=", 16) == 0 && envp[i][16] != '\0')
+				path = envp[i] + 16;
+	if (path != NULL && config_load_file(cfg, path, err, errlen) == -1)
+		return -1;
+	return config_load_env(cfg, envp, err, errlen);
+}
+
+/* ---------------------------------------------------------------- getters */
+
+static int
+config_must_find(const char *section, const char *name)
+{
+	int i;
+
+	if ((i = config_find(section, name)) == -1)
+		abort(); /* a key missing from config_keys[] is a bug */
+	return i;
+}
+
+const char *
+config_str(const struct config *cfg, const char *section, const char *name)
+{
+	return cfg->cfg_vals[config_must_find(section, name)];
+}
+
+long long
+config_int(const struct config *cfg, const char *section, const char *name)
+{
+	int i = config_must_find(section, name);
+
+	switch (config_keys[i].type) {
+	case CONFIG_INT:
+	case CONFIG_SIZE:
+		return strtoll(cfg->cfg_vals[i], NULL, 10);
+	case CONFIG_BOOL:
+		return strcmp(cfg->cfg_vals[i], "true") == 0;
+	default:
+		abort();
+	}
+}
+
+int
+config_bool(const struct config *cfg, const char *section, const char *name)
+{
+	int i = config_must_find(section, name);
+
+	if (config_keys[i].type != CONFIG_BOOL)
+		abort();
+	return strcmp(cfg->cfg_vals[i], "true") == 0;
+}
+
+static json_object *
+config_dump_value(const struct config_key *k, const char *v)
+{
+	json_object *a;
+	const char *s, *c;
+
+	switch (k->type) {
+	case CONFIG_INT:
+	case CONFIG_SIZE:
+		return json_object_new_int64(strtoll(v, NULL, 10));
+	case CONFIG_BOOL:
+		return json_object_new_boolean(strcmp(v, "true") == 0);
+	case CONFIG_LIST:
+		if ((a = json_object_new_array()) == NULL)
+			return NULL;
+		for (s = v; *s != '\0'; s = *c ? c + 1 : c) {
+			c = strchrnul(s, ',');
+			if (c > s)
+				json_object_array_add(a,
+						      json_object_new_string_len(s, (int)(c - s)));
+		}
+		return a;
+	default:
+		return json_object_new_string(v);
+	}
+}
+
+char *
+config_dump(const struct config *cfg)
+{
+	json_object *root, *sec;
+	char *out = NULL;
+	size_t i;
+
+	if ((root = json_object_new_object()) == NULL)
+		return NULL;
+	for (i = 0; i < cfg->cfg_n; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (k->section == NULL) {
+			json_object_object_add(root, k->name,
+					       config_dump_value(k, cfg->cfg_vals[i]));
+			continue;
+		}
+		if (!json_object_object_get_ex(root, k->section, &sec)) {
+			sec = json_object_new_object();
+			json_object_object_add(root, k->section, sec);
+		}
+		json_object_object_add(sec, k->name, config_dump_value(k, cfg->cfg_vals[i]));
+	}
+	out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_SPACED |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return out;
+}

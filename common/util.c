@@ -1,0 +1,254 @@
+/*
+ * util.c: clocks, readiness, pidfile locks, privilege drop, sizes, writes.
+ *
+ * Nothing here logs or exits; failures come back as -1 (and a message in
+ * the caller's buffer where there is one).
+ */
+#include <sys/types.h>
+
+#include <libutil.h>
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int64_t
+util_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+util_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int
+util_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+util_readiness(int fd)
+{
+	int rc;
+
+	if (fd < 0)
+		return 0;
+	rc = util_write_all(fd, "\n", 1);
+	if (close(fd) == -1)
+		rc = -1;
+	return rc;
+}
+
+struct pidfh *
+util_pidfile_lock(const char *path, pid_t *other, char *err, size_t errlen)
+{
+	struct pidfh *pfh;
+	pid_t pid = 0;
+
+	pfh = pidfile_open(path, 0600, &pid);
+	if (pfh == NULL) {
+		if (other != NULL)
+			*other = errno == EEXIST ? pid : 0;
+		if (errno == EEXIST)
+			snprintf(err, errlen, "%s: already locked by pid %ld", path, (long)pid);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (pidfile_write(pfh) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		pidfile_remove(pfh);
+		return NULL;
+	}
+	if (other != NULL)
+		*other = 0;
+	return pfh;
+}
+
+void
+util_pidfile_remove(struct pidfh *pfh)
+{
+	if (pfh != NULL)
+		pidfile_remove(pfh);
+}
+
+int
+util_drop_privileges(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if (user == NULL || *user == '\0')
+		return 0;
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errlen, "user %s: %s", user,
+			 errno ? strerror(errno) : "no such user");
+		return -1;
+	}
+	if (geteuid() != 0) {
+		if (geteuid() == pw->pw_uid)
+			return 0;
+		snprintf(err, errlen, "user %s: must be root to change user", user);
+		return -1;
+	}
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
+		snprintf(err, errlen, "user %s: cannot drop privileges: %s", user, strerror(errno));
+		return -1;
+	}
+	/* Make sure there is no way back. */
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		snprintf(err, errlen, "user %s: could regain root", user);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * "123", "64k", "16M", "1G", "1T" (powers of 1024, case-insensitive suffix,
+ * an optional trailing "b"/"B" after a suffix letter).  Negative numbers
+ * and overflow are errors.
+ */
+int
+util_parse_size(const char *s, long long *out)
+{
+	unsigned long long v, mul = 1;
+	char *end;
+
+	if (s == NULL)
+		return -1;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		mul = 1ULL << 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		mul = 1ULL << 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		mul = 1ULL << 30;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		mul = 1ULL << 40;
+		end++;
+		break;
+	}
+	if (mul > 1 && (*end == 'b' || *end == 'B'))
+		end++;
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end != '\0')
+		return -1;
+	if (v > (unsigned long long)LLONG_MAX / mul)
+		return -1;
+	*out = (long long)(v * mul);
+	return 0;
+}
+
+size_t
+util_utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned char c;
+
+	if (n == 0)
+		return 0;
+	c = p[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && p[1] < 0xa0) /* overlong */
+			return 0;
+		if (c == 0xed && p[1] >= 0xa0) /* surrogates */
+			return 0;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+		    (p[3] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xf0 && p[1] < 0x90) /* overlong */
+			return 0;
+		if (c == 0xf4 && p[1] >= 0x90) /* over U+10FFFF */
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+size_t
+util_utf8_valid(const char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	size_t i = 0, n;
+	uint64_t w;
+
+	while (i < len) {
+		/* ASCII fast path, eight bytes at a time. */
+		while (i + 8 <= len) {
+			memcpy(&w, p + i, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((n = util_utf8_seq(p + i, len - i)) == 0)
+			return i;
+		i += n;
+	}
+	return len;
+}
