@@ -1,0 +1,380 @@
+// gwlib.mjs: helpers for the ws-gateway integration tests (node).
+//
+// Each test gets a private directory under $HOOKWIRE_TEST_TMP, a unique
+// instance name (hence its own ring), its own rundir and statedir.  Daemons
+// are started with --readiness-fd 3 and awaited on that pipe (no sleeps, a
+// bounded timeout); everything started here is stopped by pid at the end,
+// even when the test throws, and the ring is removed.
+//
+// Events are fed with the REAL hook-capture binary ($HOOKWIRE_BIN/hook-capture)
+// into the REAL event-router, which publishes into the ring the gateway follows.
+//
+// Run as a program, this file is also a stand-in for `ws-gateway --conformance`
+// built on the reference implementation (the npm socket.io 4.8 / engine.io 6
+// servers): `node gwlib.mjs reference-conformance --listen 127.0.0.1:0
+// --rundir DIR --readiness-fd 3`.  With HOOKWIRE_GW_REFERENCE=1 the conformance
+// tests run against it, which is how the ported suites themselves are checked.
+
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import os from "node:os";
+import crypto from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const SRC = process.env.HOOKWIRE_SRC || path.resolve(here, "../..");
+export const BIN = process.env.HOOKWIRE_BIN || path.join(SRC, "build/bin");
+export const REFERENCE = process.env.HOOKWIRE_GW_REFERENCE === "1";
+export const require = createRequire(path.join(SRC, "tests/package.json"));
+
+const started = new Set(); // live child processes we own
+const rings = new Set(); // /dev/shm names to remove at exit
+
+function killAllSync() {
+  for (const p of started) {
+    try {
+      process.kill(p.pid, "SIGKILL");
+    } catch {}
+  }
+  started.clear();
+  for (const r of rings) {
+    try {
+      fs.rmSync(r, { force: true });
+    } catch {}
+  }
+}
+process.on("exit", killAllSync);
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    killAllSync();
+    process.exit(1);
+  });
+}
+
+let seqNo = 0;
+let baseTmp = null;
+
+// A private instance: { name, dir, run, state, env, args }.
+export function makeInstance(tag = "gw") {
+  if (!baseTmp)
+    baseTmp =
+      process.env.HOOKWIRE_TEST_TMP || fs.mkdtempSync(path.join(os.tmpdir(), "hw-gwtest."));
+  const name = `t${process.pid}x${tag}${seqNo++}`;
+  const dir = path.join(baseTmp, name);
+  const run = path.join(dir, "run");
+  const state = path.join(dir, "state");
+  fs.mkdirSync(run, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(state, { recursive: true, mode: 0o700 });
+  fs.chmodSync(run, 0o700);
+  fs.chmodSync(state, 0o700);
+  rings.add(`/dev/shm/hookwire-${name}`);
+  const env = {
+    ...process.env,
+    HOOKWIRE_INSTANCE: name,
+    HOOKWIRE_RUNDIR: run,
+    HOOKWIRE_STATEDIR: state,
+  };
+  const args = ["-i", name, "--rundir", run, "--statedir", state];
+  return { name, dir, run, state, env, args };
+}
+
+export function tail(file, n = 30) {
+  try {
+    return fs.readFileSync(file, "utf8").split("\n").slice(-n).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+// Prints the tail of every daemon log of an instance (stderr and --log-file).
+export function dumpLogs(inst, n = 25) {
+  let files = [];
+  try {
+    files = fs.readdirSync(inst.dir).filter((f) => /\.(json)?log$/.test(f));
+  } catch {}
+  for (const f of files.sort()) console.log(`--- ${f} (tail):\n${tail(path.join(inst.dir, f), n)}`);
+}
+
+// Bounded wait for a promise.
+export function within(ms, promise, what = "operation") {
+  let t;
+  const timeout = new Promise((_, reject) => {
+    t = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(t));
+}
+
+// Starts cmd with args + --readiness-fd 3 and waits (at most timeoutMs) for
+// the readiness line.  Output goes to <inst.dir>/<name>.log.
+// Returns { proc, pid, name, log, exited (promise of {code, signal}) }.
+export async function startDaemon(inst, name, cmd, args, timeoutMs = 20000) {
+  const log = path.join(inst.dir, `${name}.log`);
+  const fd = fs.openSync(log, "a");
+  const proc = spawn(cmd, [...args, "--readiness-fd", "3"], {
+    env: inst.env,
+    stdio: ["ignore", fd, fd, "pipe"],
+  });
+  fs.closeSync(fd);
+  started.add(proc);
+  const exited = new Promise((resolve) => {
+    proc.on("exit", (code, signal) => {
+      started.delete(proc);
+      resolve({ code, signal });
+    });
+    proc.on("error", (err) => {
+      started.delete(proc);
+      resolve({ code: -1, signal: null, error: err });
+    });
+  });
+  const ready = new Promise((resolve, reject) => {
+    let buf = "";
+    proc.stdio[3].on("data", (d) => {
+      buf += d.toString();
+      if (buf.includes("\n")) resolve();
+    });
+    proc.stdio[3].on("error", () => {});
+    proc.stdio[3].on("end", () => {
+      if (!buf.includes("\n")) reject(new Error(`${name}: readiness fd closed without a line`));
+    });
+    exited.then((r) =>
+      reject(new Error(`${name} exited before readiness (${JSON.stringify(r)})`))
+    );
+  });
+  try {
+    await within(timeoutMs, ready, `${name} readiness`);
+  } catch (e) {
+    try {
+      process.kill(proc.pid, "SIGKILL");
+    } catch {}
+    throw new Error(`${e.message}\n--- ${name} log:\n${tail(log)}`);
+  }
+  return { proc, pid: proc.pid, name, log, exited };
+}
+
+// Stops a daemon by pid: sig (default SIGTERM), then SIGKILL after timeoutMs.
+export async function stopDaemon(d, sig = "SIGTERM", timeoutMs = 5000) {
+  if (!d || !started.has(d.proc)) return d ? d.exited : undefined;
+  try {
+    process.kill(d.pid, sig);
+  } catch {}
+  try {
+    return await within(timeoutMs, d.exited, `${d.name} exit`);
+  } catch {
+    try {
+      process.kill(d.pid, "SIGKILL");
+    } catch {}
+    return d.exited;
+  }
+}
+
+// Stops a daemon with SIGTERM and returns what was wrong with its exit: not
+// exit status 0, or a sanitizer report in its stderr log.  [] when clean.
+export async function stopClean(d) {
+  const r = await stopDaemon(d);
+  const bad = [];
+  if (!r || r.code !== 0) bad.push(`${d.name} exit ${JSON.stringify(r)} after SIGTERM`);
+  let log = "";
+  try {
+    log = fs.readFileSync(d.log, "utf8");
+  } catch {}
+  if (/AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:/.test(log))
+    bad.push(`${d.name}: sanitizer report:\n${tail(d.log, 60)}`);
+  return bad;
+}
+
+export function startRouter(inst, extra = []) {
+  return startDaemon(inst, "router", path.join(BIN, "event-router"), [
+    ...inst.args,
+    "--log-file",
+    path.join(inst.dir, "router.jsonlog"),
+    ...extra,
+  ]);
+}
+
+// Starts ws-gateway (or, for --conformance with HOOKWIRE_GW_REFERENCE=1, the
+// reference stand-in).  listen defaults to 127.0.0.1:0.  Returns the daemon
+// plus port, url, wsUrl and token (the contents of $STATEDIR/token, if any).
+export async function startGateway(inst, extra = [], listen = "127.0.0.1:0") {
+  try {
+    fs.rmSync(path.join(inst.run, "gateway.port"), { force: true });
+  } catch {}
+  let d;
+  const args = [...inst.args, "--listen", listen, ...extra];
+  if (REFERENCE && extra.includes("--conformance"))
+    d = await startDaemon(inst, "gateway", process.execPath, [
+      fileURLToPath(import.meta.url),
+      "reference-conformance",
+      ...args,
+    ]);
+  else
+    d = await startDaemon(inst, "gateway", path.join(BIN, "ws-gateway"), [
+      ...args,
+      "--log-file",
+      path.join(inst.dir, "gateway.jsonlog"),
+    ]);
+  const portText = fs.readFileSync(path.join(inst.run, "gateway.port"), "utf8");
+  const port = Number.parseInt(portText.trim(), 10);
+  if (!(port > 0 && port < 65536))
+    throw new Error(`bad gateway.port contents: ${JSON.stringify(portText)}`);
+  let token = null;
+  try {
+    token = fs.readFileSync(path.join(inst.state, "token"), "utf8").trim();
+  } catch {}
+  return {
+    ...d,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    token,
+  };
+}
+
+// The hook fixtures: { name: object }.
+export function fixtureDir() {
+  const cands = [
+    process.env.HOOKWIRE_FIXTURES,
+    path.join(SRC, "../shared/fixtures/hooks"),
+    path.join(SRC, "tests/fixtures/hooks"),
+  ].filter(Boolean);
+  for (const c of cands) if (fs.existsSync(c)) return c;
+  throw new Error(`no hook fixtures in ${cands.join(", ")}`);
+}
+export function fixtures() {
+  const dir = fixtureDir();
+  const out = {};
+  for (const f of fs.readdirSync(dir).sort())
+    if (f.endsWith(".json"))
+      out[f.replace(/\.json$/, "")] = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+  return out;
+}
+
+let nonce = 0;
+// A hook JSON built from a fixture, for session `session`, made unique (so
+// that the router's content dedup does not drop it): a fresh tool_use_id
+// where the fixture has one, and an extra top-level field.
+export function hookFrom(fixture, session, extra = {}) {
+  const h = structuredClone(fixture);
+  if (session) h.session_id = session;
+  const n = nonce++;
+  if ("tool_use_id" in h || h.tool_name) h.tool_use_id = `toolu_gwtest_${process.pid}_${n}`;
+  h.hookwire_test_nonce = `${process.pid}-${n}-${crypto.randomBytes(4).toString("hex")}`;
+  return Object.assign(h, extra);
+}
+
+// Feeds one hook JSON (object or string) through the real hook-capture.
+// Resolves when hook-capture exits (it has then got the router's ack, or
+// spooled); rejects when its exit code is not 0.
+export function capture(inst, hook, timeoutMs = 10000) {
+  const input = typeof hook === "string" ? hook : JSON.stringify(hook);
+  return within(
+    timeoutMs,
+    new Promise((resolve, reject) => {
+      const p = spawn(path.join(BIN, "hook-capture"), inst.args, {
+        env: inst.env,
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      started.add(p);
+      let out = "",
+        err = "";
+      p.stdout.on("data", (d) => (out += d));
+      p.stderr.on("data", (d) => (err += d));
+      p.on("error", (e) => {
+        started.delete(p);
+        reject(e);
+      });
+      p.on("exit", (code) => {
+        started.delete(p);
+        if (code === 0) resolve({ out, err });
+        else reject(new Error(`hook-capture exited ${code}: ${err}`));
+      });
+      p.stdin.on("error", () => {});
+      p.stdin.end(input);
+    }),
+    "hook-capture"
+  );
+}
+
+// Resolves with the args of the next `event` on emitter (socket.io-client
+// socket or Manager, EventEmitter) within ms.
+export function once(emitter, event, ms = 10000) {
+  return within(
+    ms,
+    new Promise((resolve) => {
+      const f = (...args) => {
+        if (emitter.off) emitter.off(event, f);
+        else emitter.removeListener(event, f);
+        resolve(args);
+      };
+      emitter.on(event, f);
+    }),
+    `event ${event}`
+  );
+}
+
+// Polls cond() every 10 ms until true, at most ms (only where there is no
+// event to wait on, e.g. "N events have arrived in this array").
+export async function until(cond, ms = 10000, what = "condition") {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function randomHex(n = 16) {
+  return crypto.randomBytes(n).toString("hex");
+}
+
+// ---- the reference stand-in for `ws-gateway --conformance` ----
+
+async function referenceConformance(argv) {
+  let listen = "127.0.0.1:0",
+    rundir = null,
+    readyFd = -1;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--listen") listen = argv[++i];
+    else if (argv[i] === "--rundir") rundir = argv[++i];
+    else if (argv[i] === "--readiness-fd") readyFd = Number(argv[++i]);
+    else if (["-i", "--statedir", "--log-file"].includes(argv[i])) i++;
+  }
+  const http = await import("node:http");
+  const { Server } = require("socket.io");
+  const engine = require("engine.io");
+  const opts = {
+    pingInterval: 300,
+    pingTimeout: 200,
+    maxPayload: 1000000,
+    cors: { origin: "*" },
+  };
+  const server = http.createServer();
+  const eio = engine.attach(server, { ...opts, path: "/engine.io/" });
+  eio.on("connection", (socket) => {
+    socket.on("data", (...args) => socket.send(...args));
+  });
+  const io = new Server(server, { ...opts, path: "/socket.io/" });
+  function onConnection(socket) {
+    socket.emit("auth", socket.handshake.auth);
+    socket.on("message", (...args) => socket.emit("message-back", ...args));
+    socket.on("message-with-ack", (...args) => {
+      const ack = args.pop();
+      ack(...args);
+    });
+  }
+  io.of("/").on("connection", onConnection);
+  io.of("/custom").on("connection", onConnection);
+  const i = listen.lastIndexOf(":");
+  server.listen(Number(listen.slice(i + 1)), listen.slice(0, i), () => {
+    fs.writeFileSync(path.join(rundir, "gateway.port"), `${server.address().port}\n`);
+    if (readyFd >= 0) {
+      fs.writeSync(readyFd, "\n");
+      fs.closeSync(readyFd);
+    }
+  });
+  process.removeAllListeners("SIGTERM");
+  process.on("SIGTERM", () => process.exit(0));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === "reference-conformance")
+  referenceConformance(process.argv.slice(3));
