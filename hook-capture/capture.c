@@ -1,0 +1,451 @@
+/*
+ * capture.c: one hook, from stdin to the router (or the spool).
+ *
+ * Claude Code runs hook-capture once per hook event with the hook JSON on
+ * stdin.  We read it under a deadline (a hook blocked on stdin would hang
+ * the session), turn it into a canonical event (event_from_hook(): bad
+ * input becomes a hookwire.input_error event, so nothing is lost), send it
+ * to the router with a bounded wait for the ack, and spool it when the
+ * router is not there.  On SessionStart and UserPromptSubmit we may print
+ * the additionalContext answer; nothing else ever goes to stdout, and the
+ * exit code is always 0 (exit 2 would block the user's tool call).
+ * Diagnostics go to the log file when one is configured, else nowhere.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "capture.h"
+#include "config.h"
+#include "event.h"
+#include "limits.h"
+#include "log.h"
+#include "paths.h"
+#include "util.h"
+
+extern char **environ;
+
+/* First read size; the buffer doubles up to input_max + 1. */
+#define CAPTURE_READ_FIRST (64 * 1024)
+
+/* Set once the log file is open; without it diagnostics are dropped. */
+static int capture_logging;
+
+static void capture_log(enum log_level level, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+capture_log(enum log_level level, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!capture_logging)
+		return;
+	va_start(ap, fmt);
+	log_vmsg(level, reason, fmt, ap);
+	va_end(ap);
+}
+
+int
+capture_read(int fd, size_t max, int timeout_ms, struct capture_input *in)
+{
+	char scratch[16384], *p;
+	size_t cap = CAPTURE_READ_FIRST;
+	int64_t deadline, left;
+	struct pollfd pfd;
+	ssize_t n;
+	int r;
+
+	memset(in, 0, sizeof(*in));
+	if (cap > max + 1)
+		cap = max + 1;
+	if ((in->buf = malloc(cap)) == NULL)
+		return -1;
+	deadline = util_mono_us() + (int64_t)timeout_ms * 1000;
+	for (;;) {
+		left = deadline - util_mono_us();
+		if (left <= 0) {
+			in->timed_out = 1;
+			break;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, (int)((left + 999) / 1000));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			break;
+		if (r == 0) {
+			in->timed_out = 1;
+			break;
+		}
+		if (in->len == cap && cap < max + 1) {
+			cap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
+			if ((p = realloc(in->buf, cap)) == NULL) {
+				free(in->buf);
+				in->buf = NULL;
+				return -1;
+			}
+			in->buf = p;
+		}
+		/* Past max + 1 bytes the input is bad anyway: read on and
+		 * discard, so the writer does not get EPIPE. */
+		if (in->len < cap)
+			n = read(fd, in->buf + in->len, cap - in->len);
+		else
+			n = read(fd, scratch, sizeof(scratch));
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break; /* end of file, or an error: use what we have */
+		if (in->len < cap)
+			in->len += (size_t)n;
+		in->total += (size_t)n;
+	}
+	return 0;
+}
+
+/* Applies HOOKWIRE_* variables one at a time, skipping those that fail. */
+static void
+capture_env_each(struct config *cfg)
+{
+	char *one[2] = {NULL, NULL}, err[256];
+	size_t i;
+
+	for (i = 0; environ != NULL && environ[i] != NULL; i++) {
+		if (strncmp(environ[i], "HOOKWIRE_", 9) != 0)
+			continue;
+		one[0] = environ[i];
+		config_load_env(cfg, one, err, sizeof(err));
+	}
+}
+
+struct config *
+capture_config(const struct capture_opts *opts, int fallback, char *err, size_t errlen)
+{
+	const char *flag[][3] = {
+	    {NULL, "instance", opts->instance},
+	    {NULL, "rundir", opts->rundir},
+	    {NULL, "statedir", opts->statedir},
+	    {"capture", "log_file", opts->log_file},
+	};
+	struct config *cfg;
+	const char *path;
+	char ferr[256];
+	size_t i;
+	int bad = 0;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if ((cfg = config_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (config_load(cfg, opts->config_file, environ, err, errlen) == -1) {
+		if (!fallback)
+			goto fail;
+		/* Hook mode: keep going with the file if it is good, and
+		 * whatever of the environment is usable (it may name the
+		 * rundir and statedir, and the event must land there). */
+		config_free(cfg);
+		if ((cfg = config_new()) == NULL)
+			return NULL;
+		path = opts->config_file != NULL ? opts->config_file : getenv("HOOKWIRE_CONFIG");
+		if (path != NULL && path[0] != '\0' &&
+		    config_load_file(cfg, path, ferr, sizeof(ferr)) == -1) {
+			config_free(cfg);
+			if ((cfg = config_new()) == NULL)
+				return NULL;
+		}
+		capture_env_each(cfg);
+		bad = 1;
+	}
+	for (i = 0; i < sizeof(flag) / sizeof(flag[0]); i++) {
+		if (flag[i][2] == NULL)
+			continue;
+		if (config_set(cfg, flag[i][0], flag[i][1], flag[i][2], ferr, sizeof(ferr)) == -1) {
+			if (!fallback) {
+				snprintf(err, errlen, "%s", ferr);
+				goto fail;
+			}
+			if (!bad)
+				snprintf(err, errlen, "%s", ferr);
+			bad = 1;
+		}
+	}
+	return cfg;
+fail:
+	config_free(cfg);
+	return NULL;
+}
+
+/* Opens the log file named by --log-file or capture.log_file, if any. */
+static void
+capture_log_open(const struct config *cfg, const char *flag_file)
+{
+	const char *file = flag_file;
+	enum log_level level = LOGL_INFO;
+	char err[256];
+
+	if (file == NULL && cfg != NULL)
+		file = config_str(cfg, "capture", "log_file");
+	if (file == NULL || file[0] == '\0')
+		return;
+	if (cfg != NULL)
+		log_level_parse(config_str(cfg, "log", "level"), &level);
+	if (log_init("hook-capture", file, level,
+		     cfg != NULL ? (size_t)config_int(cfg, "log", "max_size") : HW_LOG_MAX_SIZE,
+		     cfg != NULL ? (int)config_int(cfg, "log", "keep") : 3, err, sizeof(err)) == 0)
+		capture_logging = 1;
+}
+
+static void
+capture_limits(const struct config *cfg, struct event_limits *lim)
+{
+	event_limits_default(lim);
+	if (cfg == NULL)
+		return;
+	lim->field_max = (size_t)config_int(cfg, "capture", "field_max");
+	lim->event_max = (size_t)config_int(cfg, "capture", "event_max");
+	lim->input_max = (size_t)config_int(cfg, "capture", "input_max");
+	lim->bad_copy = (size_t)config_int(cfg, "capture", "bad_input_copy");
+	lim->depth_max = (int)config_int(cfg, "capture", "depth_max");
+}
+
+/* The login name for enrichment: the passwd entry, else $USER. */
+static const char *
+capture_user(void)
+{
+	struct passwd *pw;
+
+	if ((pw = getpwuid(getuid())) != NULL)
+		return pw->pw_name;
+	return getenv("USER");
+}
+
+/* The string member name of obj, or NULL. */
+static const char *
+capture_get_str(json_object *obj, const char *name)
+{
+	json_object *v;
+
+	if (obj != NULL && json_object_object_get_ex(obj, name, &v) &&
+	    json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+/* data.error of an input_error event, or NULL. */
+static const char *
+capture_input_reason(json_object *ev)
+{
+	json_object *data;
+
+	if (!json_object_object_get_ex(ev, "data", &data))
+		return NULL;
+	return capture_get_str(data, "error");
+}
+
+/*
+ * Builds the canonical event for what capture_read() got.  When stdin was
+ * not closed in time, input that is a complete hook object is still used
+ * as it is; anything else becomes an input_error event whose reason is
+ * stdin_timeout (event.c builds it; we only name the reason).  input_bytes
+ * counts every byte read, also those past input_max that were discarded.
+ */
+static json_object *
+capture_event(const struct capture_input *in, const struct event_limits *lim,
+	      const struct event_env *env, int stdin_ms)
+{
+	const char *name, *why;
+	char detail[160];
+	json_object *ev, *data;
+
+	ev = event_from_hook(in->buf, in->len, lim, env, util_now_us());
+	if (ev == NULL)
+		return NULL;
+	name = capture_get_str(ev, "event");
+	if (name == NULL || strcmp(name, EVENT_INPUT_ERROR) != 0 ||
+	    !json_object_object_get_ex(ev, "data", &data))
+		return ev;
+	if (in->total > in->len) {
+		/* event.c saw input_max + 1 bytes; the rest was read and dropped. */
+		snprintf(detail, sizeof(detail),
+			 "input of %zu bytes is over capture.input_max (%zu)", in->total,
+			 lim->input_max);
+		json_object_object_add(data, "detail", json_object_new_string(detail));
+		json_object_object_add(data, "input_bytes",
+				       json_object_new_int64((int64_t)in->total));
+	}
+	if (in->timed_out) {
+		why = capture_get_str(data, "error");
+		snprintf(detail, sizeof(detail), "stdin not closed within %d ms (input: %s)",
+			 stdin_ms, why != NULL ? why : "?");
+		json_object_object_add(data, "error", json_object_new_string(EVENT_R_TIMEOUT));
+		json_object_object_add(data, "detail", json_object_new_string(detail));
+	}
+	return ev;
+}
+
+/* Prints the additionalContext answer for ev when there is context. */
+static void
+capture_context(const struct config *cfg, json_object *ev)
+{
+	const char *event = capture_get_str(ev, "event"), *home, *project, *files = "";
+	long long max = HW_CONTEXT_MAX;
+	char *text, *answer, cwd[4096];
+	json_object *data;
+
+	if (!context_event_wants(event))
+		return;
+	if (cfg != NULL) {
+		files = config_str(cfg, "capture", "context_files");
+		max = config_int(cfg, "capture", "context_max");
+	}
+	if (max <= 0)
+		return;
+	home = getenv("HOME");
+	if (home != NULL && home[0] == '\0')
+		home = NULL;
+	project = getenv("CLAUDE_PROJECT_DIR");
+	if (project == NULL || project[0] == '\0') {
+		json_object_object_get_ex(ev, "data", &data);
+		project = capture_get_str(data, "cwd");
+	}
+	if ((project == NULL || project[0] == '\0') && getcwd(cwd, sizeof(cwd)) != NULL)
+		project = cwd;
+	if ((text = context_build(files, home, project, (size_t)max)) == NULL)
+		return;
+	if ((answer = context_answer(event, text)) != NULL) {
+		if (util_write_all(STDOUT_FILENO, answer, strlen(answer)) == -1)
+			capture_log(LOGL_WARN, "stdout", "context answer not written: %s",
+				    strerror(errno));
+		else
+			capture_log(LOGL_DEBUG, NULL, "context answer: %zu bytes", strlen(answer));
+		free(answer);
+	}
+	free(text);
+}
+
+int
+capture_main(const struct capture_opts *opts)
+{
+	char host[256], err[512], reason[64], cerr[512];
+	const char *rundir, *statedir, *line, *id, *name;
+	struct capture_input in = {NULL, 0, 0, 0};
+	struct event_limits lim;
+	struct event_env env;
+	struct config *cfg;
+	struct paths p;
+	json_object *ev = NULL;
+	enum deliver_status st = DELIVER_UNREACHABLE;
+	long long seq = 0;
+	int stdin_ms = HW_STDIN_TIMEOUT_MS, ack_ms = HW_ACK_TIMEOUT_MS, havepaths = 0;
+	size_t len;
+	char *buf = NULL;
+
+	cfg = capture_config(opts, 1, cerr, sizeof(cerr));
+	capture_log_open(cfg, opts->log_file);
+	if (cerr[0] != '\0')
+		capture_log(LOGL_WARN, "bad_config", "configuration partly ignored: %s", cerr);
+	if (opts->bad_flag != NULL)
+		capture_log(LOGL_WARN, "usage", "ignored: %s", opts->bad_flag);
+	capture_limits(cfg, &lim);
+	if (cfg != NULL) {
+		stdin_ms = (int)config_int(cfg, "capture", "stdin_timeout_ms");
+		ack_ms = (int)config_int(cfg, "capture", "ack_timeout_ms");
+		rundir = config_str(cfg, NULL, "rundir");
+		statedir = config_str(cfg, NULL, "statedir");
+		if (paths_init(&p, config_str(cfg, NULL, "instance"),
+			       rundir[0] != '\0' ? rundir : NULL,
+			       statedir[0] != '\0' ? statedir : NULL, err, sizeof(err)) == 0)
+			havepaths = 1;
+		else
+			capture_log(LOGL_WARN, "bad_config", "%s", err);
+	}
+	if (!havepaths && paths_init(&p, NULL, NULL, NULL, err, sizeof(err)) == 0)
+		havepaths = 1;
+
+	if (capture_read(STDIN_FILENO, lim.input_max, stdin_ms, &in) == -1) {
+		capture_log(LOGL_ERROR, "oom", "out of memory reading stdin");
+		goto done;
+	}
+	if (gethostname(host, sizeof(host)) == -1)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	env.host = host[0] != '\0' ? host : NULL;
+	env.user = capture_user();
+	env.project_dir = getenv("CLAUDE_PROJECT_DIR");
+	if (env.project_dir != NULL && env.project_dir[0] == '\0')
+		env.project_dir = NULL;
+	ev = capture_event(&in, &lim, &env, stdin_ms);
+	if (ev == NULL) {
+		capture_log(LOGL_ERROR, "oom", "out of memory building the event");
+		goto done;
+	}
+	id = capture_get_str(ev, "id");
+	name = capture_get_str(ev, "event");
+	if (name != NULL && strcmp(name, EVENT_INPUT_ERROR) == 0)
+		capture_log(LOGL_WARN, capture_input_reason(ev),
+			    "bad hook input (%zu bytes), id %s", in.total, id != NULL ? id : "-");
+	else if (in.timed_out)
+		capture_log(LOGL_WARN, EVENT_R_TIMEOUT,
+			    "stdin not closed within %d ms; complete input used, id %s", stdin_ms,
+			    id != NULL ? id : "-");
+
+	event_set_capture_us(ev, util_mono_us() - opts->t0);
+	if ((line = event_to_string(ev, &len)) == NULL || (buf = malloc(len + 1)) == NULL) {
+		capture_log(LOGL_ERROR, "oom", "out of memory serializing the event");
+		goto done;
+	}
+	memcpy(buf, line, len);
+	buf[len++] = '\n';
+
+	if (havepaths) {
+		st = deliver_send(p.ingest_sock, buf, len, ack_ms, reason, sizeof(reason), &seq);
+		switch (st) {
+		case DELIVER_ACCEPTED:
+		case DELIVER_DUPLICATE:
+			capture_log(LOGL_DEBUG, NULL, "%s: id %s seq %lld", deliver_status_name(st),
+				    id != NULL ? id : "-", seq);
+			break;
+		case DELIVER_REJECTED:
+			/* The router saw it and counts it; a spooled copy would
+			 * only be rejected again. */
+			capture_log(LOGL_WARN, reason[0] != '\0' ? reason : "rejected",
+				    "router rejected event id %s (%zu bytes)",
+				    id != NULL ? id : "-", len);
+			break;
+		default:
+			capture_log(st == DELIVER_UNREACHABLE ? LOGL_INFO : LOGL_WARN,
+				    deliver_status_name(st), "router %s at %s; spooling id %s",
+				    deliver_status_name(st), p.ingest_sock, id != NULL ? id : "-");
+			if (deliver_spool(p.spool_dir, buf, len, err, sizeof(err)) == -1)
+				capture_log(LOGL_ERROR, "spool", "event id %s lost: %s",
+					    id != NULL ? id : "-", err);
+			break;
+		}
+	} else
+		capture_log(LOGL_ERROR, "paths", "no paths: %s; event id %s lost", err,
+			    id != NULL ? id : "-");
+
+	capture_context(cfg, ev);
+done:
+	free(buf);
+	json_object_put(ev);
+	free(in.buf);
+	config_free(cfg);
+	if (capture_logging)
+		log_close();
+	return EXIT_OK;
+}

@@ -1,0 +1,72 @@
+#!/bin/bash
+# hook-capture with the real event-router: events are acked (nothing
+# spooled) and reach the journal with their sequence numbers; events
+# spooled while the router was down are drained when it comes up.
+. "$(dirname "$0")/lib.sh"
+
+H=$B/hook-capture
+LOG=$T/capture.log
+export HOOKWIRE_LOG_LEVEL=debug
+[ -x "$B/event-router" ] || { echo "no event-router in $B"; exit 1; }
+
+# ---- router down: spooled
+"$H" --log-file "$LOG" <"$FIX/sessionstart.json" || fail "exit $?"
+check "router down: spooled" test "$(hw_spool_count)" -eq 1
+spooled_id=$(jq -r .id "$T/state/spool/new/"*)
+
+# ---- router up
+hw_start_router
+# The spool is drained (bounded poll: there is no event to wait on).
+i=0
+while [ "$(hw_spool_count)" -ne 0 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+check "spool drained by the router" test "$(hw_spool_count)" -eq 0
+
+n=0
+for f in "$FIX"/*.json; do
+	rc=0
+	"$H" --log-file "$LOG" <"$f" >"$T/out" 2>&1 || rc=$?
+	[ "$rc" -eq 0 ] || fail "${f##*/}: exit $rc"
+	[ ! -s "$T/out" ] || fail "${f##*/}: output $(head -c 200 "$T/out")"
+	n=$((n + 1))
+done
+check "router up: nothing spooled" test "$(hw_spool_count)" -eq 0
+# (the SessionStart fixture may be a duplicate of the spooled copy: the
+# router drops identical content within router.dedup_window_ms)
+check "router up: every event acked ($n)" test "$(grep -c '"msg":"\(accepted\|duplicate\): id [0-9a-f]\{32\} seq [0-9]\+"' "$LOG")" -eq "$n"
+ids=$(grep -o '"msg":"accepted: id [0-9a-f]*' "$LOG" | sed 's/.* id //')
+check "router up: at least $((n - 1)) accepted" test "$(echo $ids | wc -w)" -ge $((n - 1))
+i=0
+while [ "$(hw_journal | wc -l)" -lt $((n + 1)) ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+for id in $ids $spooled_id; do
+	check "journal holds $id" sh -c "$(declare -f hw_journal); T='$T'; hw_journal | grep -q '\"id\":\"$id\"'"
+done
+check "journal: sequence numbers increase" sh -c "$(declare -f hw_journal); T='$T'; hw_journal | jq -s -e '[.[].seq] as \$s | \$s == (\$s | sort) and (\$s | unique | length) == (\$s | length)' >/dev/null"
+
+capus=$(hw_journal | jq -s '[.[].meta.capture_us] | sort | .[length / 2 | floor]')
+echo "FIGURE meta.capture_us (start to send, in-process), median of $n fixtures: $capus us"
+
+# ---- bad input reaches the router as an input_error
+printf 'not json' | "$H" --log-file "$LOG" || fail "bad input: exit $?"
+check "bad input: acked, not spooled" test "$(hw_spool_count)" -eq 0
+i=0
+while ! hw_journal | grep -q 'hookwire.input_error' && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+check "bad input: input_error in the journal" sh -c "$(declare -f hw_journal); T='$T'; hw_journal | grep -q '\"event\":\"hookwire.input_error\"'"
+
+# ---- many at once, router up
+N=100
+pids=""
+for i in $(seq 1 $N); do "$H" <"$FIX/pretooluse_bash.json" >/dev/null 2>&1 & pids="$pids $!"; done
+bad=0
+for p in $pids; do wait "$p" || bad=$((bad + 1)); done
+check "$N concurrent: all exit 0" test "$bad" -eq 0
+check "$N concurrent: nothing spooled" test "$(hw_spool_count)" -eq 0
+
+# ---- wall time per event, exec to exit, router up, ack received
+if [ -x "$B/exec-bench" ]; then
+	"$B/exec-bench" -n 200 -w 20 -i "$FIX/pretooluse_bash.json" -- "$H" >"$T/bench" 2>&1 &&
+		echo "FIGURE hook-capture, router up: $(cat "$T/bench")"
+	"$B/exec-bench" -n 200 -w 20 -i "$FIX/pretooluse_bash.json" -- /bin/true >"$T/bench" 2>&1 &&
+		echo "FIGURE /bin/true on this machine: $(cat "$T/bench")"
+fi
+check "router still up" kill -0 "$router_pid"
+hw_done
