@@ -17,12 +17,20 @@
  *
  * Index.  index[seq & (index_slots - 1)] = {seq, pos} for every published
  * record, so a reader can seek to a sequence number.  A slot is valid for
- * seq only if its seq field equals seq after the reader copied it.
+ * seq only if its seq field equals seq after the reader copied it (the
+ * writer stores seq = 0, then pos, then seq with release; the reader loads
+ * seq (acquire), pos, fence, seq again).  index_slots = data_size / 64: a
+ * slot may be reused while its record is still held when records are
+ * smaller than 64 bytes; readers then walk from first_pos.  The record found
+ * is always checked (rec_seq and intent), so a stale slot is harmless.
+ * Less than sizeof(struct ring_rec) bytes before the end of the data area
+ * form an implicit pad (no header is written there).
  *
  * Writer protocol (ring_publish):
- *   1. intent = tail + span          (store, release)  "I am about to overwrite up to here"
- *   2. advance first_seq/first_pos past records that [tail, tail+span) overwrites
+ *   1. advance first_seq/first_pos past records that [tail, tail+span) overwrites
  *                                    (store, release)
+ *   2. intent = tail + span          (store, release)  "I am about to overwrite up to here"
+ *      (1 before 2: a reader that sees the new intent also sees the new first_*)
  *   3. write the record and its index slot (plain stores)
  *   4. tail = tail + span, last_seq = seq   (store, release)
  *   5. after a batch: notify += 1 (release), futex(FUTEX_WAKE, INT_MAX) on notify

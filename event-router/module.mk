@@ -1,1 +1,23 @@
 # event-router and event-tail.
+# librouter.a holds every event-router/*.c but the two mains (scrub.c
+# included, by the wildcard), for the binaries and the unit tests.
+ROUTER_MAINS := event-router/event-router.c event-router/event-tail.c
+ROUTER_SRCS  := $(filter-out $(ROUTER_MAINS),$(wildcard event-router/*.c))
+ROUTER_LIB   := $(BUILD)/lib/librouter.a
+MODULE_LIBS  += $(ROUTER_LIB)
+BINS         += $(BIN)/event-router $(BIN)/event-tail
+INSTALL_BIN  += event-router event-tail
+
+$(ROUTER_LIB): $(call objs,$(ROUTER_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/event-router: $(OBJ)/event-router/event-router.o $(ROUTER_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) $(PCRE_LIBS) $(XXHASH_LIBS) $(COMMON_LIBS) -lpthread
+
+# event-tail needs no libevent: only tail.o and common/ are pulled in.
+$(BIN)/event-tail: $(OBJ)/event-router/event-tail.o $(ROUTER_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(COMMON_LIBS)

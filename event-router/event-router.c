@@ -1,0 +1,321 @@
+/*
+ * event-router: accepts canonical events from producers on the ingest
+ * socket and from the spool, drops duplicates, scrubs secrets, numbers
+ * them, appends them to the journal and publishes them into the ring
+ * (event-router(8)).  This file holds main(): options, configuration,
+ * start-up order, signals and shutdown; the work is in pipeline.c,
+ * ingest.c, drain.c, journal.c and dedup.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "limits.h"
+#include "log.h"
+#include "paths.h"
+#include "router.h"
+#include "scrub.h"
+#include "util.h"
+
+extern char **environ;
+
+static struct event_base *base;
+static struct journal *journal;
+static struct event *sync_ev;
+
+static void __attribute__((noreturn)) usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+		"usage: event-router [-hV] [-c file] [-i name] [--rundir dir] [--statedir dir]\n"
+		"                    [--readiness-fd fd] [--log-file file] [--log-level level]\n"
+		"                    [--user user]\n");
+	exit(code);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	if (sig == SIGHUP) {
+		if (log_reopen() == -1)
+			log_warn("log_reopen", "%s: cannot reopen the log", __func__);
+		else
+			log_info("%s: log reopened", __func__);
+		return;
+	}
+	log_info("%s: signal %d, shutting down", __func__, (int)sig);
+	/* callbacks run whole: the batch being handled is finished first */
+	event_base_loopexit(base, NULL);
+}
+
+static void
+sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+	if (journal_sync(journal) == -1)
+		log_warn("journal_sync", "%s: fdatasync", __func__);
+}
+
+/* After a committed batch: with fsync "batch", sync within a second. */
+static void
+committed_cb(void *arg)
+{
+	struct timeval tv = {1, 0};
+
+	if (journal_dirty(journal) && !evtimer_pending(sync_ev, NULL))
+		evtimer_add(sync_ev, &tv);
+}
+
+static void
+set_or_die(struct config *cfg, const char *section, const char *name, const char *value)
+{
+	char err[512];
+
+	if (config_set(cfg, section, name, value, err, sizeof(err)) == -1) {
+		fprintf(stderr, "event-router: %s\n", err);
+		exit(EXIT_USAGE);
+	}
+}
+
+static const char *
+nonempty(const char *s)
+{
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { O_RUNDIR = 256, O_STATEDIR, O_READY, O_LOGFILE, O_LOGLEVEL, O_USER };
+	static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+						 {"instance", required_argument, NULL, 'i'},
+						 {"rundir", required_argument, NULL, O_RUNDIR},
+						 {"statedir", required_argument, NULL, O_STATEDIR},
+						 {"readiness-fd", required_argument, NULL, O_READY},
+						 {"log-file", required_argument, NULL, O_LOGFILE},
+						 {"log-level", required_argument, NULL, O_LOGLEVEL},
+						 {"user", required_argument, NULL, O_USER},
+						 {"help", no_argument, NULL, 'h'},
+						 {"version", no_argument, NULL, 'V'},
+						 {NULL, 0, NULL, 0}};
+	const char *cfile = NULL, *instance = NULL, *rundir = NULL, *statedir = NULL;
+	const char *logfile = NULL, *loglevel = NULL, *user = NULL;
+	struct config *cfg;
+	struct paths paths;
+	struct pidfh *pfh;
+	struct ring *ring;
+	struct scrub *sc = NULL;
+	struct router *rt;
+	struct router_opts ro;
+	struct journal_opts jo;
+	struct ingest *ig;
+	struct drain *dr;
+	struct event *sigs[4];
+	static const int signos[4] = {SIGTERM, SIGINT, SIGHUP, 0};
+	enum log_level level;
+	char err[1024], pidpath[4200];
+	size_t truncated;
+	uint64_t republished;
+	pid_t other;
+	long long ready_fd = -1;
+	char *end;
+	int ch, i;
+
+	while ((ch = getopt_long(argc, argv, "c:i:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cfile = optarg;
+			break;
+		case 'i':
+			instance = optarg;
+			break;
+		case O_RUNDIR:
+			rundir = optarg;
+			break;
+		case O_STATEDIR:
+			statedir = optarg;
+			break;
+		case O_READY:
+			errno = 0;
+			ready_fd = strtoll(optarg, &end, 10);
+			if (errno || *end != '\0' || ready_fd < 0 || ready_fd > 65535) {
+				fprintf(stderr,
+					"event-router: --readiness-fd %s: not a descriptor\n",
+					optarg);
+				usage(EXIT_USAGE);
+			}
+			break;
+		case O_LOGFILE:
+			logfile = optarg;
+			break;
+		case O_LOGLEVEL:
+			loglevel = optarg;
+			break;
+		case O_USER:
+			user = optarg;
+			break;
+		case 'h':
+			usage(EXIT_OK);
+		case 'V':
+			printf("event-router %s\n", HOOKWIRE_VERSION);
+			return EXIT_OK;
+		default:
+			usage(EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(EXIT_USAGE);
+
+	/* configuration: defaults, file, environment, then flags */
+	if ((cfg = config_new()) == NULL) {
+		fprintf(stderr, "event-router: out of memory\n");
+		return EXIT_SYSCALL;
+	}
+	if (config_load(cfg, cfile, environ, err, sizeof(err)) == -1) {
+		fprintf(stderr, "event-router: %s\n", err);
+		config_free(cfg);
+		return EXIT_USAGE;
+	}
+	if (instance != NULL)
+		set_or_die(cfg, NULL, "instance", instance);
+	if (rundir != NULL)
+		set_or_die(cfg, NULL, "rundir", rundir);
+	if (statedir != NULL)
+		set_or_die(cfg, NULL, "statedir", statedir);
+	if (logfile != NULL)
+		set_or_die(cfg, "log", "file", logfile);
+	if (loglevel != NULL)
+		set_or_die(cfg, "log", "level", loglevel);
+	if (user != NULL)
+		set_or_die(cfg, "router", "user", user);
+	if (log_level_parse(config_str(cfg, "log", "level"), &level) == -1)
+		level = LOGL_INFO;
+	memset(&jo, 0, sizeof(jo));
+	jo.segment_size = (uint64_t)config_int(cfg, "journal", "segment_size");
+	jo.keep_bytes = (uint64_t)config_int(cfg, "journal", "keep_bytes");
+	jo.keep_days = (int)config_int(cfg, "journal", "keep_days");
+	if (journal_fsync_parse(config_str(cfg, "journal", "fsync"), &jo.fsync) == -1) {
+		fprintf(stderr, "event-router: journal.fsync: must be always, batch or never\n");
+		config_free(cfg);
+		return EXIT_USAGE;
+	}
+	if (log_init("event-router", nonempty(config_str(cfg, "log", "file")), level,
+		     (size_t)config_int(cfg, "log", "max_size"),
+		     (int)config_int(cfg, "log", "keep"), err, sizeof(err)) == -1) {
+		fprintf(stderr, "event-router: %s\n", err);
+		config_free(cfg);
+		return EXIT_SYSCALL;
+	}
+	if (paths_init(&paths, nonempty(config_str(cfg, NULL, "instance")),
+		       nonempty(config_str(cfg, NULL, "rundir")),
+		       nonempty(config_str(cfg, NULL, "statedir")), err, sizeof(err)) == -1)
+		fatalx(EXIT_USAGE, "bad_config", "%s", err);
+	if (paths_mkdirs(&paths, err, sizeof(err)) == -1)
+		fatalx(EXIT_SYSCALL, "mkdir", "%s", err);
+
+	/* one router per instance */
+	if (paths_pidfile(&paths, "event-router", pidpath, sizeof(pidpath)) == -1)
+		fatalx(EXIT_USAGE, "bad_config", "pidfile path too long");
+	if ((pfh = util_pidfile_lock(pidpath, &other, err, sizeof(err))) == NULL) {
+		if (other > 0)
+			fatalx(EXIT_RUNTIME, "already_running",
+			       "event-router already running for instance %s as pid %ld (%s)",
+			       paths.instance, (long)other, pidpath);
+		fatalx(EXIT_SYSCALL, "pidfile", "%s", err);
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((ring = ring_create(paths.ring_name, (uint64_t)config_int(cfg, "ring", "size"), err,
+				sizeof(err))) == NULL)
+		fatalx(EXIT_SYSCALL, "ring", "%s", err);
+	if ((journal = journal_open(paths.journal_dir, &jo, &truncated, err, sizeof(err))) == NULL)
+		fatalx(EXIT_SYSCALL, "journal", "%s", err);
+	if (truncated > 0)
+		log_warnx("journal_truncated",
+			  "%s: the last journal line was incomplete (%zu bytes, never "
+			  "acknowledged): cut away",
+			  __func__, truncated);
+	if (config_bool(cfg, "scrub", "enabled")) {
+		sc = scrub_new(nonempty(config_str(cfg, "scrub", "rules_file")),
+			       config_bool(cfg, "scrub", "builtin"), err, sizeof(err));
+		if (sc == NULL)
+			fatalx(EXIT_USAGE, "scrub_rules", "%s", err);
+	}
+	memset(&ro, 0, sizeof(ro));
+	event_limits_default(&ro.lim);
+	ro.line_max = (size_t)config_int(cfg, "router", "line_max");
+	ro.lim.depth_max = (int)config_int(cfg, "router", "depth_max");
+	ro.lim.event_max = (size_t)config_int(cfg, "capture", "event_max");
+	ro.lim.input_max = ro.line_max;
+	ro.dedup_ids = (size_t)config_int(cfg, "router", "dedup_ids");
+	ro.dedup_window_us = config_int(cfg, "router", "dedup_window_ms") * 1000;
+	ro.scrub_enabled = sc != NULL;
+	if (ring_payload_max(ring) < ro.lim.event_max)
+		log_warnx("ring_small",
+			  "%s: ring.size %llu holds events up to %zu bytes, less than "
+			  "capture.event_max %zu: larger events are rejected",
+			  __func__, (unsigned long long)ring_header(ring)->data_size,
+			  ring_payload_max(ring), ro.lim.event_max);
+	if ((rt = router_new(&ro, ring, journal, sc, err, sizeof(err))) == NULL)
+		fatalx(EXIT_SYSCALL, "oom", "%s", err);
+	router_export_scrub(rt);
+	if (router_recover(rt, paths.journal_dir, &republished, err, sizeof(err)) == -1)
+		fatalx(EXIT_SYSCALL, "journal", "%s", err);
+	if (republished > 0)
+		log_info("%s: %llu journal events published into the ring", __func__,
+			 (unsigned long long)republished);
+
+	if ((base = event_base_new()) == NULL)
+		fatalx(EXIT_SYSCALL, "libevent", "event_base_new failed");
+	if ((sync_ev = evtimer_new(base, sync_cb, NULL)) == NULL)
+		fatalx(EXIT_SYSCALL, "libevent", "evtimer_new failed");
+	if ((ig = ingest_new(base, rt, paths.ingest_sock, ro.line_max,
+			     (size_t)config_int(cfg, "router", "conn_buffer"),
+			     (int)config_int(cfg, "router", "clients_max"), err, sizeof(err))) ==
+	    NULL)
+		fatalx(EXIT_SYSCALL, "bind", "%s", err);
+	ingest_set_commit_cb(ig, committed_cb, NULL);
+	if (nonempty(config_str(cfg, "router", "user")) != NULL &&
+	    util_drop_privileges(config_str(cfg, "router", "user"), err, sizeof(err)) == -1)
+		fatalx(EXIT_SYSCALL, "privileges", "%s", err);
+	if ((dr = drain_new(base, rt, paths.spool_dir, err, sizeof(err))) == NULL)
+		fatalx(EXIT_SYSCALL, "spool", "%s", err);
+	drain_set_commit_cb(dr, committed_cb, NULL);
+	drain_run(dr);
+	for (i = 0; signos[i] != 0; i++) {
+		if ((sigs[i] = evsignal_new(base, signos[i], signal_cb, NULL)) == NULL ||
+		    evsignal_add(sigs[i], NULL) == -1)
+			fatalx(EXIT_SYSCALL, "libevent", "evsignal_new failed");
+	}
+	log_info("%s: ready: instance %s, socket %s, ring %s, next seq %llu", __func__,
+		 paths.instance, paths.ingest_sock, paths.ring_name,
+		 (unsigned long long)router_next_seq(rt));
+	if (util_readiness((int)ready_fd) == -1)
+		log_warn("readiness", "%s: readiness fd %lld", __func__, ready_fd);
+
+	event_base_dispatch(base);
+
+	/* shutdown: stop taking input, sync the journal, release everything */
+	drain_free(dr);
+	ingest_free(ig);
+	if (journal_sync(journal) == -1)
+		log_warn("journal_sync", "%s: fdatasync", __func__);
+	for (i = 0; signos[i] != 0; i++)
+		event_free(sigs[i]);
+	event_free(sync_ev);
+	event_base_free(base);
+	router_free(rt);
+	journal_close(journal);
+	scrub_free(sc);
+	ring_close(ring);
+	log_info("%s: stopped", __func__);
+	util_pidfile_remove(pfh);
+	log_close();
+	config_free(cfg);
+	return EXIT_OK;
+}

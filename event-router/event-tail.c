@@ -1,0 +1,284 @@
+/*
+ * event-tail: prints the events of the ring as NDJSON (event-tail(1)).
+ * Maps the ring read-only; never writes to it.  --follow waits on the
+ * ring's futex (ring_wait), no polling.  A reader overrun by the writer
+ * says on stderr which sequence numbers it lost, and goes on.  A closed
+ * pipe (head, grep -m) ends it quietly with status 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "paths.h"
+#include "router.h"
+#include "util.h"
+
+extern char **environ;
+
+struct tail_copy {
+	char *tc_buf;
+	size_t tc_len;
+};
+
+static int pretty;
+static char *pbuf;
+static size_t pcap = 65536;
+
+static void __attribute__((noreturn)) usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+		"usage: event-tail [-fhV] [-c file] [-i name] [-n count] [--rundir dir]\n"
+		"                  [--statedir dir] [--since seq] [--session id] [--event name]\n"
+		"                  [--pretty]\n");
+	exit(code);
+}
+
+/* stdout failed: a closed pipe is a normal end. */
+static void __attribute__((noreturn)) out_failed(void)
+{
+	if (errno == EPIPE)
+		exit(EXIT_OK);
+	fprintf(stderr, "event-tail: standard output: %s\n", strerror(errno));
+	exit(EXIT_RUNTIME);
+}
+
+static void
+emit(const char *buf, size_t len)
+{
+	static char line[4096];
+	size_t n;
+
+	if (pretty) {
+		n = tail_pretty(buf, len, line, sizeof(line));
+		if (fwrite(line, 1, n, stdout) != n)
+			out_failed();
+		return;
+	}
+	if (fwrite(buf, 1, len, stdout) != len || putchar('\n') == EOF)
+		out_failed();
+}
+
+static void
+flush(void)
+{
+	if (fflush(stdout) == EOF)
+		out_failed();
+}
+
+static void
+lost(uint64_t from, uint64_t to)
+{
+	flush();
+	fprintf(
+	    stderr,
+	    "event-tail: lost events %llu-%llu (overwritten in the ring before they were read)\n",
+	    (unsigned long long)from, (unsigned long long)to);
+}
+
+/* Reads the next record into pbuf (grown as needed).  Returns the status. */
+static enum ring_read_status
+next(struct ring *r, struct ring_cursor *cur, size_t *len, uint64_t *seq)
+{
+	enum ring_read_status st;
+	uint64_t lf, lt;
+	char *nb;
+
+	for (;;) {
+		*len = pcap;
+		st = ring_read(r, cur, pbuf, len, seq, NULL, &lf, &lt);
+		if (st == RING_TOOSMALL) {
+			if ((nb = realloc(pbuf, *len)) == NULL) {
+				fprintf(stderr, "event-tail: out of memory\n");
+				exit(EXIT_RUNTIME);
+			}
+			pbuf = nb;
+			pcap = *len;
+			continue;
+		}
+		if (st == RING_LAPPED) {
+			lost(lf, lt);
+			continue;
+		}
+		return st;
+	}
+}
+
+static uint64_t
+parse_u64(const char *s, const char *what)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end != '\0' || *s == '\0' || *s == '-') {
+		fprintf(stderr, "event-tail: %s %s: not a number\n", what, s);
+		usage(EXIT_USAGE);
+	}
+	return v;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { O_RUNDIR = 256, O_STATEDIR, O_SINCE, O_SESSION, O_EVENT, O_PRETTY };
+	static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+						 {"instance", required_argument, NULL, 'i'},
+						 {"rundir", required_argument, NULL, O_RUNDIR},
+						 {"statedir", required_argument, NULL, O_STATEDIR},
+						 {"follow", no_argument, NULL, 'f'},
+						 {"since", required_argument, NULL, O_SINCE},
+						 {"session", required_argument, NULL, O_SESSION},
+						 {"event", required_argument, NULL, O_EVENT},
+						 {"pretty", no_argument, NULL, O_PRETTY},
+						 {"lines", required_argument, NULL, 'n'},
+						 {"help", no_argument, NULL, 'h'},
+						 {"version", no_argument, NULL, 'V'},
+						 {NULL, 0, NULL, 0}};
+	const char *cfile = NULL, *instance = NULL, *rundir = NULL, *statedir = NULL;
+	struct tail_filter f = {NULL, NULL};
+	struct config *cfg;
+	struct paths paths;
+	struct ring *r;
+	struct ring_cursor cur;
+	const struct ring_hdr *h;
+	struct tail_copy *last = NULL;
+	uint64_t since = 0, count = 0, seq, lf, lt, i, nlast = 0, start;
+	int follow = 0, have_since = 0, have_n = 0, ch;
+	char err[1024];
+	size_t len;
+	uint32_t seen;
+
+	while ((ch = getopt_long(argc, argv, "c:i:fn:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cfile = optarg;
+			break;
+		case 'i':
+			instance = optarg;
+			break;
+		case O_RUNDIR:
+			rundir = optarg;
+			break;
+		case O_STATEDIR:
+			statedir = optarg;
+			break;
+		case 'f':
+			follow = 1;
+			break;
+		case O_SINCE:
+			since = parse_u64(optarg, "--since");
+			have_since = 1;
+			break;
+		case O_SESSION:
+			f.session = optarg;
+			break;
+		case O_EVENT:
+			f.event = optarg;
+			break;
+		case O_PRETTY:
+			pretty = 1;
+			break;
+		case 'n':
+			count = parse_u64(optarg, "-n");
+			have_n = 1;
+			break;
+		case 'h':
+			usage(EXIT_OK);
+		case 'V':
+			printf("event-tail %s\n", HOOKWIRE_VERSION);
+			return EXIT_OK;
+		default:
+			usage(EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(EXIT_USAGE);
+	if ((cfg = config_new()) == NULL)
+		return EXIT_RUNTIME;
+	if (config_load(cfg, cfile, environ, err, sizeof(err)) == -1 ||
+	    (instance != NULL && config_set(cfg, NULL, "instance", instance, err, sizeof(err))) ||
+	    (rundir != NULL && config_set(cfg, NULL, "rundir", rundir, err, sizeof(err))) ||
+	    (statedir != NULL && config_set(cfg, NULL, "statedir", statedir, err, sizeof(err)))) {
+		fprintf(stderr, "event-tail: %s\n", err);
+		config_free(cfg);
+		return EXIT_USAGE;
+	}
+	if (paths_init(&paths, config_str(cfg, NULL, "instance"), NULL, NULL, err, sizeof(err)) ==
+	    -1) {
+		fprintf(stderr, "event-tail: %s\n", err);
+		config_free(cfg);
+		return EXIT_USAGE;
+	}
+	config_free(cfg);
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = ring_open(paths.ring_name, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "event-tail: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	if ((pbuf = malloc(pcap)) == NULL)
+		return EXIT_RUNTIME;
+	h = ring_header(r);
+
+	/* where to start */
+	if (have_since) {
+		if (ring_seek(r, &cur, since + 1, &lf, &lt) == 1)
+			lost(lf, lt);
+	} else if (have_n && f.session == NULL && f.event == NULL) {
+		start = h->last_seq >= count ? h->last_seq - count + 1 : 1;
+		if (h->first_seq == 0)
+			ring_seek_end(r, &cur);
+		else
+			ring_seek(r, &cur, start < h->first_seq ? h->first_seq : start, NULL, NULL);
+	} else if (h->first_seq == 0) {
+		ring_seek_end(r, &cur);
+	} else {
+		ring_seek(r, &cur, h->first_seq, NULL, NULL);
+	}
+
+	if (have_n && (f.session != NULL || f.event != NULL)) {
+		/* the last count matching events: keep them as we scan */
+		if (count > 0 && (last = calloc(count, sizeof(*last))) == NULL)
+			return EXIT_RUNTIME;
+		while (count > 0 && next(r, &cur, &len, &seq) == RING_OK) {
+			struct tail_copy *tc;
+
+			if (!tail_match(&f, pbuf, len))
+				continue;
+			tc = &last[nlast++ % count];
+			free(tc->tc_buf);
+			if ((tc->tc_buf = malloc(len)) == NULL)
+				return EXIT_RUNTIME;
+			memcpy(tc->tc_buf, pbuf, len);
+			tc->tc_len = len;
+		}
+		start = nlast > count ? nlast - count : 0;
+		for (i = start; i < nlast; i++)
+			emit(last[i % count].tc_buf, last[i % count].tc_len);
+		for (i = 0; i < count && i < nlast; i++)
+			free(last[i].tc_buf);
+		free(last);
+		if (count == 0)
+			ring_seek_end(r, &cur);
+	}
+	for (;;) {
+		seen = ring_notify_value(r);
+		while (next(r, &cur, &len, &seq) == RING_OK)
+			if (tail_match(&f, pbuf, len))
+				emit(pbuf, len);
+		flush();
+		if (!follow)
+			break;
+		if (ring_wait(r, seen, -1) == -1) {
+			fprintf(stderr, "event-tail: futex wait: %s\n", strerror(errno));
+			return EXIT_RUNTIME;
+		}
+	}
+	ring_close(r);
+	free(pbuf);
+	return EXIT_OK;
+}

@@ -1,0 +1,499 @@
+/*
+ * pipeline.c: what the router does to one event, and to a batch of them.
+ *
+ * router_line(): line limit, parse (event_parse_line), validate
+ * (event_validate), duplicate by id, duplicate by content within the
+ * window, scrub, sequence number; the event is serialized once with "seq"
+ * as its first member and appended to the batch buffer (reused, no
+ * per-event allocation of ours).  router_commit(): one journal write for the
+ * whole batch, then one ring record per event, then one ring_notify().
+ * The reply line of each event is only sent by the caller after the commit.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "router.h"
+#include "scrub.h"
+#include "util.h"
+
+#define ROUTER_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+struct router_ent {
+	size_t e_off, e_len; /* in r_buf, newline excluded */
+	uint64_t e_seq;
+	int64_t e_ts_us;
+};
+
+struct router {
+	struct router_opts r_opts;
+	struct ring *r_ring;
+	struct ring_hdr *r_hdr;
+	struct journal *r_journal;
+	struct scrub *r_scrub;
+	struct dedup *r_dedup;
+	size_t r_payload_max;
+	uint64_t r_next_seq;
+	char *r_buf; /* the batch: NDJSON lines */
+	size_t r_len, r_cap;
+	struct router_ent *r_ents;
+	size_t r_n, r_ncap;
+	char r_id[EVENT_ID_LEN + 1];
+};
+
+static const char *router_reasons[] = RING_REJECT_REASONS;
+
+static void
+router_count(struct router *rt, enum ring_counter c, uint64_t n)
+{
+	atomic_fetch_add_explicit(&rt->r_hdr->counters[c], n, memory_order_relaxed);
+}
+
+void
+router_counter_add(struct router *rt, enum ring_counter c, uint64_t n)
+{
+	router_count(rt, c, n);
+}
+
+int
+router_reason_index(const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(router_reasons) / sizeof(router_reasons[0]); i++)
+		if (strcmp(router_reasons[i], reason) == 0)
+			return (int)i;
+	return -1;
+}
+
+struct router *
+router_new(const struct router_opts *o, struct ring *ring, struct journal *jr, struct scrub *sc,
+	   char *err, size_t errlen)
+{
+	struct router *rt;
+
+	if ((rt = calloc(1, sizeof(*rt))) == NULL)
+		goto oom;
+	rt->r_opts = *o;
+	rt->r_ring = ring;
+	rt->r_hdr = ring_header_rw(ring);
+	rt->r_journal = jr;
+	rt->r_scrub = o->scrub_enabled ? sc : NULL;
+	rt->r_payload_max = ring_payload_max(ring);
+	rt->r_next_seq = 1;
+	if ((rt->r_dedup = dedup_new(o->dedup_ids, o->dedup_window_us)) == NULL)
+		goto oom;
+	rt->r_cap = 1 << 20;
+	rt->r_ncap = 1024;
+	if ((rt->r_buf = malloc(rt->r_cap)) == NULL ||
+	    (rt->r_ents = calloc(rt->r_ncap, sizeof(*rt->r_ents))) == NULL)
+		goto oom;
+	return rt;
+oom:
+	snprintf(err, errlen, "out of memory");
+	router_free(rt);
+	return NULL;
+}
+
+void
+router_free(struct router *rt)
+{
+	if (rt == NULL)
+		return;
+	dedup_free(rt->r_dedup);
+	free(rt->r_buf);
+	free(rt->r_ents);
+	free(rt);
+}
+
+uint64_t
+router_next_seq(const struct router *rt)
+{
+	return rt->r_next_seq;
+}
+
+size_t
+router_pending(const struct router *rt)
+{
+	return rt->r_n;
+}
+
+int
+router_parse_ts(const char *s, int64_t *us)
+{
+	struct tm tm;
+	int64_t frac = 0, scale = 1000000;
+	const char *p;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (p == NULL)
+		return -1;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (scale > 1) {
+				scale /= 10;
+				frac += (*p - '0') * scale;
+			}
+		}
+	}
+	if (*p != 'Z' || p[1] != '\0')
+		return -1;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	*us = (int64_t)t * 1000000 + frac;
+	return 0;
+}
+
+void
+router_count_rejected(struct router *rt, const char *reason)
+{
+	int i = router_reason_index(reason);
+
+	if (i >= 0)
+		atomic_fetch_add_explicit(&rt->r_hdr->rejected[i], 1, memory_order_relaxed);
+}
+
+size_t
+router_line_max(const struct router *rt)
+{
+	return rt->r_opts.line_max;
+}
+
+static void
+router_reject(struct router *rt, const char *reason, char *reply, size_t replylen)
+{
+	router_count_rejected(rt, reason);
+	if (reply != NULL)
+		snprintf(reply, replylen, "{\"status\":\"rejected\",\"reason\":\"%s\"}\n", reason);
+}
+
+static const char *
+router_get_str(json_object *ev, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(ev, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Makes room for n more bytes in the batch buffer. */
+static int
+router_reserve(struct router *rt, size_t n)
+{
+	char *nb;
+	size_t cap = rt->r_cap;
+
+	if (rt->r_len + n <= cap)
+		return 0;
+	while (cap < rt->r_len + n)
+		cap *= 2;
+	if ((nb = realloc(rt->r_buf, cap)) == NULL)
+		return -1;
+	rt->r_buf = nb;
+	rt->r_cap = cap;
+	return 0;
+}
+
+/* Makes room for one more entry in the batch. */
+static int
+router_reserve_ents(struct router *rt)
+{
+	struct router_ent *ne;
+
+	if (rt->r_n < rt->r_ncap)
+		return 0;
+	if ((ne = reallocarray(rt->r_ents, rt->r_ncap * 2, sizeof(*ne))) == NULL)
+		return -1;
+	rt->r_ents = ne;
+	rt->r_ncap *= 2;
+	return 0;
+}
+
+enum router_verdict
+router_line(struct router *rt, const char *line, size_t len, uint64_t *seq, const char **reason,
+	    char *reply, size_t replylen)
+{
+	json_object *ev = NULL, *data = NULL, *meta = NULL;
+	json_object *hd = NULL, *hm = NULL; /* data and meta, held while out of ev */
+	struct dedup_key idk, ck;
+	const char *s, *id, *ds, *ms;
+	size_t slen, dlen, mlen, need;
+	int64_t now = util_mono_us(), ts_us;
+	int n, nd;
+	struct router_ent *e;
+	enum router_verdict v = ROUTER_REJECTED;
+
+	router_count(rt, RING_C_RECEIVED, 1);
+	*reason = NULL;
+	if (len > rt->r_opts.line_max) {
+		*reason = EVENT_R_LINE_TOO_LONG;
+		goto reject;
+	}
+	if ((ev = event_parse_line(line, len, &rt->r_opts.lim, reason)) == NULL)
+		goto reject;
+	if (event_validate(ev, reason) == -1)
+		goto reject;
+	id = router_get_str(ev, "id");
+	memcpy(rt->r_id, id, EVENT_ID_LEN);
+	rt->r_id[EVENT_ID_LEN] = '\0';
+	dedup_id_key(rt->r_id, EVENT_ID_LEN, &idk);
+	if (dedup_id_find(rt->r_dedup, &idk, seq)) {
+		router_count(rt, RING_C_DUPLICATE_ID, 1);
+		v = ROUTER_DUPLICATE;
+		goto dup;
+	}
+	/* scrub first: the content key and the output are both made from the
+	 * scrubbed data, serialized once */
+	if (rt->r_scrub != NULL) {
+		if ((n = scrub_event(rt->r_scrub, ev)) < 0) {
+			*reason = EVENT_R_TOO_LARGE; /* out of memory: never publish unscrubbed */
+			goto reject;
+		}
+		if (n > 0)
+			router_count(rt, RING_C_SCRUBBED, (uint64_t)n);
+	}
+	json_object_object_get_ex(ev, "data", &data);
+	ds = json_object_to_json_string_length(data, ROUTER_JSON_FLAGS, &dlen);
+	dedup_content_key(router_get_str(ev, "session_id"), router_get_str(ev, "event"),
+			  router_get_str(ev, "tool_use_id"), ds, dlen, &ck);
+	if (dedup_content_find(rt->r_dedup, &ck, now, seq)) {
+		router_count(rt, RING_C_DUPLICATE_CONTENT, 1);
+		dedup_id_add(rt->r_dedup, &idk, *seq); /* its retry is a duplicate too */
+		v = ROUTER_DUPLICATE;
+		goto dup;
+	}
+	if ((s = router_get_str(ev, "ts")) == NULL || router_parse_ts(s, &ts_us) == -1)
+		ts_us = util_now_us();
+	/*
+	 * The output is {"seq":N, the other members, "data":..., "meta":...}:
+	 * data and meta are taken out so that the rest is serialized alone and
+	 * data, the bulk, only once.
+	 */
+	hd = json_object_get(data);
+	if (json_object_object_get_ex(ev, "meta", &meta))
+		hm = json_object_get(meta);
+	json_object_object_del(ev, "data");
+	json_object_object_del(ev, "meta");
+	json_object_object_del(ev, "seq");
+	ms = meta != NULL ? json_object_to_json_string_length(meta, ROUTER_JSON_FLAGS, &mlen) : "";
+	if (meta == NULL)
+		mlen = 0;
+	if ((s = event_to_string(ev, &slen)) == NULL || slen < 2 || s[0] != '{') {
+		*reason = EVENT_R_TOO_LARGE;
+		goto reject;
+	}
+	need = 32 + slen + 8 + dlen + 8 + mlen + 2;
+	if (need - 32 > rt->r_opts.lim.event_max || need - 32 > rt->r_payload_max) {
+		*reason = EVENT_R_TOO_LARGE;
+		goto reject;
+	}
+	if (router_reserve(rt, need) == -1 || router_reserve_ents(rt) == -1) {
+		*reason = EVENT_R_TOO_LARGE; /* out of memory */
+		goto reject;
+	}
+	*seq = rt->r_next_seq++;
+	e = &rt->r_ents[rt->r_n++];
+	e->e_off = rt->r_len;
+	nd = snprintf(rt->r_buf + rt->r_len, 32, "{\"seq\":%llu,", (unsigned long long)*seq);
+	rt->r_len += (size_t)nd;
+	if (slen > 2) {
+		memcpy(rt->r_buf + rt->r_len, s + 1, slen - 2);
+		rt->r_len += slen - 2;
+		rt->r_buf[rt->r_len++] = ',';
+	}
+	memcpy(rt->r_buf + rt->r_len, "\"data\":", 7);
+	rt->r_len += 7;
+	memcpy(rt->r_buf + rt->r_len, ds, dlen);
+	rt->r_len += dlen;
+	if (meta != NULL) {
+		memcpy(rt->r_buf + rt->r_len, ",\"meta\":", 8);
+		rt->r_len += 8;
+		memcpy(rt->r_buf + rt->r_len, ms, mlen);
+		rt->r_len += mlen;
+	}
+	rt->r_buf[rt->r_len++] = '}';
+	e->e_len = rt->r_len - e->e_off;
+	rt->r_buf[rt->r_len++] = '\n';
+	e->e_seq = *seq;
+	e->e_ts_us = ts_us;
+	dedup_id_add(rt->r_dedup, &idk, *seq);
+	dedup_content_add(rt->r_dedup, &ck, now, *seq);
+	if (reply != NULL)
+		snprintf(reply, replylen, "{\"status\":\"accepted\",\"seq\":%llu,\"id\":\"%s\"}\n",
+			 (unsigned long long)*seq, rt->r_id);
+	json_object_put(ev);
+	json_object_put(hd);
+	json_object_put(hm);
+	return ROUTER_ACCEPTED;
+dup:
+	if (reply != NULL)
+		snprintf(reply, replylen, "{\"status\":\"duplicate\",\"seq\":%llu,\"id\":\"%s\"}\n",
+			 (unsigned long long)*seq, rt->r_id);
+	json_object_put(ev);
+	json_object_put(hd);
+	json_object_put(hm);
+	return v;
+reject:
+	if (*reason == NULL)
+		*reason = EVENT_R_INVALID_JSON;
+	router_reject(rt, *reason, reply, replylen);
+	json_object_put(ev);
+	json_object_put(hd);
+	json_object_put(hm);
+	return ROUTER_REJECTED;
+}
+
+int
+router_commit(struct router *rt, char *err, size_t errlen)
+{
+	size_t i;
+	uint64_t first;
+
+	if (rt->r_n == 0)
+		return 0;
+	first = rt->r_ents[0].e_seq;
+	if (journal_append(rt->r_journal, rt->r_buf, rt->r_len, first,
+			   rt->r_ents[rt->r_n - 1].e_seq, err, errlen) == -1) {
+		router_count(rt, RING_C_JOURNAL_ERRORS, 1);
+		dedup_forget_from(rt->r_dedup, first);
+		rt->r_next_seq = first;
+		rt->r_n = 0;
+		rt->r_len = 0;
+		return -1;
+	}
+	router_count(rt, RING_C_JOURNAL_BYTES, rt->r_len);
+	for (i = 0; i < rt->r_n; i++) {
+		struct router_ent *e = &rt->r_ents[i];
+
+		ring_publish(rt->r_ring, e->e_seq, rt->r_buf + e->e_off, (uint32_t)e->e_len,
+			     e->e_ts_us);
+	}
+	ring_notify(rt->r_ring);
+	router_count(rt, RING_C_ACCEPTED, rt->r_n);
+	rt->r_n = 0;
+	rt->r_len = 0;
+	if (rt->r_scrub != NULL)
+		router_export_scrub(rt);
+	return 0;
+}
+
+void
+router_export_scrub(struct router *rt)
+{
+	size_t i, n;
+
+	if (rt->r_scrub == NULL)
+		return;
+	n = scrub_nrules(rt->r_scrub);
+	if (n > RING_SCRUB_RULES_MAX)
+		n = RING_SCRUB_RULES_MAX;
+	if (atomic_load_explicit(&rt->r_hdr->scrub_nrules, memory_order_relaxed) != n) {
+		for (i = 0; i < n; i++) {
+			memset(rt->r_hdr->scrub_names[i], 0, RING_SCRUB_NAME_MAX);
+			strncpy(rt->r_hdr->scrub_names[i], scrub_rule_name(rt->r_scrub, i),
+				RING_SCRUB_NAME_MAX - 1);
+		}
+		atomic_store_explicit(&rt->r_hdr->scrub_nrules, (uint32_t)n, memory_order_release);
+	}
+	for (i = 0; i < n; i++)
+		atomic_store_explicit(&rt->r_hdr->scrub_counts[i], scrub_rule_hits(rt->r_scrub, i),
+				      memory_order_relaxed);
+}
+
+/* ---------------------------------------------------------------- recovery */
+
+struct router_replay {
+	struct router *rr_rt;
+	uint64_t rr_count;
+};
+
+/* Finds a string member's value in a journal line (our own output). */
+static const char *
+router_line_str(const char *line, size_t len, const char *key, size_t *vlen)
+{
+	const char *p, *q;
+	size_t klen = strlen(key);
+
+	p = memmem(line, len, key, klen);
+	if (p == NULL)
+		return NULL;
+	p += klen;
+	q = memchr(p, '"', len - (size_t)(p - line));
+	if (q == NULL)
+		return NULL;
+	*vlen = (size_t)(q - p);
+	return p;
+}
+
+static int
+router_replay_ring(void *arg, const char *line, size_t len, uint64_t seq)
+{
+	struct router_replay *rr = arg;
+	struct router *rt = rr->rr_rt;
+	const char *ts;
+	char tsbuf[40];
+	size_t tl;
+	int64_t us = 0;
+
+	if (seq <= rt->r_hdr->last_seq && rt->r_hdr->last_seq != 0)
+		return 0;
+	if ((ts = router_line_str(line, len, "\"ts\":\"", &tl)) != NULL && tl < sizeof(tsbuf)) {
+		memcpy(tsbuf, ts, tl);
+		tsbuf[tl] = '\0';
+		router_parse_ts(tsbuf, &us);
+	}
+	if (ring_publish(rt->r_ring, seq, line, (uint32_t)len, us) == 0)
+		rr->rr_count++;
+	return 0;
+}
+
+static int
+router_replay_ids(void *arg, const char *line, size_t len, uint64_t seq)
+{
+	struct router_replay *rr = arg;
+	struct dedup_key k;
+	const char *id;
+	size_t il;
+
+	if ((id = router_line_str(line, len, "\"id\":\"", &il)) != NULL) {
+		dedup_id_key(id, il, &k);
+		dedup_id_add(rr->rr_rt->r_dedup, &k, seq);
+		rr->rr_count++;
+	}
+	return 0;
+}
+
+int
+router_recover(struct router *rt, const char *journal_dir, uint64_t *republished, char *err,
+	       size_t errlen)
+{
+	struct router_replay rr = {rt, 0};
+	uint64_t rl = rt->r_hdr->last_seq, jl = journal_last_seq(rt->r_journal), from;
+
+	*republished = 0;
+	if (jl > rl) {
+		if (rl != 0 && rt->r_hdr->first_seq != 0)
+			from = rl + 1;
+		else /* a new ring: refill what it can hold */
+			from = journal_seq_for_bytes(journal_dir, rt->r_hdr->data_size);
+		if (from == 0)
+			from = 1;
+		if (journal_replay(journal_dir, from, router_replay_ring, &rr, err, errlen) == -1)
+			return -1;
+		ring_notify(rt->r_ring);
+		*republished = rr.rr_count;
+	}
+	rt->r_next_seq = (jl > rl ? jl : rl) + 1;
+	if (rt->r_opts.dedup_ids > 0 && jl > 0) {
+		rr.rr_count = 0;
+		from = jl >= rt->r_opts.dedup_ids ? jl - rt->r_opts.dedup_ids + 1 : 1;
+		if (journal_replay(journal_dir, from, router_replay_ids, &rr, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
