@@ -1,1 +1,17 @@
-# ws-gateway.
+# ws-gateway: the Socket.IO server.  The codecs and the server live in
+# libgateway.a so that unit tests and fuzz targets link them directly.
+GATEWAY_SRCS := $(filter-out ws-gateway/gateway.c,$(wildcard ws-gateway/*.c))
+GATEWAY_LIB  := $(BUILD)/lib/libgateway.a
+
+$(GATEWAY_LIB): $(call objs,$(GATEWAY_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+MODULE_LIBS += $(GATEWAY_LIB)
+BINS        += $(BIN)/ws-gateway
+INSTALL_BIN += ws-gateway
+
+$(BIN)/ws-gateway: $(OBJ)/ws-gateway/gateway.o $(GATEWAY_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) $(SSL_LIBS) $(COMMON_LIBS) -lpthread

@@ -1,0 +1,245 @@
+/*
+ * auth.c: the access token, session-scoped tokens and the Origin check.
+ *
+ * The token file holds 32 random hex characters and a newline, mode 0600;
+ * it is created at the first start.  $STATEDIR/tokens (optional, 0600)
+ * holds lines "<token> <session_id>[,<session_id>...]": a client that
+ * presents such a token only ever sees events of those sessions.
+ * Tokens are compared in constant time.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "gateway.h"
+#include "log.h"
+#include "util.h"
+
+static int
+auth_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i;
+	unsigned char d = 0;
+
+	if (la != lb || la == 0)
+		return 0;
+	for (i = 0; i < la; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+static int
+auth_read_token(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+	FILE *f;
+	size_t n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(out, (int)outlen, f) == NULL) {
+		fclose(f);
+		snprintf(err, errlen, "%s: empty token file", path);
+		return -2;
+	}
+	fclose(f);
+	n = strcspn(out, "\r\n \t");
+	out[n] = '\0';
+	if (n < 16) {
+		snprintf(err, errlen, "%s: token shorter than 16 characters", path);
+		return -2;
+	}
+	return 0;
+}
+
+static int
+auth_create_token(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+	unsigned char r[16];
+	char line[40];
+	size_t i;
+	int fd;
+
+	arc4random_buf(r, sizeof(r));
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(line + 2 * i, 3, "%02x", r[i]);
+	line[32] = '\n';
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (util_write_all(fd, line, 33) < 0 || close(fd) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(path);
+		return -1;
+	}
+	line[32] = '\0';
+	strlcpy(out, line, outlen);
+	return 0;
+}
+
+static void
+auth_free_scoped(struct gw *gw)
+{
+	size_t i, j;
+
+	for (i = 0; i < gw->nscoped; i++) {
+		for (j = 0; j < gw->scoped[i].nsessions; j++)
+			free(gw->scoped[i].sessions[j]);
+		free(gw->scoped[i].sessions);
+	}
+	free(gw->scoped);
+	gw->scoped = NULL;
+	gw->nscoped = 0;
+}
+
+static int
+auth_load_scoped(struct gw *gw, char *err, size_t errlen)
+{
+	FILE *f;
+	char line[8192], *tok, *list, *sid, *save;
+	struct gw_scoped *sc, *n;
+	struct stat st;
+	int lineno = 0;
+
+	if ((f = fopen(gw->cfg.tokens_file, "r")) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077) != 0)
+		log_warnx("tokens_mode", "%s: %s is readable by others; it should be mode 0600",
+			  __func__, gw->cfg.tokens_file);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || line[strspn(line, " \t")] == '\0')
+			continue;
+		tok = strtok_r(line, " \t", &save);
+		list = strtok_r(NULL, " \t", &save);
+		if (tok == NULL || list == NULL || strlen(tok) < 16 ||
+		    strlen(tok) >= GW_TOKEN_MAX) {
+			snprintf(err, errlen, "%s:%d: expected \"<token> <session>[,...]\"",
+				 gw->cfg.tokens_file, lineno);
+			fclose(f);
+			return -1;
+		}
+		if ((n = reallocarray(gw->scoped, gw->nscoped + 1, sizeof(*n))) == NULL)
+			goto nomem;
+		gw->scoped = n;
+		sc = &gw->scoped[gw->nscoped++];
+		memset(sc, 0, sizeof(*sc));
+		strlcpy(sc->token, tok, sizeof(sc->token));
+		for (sid = strtok_r(list, ",", &save); sid != NULL;
+		     sid = strtok_r(NULL, ",", &save)) {
+			char **ns = reallocarray(sc->sessions, sc->nsessions + 1, sizeof(*ns));
+			if (ns == NULL)
+				goto nomem;
+			sc->sessions = ns;
+			if ((sc->sessions[sc->nsessions] = strdup(sid)) == NULL)
+				goto nomem;
+			sc->nsessions++;
+		}
+	}
+	fclose(f);
+	return 0;
+nomem:
+	fclose(f);
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+int
+auth_load(struct gw *gw, char *err, size_t errlen)
+{
+	int r;
+
+	auth_free_scoped(gw);
+	if (gw->cfg.conformance)
+		return 0;
+	r = auth_read_token(gw->cfg.token_file, gw->token, sizeof(gw->token), err, errlen);
+	if (r == -2)
+		return -1;
+	if (r == -1) {
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "%s: %s", gw->cfg.token_file, strerror(errno));
+			return -1;
+		}
+		if (auth_create_token(gw->cfg.token_file, gw->token, sizeof(gw->token), err,
+				      errlen) < 0)
+			return -1;
+		log_info("%s: created access token file %s", __func__, gw->cfg.token_file);
+	}
+	if (auth_load_scoped(gw, err, errlen) < 0) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "%s: %s", gw->cfg.tokens_file, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+auth_token(struct gw *gw, const char *token, const struct gw_scoped **scoped)
+{
+	size_t i;
+
+	*scoped = NULL;
+	if (gw->token[0] != '\0' && auth_eq(token, gw->token))
+		return 1;
+	for (i = 0; i < gw->nscoped; i++) {
+		if (auth_eq(token, gw->scoped[i].token)) {
+			*scoped = &gw->scoped[i];
+			return 2;
+		}
+	}
+	return 0;
+}
+
+int
+auth_origin(struct gw *gw, const struct http_request *req)
+{
+	const char *origin, *host, *p;
+	size_t ol, hl, i, sl;
+
+	if (gw->cfg.conformance)
+		return 1;
+	if ((origin = http_header(req, "origin", &ol)) == NULL)
+		return 1; /* not a browser */
+	for (i = 0; i < gw->cfg.norigins; i++)
+		if (strlen(gw->cfg.origins[i]) == ol &&
+		    strncasecmp(gw->cfg.origins[i], origin, ol) == 0)
+			return 1;
+	if ((host = http_header(req, "host", &hl)) == NULL)
+		return 0;
+	/* own origin: scheme://Host */
+	if (ol > 7 && strncasecmp(origin, "http://", 7) == 0)
+		sl = 7;
+	else if (ol > 8 && strncasecmp(origin, "https://", 8) == 0)
+		sl = 8;
+	else
+		return 0;
+	p = origin + sl;
+	return ol - sl == hl && strncasecmp(p, host, hl) == 0;
+}
+
+int
+auth_http(struct gw *gw, const struct http_request *req, const char *query, size_t qlen,
+	  const struct gw_scoped **scoped)
+{
+	const char *a;
+	size_t al;
+	char tok[GW_TOKEN_MAX];
+	int k;
+
+	*scoped = NULL;
+	if ((a = http_header(req, "authorization", &al)) != NULL && al > 7 &&
+	    strncasecmp(a, "Bearer ", 7) == 0 && al - 7 < sizeof(tok)) {
+		memcpy(tok, a + 7, al - 7);
+		tok[al - 7] = '\0';
+	} else if (http_query_get(query, qlen, "token", tok, sizeof(tok)) < 0)
+		return 0;
+	k = auth_token(gw, tok, scoped);
+	return k != 0;
+}

@@ -1,0 +1,478 @@
+/*
+ * ws-gateway: follows the event ring and serves it over Socket.IO v5 /
+ * Engine.IO v4 (long-polling, WebSocket, upgrade), with the dashboard,
+ * history, health and metrics over HTTP.  See ws-gateway(8).
+ *
+ * This file holds main(): flags, configuration, the pidfile, the listener,
+ * signals, readiness and the clean shutdown.  The work is in server.c
+ * (connections and protocols), api.c (the hookwire API), source.c (the
+ * ring), static.c, metrics.c and auth.c.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "gateway.h"
+#include "limits.h"
+#include "log.h"
+#include "util.h"
+
+extern char **environ;
+
+static struct gw gateway_gw;
+
+/* Prints the SYNOPSIS of ws-gateway(8): to stdout and exit 0 for -h, else to
+ * stderr and exit 100. */
+static void __attribute__((noreturn))
+usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+		"usage: ws-gateway [-hV] [-c file] [-i name] [--rundir dir] [--statedir dir]\n"
+		"                  [--readiness-fd n] [--log-file file] [--log-level level]\n"
+		"                  [--user user] [--listen addr:port] [--conformance]\n"
+		"                  [--dashboard dir] [--client-js file] [--token-file file]\n"
+		"                  [--origin origin] [--tls-cert file --tls-key file]\n"
+		"                  [--allow-remote]\n");
+	exit(code);
+}
+
+enum {
+	OPT_RUNDIR = 256,
+	OPT_STATEDIR,
+	OPT_READINESS,
+	OPT_LOG_FILE,
+	OPT_LOG_LEVEL,
+	OPT_USER,
+	OPT_LISTEN,
+	OPT_CONFORMANCE,
+	OPT_DASHBOARD,
+	OPT_CLIENT_JS,
+	OPT_TOKEN_FILE,
+	OPT_ORIGIN,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_ALLOW_REMOTE,
+};
+
+static const struct option gateway_opts[] = {
+    {"rundir", required_argument, NULL, OPT_RUNDIR},
+    {"statedir", required_argument, NULL, OPT_STATEDIR},
+    {"readiness-fd", required_argument, NULL, OPT_READINESS},
+    {"log-file", required_argument, NULL, OPT_LOG_FILE},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"user", required_argument, NULL, OPT_USER},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"conformance", no_argument, NULL, OPT_CONFORMANCE},
+    {"dashboard", required_argument, NULL, OPT_DASHBOARD},
+    {"client-js", required_argument, NULL, OPT_CLIENT_JS},
+    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"origin", required_argument, NULL, OPT_ORIGIN},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"allow-remote", no_argument, NULL, OPT_ALLOW_REMOTE},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static void
+gateway_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct gw *gw = arg;
+
+	if (sig == SIGHUP) {
+		log_reopen();
+		log_info("%s: SIGHUP: log reopened", __func__);
+		return;
+	}
+	log_info("%s: %s: shutting down", __func__, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	event_base_loopbreak(gw->base);
+}
+
+/* Splits "host:port", "[v6]:port" or ":port". */
+static int
+gateway_parse_listen(const char *s, char *host, size_t hostlen, int *port)
+{
+	const char *colon;
+	char *end;
+	long p;
+
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+		if (rb == NULL || rb[1] != ':' || (size_t)(rb - s - 1) >= hostlen)
+			return -1;
+		memcpy(host, s + 1, (size_t)(rb - s - 1));
+		host[rb - s - 1] = '\0';
+		colon = rb + 1;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL || (size_t)(colon - s) >= hostlen)
+			return -1;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+		if (host[0] == '\0')
+			strlcpy(host, "127.0.0.1", hostlen);
+	}
+	p = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || p < 0 || p > 65535)
+		return -1;
+	*port = (int)p;
+	return 0;
+}
+
+static int
+gateway_host_is_loopback(const char *h)
+{
+	return strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0 || strcmp(h, "localhost") == 0;
+}
+
+/* Directory of the running executable, or "" */
+static void
+gateway_exe_dir(char *out, size_t outlen)
+{
+	char buf[PATH_MAX];
+	ssize_t n;
+
+	out[0] = '\0';
+	if ((n = readlink("/proc/self/exe", buf, sizeof(buf) - 1)) <= 0)
+		return;
+	buf[n] = '\0';
+	strlcpy(out, dirname(buf), outlen);
+}
+
+/* First of the candidates (relative to the executable's directory) that exists, resolved. */
+static int
+gateway_find(const char *exe_dir, const char *const *rel, char *out, size_t outlen)
+{
+	char want[PATH_MAX], real[PATH_MAX];
+	size_t i;
+
+	for (i = 0; rel[i] != NULL; i++) {
+		if (rel[i][0] == '/')
+			strlcpy(want, rel[i], sizeof(want));
+		else if (exe_dir[0] != '\0')
+			snprintf(want, sizeof(want), "%s/%s", exe_dir, rel[i]);
+		else
+			continue;
+		if (realpath(want, real) != NULL) {
+			strlcpy(out, real, outlen);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+gateway_write_port(struct gw *gw, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX + 8], line[16];
+	int fd, n;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", gw->paths.port_file);
+	n = snprintf(line, sizeof(line), "%d\n", gw->port);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
+	    util_write_all(fd, line, (size_t)n) < 0 || close(fd) < 0 ||
+	    rename(tmp, gw->paths.port_file) < 0) {
+		if (snprintf(err, errlen, "%s: %s", gw->paths.port_file, strerror(errno)) < 0)
+			err[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+static void
+gateway_split_origins(struct gw_cfg *c, const char *list)
+{
+	char *dup, *tok, *save;
+
+	if (list == NULL || *list == '\0' || (dup = strdup(list)) == NULL)
+		return;
+	for (tok = strtok_r(dup, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		char **n = reallocarray(c->origins, c->norigins + 1, sizeof(*n));
+		if (n == NULL)
+			break;
+		c->origins = n;
+		c->origins[c->norigins++] = strdup(tok);
+	}
+	free(dup);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct gw *gw = &gateway_gw;
+	struct gw_cfg *c = &gw->cfg;
+	struct config *cfg;
+	struct pidfh *pfh = NULL;
+	struct event *sig_term, *sig_int, *sig_hup;
+	struct rlimit rl;
+	enum log_level level;
+	char err[512], pidpath[PATH_MAX], exe_dir[PATH_MAX], origins[4096] = "";
+	const char *cfile = NULL, *logfile, *user;
+	int ch, readiness_fd = -1;
+	pid_t other;
+	size_t i;
+	struct {
+		const char *section, *name;
+		const char *value;
+	} sets[32];
+	size_t nsets = 0;
+
+#define GATEWAY_SET(s, k, v)                                                                       \
+	do {                                                                                       \
+		sets[nsets].section = (s);                                                         \
+		sets[nsets].name = (k);                                                            \
+		sets[nsets].value = (v);                                                           \
+		if (nsets < sizeof(sets) / sizeof(sets[0]) - 1)                                    \
+			nsets++;                                                                   \
+	} while (0)
+
+	while ((ch = getopt_long(argc, argv, "c:i:hV", gateway_opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cfile = optarg;
+			break;
+		case 'i':
+			GATEWAY_SET(NULL, "instance", optarg);
+			break;
+		case OPT_RUNDIR:
+			GATEWAY_SET(NULL, "rundir", optarg);
+			break;
+		case OPT_STATEDIR:
+			GATEWAY_SET(NULL, "statedir", optarg);
+			break;
+		case OPT_READINESS: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end != '\0' || v < 0 || v > INT_MAX)
+				usage(EXIT_USAGE);
+			readiness_fd = (int)v;
+			break;
+		}
+		case OPT_LOG_FILE:
+			GATEWAY_SET("log", "file", optarg);
+			break;
+		case OPT_LOG_LEVEL:
+			GATEWAY_SET("log", "level", optarg);
+			break;
+		case OPT_USER:
+			GATEWAY_SET("gateway", "user", optarg);
+			break;
+		case OPT_LISTEN:
+			GATEWAY_SET("gateway", "listen", optarg);
+			break;
+		case OPT_CONFORMANCE:
+			c->conformance = 1;
+			break;
+		case OPT_DASHBOARD:
+			GATEWAY_SET("gateway", "dashboard_dir", optarg);
+			break;
+		case OPT_CLIENT_JS:
+			strlcpy(c->client_js, optarg, sizeof(c->client_js));
+			break;
+		case OPT_TOKEN_FILE:
+			GATEWAY_SET("gateway", "token_file", optarg);
+			break;
+		case OPT_ORIGIN:
+			if (origins[0] != '\0')
+				strlcat(origins, ",", sizeof(origins));
+			strlcat(origins, optarg, sizeof(origins));
+			break;
+		case OPT_TLS_CERT:
+			GATEWAY_SET("gateway", "tls_cert", optarg);
+			break;
+		case OPT_TLS_KEY:
+			GATEWAY_SET("gateway", "tls_key", optarg);
+			break;
+		case OPT_ALLOW_REMOTE:
+			GATEWAY_SET("gateway", "allow_remote", "true");
+			break;
+		case 'h':
+			usage(EXIT_OK);
+		case 'V':
+			printf("ws-gateway %s\n", HOOKWIRE_VERSION);
+			return EXIT_OK;
+		default:
+			usage(EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(EXIT_USAGE);
+	if (origins[0] != '\0')
+		GATEWAY_SET("gateway", "origins", origins);
+
+	if ((cfg = config_new()) == NULL) {
+		fprintf(stderr, "ws-gateway: out of memory\n");
+		return EXIT_SYSCALL;
+	}
+	if (config_load(cfg, cfile, environ, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ws-gateway: %s\n", err);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < nsets; i++) {
+		if (config_set(cfg, sets[i].section, sets[i].name, sets[i].value, err,
+			       sizeof(err)) < 0) {
+			fprintf(stderr, "ws-gateway: %s\n", err);
+			return EXIT_USAGE;
+		}
+	}
+	if (log_level_parse(config_str(cfg, "log", "level"), &level) < 0)
+		level = LOGL_INFO;
+	logfile = config_str(cfg, "log", "file");
+	if (log_init("ws-gateway", logfile[0] ? logfile : NULL, level,
+		     (size_t)config_int(cfg, "log", "max_size"),
+		     (int)config_int(cfg, "log", "keep"), err, sizeof(err)) < 0) {
+		fprintf(stderr, "ws-gateway: %s\n", err);
+		return EXIT_SYSCALL;
+	}
+	if (paths_init(&gw->paths, config_str(cfg, NULL, "instance"),
+		       config_str(cfg, NULL, "rundir")[0] ? config_str(cfg, NULL, "rundir") : NULL,
+		       config_str(cfg, NULL, "statedir")[0] ? config_str(cfg, NULL, "statedir")
+							    : NULL,
+		       err, sizeof(err)) < 0)
+		fatalx(EXIT_USAGE, "config", "%s", err);
+
+	/* Settings. */
+	if (gateway_parse_listen(config_str(cfg, "gateway", "listen"), c->listen_host,
+				 sizeof(c->listen_host), &c->listen_port) < 0)
+		fatalx(EXIT_USAGE, "config", "gateway.listen: expected ADDR:PORT, got \"%s\"",
+		       config_str(cfg, "gateway", "listen"));
+	c->port_tries = (int)config_int(cfg, "gateway", "port_tries");
+	c->allow_remote = config_bool(cfg, "gateway", "allow_remote");
+	c->recovery = config_bool(cfg, "gateway", "recovery");
+	c->header_max = (size_t)config_int(cfg, "gateway", "header_max");
+	c->body_max = (size_t)config_int(cfg, "gateway", "body_max");
+	c->max_payload = (size_t)config_int(cfg, "gateway", "max_payload");
+	c->outbuf_soft = (size_t)config_int(cfg, "gateway", "outbuf_soft");
+	c->outbuf_hard = (size_t)config_int(cfg, "gateway", "outbuf_hard");
+	c->outbuf_soft_seconds = (int)config_int(cfg, "gateway", "outbuf_soft_seconds");
+	c->ping_interval = (long)config_int(cfg, "gateway", "ping_interval_ms");
+	c->ping_timeout = (long)config_int(cfg, "gateway", "ping_timeout_ms");
+	c->clients_max = (long)config_int(cfg, "gateway", "clients_max");
+	c->history_max = (long)config_int(cfg, "gateway", "history_max");
+	strlcpy(c->tls_cert, config_str(cfg, "gateway", "tls_cert"), sizeof(c->tls_cert));
+	strlcpy(c->tls_key, config_str(cfg, "gateway", "tls_key"), sizeof(c->tls_key));
+	gateway_split_origins(c, config_str(cfg, "gateway", "origins"));
+	if (c->conformance) {
+		/* the official protocol test suites expect exactly these */
+		c->ping_interval = 300;
+		c->ping_timeout = 200;
+		c->max_payload = 1000000;
+		c->recovery = 0;
+	}
+	if ((c->tls_cert[0] != '\0') != (c->tls_key[0] != '\0'))
+		fatalx(EXIT_USAGE, "config", "--tls-cert and --tls-key go together");
+	if (!gateway_host_is_loopback(c->listen_host) && !c->allow_remote && c->tls_cert[0] == '\0')
+		fatalx(EXIT_USAGE, "config",
+		       "listening on %s needs --allow-remote or TLS (gateway.allow_remote)",
+		       c->listen_host);
+	/* the only bodies are polling POSTs: Engine.IO's maxPayload bounds them too */
+	if (c->body_max > c->max_payload)
+		c->body_max = c->max_payload;
+
+	gateway_exe_dir(exe_dir, sizeof(exe_dir));
+	{
+		const char *dash = config_str(cfg, "gateway", "dashboard_dir");
+		if (dash[0] != '\0') {
+			if (realpath(dash, c->dashboard_dir) == NULL)
+				fatal(EXIT_USAGE, "config", "dashboard directory %s", dash);
+		} else {
+			const char *cand[] = {HOOKWIRE_DATADIR "/dashboard",
+					      "../../ws-gateway/dashboard",
+					      "../../../ws-gateway/dashboard", NULL};
+			gateway_find(exe_dir, cand, c->dashboard_dir, sizeof(c->dashboard_dir));
+		}
+	}
+	if (c->client_js[0] != '\0') {
+		char real[PATH_MAX];
+		if (realpath(c->client_js, real) == NULL)
+			fatal(EXIT_USAGE, "config", "client script %s", c->client_js);
+		strlcpy(c->client_js, real, sizeof(c->client_js));
+	} else {
+		const char *cand[] = {
+		    "../../tests/node_modules/socket.io-client/dist/socket.io.min.js",
+		    "../../../tests/node_modules/socket.io-client/dist/socket.io.min.js",
+		    HOOKWIRE_DATADIR "/socket.io.min.js", NULL};
+		gateway_find(exe_dir, cand, c->client_js, sizeof(c->client_js));
+	}
+	if (config_str(cfg, "gateway", "token_file")[0] != '\0')
+		strlcpy(c->token_file, config_str(cfg, "gateway", "token_file"),
+			sizeof(c->token_file));
+	else
+		strlcpy(c->token_file, gw->paths.token_file, sizeof(c->token_file));
+	if (snprintf(c->tokens_file, sizeof(c->tokens_file), "%s/tokens", gw->paths.statedir) >=
+	    (int)sizeof(c->tokens_file))
+		fatalx(EXIT_USAGE, "config", "state directory path too long");
+	user = config_str(cfg, "gateway", "user");
+
+	/* Start-up: directories, pidfile, token, listener. */
+	if (paths_mkdirs(&gw->paths, err, sizeof(err)) < 0)
+		fatalx(EXIT_SYSCALL, "mkdir", "%s", err);
+	if (paths_pidfile(&gw->paths, "ws-gateway", pidpath, sizeof(pidpath)) < 0)
+		fatalx(EXIT_SYSCALL, "pidfile", "pidfile path too long");
+	if ((pfh = util_pidfile_lock(pidpath, &other, err, sizeof(err))) == NULL)
+		fatalx(EXIT_SYSCALL, "pidfile", "%s", err);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (auth_load(gw, err, sizeof(err)) < 0)
+		fatalx(EXIT_USAGE, "token", "%s", err);
+	/* No evthread locking: the source's helper thread never calls libevent. */
+	if ((gw->base = event_base_new()) == NULL)
+		fatalx(EXIT_SYSCALL, "libevent", "cannot create the event loop");
+	gw->start_us = util_now_us();
+	if (server_listen(gw, err, sizeof(err)) < 0)
+		fatalx(EXIT_SYSCALL, "listen", "%s", err);
+	if (gateway_write_port(gw, err, sizeof(err)) < 0)
+		fatalx(EXIT_SYSCALL, "port_file", "%s", err);
+	if (api_init(gw) < 0)
+		fatalx(EXIT_SYSCALL, "api", "cannot set up the event source");
+	sig_term = evsignal_new(gw->base, SIGTERM, gateway_signal, gw);
+	sig_int = evsignal_new(gw->base, SIGINT, gateway_signal, gw);
+	sig_hup = evsignal_new(gw->base, SIGHUP, gateway_signal, gw);
+	if (sig_term == NULL || sig_int == NULL || sig_hup == NULL ||
+	    evsignal_add(sig_term, NULL) || evsignal_add(sig_int, NULL) ||
+	    evsignal_add(sig_hup, NULL))
+		fatalx(EXIT_SYSCALL, "signals", "cannot set up signal handling");
+	if (user[0] != '\0' && geteuid() == 0 && util_drop_privileges(user, err, sizeof(err)) < 0)
+		fatalx(EXIT_SYSCALL, "user", "%s", err);
+	log_info("%s: listening on %s:%d%s%s (dashboard %s)", __func__, c->listen_host, gw->port,
+		 c->tls_cert[0] ? " with TLS" : "", c->conformance ? " in conformance mode" : "",
+		 c->dashboard_dir[0] ? c->dashboard_dir : "none");
+	if (readiness_fd >= 0)
+		util_readiness(readiness_fd);
+
+	event_base_dispatch(gw->base);
+
+	server_shutdown(gw);
+	/* let close frames and answers go out for a moment, bounded */
+	{
+		struct timeval tv = {0, 200000};
+		event_base_loopexit(gw->base, &tv);
+		event_base_dispatch(gw->base);
+	}
+	api_free(gw);
+	event_free(sig_term);
+	event_free(sig_int);
+	event_free(sig_hup);
+	util_pidfile_remove(pfh);
+	for (i = 0; i < c->norigins; i++)
+		free(c->origins[i]);
+	free(c->origins);
+	config_free(cfg);
+	log_info("%s: stopped", __func__);
+	log_close();
+	return EXIT_OK;
+}

@@ -1,0 +1,279 @@
+/*
+ * gateway.h: ws-gateway's private structures and prototypes.
+ *
+ * Objects:
+ *   struct gw       the server: settings, listener, sessions, the source
+ *   struct conn     one TCP (or TLS) connection: HTTP requests, then
+ *                   perhaps a WebSocket
+ *   struct session  one Engine.IO session (sid); lives across the HTTP
+ *                   requests of long-polling, moves to a WebSocket on
+ *                   upgrade; carries the Socket.IO state and the hookwire
+ *                   API state of its client
+ * Conns and sessions are freed from a deferred event after the callback
+ * that closed them returns (never while a list of them is being walked).
+ */
+#ifndef HOOKWIRE_GATEWAY_H
+#define HOOKWIRE_GATEWAY_H
+
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <json-c/json.h>
+
+#include "eio.h"
+#include "http.h"
+#include "paths.h"
+#include "sio.h"
+#include "source.h"
+#include "ws.h"
+
+#define GW_TOKEN_MAX 128
+
+/* Settings after config file, environment and flags were merged. */
+struct gw_cfg {
+	char listen_host[256];
+	int listen_port;
+	int port_tries;
+	int conformance;
+	int recovery;
+	int allow_remote;
+	size_t header_max, body_max, max_payload;
+	size_t outbuf_soft, outbuf_hard;
+	int outbuf_soft_seconds;
+	long ping_interval, ping_timeout;
+	long clients_max;
+	long history_max;
+	char dashboard_dir[PATH_MAX];
+	char client_js[PATH_MAX];
+	char token_file[PATH_MAX];
+	char tokens_file[PATH_MAX];
+	char **origins;
+	size_t norigins;
+	char tls_cert[PATH_MAX], tls_key[PATH_MAX];
+};
+
+/* A token that may only see some sessions ($STATEDIR/tokens). */
+struct gw_scoped {
+	char token[GW_TOKEN_MAX];
+	char **sessions;
+	size_t nsessions;
+};
+
+/* Counters for /metrics. */
+struct gw_metrics {
+	uint64_t accepted; /* TCP connections */
+	uint64_t http_requests;
+	uint64_t msgs_sent;	   /* Engine.IO message packets sent */
+	uint64_t bytes_sent;	   /* bytes written to sockets */
+	uint64_t events_broadcast; /* ring events delivered to at least the fan-out loop */
+	uint64_t deliveries;	   /* claude_event packets queued to clients */
+	uint64_t refused_origin, refused_token, refused_path, refused_clients;
+	uint64_t bad_http, bad_ws, bad_eio, bad_sio;
+	uint64_t disc_ping_timeout, disc_transport, disc_client, disc_outbuf, disc_parse,
+	    disc_shutdown;
+	uint64_t recovered, gaps, history_requests;
+	uint64_t ring_lapped;
+};
+
+struct session;
+struct conn;
+
+RB_HEAD(gw_sessions, session);
+TAILQ_HEAD(gw_sesslist, session);
+TAILQ_HEAD(gw_connlist, conn);
+
+/* One known Claude Code session (the sessions table). */
+struct gw_cc_session {
+	char *id;
+	char *project;
+	char *tool;
+	char started[40], last[40];
+	int64_t last_us; /* wall clock of the last event (from its ts), for active/idle */
+	uint64_t events;
+	int ended;
+};
+
+struct gw {
+	struct event_base *base;
+	struct gw_cfg cfg;
+	struct paths paths;
+	struct evconnlistener *lst;
+	void *ssl_ctx; /* SSL_CTX, or NULL */
+	int port;
+	int reserve_fd;
+	struct event *accept_retry;
+	struct event *reaper;	/* frees closed conns and sessions */
+	struct event *flush_ev; /* answers long-polls with queued packets */
+	struct gw_sessions sessions;
+	struct gw_connlist conns, dead_conns;
+	struct gw_sesslist dead_sessions, flushq, api; /* api: Socket.IO clients on "/" */
+	long nconns;
+	long nws, npolling;
+	char token[GW_TOKEN_MAX];
+	struct gw_scoped *scoped;
+	size_t nscoped;
+	struct gw_metrics m;
+	int64_t start_us;
+	int shutting_down;
+
+	/* The event source and the API state (api.c). */
+	struct source *src;
+	struct event *src_ev, *src_retry;
+	struct source_cursor cur; /* next event to broadcast */
+	char *rbuf;
+	size_t rbufcap;
+	struct gw_cc_session *ccs;
+	size_t nccs, ccs_cap;
+	int ccs_dirty;
+	struct event *sessions_ev; /* throttled "sessions" emit */
+	struct event *stats_ev;	   /* "stats" every few seconds while clients are connected */
+};
+
+/* A broadcast packet, encoded once and shared by the output of every WebSocket client. */
+struct bcast {
+	int refs;
+	size_t len;	  /* Engine.IO text packet length ("4" + Socket.IO packet) */
+	size_t frame_off; /* where the WebSocket frame starts in buf */
+	char buf[];	  /* [headroom][ws header][4...packet] */
+};
+
+#define BCAST_HEADROOM 10
+
+enum conn_state { CONN_HTTP = 0, CONN_WS };
+
+struct conn {
+	TAILQ_ENTRY(conn) c_entry;
+	struct gw *c_gw;
+	struct bufferevent *c_bev;
+	enum conn_state c_state;
+	int c_closing; /* no more input is processed */
+	int c_dead;    /* on the dead list */
+	int c_loopback;
+	int c_tls;
+	int c_keepalive;
+	int c_head; /* the current request is HEAD: no body in the response */
+	char c_peer[64];
+	struct session *c_poll; /* session whose long-poll GET this conn holds */
+	struct session *c_sess; /* WebSocket: its session */
+	struct ws_reader c_wsr;
+	struct evbuffer *c_msg; /* WebSocket: fragments of a message so far */
+	int64_t c_soft_since;	/* output over the soft limit since (monotonic us), or 0 */
+	struct event *c_linger; /* bounds the wait for output to drain before closing */
+
+	/* WebSocket output over plain TCP: a queue of shared frames written with
+	 * writev(2), so a broadcast costs each client 8 bytes, not a copy. */
+	int c_oq_on;
+	struct bcast **c_oq; /* circular: c_oq_n frames from c_oq_head */
+	size_t c_oq_head, c_oq_n, c_oq_cap;
+	size_t c_oq_off;   /* bytes of the head frame already written */
+	size_t c_oq_bytes; /* bytes queued, not yet written */
+	struct event *c_wev;
+};
+
+enum session_transport { TRANSPORT_POLLING = 0, TRANSPORT_WS };
+
+/* Binary packet waiting for its attachments. */
+struct sio_pending {
+	struct sio_packet pkt;
+	int have;
+	char *att[SIO_ATTACH_MAX];
+	size_t attlen[SIO_ATTACH_MAX];
+};
+
+struct session {
+	RB_ENTRY(session) s_node;
+	TAILQ_ENTRY(session) s_dead_entry;
+	TAILQ_ENTRY(session) s_flush_entry;
+	TAILQ_ENTRY(session) s_api_entry;
+	struct gw *s_gw;
+	char s_sid[EIO_SID_LEN + 1];
+	enum session_transport s_transport;
+	int s_raw; /* plain Engine.IO (conformance, /engine.io/) */
+	int s_closed, s_in_tree, s_in_flush, s_in_api;
+	int s_upgrading;
+	int s_post_active;
+	int s_loopback;
+	struct conn *s_ws;	  /* WebSocket conn (active or being probed) */
+	struct conn *s_get;	  /* pending long-poll GET */
+	struct evbuffer *s_pollq; /* polling: records [u32 len][u8 binary][bytes] */
+	size_t s_pollq_n;
+	struct event *s_hb; /* heartbeat: next ping, or the pong deadline */
+	int s_await_pong;
+
+	/* Socket.IO */
+	unsigned s_nsp; /* connected namespaces: 1 "/", 2 "/custom" */
+	char s_sio_sid[EIO_SID_LEN + 1];
+	struct sio_pending *s_bin;
+
+	/* hookwire API */
+	char **s_scope; /* sessions this client may see; NULL: all */
+	size_t s_nscope;
+	char **s_subs; /* subscriptions; none: everything in scope */
+	size_t s_nsubs;
+};
+
+int session_cmp(struct session *a, struct session *b);
+RB_PROTOTYPE(gw_sessions, session, s_node, session_cmp)
+
+/* server.c */
+int server_listen(struct gw *gw, char *err, size_t errlen);
+void server_shutdown(struct gw *gw);
+void conn_close(struct conn *c, const char *reason);
+void conn_respond(struct conn *c, int status, const char *ctype, const char *extra,
+		  const void *body, size_t len);
+void conn_respond_buf(struct conn *c, int status, const char *ctype, const char *extra,
+		      struct evbuffer *body);
+void session_close(struct session *s, const char *reason, int answer);
+void session_send(struct session *s, const char *data, size_t len, int binary);
+/* Sends one Socket.IO packet (text) as an Engine.IO message. */
+void session_send_sio(struct session *s, int type, const char *nsp, long long id, const char *json,
+		      size_t jsonlen);
+void session_send_bcast(struct session *s, struct bcast *b);
+size_t session_outlen(struct session *s);
+/* Applies the output limits after queuing to s; returns -1 when s was closed. */
+int server_check_outbuf(struct session *s);
+
+/* api.c: the hookwire Socket.IO API and the HTTP API */
+int api_init(struct gw *gw);
+void api_free(struct gw *gw);
+/* CONNECT on "/" in normal mode: checks auth, replies, may replay.  Returns 0 or -1 (refused). */
+int api_connect(struct session *s, json_object *auth);
+void api_leave(struct session *s);
+/* An EVENT from a client on "/"; returns 0, or -1 to close the client. */
+int api_event(struct session *s, struct sio_packet *p);
+struct bcast *bcast_new(const char *pkt, size_t len);
+/* A frame with a header for opcode, an optional type digit (prefix, 0 for none) and data;
+ * opcode -1: raw bytes, no header. */
+struct bcast *bcast_new_frame(int opcode, char prefix, const void *data, size_t len);
+/* The bytes to write for b. */
+const char *bcast_bytes(const struct bcast *b, size_t *n);
+void bcast_unref(struct bcast *b);
+void api_healthz(struct conn *c);
+void api_events_http(struct conn *c, const struct http_request *req, const char *query,
+		     size_t qlen);
+
+/* static.c */
+void static_serve(struct conn *c, const struct http_request *req, const char *path);
+void static_client_js(struct conn *c, const struct http_request *req);
+
+/* metrics.c */
+void metrics_serve(struct conn *c);
+
+/* auth.c */
+int auth_load(struct gw *gw, char *err, size_t errlen);
+/* Checks token: returns 1 (full access), 2 (scoped: *scoped set), 0 (refused). */
+int auth_token(struct gw *gw, const char *token, const struct gw_scoped **scoped);
+/* 1 when the request's Origin header is absent or allowed. */
+int auth_origin(struct gw *gw, const struct http_request *req);
+/* 1 when a request carries the token (Authorization: Bearer or ?token=). */
+int auth_http(struct gw *gw, const struct http_request *req, const char *query, size_t qlen,
+	      const struct gw_scoped **scoped);
+
+#endif

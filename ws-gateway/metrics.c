@@ -1,0 +1,128 @@
+/*
+ * metrics.c: /metrics in the Prometheus text format: the gateway's own
+ * counters and the router's, read from the ring header.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "gateway.h"
+
+static void
+metrics_counter(struct evbuffer *b, const char *name, const char *help, const char *label,
+		unsigned long long v)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s%s %llu\n", name, help, name,
+			    name, label ? label : "", v);
+}
+
+static void
+metrics_labelled(struct evbuffer *b, const char *name, const char *help, const char *label,
+		 const char **names, const unsigned long long *vals, size_t n)
+{
+	size_t i;
+
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	for (i = 0; i < n; i++)
+		evbuffer_add_printf(b, "%s{%s=\"%s\"} %llu\n", name, label, names[i], vals[i]);
+}
+
+void
+metrics_serve(struct conn *c)
+{
+	struct gw *gw = c->c_gw;
+	struct gw_metrics *m = &gw->m;
+	struct evbuffer *b = evbuffer_new();
+	const struct ring_hdr *h;
+	static const char *disc[] = {"ping_timeout", "transport_close", "client_close",
+				     "slow_client",  "parse_error",	"shutdown"};
+	static const char *ref[] = {"origin", "token", "path", "clients_max"};
+	static const char *bad[] = {"http", "websocket", "engine_io", "socket_io"};
+	static const char *ring_names[] = {
+	    "received", "accepted",	 "duplicate_id",   "duplicate_content", "spool_drained",
+	    "scrubbed", "journal_bytes", "journal_errors", "connections",	"overruns"};
+	static const char *rej[] = RING_REJECT_REASONS;
+	unsigned long long v[16];
+	size_t i;
+
+	if (b == NULL)
+		return;
+	evbuffer_add_printf(b,
+			    "# HELP hookwire_gateway_clients Connected Engine.IO clients by "
+			    "transport.\n# TYPE hookwire_gateway_clients gauge\n"
+			    "hookwire_gateway_clients{transport=\"websocket\"} %ld\n"
+			    "hookwire_gateway_clients{transport=\"polling\"} %ld\n",
+			    gw->nws, gw->npolling);
+	evbuffer_add_printf(b,
+			    "# HELP hookwire_gateway_connections Open TCP connections.\n"
+			    "# TYPE hookwire_gateway_connections gauge\n"
+			    "hookwire_gateway_connections %ld\n",
+			    gw->nconns);
+	metrics_counter(b, "hookwire_gateway_messages_sent_total",
+			"Engine.IO message packets sent.", NULL, m->msgs_sent);
+	metrics_counter(b, "hookwire_gateway_bytes_sent_total", "Bytes queued to clients.", NULL,
+			m->bytes_sent);
+	metrics_counter(b, "hookwire_gateway_events_total", "Ring events broadcast.", NULL,
+			m->events_broadcast);
+	metrics_counter(b, "hookwire_gateway_deliveries_total",
+			"claude_event packets queued to clients.", NULL, m->deliveries);
+	metrics_counter(b, "hookwire_gateway_http_requests_total", "HTTP requests.", NULL,
+			m->http_requests);
+	metrics_counter(b, "hookwire_gateway_accepted_total", "TCP connections accepted.", NULL,
+			m->accepted);
+	v[0] = m->disc_ping_timeout;
+	v[1] = m->disc_transport;
+	v[2] = m->disc_client;
+	v[3] = m->disc_outbuf;
+	v[4] = m->disc_parse;
+	v[5] = m->disc_shutdown;
+	metrics_labelled(b, "hookwire_gateway_disconnects_total", "Sessions closed, by reason.",
+			 "reason", disc, v, 6);
+	metrics_counter(b, "hookwire_gateway_dropped_clients_total",
+			"Clients dropped for a full output buffer.", NULL, m->disc_outbuf);
+	v[0] = m->refused_origin;
+	v[1] = m->refused_token;
+	v[2] = m->refused_path;
+	v[3] = m->refused_clients;
+	metrics_labelled(b, "hookwire_gateway_refused_total", "Requests refused, by reason.",
+			 "reason", ref, v, 4);
+	v[0] = m->bad_http;
+	v[1] = m->bad_ws;
+	v[2] = m->bad_eio;
+	v[3] = m->bad_sio;
+	metrics_labelled(b, "hookwire_gateway_bad_input_total", "Malformed input, by protocol.",
+			 "protocol", bad, v, 4);
+	metrics_counter(b, "hookwire_gateway_recovered_total", "Connection-state recoveries.", NULL,
+			m->recovered);
+	metrics_counter(b, "hookwire_gateway_gaps_total", "gap events sent.", NULL, m->gaps);
+	metrics_counter(b, "hookwire_gateway_history_requests_total", "get_history requests.", NULL,
+			m->history_requests);
+	metrics_counter(b, "hookwire_gateway_ring_lapped_total",
+			"Times the gateway fell a whole ring behind.", NULL, m->ring_lapped);
+	if (gw->src != NULL && (h = source_ring_header(gw->src)) != NULL) {
+		evbuffer_add_printf(
+		    b,
+		    "# HELP hookwire_ring_head_seq Newest sequence number in the "
+		    "ring.\n# TYPE hookwire_ring_head_seq gauge\n"
+		    "hookwire_ring_head_seq %llu\n"
+		    "# HELP hookwire_ring_first_seq Oldest sequence number in the "
+		    "ring.\n# TYPE hookwire_ring_first_seq gauge\n"
+		    "hookwire_ring_first_seq %llu\n",
+		    (unsigned long long)atomic_load_explicit(&h->last_seq, memory_order_relaxed),
+		    (unsigned long long)atomic_load_explicit(&h->first_seq, memory_order_relaxed));
+		for (i = 0; i < sizeof(ring_names) / sizeof(ring_names[0]); i++) {
+			char name[96];
+			snprintf(name, sizeof(name), "hookwire_router_%s_total", ring_names[i]);
+			metrics_counter(b, name, "Router counter (from the ring header).", NULL,
+					(unsigned long long)atomic_load_explicit(
+					    &h->counters[i], memory_order_relaxed));
+		}
+		for (i = 0; i < sizeof(rej) / sizeof(rej[0]); i++)
+			v[i] = atomic_load_explicit(&h->rejected[i], memory_order_relaxed);
+		metrics_labelled(b, "hookwire_router_rejected_total",
+				 "Lines the router rejected, by reason.", "reason", rej, v,
+				 sizeof(rej) / sizeof(rej[0]));
+	}
+	conn_respond_buf(c, 200, "text/plain; version=0.0.4; charset=utf-8",
+			 "Cache-Control: no-store\r\n", b);
+	evbuffer_free(b);
+}

@@ -1,0 +1,1752 @@
+/*
+ * server.c: connections, HTTP routing, Engine.IO sessions (long-polling,
+ * WebSocket, upgrade, heartbeat) and the Socket.IO layer on top.
+ *
+ * Each accepted socket is a struct conn with one bufferevent.  Its input
+ * is parsed as HTTP requests (keep-alive) until a WebSocket handshake turns
+ * it into a WebSocket.  Engine.IO sessions (struct session) outlive the
+ * requests of long-polling: a GET with nothing to send is parked in
+ * s_get until a packet is queued (answered from flush_ev, so that packets
+ * queued in one callback go out in one response) or the heartbeat fires.
+ * Each session has one timer: the next ping, then the pong deadline.
+ *
+ * Closing is two-step: conn_close()/session_close() unlink the object and
+ * put it on a dead list; the reaper event frees it after the current
+ * callback returns.
+ */
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
+
+#include "gateway.h"
+#include "log.h"
+#include "util.h"
+
+#define SERVER_LINGER_SECONDS	 5
+#define SERVER_HTTP_IDLE_SECONDS 120
+#define SERVER_MSG_HEADROOM	 16
+
+RB_GENERATE(gw_sessions, session, s_node, session_cmp)
+
+int
+session_cmp(struct session *a, struct session *b)
+{
+	return strcmp(a->s_sid, b->s_sid);
+}
+
+static void server_conn_process(struct conn *c);
+static void server_session_on_packet(struct session *s, struct conn *from,
+				     const struct eio_packet *p);
+static void server_hb_schedule(struct session *s, long ms, int await_pong);
+
+/* ---------------------------------------------------------------- deferred frees */
+
+static void
+server_reaper(evutil_socket_t fd, short ev, void *arg)
+{
+	struct gw *gw = arg;
+	struct conn *c;
+	struct session *s;
+	size_t i;
+
+	while ((c = TAILQ_FIRST(&gw->dead_conns)) != NULL) {
+		TAILQ_REMOVE(&gw->dead_conns, c, c_entry);
+		if (c->c_bev != NULL)
+			bufferevent_free(c->c_bev);
+		if (c->c_msg != NULL)
+			evbuffer_free(c->c_msg);
+		if (c->c_linger != NULL)
+			event_free(c->c_linger);
+		if (c->c_wev != NULL)
+			event_free(c->c_wev);
+		while (c->c_oq_n > 0) {
+			bcast_unref(c->c_oq[c->c_oq_head]);
+			c->c_oq_head = (c->c_oq_head + 1) % c->c_oq_cap;
+			c->c_oq_n--;
+		}
+		free(c->c_oq);
+		free(c);
+	}
+	while ((s = TAILQ_FIRST(&gw->dead_sessions)) != NULL) {
+		TAILQ_REMOVE(&gw->dead_sessions, s, s_dead_entry);
+		if (s->s_hb != NULL)
+			event_free(s->s_hb);
+		if (s->s_pollq != NULL)
+			evbuffer_free(s->s_pollq);
+		if (s->s_bin != NULL) {
+			sio_packet_clear(&s->s_bin->pkt);
+			for (i = 0; i < (size_t)s->s_bin->have; i++)
+				free(s->s_bin->att[i]);
+			free(s->s_bin);
+		}
+		for (i = 0; i < s->s_nsubs; i++)
+			free(s->s_subs[i]);
+		free(s->s_subs);
+		free(s->s_scope); /* points into gw->scoped: only the array is ours */
+		free(s);
+	}
+}
+
+static void
+server_reap_soon(struct gw *gw)
+{
+	event_active(gw->reaper, EV_TIMEOUT, 0);
+}
+
+/* ---------------------------------------------------------------- conns */
+
+static void
+server_conn_unlink(struct conn *c)
+{
+	struct session *s;
+
+	if ((s = c->c_poll) != NULL) {
+		c->c_poll = NULL;
+		if (s->s_get == c) {
+			s->s_get = NULL;
+			/* a long-poll that went away: the client is gone */
+			if (!s->s_closed && !s->s_upgrading) {
+				s->s_gw->m.disc_transport++;
+				session_close(s, "transport close", EIO_CLOSE);
+			}
+		}
+	}
+	if ((s = c->c_sess) != NULL) {
+		c->c_sess = NULL;
+		if (s->s_ws == c) {
+			s->s_ws = NULL;
+			if (s->s_upgrading) {
+				/* a failed probe: stay on polling */
+				s->s_upgrading = 0;
+			} else if (!s->s_closed) {
+				s->s_gw->m.disc_transport++;
+				session_close(s, "transport close", EIO_CLOSE);
+			}
+		}
+	}
+}
+
+static void
+server_conn_free_now(struct conn *c)
+{
+	struct gw *gw = c->c_gw;
+
+	if (c->c_dead)
+		return;
+	c->c_dead = 1;
+	c->c_closing = 1;
+	server_conn_unlink(c);
+	if (c->c_state == CONN_WS) {
+		if (c->c_gw->nws > 0)
+			c->c_gw->nws--;
+	}
+	TAILQ_REMOVE(&gw->conns, c, c_entry);
+	gw->nconns--;
+	if (c->c_bev != NULL)
+		bufferevent_disable(c->c_bev, EV_READ | EV_WRITE);
+	if (c->c_wev != NULL)
+		event_del(c->c_wev);
+	TAILQ_INSERT_TAIL(&gw->dead_conns, c, c_entry);
+	server_reap_soon(gw);
+	/* A listener paused for clients_max resumes. */
+	if (gw->lst != NULL && !gw->shutting_down)
+		evconnlistener_enable(gw->lst);
+}
+
+static void
+server_conn_linger_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	server_conn_free_now(arg);
+}
+
+static void server_conn_event_closing(struct bufferevent *bev, short what, void *arg);
+
+static void
+server_conn_discard(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/* Output is out: half-close and read what the peer still sends until its EOF
+ * (or the linger timer), so that closing with unread input does not reset the
+ * connection and destroy the response before the peer has read it. */
+static void
+server_conn_drained(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+		return;
+	if (c->c_tls) {
+		server_conn_free_now(c);
+		return;
+	}
+	shutdown(bufferevent_getfd(bev), SHUT_WR);
+	server_conn_discard(bev, c);
+	bufferevent_setcb(bev, server_conn_discard, NULL, server_conn_event_closing, c);
+	bufferevent_disable(bev, EV_WRITE);
+	bufferevent_enable(bev, EV_READ);
+}
+
+static void
+server_conn_event_closing(struct bufferevent *bev, short what, void *arg)
+{
+	server_conn_free_now(arg);
+}
+
+void
+conn_close(struct conn *c, const char *reason)
+{
+	struct timeval tv = {SERVER_LINGER_SECONDS, 0};
+
+	if (c->c_closing || c->c_dead)
+		return;
+	c->c_closing = 1;
+	log_debug("%s: %s: %s", __func__, c->c_peer, reason);
+	server_conn_unlink(c);
+	if (c->c_oq_on && c->c_oq_n > 0) {
+		/* the queue's write callback frees the conn once it is empty */
+		bufferevent_disable(c->c_bev, EV_READ);
+		c->c_linger = evtimer_new(c->c_gw->base, server_conn_linger_cb, c);
+		if (c->c_linger != NULL)
+			evtimer_add(c->c_linger, &tv);
+		return;
+	}
+	if (c->c_bev == NULL || evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0) {
+		server_conn_free_now(c);
+		return;
+	}
+	/* Let queued output (an error response, a close frame) go out first. */
+	bufferevent_disable(c->c_bev, EV_READ);
+	bufferevent_setcb(c->c_bev, NULL, server_conn_drained, server_conn_event_closing, c);
+	bufferevent_enable(c->c_bev, EV_WRITE);
+	c->c_linger = evtimer_new(c->c_gw->base, server_conn_linger_cb, c);
+	if (c->c_linger != NULL)
+		evtimer_add(c->c_linger, &tv);
+}
+
+static void
+server_write_head(struct conn *c, int status, const char *ctype, const char *extra, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->c_bev);
+
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n", status,
+			    http_reason(status), len);
+	if (ctype != NULL)
+		evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
+	if (c->c_gw->cfg.conformance)
+		evbuffer_add_printf(out, "Access-Control-Allow-Origin: *\r\n");
+	evbuffer_add_printf(out, "X-Content-Type-Options: nosniff\r\n");
+	if (extra != NULL)
+		evbuffer_add(out, extra, strlen(extra));
+	if (!c->c_keepalive)
+		evbuffer_add_printf(out, "Connection: close\r\n");
+	evbuffer_add(out, "\r\n", 2);
+	c->c_gw->m.bytes_sent += len;
+}
+
+void
+conn_respond(struct conn *c, int status, const char *ctype, const char *extra, const void *body,
+	     size_t len)
+{
+	if (c->c_closing)
+		return;
+	server_write_head(c, status, ctype, extra, len);
+	if (len > 0 && !c->c_head)
+		evbuffer_add(bufferevent_get_output(c->c_bev), body, len);
+	if (!c->c_keepalive)
+		conn_close(c, "response sent");
+}
+
+void
+conn_respond_buf(struct conn *c, int status, const char *ctype, const char *extra,
+		 struct evbuffer *body)
+{
+	if (c->c_closing)
+		return;
+	server_write_head(c, status, ctype, extra, evbuffer_get_length(body));
+	if (!c->c_head)
+		evbuffer_add_buffer(bufferevent_get_output(c->c_bev), body);
+	if (!c->c_keepalive)
+		conn_close(c, "response sent");
+}
+
+/* Engine.IO's JSON errors: {"code":N,"message":"..."} with 400. */
+static void
+server_eio_error(struct conn *c, int code, const char *msg)
+{
+	char body[128];
+	int n;
+
+	c->c_gw->m.bad_eio++;
+	n = snprintf(body, sizeof(body), "{\"code\":%d,\"message\":\"%s\"}", code, msg);
+	conn_respond(c, 400, "application/json", NULL, body, (size_t)n);
+}
+
+/* ---------------------------------------------------------------- WebSocket output */
+
+#define SERVER_IOV_MAX 64
+
+static void
+server_oq_write(evutil_socket_t fd, short ev, void *arg)
+{
+	struct conn *c = arg;
+	struct iovec iov[SERVER_IOV_MAX];
+	size_t i, n, k, len;
+	ssize_t w;
+	const char *p;
+
+	while (c->c_oq_n > 0) {
+		n = c->c_oq_n < SERVER_IOV_MAX ? c->c_oq_n : SERVER_IOV_MAX;
+		for (i = 0; i < n; i++) {
+			p = bcast_bytes(c->c_oq[(c->c_oq_head + i) % c->c_oq_cap], &len);
+			if (i == 0) {
+				p += c->c_oq_off;
+				len -= c->c_oq_off;
+			}
+			iov[i].iov_base = (void *)p;
+			iov[i].iov_len = len;
+		}
+		w = writev(bufferevent_getfd(c->c_bev), iov, (int)n);
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			c->c_oq_on = 0; /* nothing more goes out */
+			conn_close(c, "write error");
+			server_conn_free_now(c);
+			return;
+		}
+		c->c_oq_bytes -= (size_t)w;
+		for (k = 0; k < n && w > 0; k++) {
+			len = iov[k].iov_len;
+			if ((size_t)w < len) {
+				c->c_oq_off += (size_t)w;
+				break;
+			}
+			w -= (ssize_t)len;
+			bcast_unref(c->c_oq[c->c_oq_head]);
+			c->c_oq_head = (c->c_oq_head + 1) % c->c_oq_cap;
+			c->c_oq_n--;
+			c->c_oq_off = 0;
+		}
+		if (k < n)
+			break; /* short write: the socket is full */
+	}
+	if (c->c_oq_n == 0) {
+		event_del(c->c_wev);
+		c->c_soft_since = 0;
+		if (c->c_closing)
+			server_conn_free_now(c);
+	} else if (!event_pending(c->c_wev, EV_WRITE, NULL))
+		event_add(c->c_wev, NULL);
+}
+
+/* Queues b (taking a reference) on a conn in queue mode. */
+static int
+server_oq_add(struct conn *c, struct bcast *b)
+{
+	size_t n;
+
+	if (c->c_oq_n == c->c_oq_cap) {
+		size_t nc = c->c_oq_cap ? c->c_oq_cap * 2 : 8, i;
+		struct bcast **q = reallocarray(NULL, nc, sizeof(*q));
+		if (q == NULL)
+			return -1;
+		for (i = 0; i < c->c_oq_n; i++)
+			q[i] = c->c_oq[(c->c_oq_head + i) % c->c_oq_cap];
+		free(c->c_oq);
+		c->c_oq = q;
+		c->c_oq_head = 0;
+		c->c_oq_cap = nc;
+	}
+	c->c_oq[(c->c_oq_head + c->c_oq_n) % c->c_oq_cap] = b;
+	c->c_oq_n++;
+	b->refs++;
+	bcast_bytes(b, &n);
+	c->c_oq_bytes += n;
+	if (!event_pending(c->c_wev, EV_WRITE, NULL))
+		event_add(c->c_wev, NULL);
+	return 0;
+}
+
+/* Switches a plain-TCP WebSocket conn to queue mode; what the bufferevent still
+ * holds (the 101 response) goes first. */
+static void
+server_oq_start(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->c_bev);
+	struct bcast *b;
+	size_t n = evbuffer_get_length(out);
+
+	if (c->c_tls)
+		return;
+	c->c_wev = event_new(c->c_gw->base, bufferevent_getfd(c->c_bev), EV_WRITE | EV_PERSIST,
+			     server_oq_write, c);
+	if (c->c_wev == NULL)
+		return;
+	c->c_oq_on = 1;
+	if (n > 0 && (b = bcast_new_frame(-1, 0, evbuffer_pullup(out, (ssize_t)n), n)) != NULL) {
+		/* a bufferevent freezes the start of its output; we take it over */
+		evbuffer_unfreeze(out, 1);
+		evbuffer_drain(out, n);
+		evbuffer_freeze(out, 1);
+		server_oq_add(c, b);
+		bcast_unref(b);
+	}
+}
+
+/* Sends a frame built from data (with an optional Engine.IO type digit). */
+static void
+server_ws_send(struct conn *c, int opcode, char prefix, const void *data, size_t len)
+{
+	struct bcast *b;
+	uint8_t hdr[10];
+	size_t hl;
+	struct evbuffer *out;
+
+	if (c->c_closing)
+		return;
+	if (c->c_oq_on) {
+		if ((b = bcast_new_frame(opcode, prefix, data, len)) == NULL)
+			return;
+		server_oq_add(c, b);
+		bcast_unref(b);
+		c->c_gw->m.bytes_sent += len + 2;
+		return;
+	}
+	out = bufferevent_get_output(c->c_bev);
+	hl = ws_header(hdr, opcode, len + (prefix ? 1 : 0));
+	evbuffer_add(out, hdr, hl);
+	if (prefix)
+		evbuffer_add(out, &prefix, 1);
+	if (len > 0)
+		evbuffer_add(out, data, len);
+	c->c_gw->m.bytes_sent += hl + len;
+}
+
+static void
+server_ws_frame(struct conn *c, int opcode, const void *data, size_t len)
+{
+	server_ws_send(c, opcode, 0, data, len);
+}
+
+/* Sends "<type><data>" as one text frame. */
+static void
+server_ws_packet(struct conn *c, int type, const char *data, size_t len)
+{
+	server_ws_send(c, WS_OP_TEXT, (char)('0' + type), data, len);
+}
+
+static void
+server_ws_close(struct conn *c, int code, const char *reason)
+{
+	uint8_t p[2];
+
+	if (c->c_closing)
+		return;
+	p[0] = (uint8_t)(code >> 8);
+	p[1] = (uint8_t)code;
+	server_ws_frame(c, WS_OP_CLOSE, p, 2);
+	conn_close(c, reason);
+}
+
+/* ---------------------------------------------------------------- sessions */
+
+size_t
+session_outlen(struct session *s)
+{
+	if (s->s_transport == TRANSPORT_WS && s->s_ws != NULL && s->s_ws->c_bev != NULL)
+		return s->s_ws->c_oq_bytes +
+		       evbuffer_get_length(bufferevent_get_output(s->s_ws->c_bev));
+	return s->s_pollq ? evbuffer_get_length(s->s_pollq) : 0;
+}
+
+static void
+server_session_wake(struct session *s)
+{
+	struct gw *gw = s->s_gw;
+
+	if (s->s_get == NULL || s->s_in_flush || s->s_closed)
+		return;
+	s->s_in_flush = 1;
+	TAILQ_INSERT_TAIL(&gw->flushq, s, s_flush_entry);
+	event_active(gw->flush_ev, EV_TIMEOUT, 0);
+}
+
+/* Queues a packet for long-polling: [u32 len][u8 binary][bytes], the type digit included. */
+static void
+server_pollq_add(struct session *s, int type, const char *data, size_t len, int binary)
+{
+	uint32_t n = (uint32_t)len + (binary ? 0 : 1);
+	uint8_t b = (uint8_t)binary;
+	char t = (char)('0' + type);
+
+	if (s->s_pollq == NULL && (s->s_pollq = evbuffer_new()) == NULL)
+		return;
+	evbuffer_add(s->s_pollq, &n, sizeof(n));
+	evbuffer_add(s->s_pollq, &b, 1);
+	if (!binary)
+		evbuffer_add(s->s_pollq, &t, 1);
+	evbuffer_add(s->s_pollq, data, len);
+	s->s_pollq_n++;
+	server_session_wake(s);
+}
+
+/* Sends one Engine.IO packet on the session's current transport. */
+static void
+server_session_packet(struct session *s, int type, const char *data, size_t len, int binary)
+{
+	if (s->s_closed)
+		return;
+	if (type == EIO_MESSAGE)
+		s->s_gw->m.msgs_sent++;
+	if (s->s_transport == TRANSPORT_WS) {
+		if (s->s_ws == NULL)
+			return;
+		if (binary)
+			server_ws_frame(s->s_ws, WS_OP_BINARY, data, len);
+		else
+			server_ws_packet(s->s_ws, type, data, len);
+		return;
+	}
+	server_pollq_add(s, type, data, len, binary);
+}
+
+void
+session_send(struct session *s, const char *data, size_t len, int binary)
+{
+	server_session_packet(s, EIO_MESSAGE, data, len, binary);
+}
+
+void
+session_send_sio(struct session *s, int type, const char *nsp, long long id, const char *json,
+		 size_t jsonlen)
+{
+	char *pkt;
+	size_t n;
+
+	if ((pkt = sio_encode(type, nsp, id, 0, json, jsonlen, &n)) == NULL)
+		return;
+	session_send(s, pkt, n, 0);
+	free(pkt);
+}
+
+static void
+server_bcast_cleanup(const void *data, size_t len, void *arg)
+{
+	bcast_unref(arg);
+}
+
+void
+session_send_bcast(struct session *s, struct bcast *b)
+{
+	struct evbuffer *out;
+	size_t n;
+
+	if (s->s_closed)
+		return;
+	if (s->s_transport == TRANSPORT_WS && s->s_ws != NULL && !s->s_ws->c_closing &&
+	    s->s_ws->c_oq_on) {
+		if (server_oq_add(s->s_ws, b) < 0)
+			return;
+		s->s_gw->m.msgs_sent++;
+		s->s_gw->m.bytes_sent += b->len;
+		return;
+	}
+	if (s->s_transport == TRANSPORT_WS && s->s_ws != NULL && !s->s_ws->c_closing) {
+		out = bufferevent_get_output(s->s_ws->c_bev);
+		n = b->len + (BCAST_HEADROOM - b->frame_off);
+		b->refs++;
+		if (evbuffer_add_reference(out, b->buf + b->frame_off, n, server_bcast_cleanup, b) <
+		    0) {
+			b->refs--;
+			return;
+		}
+		s->s_gw->m.msgs_sent++;
+		s->s_gw->m.bytes_sent += n;
+		return;
+	}
+	/* polling (or upgrading): the text packet, type digit included */
+	server_session_packet(s, EIO_MESSAGE, b->buf + BCAST_HEADROOM + 1, b->len - 1, 0);
+}
+
+static void
+server_session_flush_poll(struct session *s)
+{
+	struct conn *c = s->s_get;
+	struct evbuffer *body;
+	uint32_t n;
+	uint8_t bin;
+	size_t i;
+
+	if (c == NULL || s->s_pollq == NULL || s->s_pollq_n == 0)
+		return;
+	if ((body = evbuffer_new()) == NULL)
+		return;
+	for (i = 0; i < s->s_pollq_n; i++) {
+		evbuffer_remove(s->s_pollq, &n, sizeof(n));
+		evbuffer_remove(s->s_pollq, &bin, 1);
+		if (i > 0)
+			evbuffer_add(body, "\x1e", 1);
+		if (bin) {
+			unsigned char *raw = evbuffer_pullup(s->s_pollq, n);
+			char *enc = malloc(((size_t)n + 2) / 3 * 4 + 2);
+			if (enc != NULL) {
+				enc[0] = 'b';
+				eio_b64_encode(raw, n, enc + 1);
+				evbuffer_add(body, enc, strlen(enc));
+				free(enc);
+			}
+			evbuffer_drain(s->s_pollq, n);
+		} else
+			evbuffer_remove_buffer(s->s_pollq, body, n);
+	}
+	s->s_pollq_n = 0;
+	s->s_get = NULL;
+	c->c_poll = NULL;
+	conn_respond_buf(c, 200, "text/plain; charset=UTF-8", NULL, body);
+	evbuffer_free(body);
+	/* the client may have sent its next request already */
+	if (!c->c_closing && evbuffer_get_length(bufferevent_get_input(c->c_bev)) > 0)
+		bufferevent_trigger(c->c_bev, EV_READ, BEV_OPT_DEFER_CALLBACKS);
+}
+
+/* Answers the pending GET with a single packet (noop or close) and no queue. */
+static void
+server_session_answer_get(struct session *s, int type)
+{
+	struct conn *c = s->s_get;
+	char t = (char)('0' + type);
+
+	if (c == NULL)
+		return;
+	s->s_get = NULL;
+	c->c_poll = NULL;
+	conn_respond(c, 200, "text/plain; charset=UTF-8", NULL, &t, 1);
+}
+
+static void
+server_flush_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct gw *gw = arg;
+	struct session *s;
+
+	while ((s = TAILQ_FIRST(&gw->flushq)) != NULL) {
+		TAILQ_REMOVE(&gw->flushq, s, s_flush_entry);
+		s->s_in_flush = 0;
+		server_session_flush_poll(s);
+	}
+}
+
+void
+session_close(struct session *s, const char *reason, int answer)
+{
+	struct gw *gw = s->s_gw;
+	struct conn *c;
+
+	if (s->s_closed)
+		return;
+	s->s_closed = 1;
+	log_debug("%s: %s: %s", __func__, s->s_sid, reason);
+	if (s->s_in_tree) {
+		RB_REMOVE(gw_sessions, &gw->sessions, s);
+		s->s_in_tree = 0;
+	}
+	if (s->s_in_flush) {
+		TAILQ_REMOVE(&gw->flushq, s, s_flush_entry);
+		s->s_in_flush = 0;
+	}
+	api_leave(s);
+	if (s->s_hb != NULL)
+		evtimer_del(s->s_hb);
+	if (s->s_transport == TRANSPORT_POLLING && !s->s_upgrading && gw->npolling > 0)
+		gw->npolling--;
+	if ((c = s->s_get) != NULL) {
+		s->s_closed = 0; /* let the answer through */
+		server_session_answer_get(s, answer);
+		s->s_closed = 1;
+	}
+	if ((c = s->s_ws) != NULL) {
+		s->s_ws = NULL;
+		c->c_sess = NULL;
+		server_ws_close(c, WS_CLOSE_NORMAL, reason);
+	}
+	TAILQ_INSERT_TAIL(&gw->dead_sessions, s, s_dead_entry);
+	server_reap_soon(gw);
+}
+
+static void
+server_hb_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct session *s = arg;
+
+	if (s->s_closed)
+		return;
+	if (s->s_await_pong) {
+		s->s_gw->m.disc_ping_timeout++;
+		session_close(s, "ping timeout", EIO_CLOSE);
+		return;
+	}
+	server_session_packet(s, EIO_PING, NULL, 0, 0);
+	server_hb_schedule(s, s->s_gw->cfg.ping_timeout, 1);
+}
+
+static void
+server_hb_schedule(struct session *s, long ms, int await_pong)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	s->s_await_pong = await_pong;
+	evtimer_add(s->s_hb, &tv);
+}
+
+static struct session *
+server_session_new(struct gw *gw, struct conn *c, int raw, enum session_transport t)
+{
+	struct session *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->s_gw = gw;
+	s->s_raw = raw;
+	s->s_transport = t;
+	s->s_loopback = c->c_loopback;
+	if ((s->s_hb = evtimer_new(gw->base, server_hb_cb, s)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	do
+		eio_new_sid(s->s_sid);
+	while (RB_FIND(gw_sessions, &gw->sessions, s) != NULL);
+	RB_INSERT(gw_sessions, &gw->sessions, s);
+	s->s_in_tree = 1;
+	if (t == TRANSPORT_POLLING)
+		gw->npolling++;
+	server_hb_schedule(s, gw->cfg.ping_interval, 0);
+	return s;
+}
+
+static struct session *
+server_session_find(struct gw *gw, const char *sid)
+{
+	struct session key;
+
+	if (strlen(sid) != EIO_SID_LEN)
+		return NULL;
+	memcpy(key.s_sid, sid, EIO_SID_LEN + 1);
+	return RB_FIND(gw_sessions, &gw->sessions, &key);
+}
+
+static void
+server_open_packet(struct session *s, char *out, size_t outlen, int can_upgrade)
+{
+	out[0] = '0';
+	eio_open_json(out + 1, outlen - 1, s->s_sid, can_upgrade, s->s_gw->cfg.ping_interval,
+		      s->s_gw->cfg.ping_timeout, (long)s->s_gw->cfg.max_payload);
+}
+
+/* ---------------------------------------------------------------- Socket.IO layer */
+
+static int
+server_nsp_bit(struct gw *gw, const char *nsp)
+{
+	if (strcmp(nsp, "/") == 0)
+		return 1;
+	if (gw->cfg.conformance && strcmp(nsp, "/custom") == 0)
+		return 2;
+	return 0;
+}
+
+static void
+server_sio_fail(struct session *s, const char *reason)
+{
+	s->s_gw->m.bad_sio++;
+	s->s_gw->m.disc_parse++;
+	log_warnx(reason, "%s: client %s: bad Socket.IO packet", __func__, s->s_sid);
+	session_close(s, reason, EIO_CLOSE);
+}
+
+/* Conformance: message -> message-back, message-with-ack -> ack, with attachments. */
+static void
+server_sio_echo(struct session *s, struct sio_packet *p, char **att, size_t *attlen)
+{
+	json_object *args = p->data, *name;
+	const char *json, *ev;
+	size_t jl, n, i;
+	char *pkt;
+	int binary = p->type == SIO_BINARY_EVENT;
+
+	name = json_object_array_get_idx(args, 0);
+	if (!json_object_is_type(name, json_type_string))
+		return;
+	ev = json_object_get_string(name);
+	if (strcmp(ev, "message") == 0) {
+		json_object_array_put_idx(args, 0, json_object_new_string("message-back"));
+		json = sio_json(args, &jl);
+		pkt = sio_encode(binary ? SIO_BINARY_EVENT : SIO_EVENT, p->nsp, -1, p->attachments,
+				 json, jl, &n);
+	} else if (strcmp(ev, "message-with-ack") == 0 && p->id >= 0) {
+		json_object_array_del_idx(args, 0, 1);
+		json = sio_json(args, &jl);
+		pkt = sio_encode(binary ? SIO_BINARY_ACK : SIO_ACK, p->nsp, p->id, p->attachments,
+				 json, jl, &n);
+	} else
+		return;
+	if (pkt == NULL)
+		return;
+	session_send(s, pkt, n, 0);
+	free(pkt);
+	for (i = 0; binary && i < (size_t)p->attachments; i++)
+		session_send(s, att[i], attlen[i], 1);
+}
+
+static void
+server_sio_connect(struct session *s, struct sio_packet *p)
+{
+	struct gw *gw = s->s_gw;
+	char body[128];
+	const char *auth;
+	size_t al;
+	int bit, n;
+
+	bit = server_nsp_bit(gw, p->nsp);
+	if (bit == 0) {
+		session_send_sio(s, SIO_CONNECT_ERROR, p->nsp, -1,
+				 "{\"message\":\"Invalid namespace\"}", 31);
+		gw->m.refused_path++;
+		return;
+	}
+	if (s->s_sio_sid[0] == '\0')
+		eio_new_sid(s->s_sio_sid);
+	if (!gw->cfg.conformance) {
+		if (api_connect(s, p->data) == 0)
+			s->s_nsp |= (unsigned)bit;
+		return;
+	}
+	s->s_nsp |= (unsigned)bit;
+	n = snprintf(body, sizeof(body), "{\"sid\":\"%s\"}", s->s_sio_sid);
+	session_send_sio(s, SIO_CONNECT, p->nsp, -1, body, (size_t)n);
+	if (p->data != NULL)
+		auth = sio_json(p->data, &al);
+	else {
+		auth = "{}";
+		al = 2;
+	}
+	{
+		char *args = malloc(al + 16);
+		if (args == NULL)
+			return;
+		n = sprintf(args, "[\"auth\",");
+		memcpy(args + n, auth, al);
+		args[(size_t)n + al] = ']';
+		session_send_sio(s, SIO_EVENT, p->nsp, -1, args, (size_t)n + al + 1);
+		free(args);
+	}
+}
+
+/* A complete Socket.IO packet (binary attachments gathered). */
+static void
+server_sio_dispatch(struct session *s, struct sio_packet *p, char **att, size_t *attlen)
+{
+	struct gw *gw = s->s_gw;
+	int bit = server_nsp_bit(gw, p->nsp);
+	int joined = bit != 0 && (s->s_nsp & (unsigned)bit);
+
+	if (p->type == SIO_CONNECT) {
+		if (joined) {
+			server_sio_fail(s, "already_connected");
+			return;
+		}
+		server_sio_connect(s, p);
+		return;
+	}
+	if (!joined || p->type == SIO_CONNECT_ERROR) {
+		server_sio_fail(s, "invalid_state");
+		return;
+	}
+	switch (p->type) {
+	case SIO_DISCONNECT:
+		s->s_nsp &= ~(unsigned)bit;
+		if (bit == 1)
+			api_leave(s);
+		break;
+	case SIO_EVENT:
+	case SIO_BINARY_EVENT:
+		if (gw->cfg.conformance)
+			server_sio_echo(s, p, att, attlen);
+		else if (api_event(s, p) < 0)
+			server_sio_fail(s, "bad_api_event");
+		break;
+	default:
+		break; /* acks from clients: we never ask for any */
+	}
+}
+
+static void
+server_sio_message(struct session *s, const char *data, size_t len, int binary)
+{
+	struct sio_pending *b = s->s_bin;
+	struct sio_packet p;
+	const char *reason;
+	int i;
+
+	if (binary) {
+		if (b == NULL) {
+			server_sio_fail(s, "unexpected_attachment");
+			return;
+		}
+		if ((b->att[b->have] = malloc(len + 1)) == NULL) {
+			session_close(s, "out of memory", EIO_CLOSE);
+			return;
+		}
+		memcpy(b->att[b->have], data, len);
+		b->attlen[b->have] = len;
+		b->have++;
+		if (b->have < b->pkt.attachments)
+			return;
+		s->s_bin = NULL;
+		server_sio_dispatch(s, &b->pkt, b->att, b->attlen);
+		sio_packet_clear(&b->pkt);
+		for (i = 0; i < b->have; i++)
+			free(b->att[i]);
+		free(b);
+		return;
+	}
+	if (b != NULL) {
+		server_sio_fail(s, "missing_attachment");
+		return;
+	}
+	if (sio_decode(data, len, 64, &p, &reason) < 0) {
+		server_sio_fail(s, reason);
+		return;
+	}
+	if ((p.type == SIO_BINARY_EVENT || p.type == SIO_BINARY_ACK) && p.attachments > 0) {
+		if ((b = calloc(1, sizeof(*b))) == NULL) {
+			sio_packet_clear(&p);
+			session_close(s, "out of memory", EIO_CLOSE);
+			return;
+		}
+		b->pkt = p;
+		s->s_bin = b;
+		return;
+	}
+	server_sio_dispatch(s, &p, NULL, NULL);
+	sio_packet_clear(&p);
+}
+
+/* ---------------------------------------------------------------- Engine.IO packets */
+
+static void
+server_upgrade_done(struct session *s)
+{
+	struct gw *gw = s->s_gw;
+	uint32_t n;
+	uint8_t bin;
+	char *buf;
+
+	s->s_upgrading = 0;
+	s->s_transport = TRANSPORT_WS;
+	if (gw->npolling > 0)
+		gw->npolling--;
+	if (s->s_get != NULL)
+		server_session_answer_get(s, EIO_NOOP);
+	/* what was queued for polling goes out on the WebSocket, in order */
+	while (s->s_pollq != NULL && s->s_pollq_n > 0) {
+		evbuffer_remove(s->s_pollq, &n, sizeof(n));
+		evbuffer_remove(s->s_pollq, &bin, 1);
+		buf = (char *)evbuffer_pullup(s->s_pollq, n);
+		if (bin)
+			server_ws_frame(s->s_ws, WS_OP_BINARY, buf, n);
+		else
+			server_ws_frame(s->s_ws, WS_OP_TEXT, buf, n);
+		evbuffer_drain(s->s_pollq, n);
+		s->s_pollq_n--;
+	}
+	if (s->s_pollq != NULL) {
+		evbuffer_free(s->s_pollq);
+		s->s_pollq = NULL;
+	}
+}
+
+static void
+server_session_on_packet(struct session *s, struct conn *from, const struct eio_packet *p)
+{
+	struct gw *gw = s->s_gw;
+
+	if (s->s_closed)
+		return;
+	/* The WebSocket being probed speaks only the probe and upgrade packets. */
+	if (s->s_upgrading && from != NULL && from == s->s_ws) {
+		if (p->type == EIO_PING && p->len == 5 && memcmp(p->data, "probe", 5) == 0) {
+			server_ws_packet(from, EIO_PONG, "probe", 5);
+			if (s->s_get != NULL && s->s_pollq_n == 0)
+				server_session_answer_get(s, EIO_NOOP);
+		} else if (p->type == EIO_UPGRADE)
+			server_upgrade_done(s);
+		else if (p->type != EIO_NOOP)
+			server_ws_close(from, WS_CLOSE_PROTOCOL, "bad probe");
+		return;
+	}
+	switch (p->type) {
+	case EIO_PONG:
+		if (s->s_await_pong) {
+			evtimer_del(s->s_hb);
+			server_hb_schedule(s, gw->cfg.ping_interval, 0);
+		}
+		break;
+	case EIO_PING:
+		server_session_packet(s, EIO_PONG, p->data, p->len, 0);
+		break;
+	case EIO_CLOSE:
+		gw->m.disc_client++;
+		session_close(s, "client close", EIO_NOOP);
+		break;
+	case EIO_MESSAGE:
+		if (s->s_raw)
+			server_session_packet(s, EIO_MESSAGE, p->data, p->len, p->binary);
+		else
+			server_sio_message(s, p->data, p->len, p->binary);
+		break;
+	case EIO_NOOP:
+		break;
+	default:
+		gw->m.bad_eio++;
+		gw->m.disc_parse++;
+		session_close(s, "bad packet", EIO_CLOSE);
+		break;
+	}
+}
+
+/* ---------------------------------------------------------------- WebSocket input */
+
+static void
+server_ws_message(struct conn *c, int opcode, char *data, size_t len)
+{
+	struct session *s = c->c_sess;
+	struct eio_packet p;
+
+	if (s == NULL || s->s_closed) {
+		server_ws_close(c, WS_CLOSE_NORMAL, "no session");
+		return;
+	}
+	if (opcode == WS_OP_BINARY) {
+		memset(&p, 0, sizeof(p));
+		p.type = EIO_MESSAGE;
+		p.binary = 1;
+		p.data = data;
+		p.len = len;
+	} else if (eio_decode_text(data, len, &p) < 0) {
+		c->c_gw->m.bad_eio++;
+		c->c_gw->m.disc_parse++;
+		log_warnx("bad_packet", "%s: %s: bad Engine.IO packet", __func__, s->s_sid);
+		session_close(s, "parse error", EIO_CLOSE);
+		return;
+	}
+	server_session_on_packet(s, c, &p);
+}
+
+static void
+server_ws_process(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->c_bev);
+	struct ws_frame f;
+	enum ws_status st;
+	size_t len, need, avail;
+	uint8_t *buf;
+
+	while (!c->c_closing && (len = evbuffer_get_length(in)) > 0) {
+		avail = len < 14 ? len : 14;
+		buf = evbuffer_pullup(in, (ssize_t)avail);
+		st = ws_read(&c->c_wsr, buf, avail, &f, &need);
+		if (st == WS_NEED_MORE && need > avail) {
+			if (len < need)
+				return;
+			buf = evbuffer_pullup(in, (ssize_t)need);
+			st = ws_read(&c->c_wsr, buf, need, &f, &need);
+		}
+		if (st == WS_NEED_MORE)
+			return;
+		if (st == WS_ERROR) {
+			c->c_gw->m.bad_ws++;
+			log_warnx(f.reason, "%s: %s: WebSocket protocol error", __func__,
+				  c->c_peer);
+			server_ws_close(c, f.close_code, f.reason);
+			return;
+		}
+		if (f.control) {
+			switch (f.opcode) {
+			case WS_OP_PING:
+				server_ws_frame(c, WS_OP_PONG, f.data, f.len);
+				break;
+			case WS_OP_CLOSE:
+				server_ws_close(c, WS_CLOSE_NORMAL, "peer closed");
+				return;
+			default:
+				break;
+			}
+			evbuffer_drain(in, f.consumed);
+			continue;
+		}
+		if (f.fin && (c->c_msg == NULL || evbuffer_get_length(c->c_msg) == 0)) {
+			/* the common case: a whole message in one frame */
+			char save = 0;
+			int text = f.opcode == WS_OP_TEXT;
+			/* NUL-terminate in place for the text parsers: borrow the byte after */
+			(void)save;
+			if (text) {
+				char *m = malloc(f.len + 1);
+				if (m == NULL) {
+					conn_close(c, "out of memory");
+					return;
+				}
+				memcpy(m, f.data, f.len);
+				m[f.len] = '\0';
+				evbuffer_drain(in, f.consumed);
+				server_ws_message(c, f.opcode, m, f.len);
+				free(m);
+			} else {
+				char *m = malloc(f.len + 1);
+				if (m == NULL) {
+					conn_close(c, "out of memory");
+					return;
+				}
+				memcpy(m, f.data, f.len);
+				evbuffer_drain(in, f.consumed);
+				server_ws_message(c, f.opcode, m, f.len);
+				free(m);
+			}
+			continue;
+		}
+		if (c->c_msg == NULL && (c->c_msg = evbuffer_new()) == NULL) {
+			conn_close(c, "out of memory");
+			return;
+		}
+		evbuffer_add(c->c_msg, f.data, f.len);
+		evbuffer_drain(in, f.consumed);
+		if (f.fin) {
+			size_t ml = evbuffer_get_length(c->c_msg);
+			char *m = malloc(ml + 1);
+			if (m == NULL) {
+				conn_close(c, "out of memory");
+				return;
+			}
+			evbuffer_remove(c->c_msg, m, ml);
+			m[ml] = '\0';
+			server_ws_message(c, f.opcode, m, ml);
+			free(m);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- HTTP: Engine.IO */
+
+static void
+server_ws_handshake(struct conn *c, const struct http_request *req, struct session *s, int raw)
+{
+	struct gw *gw = c->c_gw;
+	struct evbuffer *out = bufferevent_get_output(c->c_bev);
+	const char *key;
+	size_t keylen;
+	char accept[WS_ACCEPT_LEN + 1], open[256];
+
+	key = http_header(req, "sec-websocket-key", &keylen);
+	if (strcmp(req->method, "GET") != 0 || key == NULL ||
+	    !http_header_has_token(req, "upgrade", "websocket") ||
+	    !http_header_has_token(req, "connection", "upgrade") ||
+	    !http_header_has_token(req, "sec-websocket-version", "13") ||
+	    ws_accept(key, keylen, accept) < 0) {
+		c->c_keepalive = 0;
+		server_eio_error(c, 3, "Bad request");
+		return;
+	}
+	if (s == NULL && (s = server_session_new(gw, c, raw, TRANSPORT_WS)) == NULL) {
+		c->c_keepalive = 0;
+		conn_respond(c, 503, "text/plain", NULL, "busy\n", 5);
+		return;
+	}
+	evbuffer_add_printf(out,
+			    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+			    "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+			    accept);
+	c->c_state = CONN_WS;
+	bufferevent_set_timeouts(c->c_bev, NULL, NULL); /* the heartbeat watches it now */
+	gw->nws++;
+	ws_reader_init(&c->c_wsr, gw->cfg.max_payload);
+	server_oq_start(c);
+	c->c_sess = s;
+	s->s_ws = c;
+	if (s->s_transport == TRANSPORT_POLLING) {
+		s->s_upgrading = 1;
+		return;
+	}
+	server_open_packet(s, open, sizeof(open), 0);
+	server_ws_frame(c, WS_OP_TEXT, open, strlen(open));
+}
+
+static void
+server_poll_post(struct conn *c, struct session *s, const char *body, size_t len)
+{
+	struct eio_packet p;
+	size_t off = 0;
+	char *scratch;
+	int r;
+
+	if (s->s_post_active) {
+		server_eio_error(c, 3, "Bad request");
+		session_close(s, "concurrent post", EIO_CLOSE);
+		return;
+	}
+	if ((scratch = malloc(len / 4 * 3 + 4)) == NULL) {
+		conn_respond(c, 503, "text/plain", NULL, "busy\n", 5);
+		return;
+	}
+	s->s_post_active = 1;
+	while (!s->s_closed && (r = eio_payload_next(body, len, &off, &p, scratch)) != 0) {
+		if (r < 0) {
+			s->s_post_active = 0;
+			free(scratch);
+			server_eio_error(c, 3, "Bad request");
+			c->c_gw->m.disc_parse++;
+			session_close(s, "parse error", EIO_CLOSE);
+			return;
+		}
+		server_session_on_packet(s, NULL, &p);
+	}
+	s->s_post_active = 0;
+	free(scratch);
+	conn_respond(c, 200, "text/html", NULL, "ok", 2);
+}
+
+static void
+server_eio_http(struct conn *c, const struct http_request *req, int raw, const char *query,
+		size_t qlen, const char *body)
+{
+	struct gw *gw = c->c_gw;
+	char eio[8], transport[16], sid[64], open[256];
+	struct session *s = NULL;
+	int is_ws, has_sid;
+
+	if (!gw->cfg.conformance && !auth_origin(gw, req)) {
+		gw->m.refused_origin++;
+		log_warnx("origin", "%s: %s: foreign Origin refused", __func__, c->c_peer);
+		conn_respond(c, 403, "application/json", NULL,
+			     "{\"code\":4,\"message\":\"Forbidden\"}", 32);
+		return;
+	}
+	if (gw->cfg.conformance && strcmp(req->method, "OPTIONS") == 0) {
+		conn_respond(c, 204, NULL,
+			     "Access-Control-Allow-Methods: GET,HEAD,PUT,PATCH,POST,DELETE\r\n"
+			     "Access-Control-Allow-Headers: content-type\r\n",
+			     NULL, 0);
+		return;
+	}
+	if (http_query_get(query, qlen, "EIO", eio, sizeof(eio)) < 0 || strcmp(eio, "4") != 0) {
+		server_eio_error(c, 5, "Unsupported protocol version");
+		return;
+	}
+	if (http_query_get(query, qlen, "transport", transport, sizeof(transport)) < 0 ||
+	    (strcmp(transport, "polling") != 0 && strcmp(transport, "websocket") != 0)) {
+		server_eio_error(c, 0, "Transport unknown");
+		return;
+	}
+	is_ws = strcmp(transport, "websocket") == 0;
+	has_sid = http_query_get(query, qlen, "sid", sid, sizeof(sid)) >= 0;
+	if (has_sid) {
+		s = server_session_find(gw, sid);
+		if (s == NULL || s->s_closed || s->s_raw != raw) {
+			server_eio_error(c, 1, "Session ID unknown");
+			return;
+		}
+	}
+	if (is_ws) {
+		if (s != NULL && (s->s_transport != TRANSPORT_POLLING || s->s_upgrading)) {
+			c->c_keepalive = 0;
+			server_eio_error(c, 3, "Bad request");
+			return;
+		}
+		server_ws_handshake(c, req, s, raw);
+		return;
+	}
+	if (http_header(req, "upgrade", NULL) != NULL &&
+	    http_header_has_token(req, "connection", "upgrade")) {
+		server_eio_error(c, 3, "Bad request");
+		return;
+	}
+	if (s == NULL) {
+		/* handshake */
+		if (strcmp(req->method, "GET") != 0) {
+			server_eio_error(c, 2, "Bad handshake method");
+			return;
+		}
+		if ((s = server_session_new(gw, c, raw, TRANSPORT_POLLING)) == NULL) {
+			conn_respond(c, 503, "text/plain", NULL, "busy\n", 5);
+			return;
+		}
+		server_open_packet(s, open, sizeof(open), 1);
+		conn_respond(c, 200, "text/plain; charset=UTF-8", NULL, open, strlen(open));
+		return;
+	}
+	if (s->s_transport != TRANSPORT_POLLING) {
+		server_eio_error(c, 3, "Bad request");
+		return;
+	}
+	if (strcmp(req->method, "GET") == 0) {
+		if (s->s_get != NULL) {
+			/* one long-poll at a time: refuse this one, close the session */
+			server_eio_error(c, 3, "Bad request");
+			gw->m.disc_parse++;
+			session_close(s, "duplicate poll", EIO_CLOSE);
+			return;
+		}
+		s->s_get = c;
+		c->c_poll = s;
+		if (s->s_pollq_n > 0)
+			server_session_wake(s);
+		else if (s->s_upgrading)
+			server_session_answer_get(s, EIO_NOOP);
+		return;
+	}
+	if (strcmp(req->method, "POST") == 0) {
+		server_poll_post(c, s, body, (size_t)req->clen);
+		return;
+	}
+	server_eio_error(c, 2, "Bad handshake method");
+}
+
+/* ---------------------------------------------------------------- HTTP routing */
+
+static int
+server_prefix(const char *path, const char *prefix)
+{
+	return strncmp(path, prefix, strlen(prefix)) == 0;
+}
+
+static void
+server_http_dispatch(struct conn *c, const struct http_request *req, const char *body)
+{
+	struct gw *gw = c->c_gw;
+	char path[4096];
+	const char *query;
+	size_t qlen;
+
+	gw->m.http_requests++;
+	c->c_keepalive = req->keep_alive;
+	c->c_head = strcmp(req->method, "HEAD") == 0;
+	if (http_split_target(req->target, req->target_len, path, sizeof(path), &query, &qlen) <
+	    0) {
+		gw->m.refused_path++;
+		c->c_keepalive = 0;
+		conn_respond(c, 400, "text/plain", NULL, "bad request\n", 12);
+		return;
+	}
+	if (strcmp(path, "/socket.io/socket.io.js") == 0 ||
+	    strcmp(path, "/socket.io/socket.io.min.js") == 0) {
+		static_client_js(c, req);
+		return;
+	}
+	if (server_prefix(path, "/socket.io/") || strcmp(path, "/socket.io") == 0) {
+		server_eio_http(c, req, 0, query, qlen, body);
+		return;
+	}
+	if (gw->cfg.conformance &&
+	    (server_prefix(path, "/engine.io/") || strcmp(path, "/engine.io") == 0)) {
+		server_eio_http(c, req, 1, query, qlen, body);
+		return;
+	}
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+		conn_respond(c, 405, "text/plain", "Allow: GET, HEAD\r\n", "method not allowed\n",
+			     19);
+		return;
+	}
+	if (strcmp(path, "/healthz") == 0) {
+		api_healthz(c);
+		return;
+	}
+	if (strcmp(path, "/metrics") == 0) {
+		metrics_serve(c);
+		return;
+	}
+	if (strcmp(path, "/api/events") == 0) {
+		api_events_http(c, req, query, qlen);
+		return;
+	}
+	static_serve(c, req, path);
+}
+
+static void
+server_http_process(struct conn *c)
+{
+	struct gw *gw = c->c_gw;
+	struct evbuffer *in = bufferevent_get_input(c->c_bev);
+	struct http_request req;
+	enum http_status st;
+	const char *reason;
+	size_t len, n;
+	char *p;
+
+	while (!c->c_closing && c->c_state == CONN_HTTP && c->c_poll == NULL &&
+	       (len = evbuffer_get_length(in)) > 0) {
+		n = len < gw->cfg.header_max ? len : gw->cfg.header_max;
+		p = (char *)evbuffer_pullup(in, (ssize_t)n);
+		st = http_parse(p, n, gw->cfg.header_max, (long long)gw->cfg.body_max, &req,
+				&reason);
+		if (st == HTTP_INCOMPLETE)
+			return;
+		if (st == HTTP_BAD) {
+			gw->m.bad_http++;
+			log_warnx(reason, "%s: %s: bad HTTP request", __func__, c->c_peer);
+			c->c_keepalive = 0;
+			conn_respond(c, req.error, "text/plain", NULL, "bad request\n", 12);
+			return;
+		}
+		if (len < req.head_len + (size_t)req.clen)
+			return; /* wait for the whole body */
+		p = (char *)evbuffer_pullup(in, (ssize_t)(req.head_len + (size_t)req.clen));
+		/* req points into the first n bytes, which pullup kept in place only if
+		 * it did not move them: parse again on the pulled-up copy */
+		http_parse(p, req.head_len, gw->cfg.header_max, (long long)gw->cfg.body_max, &req,
+			   &reason);
+		server_http_dispatch(c, &req, p + req.head_len);
+		if (c->c_dead)
+			return;
+		evbuffer_drain(in, req.head_len + (size_t)req.clen);
+	}
+	if (c->c_state == CONN_WS && !c->c_closing)
+		server_ws_process(c);
+}
+
+static void
+server_conn_process(struct conn *c)
+{
+	if (c->c_closing)
+		return;
+	if (c->c_state == CONN_WS)
+		server_ws_process(c);
+	else
+		server_http_process(c);
+}
+
+/* ---------------------------------------------------------------- slow clients */
+
+static void
+server_conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	/* output drained below the low watermark (0): the client caught up */
+	c->c_soft_since = 0;
+}
+
+/* Called after output was queued for session s: applies the soft and hard limits. */
+int
+server_check_outbuf(struct session *s)
+{
+	struct gw *gw = s->s_gw;
+	size_t n = session_outlen(s);
+	int64_t now;
+
+	if (n <= gw->cfg.outbuf_soft) {
+		if (s->s_ws != NULL)
+			s->s_ws->c_soft_since = 0;
+		return 0;
+	}
+	if (n > gw->cfg.outbuf_hard) {
+		gw->m.disc_outbuf++;
+		log_warnx("outbuf_hard", "%s: client %s: output %zu bytes over the hard limit",
+			  __func__, s->s_sid, n);
+		session_close(s, "slow client", EIO_CLOSE);
+		return -1;
+	}
+	if (s->s_ws == NULL)
+		return 0;
+	now = util_mono_us();
+	if (s->s_ws->c_soft_since == 0)
+		s->s_ws->c_soft_since = now;
+	else if (now - s->s_ws->c_soft_since > (int64_t)gw->cfg.outbuf_soft_seconds * 1000000) {
+		gw->m.disc_outbuf++;
+		log_warnx("outbuf_soft", "%s: client %s: output over the soft limit too long",
+			  __func__, s->s_sid);
+		session_close(s, "slow client", EIO_CLOSE);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- accept */
+
+static void
+server_conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	server_conn_process(arg);
+}
+
+static void
+server_conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		conn_close(c, (what & BEV_EVENT_EOF) ? "eof" : "socket error");
+}
+
+static int
+server_is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_LOOPBACK(a))
+			return 1;
+		if (IN6_IS_ADDR_V4MAPPED(a))
+			return a->s6_addr[12] == 127;
+	}
+	return 0;
+}
+
+static void
+server_accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		 void *arg)
+{
+	struct gw *gw = arg;
+	struct conn *c;
+	int one = 1;
+	char host[INET6_ADDRSTRLEN] = "?", serv[16] = "?";
+
+	gw->m.accepted++;
+	if (gw->nconns >= gw->cfg.clients_max || gw->shutting_down) {
+		gw->m.refused_clients++;
+		close(fd);
+		if (gw->nconns >= gw->cfg.clients_max)
+			evconnlistener_disable(lst); /* re-enabled when a client leaves */
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return;
+	}
+	c->c_gw = gw;
+	c->c_loopback = server_is_loopback(sa);
+	getnameinfo(sa, (socklen_t)salen, host, sizeof(host), serv, sizeof(serv),
+		    NI_NUMERICHOST | NI_NUMERICSERV);
+	snprintf(c->c_peer, sizeof(c->c_peer), "%s:%s", host, serv);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (gw->ssl_ctx != NULL) {
+		SSL *ssl = SSL_new(gw->ssl_ctx);
+		if (ssl == NULL) {
+			close(fd);
+			free(c);
+			return;
+		}
+		c->c_bev = bufferevent_openssl_socket_new(
+		    gw->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		c->c_tls = 1;
+	} else
+		c->c_bev = bufferevent_socket_new(gw->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->c_bev == NULL) {
+		close(fd);
+		free(c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&gw->conns, c, c_entry);
+	gw->nconns++;
+	bufferevent_setcb(c->c_bev, server_conn_read_cb, server_conn_write_cb, server_conn_event_cb,
+			  c);
+	/* Input is bounded by what one request or one message may hold: past
+	 * that, reading pauses (a client that piles up requests behind a parked
+	 * long-poll cannot grow our memory). */
+	/* An HTTP connection that sends nothing for this long is closed (a
+	 * parked long-poll is answered by a ping well before). */
+	{
+		long secs = (gw->cfg.ping_interval + gw->cfg.ping_timeout) / 1000 + 10;
+		struct timeval idle = {
+		    secs > SERVER_HTTP_IDLE_SECONDS ? secs : SERVER_HTTP_IDLE_SECONDS, 0};
+		bufferevent_set_timeouts(c->c_bev, &idle, NULL);
+	}
+	bufferevent_setwatermark(c->c_bev, EV_READ, 0,
+				 (gw->cfg.header_max + gw->cfg.body_max > gw->cfg.max_payload + 14
+				      ? gw->cfg.header_max + gw->cfg.body_max
+				      : gw->cfg.max_payload + 14) +
+				     65536);
+	bufferevent_enable(c->c_bev, EV_READ | EV_WRITE);
+}
+
+static void
+server_accept_retry(evutil_socket_t fd, short ev, void *arg)
+{
+	struct gw *gw = arg;
+
+	if (gw->reserve_fd < 0)
+		gw->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (!gw->shutting_down)
+		evconnlistener_enable(gw->lst);
+}
+
+static void
+server_accept_error(struct evconnlistener *lst, void *arg)
+{
+	struct gw *gw = arg;
+	struct timeval tv = {0, 100000};
+	int e = EVUTIL_SOCKET_ERROR();
+	int fd;
+
+	if (e != EMFILE && e != ENFILE) {
+		log_warnx("accept", "%s: accept: %s", __func__, evutil_socket_error_to_string(e));
+		return;
+	}
+	/* Out of file descriptors: use the reserve to accept and close one
+	 * connection (so it is not left hanging), then pause accepting for a
+	 * moment, or libevent will haunt us with the same error. */
+	if (gw->reserve_fd >= 0) {
+		close(gw->reserve_fd);
+		gw->reserve_fd = -1;
+		if ((fd = accept(evconnlistener_get_fd(lst), NULL, NULL)) >= 0)
+			close(fd);
+	}
+	gw->m.refused_clients++;
+	log_warnx("emfile", "%s: out of file descriptors; pausing accept", __func__);
+	evconnlistener_disable(lst);
+	evtimer_add(gw->accept_retry, &tv);
+}
+
+static int
+server_ssl_init(struct gw *gw, char *err, size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	if (gw->cfg.tls_cert[0] == '\0')
+		return 0;
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		snprintf(err, errlen, "SSL_CTX_new failed");
+		return -1;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (SSL_CTX_use_certificate_chain_file(ctx, gw->cfg.tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, gw->cfg.tls_key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(err, errlen, "cannot load TLS certificate %s or key %s", gw->cfg.tls_cert,
+			 gw->cfg.tls_key);
+		SSL_CTX_free(ctx);
+		return -1;
+	}
+	gw->ssl_ctx = ctx;
+	return 0;
+}
+
+int
+server_listen(struct gw *gw, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL;
+	char port[16];
+	int i, tries, e = 0;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	RB_INIT(&gw->sessions);
+	TAILQ_INIT(&gw->conns);
+	TAILQ_INIT(&gw->dead_conns);
+	TAILQ_INIT(&gw->dead_sessions);
+	TAILQ_INIT(&gw->flushq);
+	TAILQ_INIT(&gw->api);
+	gw->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	gw->reaper = event_new(gw->base, -1, 0, server_reaper, gw);
+	gw->flush_ev = event_new(gw->base, -1, 0, server_flush_cb, gw);
+	gw->accept_retry = evtimer_new(gw->base, server_accept_retry, gw);
+	if (gw->reaper == NULL || gw->flush_ev == NULL || gw->accept_retry == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (server_ssl_init(gw, err, errlen) < 0)
+		return -1;
+	tries = gw->cfg.listen_port == 0 ? 1 : gw->cfg.port_tries + 1;
+	for (i = 0; i < tries; i++) {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+		snprintf(port, sizeof(port), "%d", gw->cfg.listen_port + i);
+		if ((e = getaddrinfo(gw->cfg.listen_host, port, &hints, &res)) != 0) {
+			snprintf(err, errlen, "listen %s: %s", gw->cfg.listen_host,
+				 gai_strerror(e));
+			return -1;
+		}
+		gw->lst = evconnlistener_new_bind(gw->base, server_accept_cb, gw,
+						  LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE |
+						      LEV_OPT_CLOSE_ON_EXEC,
+						  1024, res->ai_addr, (int)res->ai_addrlen);
+		e = errno;
+		freeaddrinfo(res);
+		if (gw->lst != NULL)
+			break;
+		if (e != EADDRINUSE)
+			break;
+	}
+	if (gw->lst == NULL) {
+		snprintf(err, errlen, "listen %s:%d: %s", gw->cfg.listen_host, gw->cfg.listen_port,
+			 strerror(e));
+		return -1;
+	}
+	evconnlistener_set_error_cb(gw->lst, server_accept_error);
+	if (getsockname(evconnlistener_get_fd(gw->lst), (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET)
+			gw->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		else if (ss.ss_family == AF_INET6)
+			gw->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	return 0;
+}
+
+void
+server_shutdown(struct gw *gw)
+{
+	struct session *s, *ns;
+	struct conn *c, *nc;
+
+	gw->shutting_down = 1;
+	if (gw->lst != NULL) {
+		evconnlistener_free(gw->lst);
+		gw->lst = NULL;
+	}
+	RB_FOREACH_SAFE(s, gw_sessions, &gw->sessions, ns)
+	{
+		gw->m.disc_shutdown++;
+		if (s->s_ws != NULL && !s->s_upgrading) {
+			struct conn *wc = s->s_ws;
+			s->s_ws = NULL;
+			wc->c_sess = NULL;
+			session_close(s, "server shutting down", EIO_CLOSE);
+			server_ws_close(wc, WS_CLOSE_GOING_AWAY, "server shutting down");
+		} else
+			session_close(s, "server shutting down", EIO_CLOSE);
+	}
+	TAILQ_FOREACH_SAFE(c, &gw->conns, c_entry, nc)
+	conn_close(c, "server shutting down");
+	server_reaper(-1, 0, gw);
+	if (gw->ssl_ctx != NULL)
+		SSL_CTX_free(gw->ssl_ctx);
+	if (gw->reaper)
+		event_free(gw->reaper);
+	if (gw->flush_ev)
+		event_free(gw->flush_ev);
+	if (gw->accept_retry)
+		event_free(gw->accept_retry);
+	if (gw->reserve_fd >= 0)
+		close(gw->reserve_fd);
+}
