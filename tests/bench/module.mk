@@ -1,1 +1,50 @@
 # benchmarks: make bench
+#
+# `make bench` builds every binary and the bench tools below, then runs
+# tests/bench/bench.py: hook-capture exec-to-exit (beside /bin/true and a
+# bash+curl hook), router ingest, gateway fan-out beside the Node.js socket.io
+# reference server, and scrub-bench.  It prints a table and writes
+# $(BUILD)/bench/results.json.  BENCH_ARGS passes options to bench.py
+# (e.g. BENCH_ARGS=--quick for a small run, BENCH_ARGS="--profile DIR" for
+# perf profiles of the servers and the router); tests/bench/bench.py --table
+# FILE prints the table of a results.json again.
+#
+# scrub-bench: ns per 1 KiB event of the secret scrubber on a realistic mix
+# (hookwire-scrub(5)).  Links event-router/scrub.c directly so that it builds
+# before the router's archive exists.
+SCRUB_BENCH := $(BIN)/scrub-bench
+EXEC_BENCH := $(BIN)/exec-bench
+INGEST_BENCH := $(BIN)/ingest-bench
+SIO_LOAD := $(BIN)/sio-load
+BENCH_TOOLS := $(SCRUB_BENCH) $(EXEC_BENCH) $(INGEST_BENCH) $(SIO_LOAD)
+BINS += $(SIO_LOAD)
+
+$(SCRUB_BENCH): $(call objs,tests/bench/scrub-bench.c event-router/scrub.c)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(JSON_LIBS) $(BSD_LIBS) $(PCRE_LIBS)
+
+$(OBJ)/tests/bench/scrub-bench.o: CPPFLAGS += -Ievent-router
+
+$(EXEC_BENCH): $(call objs,tests/bench/exec-bench.c)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BSD_LIBS)
+
+$(INGEST_BENCH): $(call objs,tests/bench/ingest-bench.c)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BSD_LIBS)
+
+$(SIO_LOAD): $(call objs,tests/bench/sio-load.c)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) $(BSD_LIBS)
+
+.PHONY: bench bench-tools scrub-bench exec-bench
+bench-tools: $(BENCH_TOOLS)
+
+scrub-bench: $(SCRUB_BENCH)
+	$(SCRUB_BENCH)
+
+exec-bench: $(EXEC_BENCH)
+
+bench: bins bench-tools
+	python3 tests/bench/bench.py --bin $(abspath $(BIN)) --src $(CURDIR) \
+		--out $(abspath $(BUILD))/bench/results.json $(BENCH_ARGS)
