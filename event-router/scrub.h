@@ -31,7 +31,8 @@ void scrub_free(struct scrub *s);
 /*
  * Scrubs ev's "data" in place and adds the count to ev's meta.scrubbed.
  * Returns the number of redactions made (0 when nothing was found), or -1
- * when out of memory.
+ * when out of memory (or when data is nested deeper than 1024 levels, which
+ * is refused rather than passed on unscrubbed).
  */
 int scrub_event(struct scrub *s, json_object *ev);
 
