@@ -109,11 +109,15 @@ struct gw {
 	int port;
 	int reserve_fd;
 	struct event *accept_retry;
-	struct event *reaper;	/* frees closed conns and sessions */
-	struct event *flush_ev; /* answers long-polls with queued packets */
+	struct event *reaper;	       /* frees closed conns and sessions */
+	struct event *flush_ev;	       /* answers long-polls with queued packets */
+	struct event *oq_ev;	       /* writes WebSocket queues once per loop pass (server.c) */
+	struct gw_connlist oq_pending; /* conns with output queued since the last pass */
+	struct timeval hb_ping_tv, hb_pong_tv; /* libevent common timeouts for heartbeats */
 	struct gw_sessions sessions;
 	struct gw_connlist conns, dead_conns;
 	struct gw_sesslist dead_sessions, flushq, api; /* api: Socket.IO clients on "/" */
+	long napi;				       /* sessions on the api list */
 	long nconns;
 	long nws, npolling;
 	char token[GW_TOKEN_MAX];
@@ -172,9 +176,12 @@ struct conn {
 	int c_oq_on;
 	struct bcast **c_oq; /* circular: c_oq_n frames from c_oq_head */
 	size_t c_oq_head, c_oq_n, c_oq_cap;
-	size_t c_oq_off;   /* bytes of the head frame already written */
-	size_t c_oq_bytes; /* bytes queued, not yet written */
-	struct event *c_wev;
+	size_t c_oq_off;     /* bytes of the head frame already written */
+	size_t c_oq_bytes;   /* bytes queued, not yet written */
+	struct event *c_wev; /* added only while the socket is full */
+	int c_oq_armed;	     /* c_wev is added */
+	int c_oq_pending;    /* on gw->oq_pending */
+	TAILQ_ENTRY(conn) c_oq_entry;
 };
 
 enum session_transport { TRANSPORT_POLLING = 0, TRANSPORT_WS };

@@ -8,7 +8,15 @@
  * requests of long-polling: a GET with nothing to send is parked in
  * s_get until a packet is queued (answered from flush_ev, so that packets
  * queued in one callback go out in one response) or the heartbeat fires.
- * Each session has one timer: the next ping, then the pong deadline.
+ * Each session has one timer: the next ping, then the pong deadline (two
+ * libevent common timeouts, so that arming one costs O(1) with many clients).
+ *
+ * WebSocket output over plain TCP is a queue of shared frames per conn.
+ * Queuing puts the conn on gw->oq_pending; oq_ev, activated once, then
+ * writes each pending queue with one writev(2) after the callbacks of this
+ * loop pass, so that a batch of ring events costs each client one system
+ * call and no epoll_ctl(2).  The conn's write event is added only when the
+ * socket is full and deleted when its queue drains.
  *
  * Closing is two-step: conn_close()/session_close() unlink the object and
  * put it on a dead list; the reaper event frees it after the current
@@ -52,7 +60,7 @@ session_cmp(struct session *a, struct session *b)
 static void server_conn_process(struct conn *c);
 static void server_session_on_packet(struct session *s, struct conn *from,
 				     const struct eio_packet *p);
-static void server_hb_schedule(struct session *s, long ms, int await_pong);
+static void server_hb_schedule(struct session *s, int await_pong);
 
 /* ---------------------------------------------------------------- deferred frees */
 
@@ -105,7 +113,8 @@ server_reaper(evutil_socket_t fd, short ev, void *arg)
 static void
 server_reap_soon(struct gw *gw)
 {
-	event_active(gw->reaper, EV_TIMEOUT, 0);
+	if (gw->reaper != NULL) /* NULL after server_shutdown() */
+		event_active(gw->reaper, EV_TIMEOUT, 0);
 }
 
 /* ---------------------------------------------------------------- conns */
@@ -161,6 +170,11 @@ server_conn_free_now(struct conn *c)
 		bufferevent_disable(c->c_bev, EV_READ | EV_WRITE);
 	if (c->c_wev != NULL)
 		event_del(c->c_wev);
+	c->c_oq_armed = 0;
+	if (c->c_oq_pending) {
+		TAILQ_REMOVE(&gw->oq_pending, c, c_oq_entry);
+		c->c_oq_pending = 0;
+	}
 	TAILQ_INSERT_TAIL(&gw->dead_conns, c, c_entry);
 	server_reap_soon(gw);
 	/* A listener paused for clients_max resumes. */
@@ -304,10 +318,12 @@ server_eio_error(struct conn *c, int code, const char *msg)
 
 #define SERVER_IOV_MAX 64
 
+/* Writes c's queue until it is empty or the socket is full; adds the write
+ * event only in the latter case.  Called from the top of a callback: on a
+ * write error it frees c. */
 static void
-server_oq_write(evutil_socket_t fd, short ev, void *arg)
+server_oq_flush(struct conn *c)
 {
-	struct conn *c = arg;
 	struct iovec iov[SERVER_IOV_MAX];
 	size_t i, n, k, len;
 	ssize_t w;
@@ -350,12 +366,38 @@ server_oq_write(evutil_socket_t fd, short ev, void *arg)
 			break; /* short write: the socket is full */
 	}
 	if (c->c_oq_n == 0) {
-		event_del(c->c_wev);
+		if (c->c_oq_armed) {
+			event_del(c->c_wev);
+			c->c_oq_armed = 0;
+		}
 		c->c_soft_since = 0;
-		if (c->c_closing)
-			server_conn_free_now(c);
-	} else if (!event_pending(c->c_wev, EV_WRITE, NULL))
-		event_add(c->c_wev, NULL);
+		if (c->c_closing) /* the close frame is out */
+			server_conn_drained(c->c_bev, c);
+	} else if (!c->c_oq_armed) {
+		if (event_add(c->c_wev, NULL) == 0)
+			c->c_oq_armed = 1;
+	}
+}
+
+/* The socket is writable again. */
+static void
+server_oq_write(evutil_socket_t fd, short ev, void *arg)
+{
+	server_oq_flush(arg);
+}
+
+/* After this loop pass's callbacks: writes every queue that got output. */
+static void
+server_oq_flush_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct gw *gw = arg;
+	struct conn *c;
+
+	while ((c = TAILQ_FIRST(&gw->oq_pending)) != NULL) {
+		TAILQ_REMOVE(&gw->oq_pending, c, c_oq_entry);
+		c->c_oq_pending = 0;
+		server_oq_flush(c);
+	}
 }
 
 /* Queues b (taking a reference) on a conn in queue mode. */
@@ -381,8 +423,13 @@ server_oq_add(struct conn *c, struct bcast *b)
 	b->refs++;
 	bcast_bytes(b, &n);
 	c->c_oq_bytes += n;
-	if (!event_pending(c->c_wev, EV_WRITE, NULL))
-		event_add(c->c_wev, NULL);
+	/* a full socket is written from its write event; else once this pass is over */
+	if (!c->c_oq_armed && !c->c_oq_pending) {
+		c->c_oq_pending = 1;
+		TAILQ_INSERT_TAIL(&c->c_gw->oq_pending, c, c_oq_entry);
+		if (c->c_gw->oq_ev != NULL)
+			event_active(c->c_gw->oq_ev, EV_TIMEOUT, 0);
+	}
 	return 0;
 }
 
@@ -487,7 +534,8 @@ server_session_wake(struct session *s)
 		return;
 	s->s_in_flush = 1;
 	TAILQ_INSERT_TAIL(&gw->flushq, s, s_flush_entry);
-	event_active(gw->flush_ev, EV_TIMEOUT, 0);
+	if (gw->flush_ev != NULL)
+		event_active(gw->flush_ev, EV_TIMEOUT, 0);
 }
 
 /* Queues a packet for long-polling: [u32 len][u8 binary][bytes], the type digit included. */
@@ -705,16 +753,17 @@ server_hb_cb(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	server_session_packet(s, EIO_PING, NULL, 0, 0);
-	server_hb_schedule(s, s->s_gw->cfg.ping_timeout, 1);
+	server_hb_schedule(s, 1);
 }
 
+/* Arms the heartbeat: the next ping, or (await_pong) the pong deadline. */
 static void
-server_hb_schedule(struct session *s, long ms, int await_pong)
+server_hb_schedule(struct session *s, int await_pong)
 {
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	struct gw *gw = s->s_gw;
 
 	s->s_await_pong = await_pong;
-	evtimer_add(s->s_hb, &tv);
+	evtimer_add(s->s_hb, await_pong ? &gw->hb_pong_tv : &gw->hb_ping_tv);
 }
 
 static struct session *
@@ -739,7 +788,7 @@ server_session_new(struct gw *gw, struct conn *c, int raw, enum session_transpor
 	s->s_in_tree = 1;
 	if (t == TRANSPORT_POLLING)
 		gw->npolling++;
-	server_hb_schedule(s, gw->cfg.ping_interval, 0);
+	server_hb_schedule(s, 0);
 	return s;
 }
 
@@ -1008,7 +1057,7 @@ server_session_on_packet(struct session *s, struct conn *from, const struct eio_
 	case EIO_PONG:
 		if (s->s_await_pong) {
 			evtimer_del(s->s_hb);
-			server_hb_schedule(s, gw->cfg.ping_interval, 0);
+			server_hb_schedule(s, 0);
 		}
 		break;
 	case EIO_PING:
@@ -1491,6 +1540,23 @@ server_check_outbuf(struct session *s)
 
 /* ---------------------------------------------------------------- accept */
 
+/* Heartbeats of every session share two durations: libevent keeps timers of
+ * one "common timeout" in a list instead of its heap. */
+static void
+server_hb_init(struct gw *gw)
+{
+	struct timeval ping = {gw->cfg.ping_interval / 1000, (gw->cfg.ping_interval % 1000) * 1000};
+	struct timeval pong = {gw->cfg.ping_timeout / 1000, (gw->cfg.ping_timeout % 1000) * 1000};
+	const struct timeval *t;
+
+	gw->hb_ping_tv = ping;
+	gw->hb_pong_tv = pong;
+	if ((t = event_base_init_common_timeout(gw->base, &ping)) != NULL)
+		gw->hb_ping_tv = *t;
+	if ((t = event_base_init_common_timeout(gw->base, &pong)) != NULL)
+		gw->hb_pong_tv = *t;
+}
+
 static void
 server_conn_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -1665,14 +1731,18 @@ server_listen(struct gw *gw, char *err, size_t errlen)
 	TAILQ_INIT(&gw->dead_sessions);
 	TAILQ_INIT(&gw->flushq);
 	TAILQ_INIT(&gw->api);
+	TAILQ_INIT(&gw->oq_pending);
 	gw->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	gw->reaper = event_new(gw->base, -1, 0, server_reaper, gw);
 	gw->flush_ev = event_new(gw->base, -1, 0, server_flush_cb, gw);
 	gw->accept_retry = evtimer_new(gw->base, server_accept_retry, gw);
-	if (gw->reaper == NULL || gw->flush_ev == NULL || gw->accept_retry == NULL) {
+	gw->oq_ev = event_new(gw->base, -1, 0, server_oq_flush_cb, gw);
+	if (gw->reaper == NULL || gw->flush_ev == NULL || gw->accept_retry == NULL ||
+	    gw->oq_ev == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	server_hb_init(gw);
 	if (server_ssl_init(gw, err, errlen) < 0)
 		return -1;
 	tries = gw->cfg.listen_port == 0 ? 1 : gw->cfg.port_tries + 1;
@@ -1738,6 +1808,9 @@ server_shutdown(struct gw *gw)
 	}
 	TAILQ_FOREACH_SAFE(c, &gw->conns, c_entry, nc)
 	conn_close(c, "server shutting down");
+	/* close frames go out now where the socket takes them; the rest from
+	 * their write events in the bounded loop that follows */
+	server_oq_flush_cb(-1, 0, gw);
 	server_reaper(-1, 0, gw);
 	if (gw->ssl_ctx != NULL)
 		SSL_CTX_free(gw->ssl_ctx);
@@ -1745,6 +1818,9 @@ server_shutdown(struct gw *gw)
 		event_free(gw->reaper);
 	if (gw->flush_ev)
 		event_free(gw->flush_ev);
+	if (gw->oq_ev)
+		event_free(gw->oq_ev);
+	gw->reaper = gw->flush_ev = gw->oq_ev = NULL;
 	if (gw->accept_retry)
 		event_free(gw->accept_retry);
 	if (gw->reserve_fd >= 0)
