@@ -239,17 +239,28 @@ void
 dedup_content_key(const char *session, const char *event, const char *tool_use_id, const char *data,
 		  size_t datalen, struct dedup_key *k)
 {
+	dedup_content_key_n(session, session != NULL ? strlen(session) : 0, event,
+			    event != NULL ? strlen(event) : 0, tool_use_id,
+			    tool_use_id != NULL ? strlen(tool_use_id) : 0, data, datalen, k);
+}
+
+void
+dedup_content_key_n(const char *session, size_t slen, const char *event, size_t elen,
+		    const char *tool_use_id, size_t tlen, const char *data, size_t datalen,
+		    struct dedup_key *k)
+{
 	XXH3_state_t st;
 	XXH128_hash_t h;
 	const char *parts[3] = {session, event, tool_use_id};
-	size_t i;
+	size_t lens[3] = {slen, elen, tlen}, i;
 
 	XXH3_128bits_reset(&st);
 	for (i = 0; i < 3; i++) {
 		/* NUL separates the parts; a missing part is a lone 0x01 */
-		if (parts[i] != NULL)
-			XXH3_128bits_update(&st, parts[i], strlen(parts[i]) + 1);
-		else
+		if (parts[i] != NULL) {
+			XXH3_128bits_update(&st, parts[i], lens[i]);
+			XXH3_128bits_update(&st, "", 1);
+		} else
 			XXH3_128bits_update(&st, "\001", 1);
 	}
 	XXH3_128bits_update(&st, data, datalen);

@@ -41,6 +41,10 @@ void dedup_id_key(const char *id, size_t len, struct dedup_key *k);
  * the serialized data. */
 void dedup_content_key(const char *session, const char *event, const char *tool_use_id,
 		       const char *data, size_t datalen, struct dedup_key *k);
+/* The same with lengths (the strings need no NUL; NULL: absent). */
+void dedup_content_key_n(const char *session, size_t slen, const char *event, size_t elen,
+			 const char *tool_use_id, size_t tlen, const char *data, size_t datalen,
+			 struct dedup_key *k);
 
 /* Returns 1 and sets *seq when the id is known, else 0. */
 int dedup_id_find(const struct dedup *d, const struct dedup_key *k, uint64_t *seq);
@@ -122,6 +126,7 @@ struct router_opts {
 	size_t dedup_ids;
 	int64_t dedup_window_us;
 	int scrub_enabled;
+	int slow_only; /* tests: never take router_line()'s fast path */
 };
 
 enum router_verdict { ROUTER_ACCEPTED = 0, ROUTER_DUPLICATE, ROUTER_REJECTED };

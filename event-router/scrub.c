@@ -119,6 +119,7 @@ struct scrub {
 	unsigned s_gen;	   /* scan number, for sr_first */
 	int s_text_always; /* some text rule has no trigger */
 	int s_key_always;  /* some key rule has no trigger */
+	int s_trig_plain;  /* every trigger byte is a letter, a digit or -_.:/ */
 	pcre2_match_data *s_md;
 	pcre2_match_context *s_mctx;
 	pcre2_jit_stack *s_jstack;
@@ -523,6 +524,14 @@ scrub_build(struct scrub *s)
 		}
 	}
 	qsort(s->s_trigs, s->s_ntrigs, sizeof(*s->s_trigs), scrub_trig_cmp);
+	/* scrub_text_clean() relies on it */
+	s->s_trig_plain = 1;
+	for (i = 0; i < s->s_ntrigs; i++)
+		for (k = 0; k < s->s_trigs[i].st_len; k++) {
+			a = (unsigned char)s->s_trigs[i].st_lit[k];
+			if (!isalnum(a) && a != '-' && a != '_' && a != '.' && a != ':' && a != '/')
+				s->s_trig_plain = 0;
+		}
 	scrub_build_simd(s);
 	for (i = 0, k = 0; i < 257; i++) {
 		while (k < s->s_ntrigs && s->s_trigs[k].st_byte < i)
@@ -1529,6 +1538,27 @@ scrub_event(struct scrub *s, json_object *ev)
 		return -1;
 	}
 	return n;
+}
+
+/*
+ * Whether scrub_event() would certainly redact nothing in a "data" member
+ * whose JSON text is p[0..len) (the router's fast path).  The caller
+ * guarantees the text holds no \/ and no \u escape but of a control
+ * character, and no \\ before a u or a / (event_scan(), es_data_plain):
+ * then every string and key the walk looks at, decoded at any depth (JSON
+ * in a string), is a run of this text in which no escape makes a trigger
+ * byte (triggers are made of letters, digits and -_.:/, checked in
+ * scrub_build()), so a trigger the walk would find is in the text as it is.
+ * No trigger in the text and no rule without triggers: no text rule runs,
+ * no key matches, nothing is redacted.  Any other decoding scrub_str()
+ * may do before its scan must be mirrored here: a '%' (percent-encoding)
+ * already sends the text to scrub_event(), to be safe.  Returns 1 for
+ * certainly clean, 0 when scrub_event() must look.
+ */
+int
+scrub_text_clean(struct scrub *s, const char *p, size_t len)
+{
+	return s->s_trig_plain && memchr(p, '%', len) == NULL && !scrub_scan(s, p, len);
 }
 
 char *

@@ -43,6 +43,15 @@ int scrub_event(struct scrub *s, json_object *ev);
  */
 char *scrub_string(struct scrub *s, const char *in, size_t len, size_t *outlen, int *n);
 
+/*
+ * Returns 1 when scrub_event() would certainly redact nothing in a "data"
+ * member whose JSON text is p[0..len): no rule has a trigger in the text, and
+ * every rule has triggers.  The text must hold no \/ and no \u escape but of
+ * a control character, and no \\ before a u or a / (event_scan() says so in
+ * es_data_plain).  Returns 0 when scrub_event() must look.
+ */
+int scrub_text_clean(struct scrub *s, const char *p, size_t len);
+
 /* Rules, for the counters in the ring header: names and hit counts. */
 size_t scrub_nrules(const struct scrub *s);
 const char *scrub_rule_name(const struct scrub *s, size_t i);

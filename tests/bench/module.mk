@@ -48,3 +48,15 @@ exec-bench: $(EXEC_BENCH)
 bench: bins bench-tools
 	python3 tests/bench/bench.py --bin $(abspath $(BIN)) --src $(CURDIR) \
 		--out $(abspath $(BUILD))/bench/results.json $(BENCH_ARGS)
+
+# router-cpu: the router's CPU per event without sockets (router_line() and
+# router_commit() on prepared lines); run under callgrind for instruction
+# counts that compare across versions (perf engineer).
+ROUTER_CPU := $(BIN)/router-cpu
+BENCH_TOOLS += $(ROUTER_CPU)
+
+$(ROUTER_CPU): $(OBJ)/tests/bench/router-cpu.o $(ROUTER_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(XXHASH_LIBS) $(COMMON_LIBS)
+
+$(OBJ)/tests/bench/router-cpu.o: CPPFLAGS += -Ievent-router
