@@ -50,6 +50,7 @@ PCRE_LIBS     := $(call pc_libs,libpcre2-8)
 SSL_LIBS      := $(call pc_libs,openssl)
 YAML_LIBS     := $(call pc_libs,yaml-0.1)
 XXHASH_LIBS   := $(call pc_libs,libxxhash)
+HIREDIS_LIBS  := $(call pc_libs,hiredis)
 CHECK_CFLAGS  := $(call pc_cflags,check)
 CHECK_LIBS    := $(call pc_libs,check)
 CPPFLAGS      += $(JSON_CFLAGS) $(BSD_CFLAGS)
@@ -78,12 +79,16 @@ include common/module.mk
 include hook-capture/module.mk
 include event-router/module.mk
 include ws-gateway/module.mk
+include event-relay/module.mk
 include tests/module.mk
 include man/module.mk
 include contrib/module.mk
 
 .PHONY: bins
 bins: $(BINS)
+
+# Keep intermediate objects (unit test objects are built by a pattern chain).
+.SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -101,12 +106,16 @@ check: deps-if-needed
 	$(MAKE) check-build
 	$(MAKE) SANITIZE=1 BUILD=build/asan check-asan
 
-# The normal build runs everything: unit, man lint, integration.
-check-build: bins test-unit test-man test-integration
+# The normal build runs everything: unit, man lint, integration, and a
+# short pass of every fuzz target.
+check-build: bins test-unit test-man test-integration fuzz-smoke
 
 # The sanitizer build runs the unit tests and the integration tests
-# against sanitized binaries.
-check-asan: bins test-unit test-integration
+# against sanitized binaries, less the browser and soak tests (slow under
+# ASan; their C paths are covered by the other tests).
+ASAN_SKIP := test_dashboard.mjs test_soak.mjs test_bench_loadgen.mjs
+check-asan: bins test-unit
+	$(MAKE) SANITIZE=1 BUILD=$(BUILD) SKIP="$(ASAN_SKIP)" test-integration
 
 # ---------------------------------------------------------------- run
 .PHONY: run demo

@@ -39,12 +39,17 @@ struct config {
 };
 
 /* Variables that belong to the build and the tests, not to the configuration. */
-static const char *config_env_skip[] = {"HOOKWIRE_CONFIG", "HOOKWIRE_BIN",	"HOOKWIRE_SRC",
-					"HOOKWIRE_BUILD",  "HOOKWIRE_FIXTURES", NULL};
+static const char *config_env_skip[] = {"HOOKWIRE_CONFIG",
+					"HOOKWIRE_BIN",
+					"HOOKWIRE_SRC",
+					"HOOKWIRE_BUILD",
+					"HOOKWIRE_FIXTURES",
+					"HOOKWIRE_STRESS",
+					NULL};
 #define CONFIG_ENV_SKIP_PREFIX "HOOKWIRE_TEST_"
 
-static const char *config_sections[] = {"log",	"capture", "router",  "journal",
-					"ring", "scrub",   "gateway", NULL};
+static const char *config_sections[] = {"log",	 "capture", "router", "journal", "ring",
+					"scrub", "gateway", "relay",  NULL};
 
 static int
 config_find(const char *section, const char *name)

@@ -6,7 +6,7 @@
 UNIT_SRCS  := $(wildcard tests/unit/check_*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BIN)/tests/%,$(UNIT_SRCS))
 TEST_ARCHIVES = $(MODULE_LIBS) $(COMMON_LIB)
-TEST_LIBS  = $(CHECK_LIBS) $(EVENT_LIBS) $(PCRE_LIBS) $(SSL_LIBS) $(XXHASH_LIBS) $(COMMON_LIBS) -lpthread
+TEST_LIBS  = $(CHECK_LIBS) $(EVENT_LIBS) $(PCRE_LIBS) $(SSL_LIBS) $(XXHASH_LIBS) $(HIREDIS_LIBS) $(COMMON_LIBS) -lpthread
 
 $(BIN)/tests/%: $(OBJ)/tests/unit/%.o $(TEST_ARCHIVES)
 	@mkdir -p $(@D)
@@ -19,7 +19,9 @@ test-unit: $(UNIT_TESTS)
 	@sh tests/unit/run.sh $(UNIT_TESTS)
 
 test-integration: bins $(UNIT_TESTS)
-	@HOOKWIRE_BIN=$(abspath $(BIN)) HOOKWIRE_SRC=$(CURDIR) sh tests/integration/run.sh
+	@HOOKWIRE_BIN=$(abspath $(BIN)) HOOKWIRE_SRC=$(CURDIR) SKIP="$(SKIP)" sh tests/integration/run.sh
 
 include tests/fuzz/module.mk
 include tests/bench/module.mk
+
+include tests/stress.mk

@@ -466,7 +466,13 @@ api_seed(struct gw *gw)
 static int
 api_open_source(struct gw *gw, char *err, size_t errlen)
 {
-	if ((gw->src = source_open_ring(gw->paths.ring_name, err, errlen)) == NULL)
+	if (gw->cfg.source[0] != '\0')
+		gw->src = source_open_redis(gw->base, gw->cfg.source, gw->cfg.source_stream,
+					    gw->cfg.source_window, gw->cfg.source_window_bytes, err,
+					    errlen);
+	else
+		gw->src = source_open_ring(gw->paths.ring_name, err, errlen);
+	if (gw->src == NULL)
 		return -1;
 	source_seek_end(gw->src, &gw->cur);
 	api_seed(gw);
@@ -481,8 +487,10 @@ api_open_source(struct gw *gw, char *err, size_t errlen)
 		gw->src = NULL;
 		return -1;
 	}
-	log_info("%s: following ring %s from seq %llu (%zu sessions known)", __func__,
-		 gw->paths.ring_name, (unsigned long long)source_next_seq(&gw->cur), gw->nccs);
+	log_info("%s: following %s %s from seq %llu (%zu sessions known)", __func__,
+		 gw->cfg.source[0] ? "stream" : "ring",
+		 gw->cfg.source[0] ? gw->cfg.source_stream : gw->paths.ring_name,
+		 (unsigned long long)source_next_seq(&gw->cur), gw->nccs);
 	return 0;
 }
 

@@ -26,6 +26,7 @@
 #include "gateway.h"
 #include "limits.h"
 #include "log.h"
+#include "redisurl.h"
 #include "util.h"
 
 extern char **environ;
@@ -43,7 +44,7 @@ usage(int code)
 		"                  [--user user] [--listen addr:port] [--conformance]\n"
 		"                  [--dashboard dir] [--client-js file] [--token-file file]\n"
 		"                  [--origin origin] [--tls-cert file --tls-key file]\n"
-		"                  [--allow-remote]\n");
+		"                  [--allow-remote] [--source url]\n");
 	exit(code);
 }
 
@@ -63,6 +64,7 @@ enum {
 	OPT_TLS_CERT,
 	OPT_TLS_KEY,
 	OPT_ALLOW_REMOTE,
+	OPT_SOURCE,
 };
 
 static const struct option gateway_opts[] = {
@@ -81,6 +83,7 @@ static const struct option gateway_opts[] = {
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"allow-remote", no_argument, NULL, OPT_ALLOW_REMOTE},
+    {"source", required_argument, NULL, OPT_SOURCE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -297,6 +300,9 @@ main(int argc, char *argv[])
 		case OPT_ALLOW_REMOTE:
 			GATEWAY_SET("gateway", "allow_remote", "true");
 			break;
+		case OPT_SOURCE:
+			GATEWAY_SET("gateway", "source", optarg);
+			break;
 		case 'h':
 			usage(EXIT_OK);
 		case 'V':
@@ -362,6 +368,21 @@ main(int argc, char *argv[])
 	c->history_max = (long)config_int(cfg, "gateway", "history_max");
 	strlcpy(c->tls_cert, config_str(cfg, "gateway", "tls_cert"), sizeof(c->tls_cert));
 	strlcpy(c->tls_key, config_str(cfg, "gateway", "tls_key"), sizeof(c->tls_key));
+	strlcpy(c->source, config_str(cfg, "gateway", "source"), sizeof(c->source));
+	strlcpy(c->source_stream, config_str(cfg, "gateway", "source_stream"),
+		sizeof(c->source_stream));
+	c->source_window = (size_t)config_int(cfg, "gateway", "source_window");
+	c->source_window_bytes = (size_t)config_int(cfg, "gateway", "source_window_bytes");
+	if (c->source[0] != '\0') {
+		struct redisurl ru;
+
+		if (redisurl_parse(c->source, &ru, err, sizeof(err)) < 0)
+			fatalx(EXIT_USAGE, "config", "gateway.source: %s", err);
+		if (ru.ru_tls)
+			fatalx(EXIT_USAGE, "config",
+			       "gateway.source: rediss:// needs hiredis_ssl, which this build "
+			       "lacks; tunnel TLS and use redis://");
+	}
 	gateway_split_origins(c, config_str(cfg, "gateway", "origins"));
 	if (c->conformance) {
 		/* the official protocol test suites expect exactly these */

@@ -57,6 +57,9 @@ struct gw_cfg {
 	char **origins;
 	size_t norigins;
 	char tls_cert[PATH_MAX], tls_key[PATH_MAX];
+	char source[1024];	 /* Redis URL, or empty for the ring */
+	char source_stream[256]; /* the stream read from source */
+	size_t source_window, source_window_bytes;
 };
 
 /* A token that may only see some sessions ($STATEDIR/tokens). */

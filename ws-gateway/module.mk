@@ -14,4 +14,4 @@ INSTALL_BIN += ws-gateway
 
 $(BIN)/ws-gateway: $(OBJ)/ws-gateway/gateway.o $(GATEWAY_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) $(SSL_LIBS) $(COMMON_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) $(SSL_LIBS) $(HIREDIS_LIBS) $(COMMON_LIBS) -lpthread

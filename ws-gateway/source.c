@@ -20,8 +20,10 @@
 #include <unistd.h>
 
 #include "source.h"
+#include "source_redis.h"
 
 struct source {
+	struct source_redis *redis; /* the Redis source, or NULL for the ring */
 	struct ring *ring;
 	int efd;
 	pthread_t thread;
@@ -100,11 +102,37 @@ fail:
 	return NULL;
 }
 
+#define SOURCE_REDIS_TIMEOUT_MS 2000 /* start-up load: connect and reply deadline */
+
+struct source *
+source_open_redis(struct event_base *base, const char *url, const char *stream, size_t window,
+		  size_t window_bytes, char *err, size_t errlen)
+{
+	struct source *src;
+
+	if ((src = calloc(1, sizeof(*src))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if ((src->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	if ((src->redis = source_redis_new(base, url, stream, window, window_bytes,
+					   SOURCE_REDIS_TIMEOUT_MS, src->efd, err, errlen)) == NULL)
+		goto fail;
+	return src;
+fail:
+	source_close(src);
+	return NULL;
+}
+
 void
 source_close(struct source *src)
 {
 	if (src == NULL)
 		return;
+	source_redis_free(src->redis);
 	if (src->thread_started) {
 		struct timespec ts;
 		int i;
@@ -151,12 +179,18 @@ int
 source_seek(struct source *src, struct source_cursor *cur, uint64_t seq, uint64_t *lost_from,
 	    uint64_t *lost_to)
 {
+	if (src->redis != NULL)
+		return source_redis_seek(src->redis, &cur->rc, seq, lost_from, lost_to);
 	return ring_seek(src->ring, &cur->rc, seq, lost_from, lost_to);
 }
 
 void
 source_seek_end(struct source *src, struct source_cursor *cur)
 {
+	if (src->redis != NULL) {
+		source_redis_seek_end(src->redis, &cur->rc);
+		return;
+	}
 	ring_seek_end(src->ring, &cur->rc);
 }
 
@@ -174,6 +208,9 @@ source_read(struct source *src, struct source_cursor *cur, char **buf, size_t *c
 	size_t n;
 	char *nb;
 
+	if (src->redis != NULL)
+		return source_redis_read(src->redis, &cur->rc, buf, cap, len, seq, ts_us, lost_from,
+					 lost_to);
 	for (;;) {
 		if (*buf == NULL) {
 			if ((*buf = malloc(65536)) == NULL)
@@ -204,17 +241,21 @@ source_read(struct source *src, struct source_cursor *cur, char **buf, size_t *c
 uint64_t
 source_first_seq(const struct source *src)
 {
+	if (src->redis != NULL)
+		return source_redis_first(src->redis);
 	return atomic_load_explicit(&ring_header(src->ring)->first_seq, memory_order_acquire);
 }
 
 uint64_t
 source_last_seq(const struct source *src)
 {
+	if (src->redis != NULL)
+		return source_redis_last(src->redis);
 	return atomic_load_explicit(&ring_header(src->ring)->last_seq, memory_order_acquire);
 }
 
 const struct ring_hdr *
 source_ring_header(const struct source *src)
 {
-	return ring_header(src->ring);
+	return src->ring != NULL ? ring_header(src->ring) : NULL;
 }

@@ -1,8 +1,9 @@
 /*
  * source.h: where ws-gateway reads events from; its one seam.
  *
- * Today the shared-memory ring (common/ring.h); later a Redis Streams
- * source can implement the same calls (offsets then map to stream ids).
+ * The shared-memory ring (common/ring.h), or a Redis stream that
+ * event-relay(8) feeds (source_redis.c: offsets are then stream ids packed
+ * into one integer, the same on every gateway).
  * A source hands out records (seq, capture time, the canonical event as
  * compact JSON) in order, can seek to a sequence number, and offers a file
  * descriptor that becomes readable when new records may be there (the
@@ -17,6 +18,7 @@
 #include "ring.h"
 
 struct source;
+struct event_base;
 
 /* A reader position; opaque to callers except next_seq. */
 struct source_cursor {
@@ -32,6 +34,10 @@ enum source_status {
 /* Opens the ring named name ("/hookwire-<instance>") and starts its waker thread.
  * Returns a new source or NULL with err. */
 struct source *source_open_ring(const char *name, char *err, size_t errlen);
+/* Loads the newest entries of stream from the Redis at url, then follows it
+ * on base (source_redis.h).  Returns a new source or NULL with err. */
+struct source *source_open_redis(struct event_base *base, const char *url, const char *stream,
+				 size_t window, size_t window_bytes, char *err, size_t errlen);
 void source_close(struct source *src);
 
 /* Readable when new records may be there. */

@@ -48,6 +48,7 @@ exec-bench: $(EXEC_BENCH)
 bench: bins bench-tools
 	python3 tests/bench/bench.py --bin $(abspath $(BIN)) --src $(CURDIR) \
 		--out $(abspath $(BUILD))/bench/results.json $(BENCH_ARGS)
+	bash tests/bench/relay-bench.sh -n 50000 $(abspath $(BIN)) | tee $(abspath $(BUILD))/bench/relay.json
 
 # router-cpu: the router's CPU per event without sockets (router_line() and
 # router_commit() on prepared lines); run under callgrind for instruction

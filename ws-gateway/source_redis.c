@@ -1,0 +1,562 @@
+/*
+ * source_redis.c: the Redis Streams source (see source_redis.h).
+ *
+ * Start-up loads the newest entries of the stream synchronously (XREVRANGE,
+ * with a deadline), so that the gateway seeds its sessions and serves
+ * history at once, exactly as with the ring; from then on one asynchronous
+ * connection (hiredis on the gateway's libevent base) keeps an XREAD BLOCK 0
+ * outstanding from the newest id held, appends what it returns to the
+ * window and wakes the caller through its eventfd.  Idle, nothing runs: the
+ * blocked XREAD and TCP keepalive cover a silent stream.  When Redis goes
+ * away the window stays and is served; the follower reconnects with back-off
+ * and continues after the newest id held, so nothing is missed unless Redis
+ * trimmed it meanwhile.
+ *
+ * The window is a circular array of entries with absolute indexes
+ * [head, tail); a cursor (struct ring_cursor) holds the absolute index of
+ * its next entry in pos and that entry's position in next_seq.  Entries
+ * older than the window's limits (entries, bytes) are dropped from the
+ * head; floor remembers the newest position dropped, so a reader behind it
+ * learns the range it lost.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/adapters/libevent.h>
+
+#include "log.h"
+#include "redisurl.h"
+#include "source.h"
+#include "source_redis.h"
+
+#define SOURCE_REDIS_XREAD_COUNT    1000 /* entries per XREAD reply at most */
+#define SOURCE_REDIS_BACKOFF_MAX_MS 5000
+
+struct source_redis_ent {
+	uint64_t se_pos;
+	char *se_json;
+	uint32_t se_len;
+};
+
+struct source_redis {
+	struct event_base *sr_base;
+	struct redisurl sr_url;
+	char *sr_stream;
+	int sr_efd;
+	int sr_timeout_ms;
+	int sr_backoff_ms;
+	int sr_closing;
+	redisAsyncContext *sr_ac;
+	struct event *sr_retryev;
+	char sr_lastid[48]; /* newest id held or seen; "0-0" before any */
+
+	struct source_redis_ent *sr_ents;
+	size_t sr_cap;
+	uint64_t sr_head, sr_tail;
+	size_t sr_bytes, sr_bytes_max;
+	uint64_t sr_floor;
+};
+
+static void source_redis_connect(struct source_redis *sr);
+
+uint64_t
+source_redis_pos(const char *id)
+{
+	unsigned long long ms, n;
+	char *end;
+
+	errno = 0;
+	ms = strtoull(id, &end, 10);
+	if (errno || end == id || *end != '-')
+		return 0;
+	n = strtoull(end + 1, &end, 10);
+	if (errno || *end != '\0' || ms > UINT64_MAX / SOURCE_REDIS_NMAX - 1)
+		return 0;
+	if (n >= SOURCE_REDIS_NMAX)
+		n = SOURCE_REDIS_NMAX - 1; /* caller warns: order within that ms is lost */
+	return ms * SOURCE_REDIS_NMAX + n;
+}
+
+static struct source_redis_ent *
+source_redis_at(const struct source_redis *sr, uint64_t abs)
+{
+	return &sr->sr_ents[abs % sr->sr_cap];
+}
+
+static void
+source_redis_drop_head(struct source_redis *sr)
+{
+	struct source_redis_ent *e = source_redis_at(sr, sr->sr_head);
+
+	sr->sr_floor = e->se_pos;
+	sr->sr_bytes -= e->se_len;
+	free(e->se_json);
+	e->se_json = NULL;
+	sr->sr_head++;
+}
+
+/* Appends one stream entry (reply: [id, [field, value, ...]]).  Returns 1
+ * when added, 0 when skipped (not newer, no event field), -1 out of memory. */
+static int
+source_redis_add(struct source_redis *sr, const redisReply *ent)
+{
+	const redisReply *id, *fv, *ev = NULL;
+	struct source_redis_ent *e;
+	uint64_t pos;
+	size_t i;
+	char *json;
+
+	if (ent->type != REDIS_REPLY_ARRAY || ent->elements != 2)
+		return 0;
+	id = ent->element[0];
+	fv = ent->element[1];
+	if (id->type != REDIS_REPLY_STRING || fv->type != REDIS_REPLY_ARRAY)
+		return 0;
+	if ((pos = source_redis_pos(id->str)) == 0)
+		return 0;
+	/* the id is newer than the last one seen, whatever becomes of the entry */
+	if (strlen(id->str) < sizeof(sr->sr_lastid))
+		memcpy(sr->sr_lastid, id->str, strlen(id->str) + 1);
+	if (sr->sr_tail > sr->sr_head && pos <= source_redis_at(sr, sr->sr_tail - 1)->se_pos) {
+		log_warnx("stream_order",
+			  "%s: stream id %s: more than %d entries in one ms; skipped", __func__,
+			  id->str, SOURCE_REDIS_NMAX);
+		return 0;
+	}
+	for (i = 0; i + 1 < fv->elements; i += 2)
+		if (fv->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(fv->element[i]->str, "event") == 0 &&
+		    fv->element[i + 1]->type == REDIS_REPLY_STRING)
+			ev = fv->element[i + 1];
+	if (ev == NULL || ev->len == 0 || ev->len > UINT32_MAX / 2)
+		return 0;
+	if ((json = malloc(ev->len)) == NULL)
+		return -1;
+	memcpy(json, ev->str, ev->len);
+	while (sr->sr_tail > sr->sr_head && (sr->sr_tail - sr->sr_head == sr->sr_cap ||
+					     sr->sr_bytes + ev->len > sr->sr_bytes_max))
+		source_redis_drop_head(sr);
+	e = source_redis_at(sr, sr->sr_tail);
+	e->se_pos = pos;
+	e->se_json = json;
+	e->se_len = (uint32_t)ev->len;
+	sr->sr_bytes += ev->len;
+	sr->sr_tail++;
+	return 1;
+}
+
+/* Appends the entries of an XRANGE-style array, oldest first (reverse: newest first). */
+static int
+source_redis_add_all(struct source_redis *sr, const redisReply *arr, int reverse)
+{
+	size_t i, k;
+	int added = 0, r;
+
+	for (k = 0; k < arr->elements; k++) {
+		i = reverse ? arr->elements - 1 - k : k;
+		if ((r = source_redis_add(sr, arr->element[i])) < 0)
+			return -1;
+		added += r;
+	}
+	return added;
+}
+
+static void
+source_redis_wake(struct source_redis *sr)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	n = write(sr->sr_efd, &one, sizeof(one));
+	(void)n;
+}
+
+/* ---------------------------------------------------------------- following */
+
+static void
+source_redis_down(struct source_redis *sr)
+{
+	struct timeval tv;
+
+	if (sr->sr_closing)
+		return;
+	tv.tv_sec = sr->sr_backoff_ms / 1000;
+	tv.tv_usec = (sr->sr_backoff_ms % 1000) * 1000;
+	evtimer_add(sr->sr_retryev, &tv);
+	sr->sr_backoff_ms *= 2;
+	if (sr->sr_backoff_ms > SOURCE_REDIS_BACKOFF_MAX_MS)
+		sr->sr_backoff_ms = SOURCE_REDIS_BACKOFF_MAX_MS;
+}
+
+static void
+source_redis_drop(struct source_redis *sr, const char *why)
+{
+	redisAsyncContext *ac = sr->sr_ac;
+
+	if (ac == NULL)
+		return;
+	log_warnx("redis_drop", "%s: %s:%d: %s; reconnecting", __func__, sr->sr_url.ru_host,
+		  sr->sr_url.ru_port, why);
+	sr->sr_ac = NULL;
+	redisAsyncFree(ac);
+	source_redis_down(sr);
+}
+
+static void
+source_redis_connect_cb(const redisAsyncContext *ac, int status)
+{
+	struct source_redis *sr = ac->data;
+
+	if (status == REDIS_OK || ac != sr->sr_ac)
+		return;
+	log_warnx("redis_connect", "%s: %s:%d: %s", __func__, sr->sr_url.ru_host,
+		  sr->sr_url.ru_port, ac->errstr);
+	sr->sr_ac = NULL;
+	source_redis_down(sr);
+}
+
+static void
+source_redis_disconnect_cb(const redisAsyncContext *ac, int status)
+{
+	struct source_redis *sr = ac->data;
+
+	if (ac != sr->sr_ac)
+		return;
+	log_warnx("redis_lost", "%s: %s:%d: connection lost (%s); serving the window held",
+		  __func__, sr->sr_url.ru_host, sr->sr_url.ru_port,
+		  status == REDIS_OK ? "closed" : ac->errstr);
+	sr->sr_ac = NULL;
+	source_redis_down(sr);
+}
+
+static void
+source_redis_setup_cb(redisAsyncContext *ac, void *rep, void *arg)
+{
+	struct source_redis *sr = ac->data;
+	redisReply *rp = rep;
+	char why[160];
+
+	if (rp == NULL || ac != sr->sr_ac)
+		return;
+	if (rp->type == REDIS_REPLY_ERROR) {
+		snprintf(why, sizeof(why), "%s refused: %.100s", (const char *)arg, rp->str);
+		source_redis_drop(sr, why);
+	}
+}
+
+static void source_redis_xread_cb(redisAsyncContext *ac, void *rep, void *arg);
+
+static void
+source_redis_xread(struct source_redis *sr)
+{
+	if (redisAsyncCommand(sr->sr_ac, source_redis_xread_cb, NULL,
+			      "XREAD COUNT %d BLOCK 0 STREAMS %s %s", SOURCE_REDIS_XREAD_COUNT,
+			      sr->sr_stream, sr->sr_lastid) != REDIS_OK)
+		source_redis_drop(sr, "cannot queue XREAD");
+}
+
+static void
+source_redis_xread_cb(redisAsyncContext *ac, void *rep, void *arg)
+{
+	struct source_redis *sr = ac->data;
+	redisReply *rp = rep, *s;
+	size_t i;
+	int added = 0, r;
+
+	if (rp == NULL || ac != sr->sr_ac)
+		return;
+	if (rp->type == REDIS_REPLY_ERROR) {
+		char why[160];
+		snprintf(why, sizeof(why), "XREAD refused: %.120s", rp->str);
+		source_redis_drop(sr, why);
+		return;
+	}
+	sr->sr_backoff_ms = 100; /* a good reply: the connection works */
+	if (rp->type == REDIS_REPLY_ARRAY) {
+		for (i = 0; i < rp->elements; i++) {
+			s = rp->element[i];
+			if (s->type != REDIS_REPLY_ARRAY || s->elements != 2 ||
+			    s->element[1]->type != REDIS_REPLY_ARRAY)
+				continue;
+			if ((r = source_redis_add_all(sr, s->element[1], 0)) < 0) {
+				log_warnx("oom", "%s: out of memory; entries skipped", __func__);
+				break;
+			}
+			added += r;
+		}
+	}
+	if (added > 0)
+		source_redis_wake(sr);
+	source_redis_xread(sr);
+}
+
+static void
+source_redis_connect(struct source_redis *sr)
+{
+	redisAsyncContext *ac;
+	char db[16];
+
+	ac = redisAsyncConnect(sr->sr_url.ru_host, sr->sr_url.ru_port);
+	if (ac == NULL || ac->err) {
+		log_warnx("redis_connect", "%s: %s:%d: %s", __func__, sr->sr_url.ru_host,
+			  sr->sr_url.ru_port, ac ? ac->errstr : "out of memory");
+		if (ac != NULL)
+			redisAsyncFree(ac);
+		source_redis_down(sr);
+		return;
+	}
+	ac->data = sr;
+	if (redisLibeventAttach(ac, sr->sr_base) != REDIS_OK) {
+		redisAsyncFree(ac);
+		source_redis_down(sr);
+		return;
+	}
+	redisEnableKeepAlive(&ac->c); /* a blocked XREAD on a dead peer is noticed */
+	redisAsyncSetConnectCallback(ac, source_redis_connect_cb);
+	redisAsyncSetDisconnectCallback(ac, source_redis_disconnect_cb);
+	sr->sr_ac = ac;
+	if (sr->sr_url.ru_pass[0] != '\0') {
+		if (sr->sr_url.ru_user[0] != '\0')
+			redisAsyncCommand(ac, source_redis_setup_cb, "AUTH", "AUTH %s %s",
+					  sr->sr_url.ru_user, sr->sr_url.ru_pass);
+		else
+			redisAsyncCommand(ac, source_redis_setup_cb, "AUTH", "AUTH %s",
+					  sr->sr_url.ru_pass);
+	}
+	if (sr->sr_url.ru_db != 0) {
+		snprintf(db, sizeof(db), "%d", sr->sr_url.ru_db);
+		redisAsyncCommand(ac, source_redis_setup_cb, "SELECT", "SELECT %s", db);
+	}
+	source_redis_xread(sr);
+}
+
+static void
+source_redis_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	source_redis_connect(arg);
+}
+
+/* ---------------------------------------------------------------- start-up */
+
+/* Synchronous: AUTH, SELECT, XREVRANGE.  Returns 0 or -1 with err. */
+static int
+source_redis_load(struct source_redis *sr, size_t window, char *err, size_t errlen)
+{
+	struct timeval tv = {sr->sr_timeout_ms / 1000, (sr->sr_timeout_ms % 1000) * 1000};
+	redisContext *c;
+	redisReply *rp = NULL;
+	int rc = -1;
+
+	if ((c = redisConnectWithTimeout(sr->sr_url.ru_host, sr->sr_url.ru_port, tv)) == NULL ||
+	    c->err) {
+		snprintf(err, errlen, "redis %s:%d: %s", sr->sr_url.ru_host, sr->sr_url.ru_port,
+			 c ? c->errstr : "out of memory");
+		goto fail;
+	}
+	redisSetTimeout(c, tv);
+	if (sr->sr_url.ru_pass[0] != '\0') {
+		rp = sr->sr_url.ru_user[0] != '\0'
+			 ? redisCommand(c, "AUTH %s %s", sr->sr_url.ru_user, sr->sr_url.ru_pass)
+			 : redisCommand(c, "AUTH %s", sr->sr_url.ru_pass);
+		if (rp == NULL || rp->type == REDIS_REPLY_ERROR) {
+			snprintf(err, errlen, "redis AUTH: %s", rp ? rp->str : c->errstr);
+			goto fail;
+		}
+		freeReplyObject(rp);
+	}
+	if (sr->sr_url.ru_db != 0) {
+		rp = redisCommand(c, "SELECT %d", sr->sr_url.ru_db);
+		if (rp == NULL || rp->type == REDIS_REPLY_ERROR) {
+			snprintf(err, errlen, "redis SELECT: %s", rp ? rp->str : c->errstr);
+			goto fail;
+		}
+		freeReplyObject(rp);
+	}
+	rp = redisCommand(c, "XREVRANGE %s + - COUNT %llu", sr->sr_stream,
+			  (unsigned long long)window);
+	if (rp == NULL || rp->type != REDIS_REPLY_ARRAY) {
+		snprintf(err, errlen, "redis XREVRANGE %s: %s", sr->sr_stream,
+			 rp ? (rp->type == REDIS_REPLY_ERROR ? rp->str : "unexpected reply")
+			    : c->errstr);
+		goto fail;
+	}
+	if (source_redis_add_all(sr, rp, 1) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	/* a full window may have older entries before it: a reader behind them lost them */
+	if (rp->elements >= window && sr->sr_tail > sr->sr_head)
+		sr->sr_floor = source_redis_at(sr, sr->sr_head)->se_pos - 1;
+	rc = 0;
+fail:
+	if (rp != NULL)
+		freeReplyObject(rp);
+	if (c != NULL)
+		redisFree(c);
+	return rc;
+}
+
+struct source_redis *
+source_redis_new(struct event_base *base, const char *url, const char *stream, size_t window,
+		 size_t window_bytes, int timeout_ms, int efd, char *err, size_t errlen)
+{
+	struct source_redis *sr;
+
+	if ((sr = calloc(1, sizeof(*sr))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	sr->sr_base = base;
+	sr->sr_efd = efd;
+	sr->sr_timeout_ms = timeout_ms;
+	sr->sr_backoff_ms = 100;
+	sr->sr_cap = window > 0 ? window : 1;
+	sr->sr_bytes_max = window_bytes;
+	snprintf(sr->sr_lastid, sizeof(sr->sr_lastid), "0-0");
+	if (redisurl_parse(url, &sr->sr_url, err, errlen) == -1)
+		goto fail;
+	if (sr->sr_url.ru_tls) {
+		snprintf(err, errlen, "rediss://: this build's hiredis has no TLS; tunnel it");
+		goto fail;
+	}
+	if ((sr->sr_stream = strdup(stream)) == NULL ||
+	    (sr->sr_ents = calloc(sr->sr_cap, sizeof(*sr->sr_ents))) == NULL ||
+	    (sr->sr_retryev = evtimer_new(base, source_redis_retry_cb, sr)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (source_redis_load(sr, sr->sr_cap, err, errlen) == -1)
+		goto fail;
+	log_info("%s: stream %s on %s:%d: %llu entries held, newest %s", __func__, stream,
+		 sr->sr_url.ru_host, sr->sr_url.ru_port,
+		 (unsigned long long)(sr->sr_tail - sr->sr_head), sr->sr_lastid);
+	source_redis_connect(sr);
+	return sr;
+fail:
+	source_redis_free(sr);
+	return NULL;
+}
+
+void
+source_redis_free(struct source_redis *sr)
+{
+	redisAsyncContext *ac;
+
+	if (sr == NULL)
+		return;
+	sr->sr_closing = 1;
+	if ((ac = sr->sr_ac) != NULL) {
+		sr->sr_ac = NULL;
+		redisAsyncFree(ac);
+	}
+	if (sr->sr_retryev != NULL)
+		event_free(sr->sr_retryev);
+	if (sr->sr_ents != NULL)
+		while (sr->sr_head < sr->sr_tail)
+			source_redis_drop_head(sr);
+	free(sr->sr_ents);
+	free(sr->sr_stream);
+	free(sr);
+}
+
+/* ---------------------------------------------------------------- readers */
+
+/* The next_seq of a cursor at absolute index abs. */
+static uint64_t
+source_redis_next_at(const struct source_redis *sr, uint64_t abs, uint64_t after)
+{
+	if (abs < sr->sr_tail)
+		return source_redis_at(sr, abs)->se_pos;
+	return after + 1;
+}
+
+int
+source_redis_seek(struct source_redis *sr, struct ring_cursor *cur, uint64_t pos,
+		  uint64_t *lost_from, uint64_t *lost_to)
+{
+	uint64_t lo = sr->sr_head, hi = sr->sr_tail, mid;
+
+	cur->pos_known = 1;
+	if (pos <= sr->sr_floor) {
+		*lost_from = pos;
+		*lost_to = sr->sr_floor;
+		cur->pos = sr->sr_head;
+		cur->next_seq = source_redis_next_at(sr, sr->sr_head, sr->sr_floor);
+		return 1;
+	}
+	/* the first entry at or after pos */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (source_redis_at(sr, mid)->se_pos < pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	cur->pos = lo;
+	cur->next_seq = lo < sr->sr_tail ? source_redis_at(sr, lo)->se_pos : pos;
+	return 0;
+}
+
+void
+source_redis_seek_end(struct source_redis *sr, struct ring_cursor *cur)
+{
+	cur->pos_known = 1;
+	cur->pos = sr->sr_tail;
+	cur->next_seq = source_redis_last(sr) + 1;
+	if (cur->next_seq <= sr->sr_floor)
+		cur->next_seq = sr->sr_floor + 1;
+}
+
+int
+source_redis_read(struct source_redis *sr, struct ring_cursor *cur, char **buf, size_t *cap,
+		  size_t *len, uint64_t *pos, int64_t *ts_us, uint64_t *lost_from,
+		  uint64_t *lost_to)
+{
+	const struct source_redis_ent *e;
+	char *nb;
+
+	if (cur->pos < sr->sr_head) {
+		*lost_from = cur->next_seq;
+		*lost_to = sr->sr_floor;
+		cur->pos = sr->sr_head;
+		cur->next_seq = source_redis_next_at(sr, sr->sr_head, sr->sr_floor);
+		return SOURCE_LAPPED;
+	}
+	if (cur->pos >= sr->sr_tail)
+		return SOURCE_EMPTY;
+	e = source_redis_at(sr, cur->pos);
+	if (*buf == NULL || *cap < (size_t)e->se_len + 1) {
+		if ((nb = realloc(*buf, (size_t)e->se_len + 1)) == NULL)
+			return -1;
+		*buf = nb;
+		*cap = (size_t)e->se_len + 1;
+	}
+	memcpy(*buf, e->se_json, e->se_len);
+	(*buf)[e->se_len] = '\0';
+	*len = e->se_len;
+	*pos = e->se_pos;
+	if (ts_us != NULL)
+		*ts_us = (int64_t)(e->se_pos / SOURCE_REDIS_NMAX) * 1000; /* appended to Redis */
+	cur->pos++;
+	cur->next_seq = source_redis_next_at(sr, cur->pos, e->se_pos);
+	return SOURCE_OK;
+}
+
+uint64_t
+source_redis_first(const struct source_redis *sr)
+{
+	return sr->sr_tail > sr->sr_head ? source_redis_at(sr, sr->sr_head)->se_pos : 0;
+}
+
+uint64_t
+source_redis_last(const struct source_redis *sr)
+{
+	return sr->sr_tail > sr->sr_head ? source_redis_at(sr, sr->sr_tail - 1)->se_pos : 0;
+}
