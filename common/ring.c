@@ -74,6 +74,10 @@ ring_bind(struct ring *r)
 	r->index = (struct ring_index_slot *)(r->data + r->data_size);
 }
 
+/* The oldest ring layout this program reads (layout 0 never existed: a
+ * header claiming it is corrupt or foreign). */
+#define RING_VERSION_OLDEST 1
+
 /* Checks the identity line of a mapped header against the file size. */
 static int
 ring_check(const struct ring_hdr *h, size_t fsize, char *err, size_t errlen)
@@ -81,6 +85,13 @@ ring_check(const struct ring_hdr *h, size_t fsize, char *err, size_t errlen)
 	if (h->magic != RING_MAGIC) {
 		snprintf(err, errlen, "not a hookwire ring (bad magic 0x%016llx)",
 			 (unsigned long long)h->magic);
+		return -1;
+	}
+	if (h->version < RING_VERSION_OLDEST || h->compat < RING_VERSION_OLDEST) {
+		snprintf(err, errlen,
+			 "ring layout version %u (compat %u) is older than this program reads "
+			 "(versions %u to %u)",
+			 h->version, h->compat, RING_VERSION_OLDEST, RING_VERSION);
 		return -1;
 	}
 	if (h->compat > RING_VERSION) {

@@ -68,6 +68,9 @@ http_parse(const char *buf, size_t len, size_t header_max, long long body_max,
 			if (c == 0 || (c < 0x20 && c != '\r' && c != '\n' && c != '\t') ||
 			    c == 0x7f)
 				return http_bad(req, 400, reason, "bad_byte");
+			/* a bare CR would otherwise keep the head incomplete forever */
+			if (c == '\r' && n + 1 < len && buf[n + 1] != '\n')
+				return http_bad(req, 400, reason, "bare_cr");
 		}
 		return HTTP_INCOMPLETE;
 	}

@@ -1206,6 +1206,21 @@ server_ws_process(struct conn *c)
 
 /* ---------------------------------------------------------------- HTTP: Engine.IO */
 
+/* RFC 6455 4.2.1: Sec-WebSocket-Key is the base64 of 16 bytes (24 characters, "==" last). */
+static int
+server_ws_key_valid(const char *key, size_t len)
+{
+	size_t i;
+
+	if (len != 24 || key[22] != '=' || key[23] != '=')
+		return 0;
+	for (i = 0; i < 22; i++)
+		if (!((key[i] >= 'A' && key[i] <= 'Z') || (key[i] >= 'a' && key[i] <= 'z') ||
+		      (key[i] >= '0' && key[i] <= '9') || key[i] == '+' || key[i] == '/'))
+			return 0;
+	return strchr("AQgw", key[21]) != NULL;
+}
+
 static void
 server_ws_handshake(struct conn *c, const struct http_request *req, struct session *s, int raw)
 {
@@ -1216,7 +1231,7 @@ server_ws_handshake(struct conn *c, const struct http_request *req, struct sessi
 	char accept[WS_ACCEPT_LEN + 1], open[256];
 
 	key = http_header(req, "sec-websocket-key", &keylen);
-	if (strcmp(req->method, "GET") != 0 || key == NULL ||
+	if (strcmp(req->method, "GET") != 0 || key == NULL || !server_ws_key_valid(key, keylen) ||
 	    !http_header_has_token(req, "upgrade", "websocket") ||
 	    !http_header_has_token(req, "connection", "upgrade") ||
 	    !http_header_has_token(req, "sec-websocket-version", "13") ||
