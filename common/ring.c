@@ -416,6 +416,10 @@ ring_locate(const struct ring *r, uint64_t seq, uint64_t *pos)
 	atomic_thread_fence(memory_order_acquire);
 	s2 = atomic_load_explicit(&slot->seq, memory_order_relaxed);
 	if (s1 == seq && s2 == seq) {
+		/* A slot outlives its record when records are larger than
+		 * data_size / index_slots: below first_pos it is stale. */
+		if (p < atomic_load_explicit(&h->first_pos, memory_order_acquire))
+			return -1;
 		*pos = p;
 		return 0;
 	}
@@ -515,9 +519,12 @@ ring_read(const struct ring *r, struct ring_cursor *cur, void *buf, size_t *len,
 		}
 		tail = atomic_load_explicit(&h->tail, memory_order_acquire);
 		if (cur->pos >= tail) {
-			if (cur->pos > tail)
-				cur->pos_known = 0; /* writer restarted behind us */
-			return RING_EMPTY;
+			/* The writer stores tail before last_seq and we loaded last_seq
+			 * first, so a seq <= ls lies below this tail: a cursor at or past
+			 * it is stale (writer restarted behind us, or a position taken
+			 * from an index slot being rewritten).  Find it again. */
+			cur->pos_known = 0;
+			continue;
 		}
 		off = cur->pos & r->mask;
 		if (r->data_size - off < RING_REC_HDR) {
@@ -544,13 +551,14 @@ ring_read(const struct ring *r, struct ring_cursor *cur, void *buf, size_t *len,
 				cur->next_seq = ls + 1;
 				return RING_LAPPED;
 			}
-			continue;
+			goto overrun;
 		}
 		if (want <= *len)
 			memcpy(buf, r->data + off + RING_REC_HDR, want);
 		if (ring_lapped(r, cur->pos) || rec.rec_seq != cur->next_seq) {
 			/* overwritten while we copied, or the index slot was stale */
 			cur->pos_known = 0;
+		overrun:
 			fs = atomic_load_explicit(&h->first_seq, memory_order_acquire);
 			if (fs > cur->next_seq) {
 				*lost_from = cur->next_seq;
