@@ -356,7 +356,10 @@ async function main() {
 		console.log('samples on the page ' + (Date.now() - t0) + ' ms after the replay started');
 		ok(sameSeqs(await pageSeqs(page), jr).ok, 'the page has exactly the journal\'s events', sameSeqs(await pageSeqs(page), jr));
 		ok(await page.isHidden('#empty'), 'the empty state is gone');
-		ok((await page.textContent('#count-events')).trim() === String(jr.length), 'the header counts the events');
+		// the header is redrawn on the next animation frame: wait for it (bounded)
+		const counted = await page.waitForFunction((n) => document.querySelector('#count-events')?.textContent.trim() === String(n),
+			jr.length, { timeout: 5000 }).then(() => true, () => false);
+		ok(counted, 'the header counts the events');
 		let r = await rows(page);
 		ok(r.length > 10 && r[0].seq === Math.max(...jr.map((e) => e.seq)), 'rows are drawn, newest first', r.slice(0, 2));
 		const bash = r.find((x) => x.tool === 'Bash' && x.event === 'PreToolUse');
