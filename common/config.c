@@ -294,6 +294,73 @@ config_prefix(char *err, size_t errlen, const char *prefix)
 	snprintf(err, errlen, "%s: %s", prefix, tmp);
 }
 
+/* ---------------------------------------------------------------- values */
+
+/*
+ * Sets section.key from one value of a file, JSON or YAML alike: a scalar
+ * (its text in scalar; NULL when the value is not one), or, when list is
+ * set, a list of n items, item(arg, i) giving the text of each (NULL for an
+ * item that is not a scalar), stored comma-joined.  Returns 0, or -1 with a
+ * message in err that names the key.
+ */
+static int
+config_apply_value(struct config *cfg, const char *section, const char *key, const char *scalar,
+		   int list, size_t n, const char *(*item)(void *, size_t), void *arg, char *err,
+		   size_t errlen)
+{
+	const char *s;
+	char *joined = NULL, *p, kn[96];
+	size_t len = 0, sl, i;
+	int idx, rc;
+
+	if (section != NULL)
+		snprintf(kn, sizeof(kn), "%s.%s", section, key);
+	else
+		snprintf(kn, sizeof(kn), "%s", key);
+	if ((idx = config_find(section, key)) == -1) {
+		snprintf(err, errlen, "%s: unknown key", kn);
+		return -1;
+	}
+	if (!list) {
+		if (scalar == NULL) {
+			snprintf(err, errlen, "%s: must be a %s", kn,
+				 config_keys[idx].type == CONFIG_LIST ? "list or a string"
+								      : "scalar");
+			return -1;
+		}
+		return config_set(cfg, section, key, scalar, err, errlen);
+	}
+	if (config_keys[idx].type != CONFIG_LIST) {
+		snprintf(err, errlen, "%s: must be a single value, not a list", kn);
+		return -1;
+	}
+	if ((joined = calloc(1, 1)) == NULL)
+		goto oom;
+	for (i = 0; i < n; i++) {
+		s = item(arg, i);
+		if (s == NULL || strchr(s, ',') != NULL) {
+			snprintf(err, errlen, "%s: list items must be strings without commas", kn);
+			free(joined);
+			return -1;
+		}
+		sl = strlen(s);
+		if ((p = realloc(joined, len + sl + 2)) == NULL)
+			goto oom;
+		joined = p;
+		if (len > 0)
+			joined[len++] = ',';
+		memcpy(joined + len, s, sl + 1);
+		len += sl;
+	}
+	rc = config_set(cfg, section, key, joined, err, errlen);
+	free(joined);
+	return rc;
+oom:
+	free(joined);
+	snprintf(err, errlen, "%s: out of memory", kn);
+	return -1;
+}
+
 /* ---------------------------------------------------------------- JSON */
 
 /* Text for a JSON scalar, or NULL when it is not a scalar. */
@@ -311,65 +378,22 @@ config_json_scalar(json_object *v)
 	}
 }
 
+/* Item i of a JSON array, when it is a scalar. */
+static const char *
+config_json_item(void *arr, size_t i)
+{
+	return config_json_scalar(json_object_array_get_idx(arr, i));
+}
+
 static int
 config_json_value(struct config *cfg, const char *section, const char *key, json_object *v,
 		  char *err, size_t errlen)
 {
-	const char *s;
-	char *joined = NULL, kn[96];
-	size_t len = 0, i, n;
-	int idx, rc;
+	int list = json_object_is_type(v, json_type_array);
 
-	if (section != NULL)
-		snprintf(kn, sizeof(kn), "%s.%s", section, key);
-	else
-		snprintf(kn, sizeof(kn), "%s", key);
-	if ((idx = config_find(section, key)) == -1) {
-		snprintf(err, errlen, "%s: unknown key", kn);
-		return -1;
-	}
-	if (json_object_is_type(v, json_type_array)) {
-		if (config_keys[idx].type != CONFIG_LIST) {
-			snprintf(err, errlen, "%s: must be a single value, not a list", kn);
-			return -1;
-		}
-		n = json_object_array_length(v);
-		if ((joined = calloc(1, 1)) == NULL)
-			goto oom;
-		for (i = 0; i < n; i++) {
-			char *p;
-			size_t sl;
-
-			s = config_json_scalar(json_object_array_get_idx(v, i));
-			if (s == NULL || strchr(s, ',') != NULL) {
-				snprintf(err, errlen,
-					 "%s: list items must be strings without commas", kn);
-				free(joined);
-				return -1;
-			}
-			sl = strlen(s);
-			if ((p = realloc(joined, len + sl + 2)) == NULL)
-				goto oom;
-			joined = p;
-			if (len > 0)
-				joined[len++] = ',';
-			memcpy(joined + len, s, sl + 1);
-			len += sl;
-		}
-		rc = config_set(cfg, section, key, joined, err, errlen);
-		free(joined);
-		return rc;
-	}
-	if ((s = config_json_scalar(v)) == NULL) {
-		snprintf(err, errlen, "%s: must be a %s", kn,
-			 config_keys[idx].type == CONFIG_LIST ? "list or a string" : "scalar");
-		return -1;
-	}
-	return config_set(cfg, section, key, s, err, errlen);
-oom:
-	free(joined);
-	snprintf(err, errlen, "%s: out of memory", kn);
-	return -1;
+	return config_apply_value(cfg, section, key, config_json_scalar(v), list,
+				  list ? json_object_array_length(v) : 0, config_json_item, v, err,
+				  errlen);
 }
 
 static int
@@ -432,64 +456,33 @@ config_yaml_scalar(yaml_node_t *n)
 	return (const char *)n->data.scalar.value;
 }
 
+/* A YAML sequence and its document, for config_yaml_item(). */
+struct config_yseq {
+	yaml_document_t *ys_doc;
+	yaml_node_t *ys_node;
+};
+
+/* Item i of a YAML sequence, when it is a scalar. */
+static const char *
+config_yaml_item(void *arg, size_t i)
+{
+	struct config_yseq *ys = arg;
+
+	return config_yaml_scalar(
+	    yaml_document_get_node(ys->ys_doc, ys->ys_node->data.sequence.items.start[i]));
+}
+
 static int
 config_yaml_value(struct config *cfg, yaml_document_t *doc, const char *section, const char *key,
 		  yaml_node_t *v, char *err, size_t errlen)
 {
-	yaml_node_item_t *it;
-	const char *s;
-	char *joined = NULL, kn[96];
-	size_t len = 0;
-	int idx, rc;
+	struct config_yseq ys = {doc, v};
+	int list = v->type == YAML_SEQUENCE_NODE;
 
-	if (section != NULL)
-		snprintf(kn, sizeof(kn), "%s.%s", section, key);
-	else
-		snprintf(kn, sizeof(kn), "%s", key);
-	if ((idx = config_find(section, key)) == -1) {
-		snprintf(err, errlen, "%s: unknown key", kn);
-		return -1;
-	}
-	if (v->type == YAML_SEQUENCE_NODE) {
-		if (config_keys[idx].type != CONFIG_LIST) {
-			snprintf(err, errlen, "%s: must be a single value, not a list", kn);
-			return -1;
-		}
-		if ((joined = calloc(1, 1)) == NULL)
-			goto oom;
-		for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-			char *p;
-			size_t sl;
-
-			s = config_yaml_scalar(yaml_document_get_node(doc, *it));
-			if (s == NULL || strchr(s, ',') != NULL) {
-				snprintf(err, errlen,
-					 "%s: list items must be strings without commas", kn);
-				free(joined);
-				return -1;
-			}
-			sl = strlen(s);
-			if ((p = realloc(joined, len + sl + 2)) == NULL)
-				goto oom;
-			joined = p;
-			if (len > 0)
-				joined[len++] = ',';
-			memcpy(joined + len, s, sl + 1);
-			len += sl;
-		}
-		rc = config_set(cfg, section, key, joined, err, errlen);
-		free(joined);
-		return rc;
-	}
-	if ((s = config_yaml_scalar(v)) == NULL) {
-		snprintf(err, errlen, "%s: must be a scalar", kn);
-		return -1;
-	}
-	return config_set(cfg, section, key, s, err, errlen);
-oom:
-	free(joined);
-	snprintf(err, errlen, "%s: out of memory", kn);
-	return -1;
+	return config_apply_value(
+	    cfg, section, key, config_yaml_scalar(v), list,
+	    list ? (size_t)(v->data.sequence.items.top - v->data.sequence.items.start) : 0,
+	    config_yaml_item, &ys, err, errlen);
 }
 
 static int

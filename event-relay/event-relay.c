@@ -5,7 +5,6 @@
  * start-up order, signals and shutdown; the work is in relay.c, the URL
  * parser in redisurl.c.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "log.h"
 #include "paths.h"
 #include "relay.h"
@@ -62,101 +62,32 @@ ready_cb(void *arg)
 	ready_fd = -1;
 }
 
-static void
-set_or_die(struct config *cfg, const char *section, const char *name, const char *value)
-{
-	char err[512];
-
-	if (config_set(cfg, section, name, value, err, sizeof(err)) == -1) {
-		fprintf(stderr, "event-relay: %s\n", err);
-		exit(EXIT_USAGE);
-	}
-}
-
-static const char *
-nonempty(const char *s)
-{
-	return s != NULL && *s != '\0' ? s : NULL;
-}
-
 int
 main(int argc, char *argv[])
 {
-	enum {
-		O_RUNDIR = 256,
-		O_STATEDIR,
-		O_READY,
-		O_LOGFILE,
-		O_LOGLEVEL,
-		O_USER,
-		O_REDIS,
-		O_STREAM,
-		O_MAXLEN
-	};
-	static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
-						 {"instance", required_argument, NULL, 'i'},
-						 {"rundir", required_argument, NULL, O_RUNDIR},
-						 {"statedir", required_argument, NULL, O_STATEDIR},
-						 {"readiness-fd", required_argument, NULL, O_READY},
-						 {"log-file", required_argument, NULL, O_LOGFILE},
-						 {"log-level", required_argument, NULL, O_LOGLEVEL},
-						 {"user", required_argument, NULL, O_USER},
+	enum { O_REDIS = DAEMON_O_END, O_STREAM, O_MAXLEN };
+	static const struct option longopts[] = {DAEMON_LONGOPTS,
 						 {"redis", required_argument, NULL, O_REDIS},
 						 {"stream", required_argument, NULL, O_STREAM},
 						 {"maxlen", required_argument, NULL, O_MAXLEN},
-						 {"help", no_argument, NULL, 'h'},
-						 {"version", no_argument, NULL, 'V'},
 						 {NULL, 0, NULL, 0}};
-	const char *cfile = NULL, *instance = NULL, *rundir = NULL, *statedir = NULL;
-	const char *logfile = NULL, *loglevel = NULL, *user = NULL, *redis = NULL;
-	const char *stream = NULL, *maxlen = NULL;
+	const char *redis = NULL, *stream = NULL, *maxlen = NULL;
+	struct daemon d;
 	struct config *cfg;
-	struct paths paths;
-	struct pidfh *pfh;
 	struct relay_opts ro;
 	struct event *sigs[5];
 	static const int signos[5] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
-	enum log_level level;
-	char err[1024], pidpath[4200], hostname[256], origin[320];
-	pid_t other;
-	long long fd;
-	char *end;
-	int ch, i;
+	char err[1024], hostname[256], origin[320];
+	int ch, i, rc;
 
-	while ((ch = getopt_long(argc, argv, "c:i:hV", longopts, NULL)) != -1) {
+	daemon_init(&d, "event-relay", "relay");
+	while ((ch = getopt_long(argc, argv, DAEMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((rc = daemon_opt(&d, ch, optarg)) == -1) {
+			fprintf(stderr, "event-relay: %s\n", d.dm_err);
+			usage(EXIT_USAGE);
+		} else if (rc == 1)
+			continue;
 		switch (ch) {
-		case 'c':
-			cfile = optarg;
-			break;
-		case 'i':
-			instance = optarg;
-			break;
-		case O_RUNDIR:
-			rundir = optarg;
-			break;
-		case O_STATEDIR:
-			statedir = optarg;
-			break;
-		case O_READY:
-			errno = 0;
-			fd = strtoll(optarg, &end, 10);
-			if (errno || *end != '\0' || fd < 0 || fd > 65535) {
-				fprintf(stderr,
-					"event-relay: --readiness-fd %s: not a descriptor\n",
-					optarg);
-				usage(EXIT_USAGE);
-			}
-			ready_fd = (int)fd;
-			break;
-		case O_LOGFILE:
-			logfile = optarg;
-			break;
-		case O_LOGLEVEL:
-			loglevel = optarg;
-			break;
-		case O_USER:
-			user = optarg;
-			break;
 		case O_REDIS:
 			redis = optarg;
 			break;
@@ -177,46 +108,35 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage(EXIT_USAGE);
+	ready_fd = d.dm_ready_fd;
 
 	/* configuration: defaults, file, environment, then flags */
-	if ((cfg = config_new()) == NULL) {
-		fprintf(stderr, "event-relay: out of memory\n");
-		return EXIT_SYSCALL;
+	if ((rc = daemon_config(&d, environ)) != 0) {
+		fprintf(stderr, "event-relay: %s\n", d.dm_err);
+		daemon_close(&d);
+		return rc;
 	}
-	if (config_load(cfg, cfile, environ, err, sizeof(err)) == -1) {
+	cfg = d.dm_cfg;
+	if ((redis != NULL && config_set(cfg, "relay", "redis", redis, err, sizeof(err)) == -1) ||
+	    (stream != NULL &&
+	     config_set(cfg, "relay", "stream", stream, err, sizeof(err)) == -1) ||
+	    (maxlen != NULL &&
+	     config_set(cfg, "relay", "maxlen", maxlen, err, sizeof(err)) == -1)) {
 		fprintf(stderr, "event-relay: %s\n", err);
-		config_free(cfg);
+		daemon_close(&d);
 		return EXIT_USAGE;
 	}
-	if (instance != NULL)
-		set_or_die(cfg, NULL, "instance", instance);
-	if (rundir != NULL)
-		set_or_die(cfg, NULL, "rundir", rundir);
-	if (statedir != NULL)
-		set_or_die(cfg, NULL, "statedir", statedir);
-	if (logfile != NULL)
-		set_or_die(cfg, "log", "file", logfile);
-	if (loglevel != NULL)
-		set_or_die(cfg, "log", "level", loglevel);
-	if (user != NULL)
-		set_or_die(cfg, "relay", "user", user);
-	if (redis != NULL)
-		set_or_die(cfg, "relay", "redis", redis);
-	if (stream != NULL)
-		set_or_die(cfg, "relay", "stream", stream);
-	if (maxlen != NULL)
-		set_or_die(cfg, "relay", "maxlen", maxlen);
 
 	memset(&ro, 0, sizeof(ro));
-	if (nonempty(config_str(cfg, "relay", "redis")) == NULL) {
+	if (daemon_nonempty(config_str(cfg, "relay", "redis")) == NULL) {
 		fprintf(stderr,
 			"event-relay: relay.redis is not set (--redis redis://host:port)\n");
-		config_free(cfg);
+		daemon_close(&d);
 		return EXIT_USAGE;
 	}
 	if (redisurl_parse(config_str(cfg, "relay", "redis"), &ro.url, err, sizeof(err)) == -1) {
 		fprintf(stderr, "event-relay: relay.redis: %s\n", err);
-		config_free(cfg);
+		daemon_close(&d);
 		return EXIT_USAGE;
 	}
 	if (ro.url.ru_tls) {
@@ -224,13 +144,13 @@ main(int argc, char *argv[])
 		fprintf(stderr,
 			"event-relay: relay.redis: rediss:// needs hiredis_ssl, which "
 			"this build lacks; tunnel TLS (stunnel, spiped) and use redis://\n");
-		config_free(cfg);
+		daemon_close(&d);
 		return EXIT_USAGE;
 	}
 	ro.stream = config_str(cfg, "relay", "stream");
 	if (*ro.stream == '\0') {
 		fprintf(stderr, "event-relay: relay.stream: must not be empty\n");
-		config_free(cfg);
+		daemon_close(&d);
 		return EXIT_USAGE;
 	}
 	ro.maxlen = config_int(cfg, "relay", "maxlen");
@@ -240,42 +160,25 @@ main(int argc, char *argv[])
 	ro.timeout_ms = (int)config_int(cfg, "relay", "timeout_ms");
 	ro.reconnect_max_ms = (int)config_int(cfg, "relay", "reconnect_max_ms");
 
-	if (log_level_parse(config_str(cfg, "log", "level"), &level) == -1)
-		level = LOGL_INFO;
-	if (log_init("event-relay", nonempty(config_str(cfg, "log", "file")), level,
-		     (size_t)config_int(cfg, "log", "max_size"),
-		     (int)config_int(cfg, "log", "keep"), err, sizeof(err)) == -1) {
-		fprintf(stderr, "event-relay: %s\n", err);
-		config_free(cfg);
-		return EXIT_SYSCALL;
+	if ((rc = daemon_log(&d)) != 0) {
+		fprintf(stderr, "event-relay: %s\n", d.dm_err);
+		daemon_close(&d);
+		return rc;
 	}
-	if (paths_init(&paths, nonempty(config_str(cfg, NULL, "instance")),
-		       nonempty(config_str(cfg, NULL, "rundir")),
-		       nonempty(config_str(cfg, NULL, "statedir")), err, sizeof(err)) == -1)
-		fatalx(EXIT_USAGE, "bad_config", "%s", err);
-	if (paths_mkdirs(&paths, err, sizeof(err)) == -1)
-		fatalx(EXIT_SYSCALL, "mkdir", "%s", err);
+	/* paths, directories, and one relay per instance */
+	if ((rc = daemon_start(&d)) != 0)
+		fatalx(rc, d.dm_reason, "%s", d.dm_err);
+
 	/* the origin: relay.host, else <hostname>/<instance> */
-	if (nonempty(config_str(cfg, "relay", "host")) != NULL)
+	if (daemon_nonempty(config_str(cfg, "relay", "host")) != NULL)
 		snprintf(origin, sizeof(origin), "%s", config_str(cfg, "relay", "host"));
 	else {
 		if (gethostname(hostname, sizeof(hostname)) == -1)
 			snprintf(hostname, sizeof(hostname), "localhost");
 		hostname[sizeof(hostname) - 1] = '\0';
-		snprintf(origin, sizeof(origin), "%s/%s", hostname, paths.instance);
+		snprintf(origin, sizeof(origin), "%s/%s", hostname, d.dm_paths.instance);
 	}
 	ro.host = origin;
-
-	/* one relay per instance */
-	if (paths_pidfile(&paths, "event-relay", pidpath, sizeof(pidpath)) == -1)
-		fatalx(EXIT_USAGE, "bad_config", "pidfile path too long");
-	if ((pfh = util_pidfile_lock(pidpath, &other, err, sizeof(err))) == NULL) {
-		if (other > 0)
-			fatalx(EXIT_RUNTIME, "already_running",
-			       "event-relay already running for instance %s as pid %ld (%s)",
-			       paths.instance, (long)other, pidpath);
-		fatalx(EXIT_SYSCALL, "pidfile", "%s", err);
-	}
 
 	signal(SIGPIPE, SIG_IGN);
 	if ((base = event_base_new()) == NULL)
@@ -285,16 +188,15 @@ main(int argc, char *argv[])
 		    evsignal_add(sigs[i], NULL) == -1)
 			fatalx(EXIT_SYSCALL, "libevent", "evsignal_new failed");
 	}
-	if (nonempty(config_str(cfg, "relay", "user")) != NULL &&
-	    util_drop_privileges(config_str(cfg, "relay", "user"), err, sizeof(err)) == -1)
-		fatalx(EXIT_SYSCALL, "privileges", "%s", err);
+	if (daemon_drop_privileges(&d) == -1)
+		fatalx(EXIT_SYSCALL, d.dm_reason, "%s", d.dm_err);
 	/* ready once the ring is mapped and the first connection resumed or failed */
-	if ((relay = relay_new(base, paths.ring_name, &ro, ready_cb, NULL, err, sizeof(err))) ==
-	    NULL)
+	if ((relay = relay_new(base, d.dm_paths.ring_name, &ro, ready_cb, NULL, err,
+			       sizeof(err))) == NULL)
 		fatalx(EXIT_SYSCALL, "ring", "%s", err);
 	log_info("%s: instance %s, ring %s, redis %s:%d db %d, stream %s, host %s", __func__,
-		 paths.instance, paths.ring_name, ro.url.ru_host, ro.url.ru_port, ro.url.ru_db,
-		 ro.stream, ro.host);
+		 d.dm_paths.instance, d.dm_paths.ring_name, ro.url.ru_host, ro.url.ru_port,
+		 ro.url.ru_db, ro.stream, ro.host);
 
 	event_base_dispatch(base);
 
@@ -304,8 +206,6 @@ main(int argc, char *argv[])
 		event_free(sigs[i]);
 	event_base_free(base);
 	log_info("%s: stopped", __func__);
-	util_pidfile_remove(pfh);
-	log_close();
-	config_free(cfg);
+	daemon_close(&d);
 	return EXIT_OK;
 }

@@ -6,17 +6,16 @@
  * start-up order, signals and shutdown; the work is in pipeline.c,
  * ingest.c, drain.c, journal.c and dedup.c.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "limits.h"
 #include "log.h"
 #include "paths.h"
@@ -71,43 +70,12 @@ committed_cb(void *arg)
 		evtimer_add(sync_ev, &tv);
 }
 
-static void
-set_or_die(struct config *cfg, const char *section, const char *name, const char *value)
-{
-	char err[512];
-
-	if (config_set(cfg, section, name, value, err, sizeof(err)) == -1) {
-		fprintf(stderr, "event-router: %s\n", err);
-		exit(EXIT_USAGE);
-	}
-}
-
-static const char *
-nonempty(const char *s)
-{
-	return s != NULL && *s != '\0' ? s : NULL;
-}
-
 int
 main(int argc, char *argv[])
 {
-	enum { O_RUNDIR = 256, O_STATEDIR, O_READY, O_LOGFILE, O_LOGLEVEL, O_USER };
-	static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
-						 {"instance", required_argument, NULL, 'i'},
-						 {"rundir", required_argument, NULL, O_RUNDIR},
-						 {"statedir", required_argument, NULL, O_STATEDIR},
-						 {"readiness-fd", required_argument, NULL, O_READY},
-						 {"log-file", required_argument, NULL, O_LOGFILE},
-						 {"log-level", required_argument, NULL, O_LOGLEVEL},
-						 {"user", required_argument, NULL, O_USER},
-						 {"help", no_argument, NULL, 'h'},
-						 {"version", no_argument, NULL, 'V'},
-						 {NULL, 0, NULL, 0}};
-	const char *cfile = NULL, *instance = NULL, *rundir = NULL, *statedir = NULL;
-	const char *logfile = NULL, *loglevel = NULL, *user = NULL;
+	static const struct option longopts[] = {DAEMON_LONGOPTS, {NULL, 0, NULL, 0}};
+	struct daemon d;
 	struct config *cfg;
-	struct paths paths;
-	struct pidfh *pfh;
 	struct ring *ring;
 	struct scrub *sc = NULL;
 	struct router *rt;
@@ -117,48 +85,19 @@ main(int argc, char *argv[])
 	struct drain *dr;
 	struct event *sigs[4];
 	static const int signos[4] = {SIGTERM, SIGINT, SIGHUP, 0};
-	enum log_level level;
-	char err[1024], pidpath[4200];
+	char err[1024];
 	size_t truncated;
 	uint64_t republished;
-	pid_t other;
-	long long ready_fd = -1;
-	char *end;
-	int ch, i;
+	int ch, i, rc;
 
-	while ((ch = getopt_long(argc, argv, "c:i:hV", longopts, NULL)) != -1) {
+	daemon_init(&d, "event-router", "router");
+	while ((ch = getopt_long(argc, argv, DAEMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((rc = daemon_opt(&d, ch, optarg)) == -1) {
+			fprintf(stderr, "event-router: %s\n", d.dm_err);
+			usage(EXIT_USAGE);
+		} else if (rc == 1)
+			continue;
 		switch (ch) {
-		case 'c':
-			cfile = optarg;
-			break;
-		case 'i':
-			instance = optarg;
-			break;
-		case O_RUNDIR:
-			rundir = optarg;
-			break;
-		case O_STATEDIR:
-			statedir = optarg;
-			break;
-		case O_READY:
-			errno = 0;
-			ready_fd = strtoll(optarg, &end, 10);
-			if (errno || *end != '\0' || ready_fd < 0 || ready_fd > 65535) {
-				fprintf(stderr,
-					"event-router: --readiness-fd %s: not a descriptor\n",
-					optarg);
-				usage(EXIT_USAGE);
-			}
-			break;
-		case O_LOGFILE:
-			logfile = optarg;
-			break;
-		case O_LOGLEVEL:
-			loglevel = optarg;
-			break;
-		case O_USER:
-			user = optarg;
-			break;
 		case 'h':
 			usage(EXIT_OK);
 		case 'V':
@@ -172,68 +111,36 @@ main(int argc, char *argv[])
 		usage(EXIT_USAGE);
 
 	/* configuration: defaults, file, environment, then flags */
-	if ((cfg = config_new()) == NULL) {
-		fprintf(stderr, "event-router: out of memory\n");
-		return EXIT_SYSCALL;
+	if ((rc = daemon_config(&d, environ)) != 0) {
+		fprintf(stderr, "event-router: %s\n", d.dm_err);
+		daemon_close(&d);
+		return rc;
 	}
-	if (config_load(cfg, cfile, environ, err, sizeof(err)) == -1) {
-		fprintf(stderr, "event-router: %s\n", err);
-		config_free(cfg);
-		return EXIT_USAGE;
-	}
-	if (instance != NULL)
-		set_or_die(cfg, NULL, "instance", instance);
-	if (rundir != NULL)
-		set_or_die(cfg, NULL, "rundir", rundir);
-	if (statedir != NULL)
-		set_or_die(cfg, NULL, "statedir", statedir);
-	if (logfile != NULL)
-		set_or_die(cfg, "log", "file", logfile);
-	if (loglevel != NULL)
-		set_or_die(cfg, "log", "level", loglevel);
-	if (user != NULL)
-		set_or_die(cfg, "router", "user", user);
-	if (log_level_parse(config_str(cfg, "log", "level"), &level) == -1)
-		level = LOGL_INFO;
+	cfg = d.dm_cfg;
 	memset(&jo, 0, sizeof(jo));
 	jo.segment_size = (uint64_t)config_int(cfg, "journal", "segment_size");
 	jo.keep_bytes = (uint64_t)config_int(cfg, "journal", "keep_bytes");
 	jo.keep_days = (int)config_int(cfg, "journal", "keep_days");
 	if (journal_fsync_parse(config_str(cfg, "journal", "fsync"), &jo.fsync) == -1) {
 		fprintf(stderr, "event-router: journal.fsync: must be always, batch or never\n");
-		config_free(cfg);
+		daemon_close(&d);
 		return EXIT_USAGE;
 	}
-	if (log_init("event-router", nonempty(config_str(cfg, "log", "file")), level,
-		     (size_t)config_int(cfg, "log", "max_size"),
-		     (int)config_int(cfg, "log", "keep"), err, sizeof(err)) == -1) {
-		fprintf(stderr, "event-router: %s\n", err);
-		config_free(cfg);
-		return EXIT_SYSCALL;
+	if ((rc = daemon_log(&d)) != 0) {
+		fprintf(stderr, "event-router: %s\n", d.dm_err);
+		daemon_close(&d);
+		return rc;
 	}
-	if (paths_init(&paths, nonempty(config_str(cfg, NULL, "instance")),
-		       nonempty(config_str(cfg, NULL, "rundir")),
-		       nonempty(config_str(cfg, NULL, "statedir")), err, sizeof(err)) == -1)
-		fatalx(EXIT_USAGE, "bad_config", "%s", err);
-	if (paths_mkdirs(&paths, err, sizeof(err)) == -1)
-		fatalx(EXIT_SYSCALL, "mkdir", "%s", err);
-
-	/* one router per instance */
-	if (paths_pidfile(&paths, "event-router", pidpath, sizeof(pidpath)) == -1)
-		fatalx(EXIT_USAGE, "bad_config", "pidfile path too long");
-	if ((pfh = util_pidfile_lock(pidpath, &other, err, sizeof(err))) == NULL) {
-		if (other > 0)
-			fatalx(EXIT_RUNTIME, "already_running",
-			       "event-router already running for instance %s as pid %ld (%s)",
-			       paths.instance, (long)other, pidpath);
-		fatalx(EXIT_SYSCALL, "pidfile", "%s", err);
-	}
+	/* paths, directories, and one router per instance */
+	if ((rc = daemon_start(&d)) != 0)
+		fatalx(rc, d.dm_reason, "%s", d.dm_err);
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((ring = ring_create(paths.ring_name, (uint64_t)config_int(cfg, "ring", "size"), err,
-				sizeof(err))) == NULL)
+	if ((ring = ring_create(d.dm_paths.ring_name, (uint64_t)config_int(cfg, "ring", "size"),
+				err, sizeof(err))) == NULL)
 		fatalx(EXIT_SYSCALL, "ring", "%s", err);
-	if ((journal = journal_open(paths.journal_dir, &jo, &truncated, err, sizeof(err))) == NULL)
+	if ((journal = journal_open(d.dm_paths.journal_dir, &jo, &truncated, err, sizeof(err))) ==
+	    NULL)
 		fatalx(EXIT_SYSCALL, "journal", "%s", err);
 	if (truncated > 0)
 		log_warnx("journal_truncated",
@@ -241,7 +148,7 @@ main(int argc, char *argv[])
 			  "acknowledged): cut away",
 			  __func__, truncated);
 	if (config_bool(cfg, "scrub", "enabled")) {
-		sc = scrub_new(nonempty(config_str(cfg, "scrub", "rules_file")),
+		sc = scrub_new(daemon_nonempty(config_str(cfg, "scrub", "rules_file")),
 			       config_bool(cfg, "scrub", "builtin"), err, sizeof(err));
 		if (sc == NULL)
 			fatalx(EXIT_USAGE, "scrub_rules", "%s", err);
@@ -264,7 +171,7 @@ main(int argc, char *argv[])
 	if ((rt = router_new(&ro, ring, journal, sc, err, sizeof(err))) == NULL)
 		fatalx(EXIT_SYSCALL, "oom", "%s", err);
 	router_export_scrub(rt);
-	if (router_recover(rt, paths.journal_dir, &republished, err, sizeof(err)) == -1)
+	if (router_recover(rt, d.dm_paths.journal_dir, &republished, err, sizeof(err)) == -1)
 		fatalx(EXIT_SYSCALL, "journal", "%s", err);
 	if (republished > 0)
 		log_info("%s: %llu journal events published into the ring", __func__,
@@ -274,16 +181,15 @@ main(int argc, char *argv[])
 		fatalx(EXIT_SYSCALL, "libevent", "event_base_new failed");
 	if ((sync_ev = evtimer_new(base, sync_cb, NULL)) == NULL)
 		fatalx(EXIT_SYSCALL, "libevent", "evtimer_new failed");
-	if ((ig = ingest_new(base, rt, paths.ingest_sock, ro.line_max,
+	if ((ig = ingest_new(base, rt, d.dm_paths.ingest_sock, ro.line_max,
 			     (size_t)config_int(cfg, "router", "conn_buffer"),
 			     (int)config_int(cfg, "router", "clients_max"), err, sizeof(err))) ==
 	    NULL)
 		fatalx(EXIT_SYSCALL, "bind", "%s", err);
 	ingest_set_commit_cb(ig, committed_cb, NULL);
-	if (nonempty(config_str(cfg, "router", "user")) != NULL &&
-	    util_drop_privileges(config_str(cfg, "router", "user"), err, sizeof(err)) == -1)
-		fatalx(EXIT_SYSCALL, "privileges", "%s", err);
-	if ((dr = drain_new(base, rt, paths.spool_dir, err, sizeof(err))) == NULL)
+	if (daemon_drop_privileges(&d) == -1)
+		fatalx(EXIT_SYSCALL, d.dm_reason, "%s", d.dm_err);
+	if ((dr = drain_new(base, rt, d.dm_paths.spool_dir, err, sizeof(err))) == NULL)
 		fatalx(EXIT_SYSCALL, "spool", "%s", err);
 	drain_set_commit_cb(dr, committed_cb, NULL);
 	drain_run(dr);
@@ -293,10 +199,10 @@ main(int argc, char *argv[])
 			fatalx(EXIT_SYSCALL, "libevent", "evsignal_new failed");
 	}
 	log_info("%s: ready: instance %s, socket %s, ring %s, next seq %llu", __func__,
-		 paths.instance, paths.ingest_sock, paths.ring_name,
+		 d.dm_paths.instance, d.dm_paths.ingest_sock, d.dm_paths.ring_name,
 		 (unsigned long long)router_next_seq(rt));
-	if (util_readiness((int)ready_fd) == -1)
-		log_warn("readiness", "%s: readiness fd %lld", __func__, ready_fd);
+	if (util_readiness(d.dm_ready_fd) == -1)
+		log_warn("readiness", "%s: readiness fd %d", __func__, d.dm_ready_fd);
 
 	event_base_dispatch(base);
 
@@ -314,8 +220,6 @@ main(int argc, char *argv[])
 	scrub_free(sc);
 	ring_close(ring);
 	log_info("%s: stopped", __func__);
-	util_pidfile_remove(pfh);
-	log_close();
-	config_free(cfg);
+	daemon_close(&d);
 	return EXIT_OK;
 }

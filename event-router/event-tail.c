@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "paths.h"
 #include "router.h"
 #include "util.h"
@@ -125,48 +126,33 @@ parse_u64(const char *s, const char *what)
 int
 main(int argc, char *argv[])
 {
-	enum { O_RUNDIR = 256, O_STATEDIR, O_SINCE, O_SESSION, O_EVENT, O_PRETTY };
-	static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
-						 {"instance", required_argument, NULL, 'i'},
-						 {"rundir", required_argument, NULL, O_RUNDIR},
-						 {"statedir", required_argument, NULL, O_STATEDIR},
+	enum { O_SINCE = DAEMON_O_END, O_SESSION, O_EVENT, O_PRETTY };
+	static const struct option longopts[] = {DAEMON_LONGOPTS_PATHS,
 						 {"follow", no_argument, NULL, 'f'},
 						 {"since", required_argument, NULL, O_SINCE},
 						 {"session", required_argument, NULL, O_SESSION},
 						 {"event", required_argument, NULL, O_EVENT},
 						 {"pretty", no_argument, NULL, O_PRETTY},
 						 {"lines", required_argument, NULL, 'n'},
-						 {"help", no_argument, NULL, 'h'},
-						 {"version", no_argument, NULL, 'V'},
 						 {NULL, 0, NULL, 0}};
-	const char *cfile = NULL, *instance = NULL, *rundir = NULL, *statedir = NULL;
 	struct tail_filter f = {NULL, NULL};
-	struct config *cfg;
+	struct daemon d;
 	struct paths paths;
 	struct ring *r;
 	struct ring_cursor cur;
 	const struct ring_hdr *h;
 	struct tail_copy *last = NULL;
 	uint64_t since = 0, count = 0, seq, lf, lt, i, nlast = 0, start;
-	int follow = 0, have_since = 0, have_n = 0, ch;
+	int follow = 0, have_since = 0, have_n = 0, ch, rc;
 	char err[1024];
 	size_t len;
 	uint32_t seen;
 
-	while ((ch = getopt_long(argc, argv, "c:i:fn:hV", longopts, NULL)) != -1) {
+	daemon_init(&d, "event-tail", NULL);
+	while ((ch = getopt_long(argc, argv, DAEMON_SHORTOPTS "fn:", longopts, NULL)) != -1) {
+		if (daemon_opt(&d, ch, optarg) == 1)
+			continue;
 		switch (ch) {
-		case 'c':
-			cfile = optarg;
-			break;
-		case 'i':
-			instance = optarg;
-			break;
-		case O_RUNDIR:
-			rundir = optarg;
-			break;
-		case O_STATEDIR:
-			statedir = optarg;
-			break;
 		case 'f':
 			follow = 1;
 			break;
@@ -198,23 +184,19 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage(EXIT_USAGE);
-	if ((cfg = config_new()) == NULL)
-		return EXIT_RUNTIME;
-	if (config_load(cfg, cfile, environ, err, sizeof(err)) == -1 ||
-	    (instance != NULL && config_set(cfg, NULL, "instance", instance, err, sizeof(err))) ||
-	    (rundir != NULL && config_set(cfg, NULL, "rundir", rundir, err, sizeof(err))) ||
-	    (statedir != NULL && config_set(cfg, NULL, "statedir", statedir, err, sizeof(err)))) {
+	if ((rc = daemon_config(&d, environ)) != 0) {
+		fprintf(stderr, "event-tail: %s\n", d.dm_err);
+		daemon_close(&d);
+		return rc;
+	}
+	/* only the ring's name is wanted: no directories are made */
+	rc = paths_init(&paths, config_str(d.dm_cfg, NULL, "instance"), NULL, NULL, err,
+			sizeof(err));
+	daemon_close(&d);
+	if (rc == -1) {
 		fprintf(stderr, "event-tail: %s\n", err);
-		config_free(cfg);
 		return EXIT_USAGE;
 	}
-	if (paths_init(&paths, config_str(cfg, NULL, "instance"), NULL, NULL, err, sizeof(err)) ==
-	    -1) {
-		fprintf(stderr, "event-tail: %s\n", err);
-		config_free(cfg);
-		return EXIT_USAGE;
-	}
-	config_free(cfg);
 	signal(SIGPIPE, SIG_IGN);
 	if ((r = ring_open(paths.ring_name, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "event-tail: %s\n", err);

@@ -145,59 +145,60 @@ struct scrub_builtin {
 /* A value that is a shell or template variable reference, not a secret. */
 #define VARREF "(?!\\$[({A-Za-z_])"
 
+/* Where a token may start: after a percent-escape ("%3Dsk-...") or after none
+ * of the characters in cls ("=sk-..." but not "risk-..."). */
+#define TOKSTART(cls) "(?:(?<=%[0-9A-Fa-f]{2})|(?<![" cls "]))"
+/* Where it must end: before none of the characters in cls. */
+#define TOKEND(cls) "(?![" cls "])"
+
 /*
  * The built-in rules, in priority order: where two matches start at the same
  * place, the earlier rule names the redaction.  hookwire-scrub(5) lists them
  * and event-router/scrub-rules.example repeats them; keep the three in step.
+ * (Not left to clang-format: a pattern is broken where it reads best.)
  */
+/* clang-format off */
 static const struct scrub_builtin scrub_builtins[] = {
     {"private-key", SCRUB_TEXT, "-----BEGIN", 0,
      "-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\\s\\S]*?"
      "(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|\\z)"},
     {"anthropic-key", SCRUB_TEXT, "sk-ant-", 0,
-     "(?:(?<=%[0-9A-Fa-f]{2})|(?<![A-Za-z0-9_-]))sk-ant-[A-Za-z0-9_-]{8,}+"},
+     TOKSTART("A-Za-z0-9_-") "sk-ant-[A-Za-z0-9_-]{8,}+"},
     {"openai-key", SCRUB_TEXT, "sk-", 0,
-     "(?:(?<=%[0-9A-Fa-f]{2})|(?<![A-Za-z0-9_-]))sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{"
-     "20,}+|"
-     "(?!ant-)(?=[A-Za-z]*[0-9])[A-Za-z0-9]{32,}+(?![A-Za-z0-9_-]))"},
+     TOKSTART("A-Za-z0-9_-") "sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,}+|"
+     "(?!ant-)(?=[A-Za-z]*[0-9])[A-Za-z0-9]{32,}+" TOKEND("A-Za-z0-9_-") ")"},
     {"aws-access-key", SCRUB_TEXT, "AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA", 0,
-     "(?:(?<=%[0-9A-Fa-f]{2})|(?<![A-Za-z0-9]))(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|"
-     "AROA|APKA|ASCA)"
-     "[A-Z0-9]{16}(?![A-Za-z0-9])"},
+     TOKSTART("A-Za-z0-9") "(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)"
+     "[A-Z0-9]{16}" TOKEND("A-Za-z0-9")},
     {"aws-secret-key", SCRUB_TEXT, "aws|secret", 1,
      "(?i:aws|secret)[A-Za-z0-9_.-]{0,32}+\\\\?[\"']?[ \\t]*(?:[:=]|=>|[ \\t])[ \\t]*\\\\?[\"']?"
      "(?![0-9a-f]{40}(?![A-Za-z0-9/+=]))(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])"
      "(?=[A-Za-z0-9/+]*[0-9/+])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"},
     {"github-pat", SCRUB_TEXT, "ghp_|github_pat_", 0,
-     "(?:(?<=%[0-9A-Fa-f]{2})|(?<![A-Za-z0-9_]))(?:ghp_[A-Za-z0-9]{36,255}+|github_pat_[A-Za-z0-9_]"
-     "{22,255}+)"
-     "(?![A-Za-z0-9_])"},
+     TOKSTART("A-Za-z0-9_") "(?:ghp_[A-Za-z0-9]{36,255}+|github_pat_[A-Za-z0-9_]{22,255}+)"
+     TOKEND("A-Za-z0-9_")},
     {"github-token", SCRUB_TEXT, "gho_|ghu_|ghs_|ghr_", 0,
-     "(?:(?<=%[0-9A-Fa-f]{2})|(?<![A-Za-z0-9_]))gh[ousr]_[A-Za-z0-9]{36,255}+(?![A-Za-z0-9_])"},
+     TOKSTART("A-Za-z0-9_") "gh[ousr]_[A-Za-z0-9]{36,255}+" TOKEND("A-Za-z0-9_")},
     {"gitlab-token", SCRUB_TEXT, "glpat-", 0,
-     "(?:(?<=%[0-9A-Fa-f]{2})|(?<![A-Za-z0-9_-]))glpat-[A-Za-z0-9_-]{20,}+"},
+     TOKSTART("A-Za-z0-9_-") "glpat-[A-Za-z0-9_-]{20,}+"},
     {"slack-token", SCRUB_TEXT, "xox", 0,
-     "(?:(?<=%[0-9A-Fa-f]{2})|(?<![A-Za-z0-9_-]))xox[abcdeprs]-(?=[A-Za-z-]*[0-9])[A-Za-z0-9-]{10,}"
-     "+"},
+     TOKSTART("A-Za-z0-9_-") "xox[abcdeprs]-(?=[A-Za-z-]*[0-9])[A-Za-z0-9-]{10,}+"},
     {"slack-webhook", SCRUB_TEXT, "hooks.slack.com", 0,
      "hooks\\.slack\\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/+-]{8,}+)"},
     {"google-api-key", SCRUB_TEXT, "AIza", 0,
-     "(?:(?<=%[0-9A-Fa-f]{2})|(?<![A-Za-z0-9_-]))AIza[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])"},
+     TOKSTART("A-Za-z0-9_-") "AIza[A-Za-z0-9_-]{35}" TOKEND("A-Za-z0-9_-")},
     {"stripe-key", SCRUB_TEXT, "sk_live_|sk_test_|rk_live_|rk_test_", 0,
-     "(?:(?<=%[0-9A-Fa-f]{2})|(?<![A-Za-z0-9_]))[sr]k_(?:live|test)_[A-Za-z0-9]{10,}+"},
+     TOKSTART("A-Za-z0-9_") "[sr]k_(?:live|test)_[A-Za-z0-9]{10,}+"},
     {"npm-token", SCRUB_TEXT, "npm_", 0,
-     "(?:(?<=%[0-9A-Fa-f]{2})|(?<![A-Za-z0-9_]))npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])"},
+     TOKSTART("A-Za-z0-9_") "npm_[A-Za-z0-9]{36}" TOKEND("A-Za-z0-9_")},
     {"huggingface-token", SCRUB_TEXT, "hf_", 0,
-     "(?:(?<=%[0-9A-Fa-f]{2})|(?<![A-Za-z0-9_]))hf_(?=[A-Za-z0-9]*[A-Z])[A-Za-z0-9]{30,40}(?![A-Za-"
-     "z0-9_])"},
+     TOKSTART("A-Za-z0-9_") "hf_(?=[A-Za-z0-9]*[A-Z])[A-Za-z0-9]{30,40}" TOKEND("A-Za-z0-9_")},
     {"sendgrid-key", SCRUB_TEXT, "SG.", 0,
-     "(?:(?<=%[0-9A-Fa-f]{2})|(?<![A-Za-z0-9_-]))SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}(?![A-"
-     "Za-z0-9_-])"},
+     TOKSTART("A-Za-z0-9_-") "SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}" TOKEND("A-Za-z0-9_-")},
     {"pypi-token", SCRUB_TEXT, "pypi-AgEIcHlwaS5vcmc", 0,
      "pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}+"},
     {"jwt", SCRUB_TEXT, "eyJ", 0,
-     "(?:(?<=%[0-9A-Fa-f]{2})|(?<![A-Za-z0-9_-]))eyJ[A-Za-z0-9_-]{8,}+\\.eyJ[A-Za-z0-9_-]{8,}+\\.["
-     "A-Za-z0-9_-]*+"},
+     TOKSTART("A-Za-z0-9_-") "eyJ[A-Za-z0-9_-]{8,}+\\.eyJ[A-Za-z0-9_-]{8,}+\\.[A-Za-z0-9_-]*+"},
     {"url-credentials", SCRUB_TEXT, "://", 0,
      "://[^\\s/?#@:\"'`<>]*:" VARREF "([^\\s/?#\"'`<>]+)@(?=[A-Za-z0-9\\[])"},
     {"authorization", SCRUB_TEXT, "authorization", 1,
@@ -211,6 +212,7 @@ static const struct scrub_builtin scrub_builtins[] = {
      "api[_-]?key|access[_-]?key|secret[_-]?key|private[_-]?key|client[_-]?secret|auth|"
      "authorization|credentials?)$|^.+(?:[_.-]|(?<=[a-z])(?=[A-Z]))(?i:pass|pwd)$"},
 };
+/* clang-format on */
 
 /* Unquoted values after NAME= that are type names, literals or keywords. */
 static const char *const scrub_notvalues[] = {

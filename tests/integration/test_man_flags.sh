@@ -34,7 +34,7 @@ cat >"$T/flags.py" <<'EOF'
   source FILE...      getopt_long table: "FLAG arg|noarg [alias-of]" lines
   argflags FILE       flags of a usage text that take an argument
 """
-import re, subprocess, sys
+import os, re, subprocess, sys
 
 def split_flag(f):
     # -hV is -h and -V; --name stays whole.
@@ -117,12 +117,29 @@ def synopsis(path):
 def usagetext(text):
     return norm(re.sub(r"^\s*usage:", "", text, count=1))
 
+def expand(p, s):
+    # A table may name the common flags by macro (DAEMON_LONGOPTS and
+    # DAEMON_SHORTOPTS of common/daemon.h): put in the object-like macros of
+    # the common/ headers the file includes, as the preprocessor would.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(p)))
+    defs = {}
+    for h in re.findall(r'#include\s+"([^"]+)"', s):
+        hp = os.path.join(root, "common", h)
+        if os.path.exists(hp):
+            t = open(hp, encoding="utf-8").read().replace("\\\n", " ")
+            for m in re.finditer(r"^#define\s+([A-Z][A-Z0-9_]*)[ \t]+(.+)$", t, re.M):
+                defs[m.group(1)] = m.group(2)
+    for _ in range(4):
+        for k, v in defs.items():
+            s = re.sub(r"\b%s\b" % k, lambda _m, v=v: v, s)
+    return s
+
 def source(paths):
     res = []
     for p in paths:
-        s = open(p, encoding="utf-8").read()
-        for m in re.finditer(r'"([^"]*)"\s*,\s*[A-Za-z_]*longopts|getopt_long\s*\([^,]+,[^,]+,\s*"([^"]*)"', s):
-            opt = m.group(2) or m.group(1)
+        s = expand(p, open(p, encoding="utf-8").read())
+        for m in re.finditer(r'"([^"]*)"\s*,\s*[A-Za-z_]*longopts|getopt_long\s*\([^,]+,[^,]+,\s*((?:"[^"]*"\s*)+)', s):
+            opt = m.group(1) if m.group(1) is not None else "".join(re.findall(r'"([^"]*)"', m.group(2)))
             opt = opt.lstrip(":+-")
             for i, c in enumerate(opt):
                 if c == ":":
