@@ -46,6 +46,7 @@
 #include "util.h"
 
 #define SERVER_LINGER_SECONDS	 5
+#define SERVER_DRAIN_SECONDS	 60 /* a closing conn's output, at most */
 #define SERVER_HTTP_IDLE_SECONDS 120
 #define SERVER_MSG_HEADROOM	 16
 
@@ -205,6 +206,7 @@ static void
 server_conn_drained(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
+	struct timeval tv = {SERVER_LINGER_SECONDS, 0};
 
 	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
 		return;
@@ -216,7 +218,11 @@ server_conn_drained(struct bufferevent *bev, void *arg)
 	server_conn_discard(bev, c);
 	bufferevent_setcb(bev, server_conn_discard, NULL, server_conn_event_closing, c);
 	bufferevent_disable(bev, EV_WRITE);
+	event_base_update_cache_time(c->c_gw->base);
+	bufferevent_set_timeouts(bev, &tv, NULL);
 	bufferevent_enable(bev, EV_READ);
+	if (c->c_linger != NULL)
+		evtimer_add(c->c_linger, &tv);
 }
 
 static void
@@ -229,6 +235,7 @@ void
 conn_close(struct conn *c, const char *reason)
 {
 	struct timeval tv = {SERVER_LINGER_SECONDS, 0};
+	struct timeval drain = {SERVER_DRAIN_SECONDS, 0};
 
 	if (c->c_closing || c->c_dead)
 		return;
@@ -247,13 +254,21 @@ conn_close(struct conn *c, const char *reason)
 		server_conn_free_now(c);
 		return;
 	}
-	/* Let queued output (an error response, a close frame) go out first. */
+	/* Let queued output (an error response, a close frame, a long-poll
+	 * response of a megabyte) go out first.  What bounds that is progress:
+	 * the write timeout fires when the peer has taken nothing for
+	 * SERVER_LINGER_SECONDS.  A deadline for the whole response cut large
+	 * ones to a busy client short, and the client saw the truncated
+	 * response as ECONNRESET.  The linger timer bounds the whole at
+	 * SERVER_DRAIN_SECONDS, then the wait for the peer's EOF once the
+	 * output is out (server_conn_drained). */
 	bufferevent_disable(c->c_bev, EV_READ);
+	bufferevent_set_timeouts(c->c_bev, NULL, &tv);
 	bufferevent_setcb(c->c_bev, NULL, server_conn_drained, server_conn_event_closing, c);
 	bufferevent_enable(c->c_bev, EV_WRITE);
 	c->c_linger = evtimer_new(c->c_gw->base, server_conn_linger_cb, c);
 	if (c->c_linger != NULL)
-		evtimer_add(c->c_linger, &tv);
+		evtimer_add(c->c_linger, &drain);
 }
 
 static void
@@ -649,6 +664,20 @@ server_session_flush_poll(struct session *s)
 	if ((body = evbuffer_new()) == NULL)
 		return;
 	for (i = 0; i < s->s_pollq_n; i++) {
+		/* One response carries at most maxPayload bytes (but at least one
+		 * packet); the rest waits for the next GET, which is answered at
+		 * once.  Unbounded, a burst made responses of megabytes that took
+		 * seconds to build and to send. */
+		if (i > 0) {
+			uint8_t hdr[sizeof(n) + 1];
+			size_t need;
+
+			evbuffer_copyout(s->s_pollq, hdr, sizeof(hdr));
+			memcpy(&n, hdr, sizeof(n));
+			need = hdr[sizeof(n)] ? ((size_t)n + 2) / 3 * 4 + 1 : n;
+			if (evbuffer_get_length(body) + 1 + need > s->s_gw->cfg.max_payload)
+				break;
+		}
 		evbuffer_remove(s->s_pollq, &n, sizeof(n));
 		evbuffer_remove(s->s_pollq, &bin, 1);
 		if (i > 0)
@@ -666,7 +695,7 @@ server_session_flush_poll(struct session *s)
 		} else
 			evbuffer_remove_buffer(s->s_pollq, body, n);
 	}
-	s->s_pollq_n = 0;
+	s->s_pollq_n -= i;
 	s->s_get = NULL;
 	c->c_poll = NULL;
 	conn_respond_buf(c, 200, "text/plain; charset=UTF-8", NULL, body);
