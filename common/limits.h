@@ -108,6 +108,10 @@
 /* Gateway: get_history and /api/events, most events in one answer (gateway.history_max). */
 #define HW_GW_HISTORY_MAX 10000
 
+/* Gateway: from the first byte of an HTTP request head to its end, ms
+ * (gateway.header_timeout_ms). */
+#define HW_GW_HEADER_TIMEOUT_MS 10000
+
 #endif
 
 #endif /* _GCC_NEXT_LIMITS_H */

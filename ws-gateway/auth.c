@@ -5,12 +5,15 @@
  * it is created at the first start.  $STATEDIR/tokens (optional, 0600)
  * holds lines "<token> <session_id>[,<session_id>...]": a client that
  * presents such a token only ever sees events of those sessions.
- * Tokens are compared in constant time.
+ * Tokens are compared in constant time.  SIGHUP re-reads both files
+ * (auth_reload): new handshakes use the new tokens, sessions keep the
+ * access they were given; a file that cannot be read keeps the old tokens.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,34 +87,40 @@ auth_create_token(const char *path, char *out, size_t outlen, char *err, size_t 
 }
 
 static void
-auth_free_scoped(struct gw *gw)
+auth_free_table(struct gw_scoped *t, size_t n)
 {
 	size_t i, j;
 
-	for (i = 0; i < gw->nscoped; i++) {
-		for (j = 0; j < gw->scoped[i].nsessions; j++)
-			free(gw->scoped[i].sessions[j]);
-		free(gw->scoped[i].sessions);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < t[i].nsessions; j++)
+			free(t[i].sessions[j]);
+		free(t[i].sessions);
 	}
-	free(gw->scoped);
-	gw->scoped = NULL;
-	gw->nscoped = 0;
+	free(t);
 }
 
+/* Reads the scoped tokens file into a new table; a missing file is an empty table. */
 static int
-auth_load_scoped(struct gw *gw, char *err, size_t errlen)
+auth_load_scoped(const char *path, struct gw_scoped **out, size_t *nout, char *err, size_t errlen)
 {
 	FILE *f;
 	char line[8192], *tok, *list, *sid, *save;
-	struct gw_scoped *sc, *n;
+	struct gw_scoped *t = NULL, *sc, *n;
+	size_t nt = 0;
 	struct stat st;
 	int lineno = 0;
 
-	if ((f = fopen(gw->cfg.tokens_file, "r")) == NULL)
-		return errno == ENOENT ? 0 : -1;
+	*out = NULL;
+	*nout = 0;
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077) != 0)
 		log_warnx("tokens_mode", "%s: %s is readable by others; it should be mode 0600",
-			  __func__, gw->cfg.tokens_file);
+			  __func__, path);
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
@@ -121,15 +130,14 @@ auth_load_scoped(struct gw *gw, char *err, size_t errlen)
 		list = strtok_r(NULL, " \t", &save);
 		if (tok == NULL || list == NULL || strlen(tok) < 16 ||
 		    strlen(tok) >= GW_TOKEN_MAX) {
-			snprintf(err, errlen, "%s:%d: expected \"<token> <session>[,...]\"",
-				 gw->cfg.tokens_file, lineno);
-			fclose(f);
-			return -1;
+			snprintf(err, errlen, "%s:%d: expected \"<token> <session>[,...]\"", path,
+				 lineno);
+			goto fail;
 		}
-		if ((n = reallocarray(gw->scoped, gw->nscoped + 1, sizeof(*n))) == NULL)
+		if ((n = reallocarray(t, nt + 1, sizeof(*n))) == NULL)
 			goto nomem;
-		gw->scoped = n;
-		sc = &gw->scoped[gw->nscoped++];
+		t = n;
+		sc = &t[nt++];
 		memset(sc, 0, sizeof(*sc));
 		strlcpy(sc->token, tok, sizeof(sc->token));
 		for (sid = strtok_r(list, ",", &save); sid != NULL;
@@ -143,41 +151,159 @@ auth_load_scoped(struct gw *gw, char *err, size_t errlen)
 			sc->nsessions++;
 		}
 	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto fail;
+	}
 	fclose(f);
+	*out = t;
+	*nout = nt;
 	return 0;
 nomem:
-	fclose(f);
 	snprintf(err, errlen, "out of memory");
+fail:
+	fclose(f);
+	auth_free_table(t, nt);
 	return -1;
+}
+
+static int
+auth_ptr_cmp(const void *a, const void *b)
+{
+	char *const *pa = a, *const *pb = b;
+	uintptr_t x = (uintptr_t)(*pa), y = (uintptr_t)(*pb);
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Frees the tables replaced by reloads that no live session points into
+ * any more (a session's s_scope borrows the session ids of the table its
+ * token was found in).  Runs at a reload only: O(sessions log sessions).
+ */
+static void
+auth_prune_old(struct gw *gw)
+{
+	struct gw_scoped_old *o, **op;
+	struct session *s;
+	char **refs = NULL, **nr;
+	size_t nrefs = 0, i, j;
+	int used;
+
+	if (gw->scoped_old == NULL)
+		return;
+	RB_FOREACH(s, gw_sessions, &gw->sessions)
+	{
+		if (s->s_scope == NULL || s->s_nscope == 0)
+			continue;
+		if ((nr = reallocarray(refs, nrefs + 1, sizeof(*nr))) == NULL) {
+			free(refs);
+			return; /* keep them all: the next reload tries again */
+		}
+		refs = nr;
+		refs[nrefs++] = s->s_scope[0];
+	}
+	if (nrefs > 1)
+		qsort(refs, nrefs, sizeof(*refs), auth_ptr_cmp);
+	for (op = &gw->scoped_old; (o = *op) != NULL;) {
+		used = 0;
+		for (i = 0; i < o->nscoped && !used; i++)
+			for (j = 0; j < o->scoped[i].nsessions && !used; j++)
+				used = nrefs > 0 && bsearch(&o->scoped[i].sessions[j], refs, nrefs,
+							    sizeof(*refs), auth_ptr_cmp) != NULL;
+		if (used) {
+			op = &o->next;
+			continue;
+		}
+		*op = o->next;
+		auth_free_table(o->scoped, o->nscoped);
+		free(o);
+	}
+	free(refs);
+}
+
+/* Reads the access token file into out; creates it when create is set and it is missing. */
+static int
+auth_token_file(struct gw *gw, int create, char *out, size_t outlen, char *err, size_t errlen)
+{
+	int r;
+
+	r = auth_read_token(gw->cfg.token_file, out, outlen, err, errlen);
+	if (r == -2)
+		return -1;
+	if (r == -1) {
+		if (errno != ENOENT || !create) {
+			snprintf(err, errlen, "%s: %s", gw->cfg.token_file, strerror(errno));
+			return -1;
+		}
+		if (auth_create_token(gw->cfg.token_file, out, outlen, err, errlen) < 0)
+			return -1;
+		log_info("%s: created access token file %s", __func__, gw->cfg.token_file);
+	}
+	return 0;
 }
 
 int
 auth_load(struct gw *gw, char *err, size_t errlen)
 {
-	int r;
-
-	auth_free_scoped(gw);
+	err[0] = '\0';
+	auth_free_table(gw->scoped, gw->nscoped);
+	gw->scoped = NULL;
+	gw->nscoped = 0;
 	if (gw->cfg.conformance)
 		return 0;
-	r = auth_read_token(gw->cfg.token_file, gw->token, sizeof(gw->token), err, errlen);
-	if (r == -2)
+	if (auth_token_file(gw, 1, gw->token, sizeof(gw->token), err, errlen) < 0)
 		return -1;
-	if (r == -1) {
-		if (errno != ENOENT) {
-			snprintf(err, errlen, "%s: %s", gw->cfg.token_file, strerror(errno));
+	return auth_load_scoped(gw->cfg.tokens_file, &gw->scoped, &gw->nscoped, err, errlen);
+}
+
+int
+auth_reload(struct gw *gw, char *err, size_t errlen)
+{
+	char token[GW_TOKEN_MAX];
+	struct gw_scoped *t;
+	struct gw_scoped_old *o;
+	size_t nt;
+
+	err[0] = '\0';
+	if (gw->cfg.conformance)
+		return 0;
+	if (auth_token_file(gw, 0, token, sizeof(token), err, errlen) < 0)
+		return -1;
+	if (auth_load_scoped(gw->cfg.tokens_file, &t, &nt, err, errlen) < 0)
+		return -1;
+	if (gw->scoped != NULL) {
+		if ((o = calloc(1, sizeof(*o))) == NULL) {
+			auth_free_table(t, nt);
+			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		if (auth_create_token(gw->cfg.token_file, gw->token, sizeof(gw->token), err,
-				      errlen) < 0)
-			return -1;
-		log_info("%s: created access token file %s", __func__, gw->cfg.token_file);
+		o->scoped = gw->scoped;
+		o->nscoped = gw->nscoped;
+		o->next = gw->scoped_old;
+		gw->scoped_old = o;
 	}
-	if (auth_load_scoped(gw, err, errlen) < 0) {
-		if (err[0] == '\0')
-			snprintf(err, errlen, "%s: %s", gw->cfg.tokens_file, strerror(errno));
-		return -1;
-	}
+	gw->scoped = t;
+	gw->nscoped = nt;
+	strlcpy(gw->token, token, sizeof(gw->token));
+	explicit_bzero(token, sizeof(token));
+	auth_prune_old(gw);
 	return 0;
+}
+
+void
+auth_free(struct gw *gw)
+{
+	struct gw_scoped_old *o;
+
+	auth_free_table(gw->scoped, gw->nscoped);
+	gw->scoped = NULL;
+	gw->nscoped = 0;
+	while ((o = gw->scoped_old) != NULL) {
+		gw->scoped_old = o->next;
+		auth_free_table(o->scoped, o->nscoped);
+		free(o);
+	}
 }
 
 int
@@ -200,7 +326,7 @@ auth_token(struct gw *gw, const char *token, const struct gw_scoped **scoped)
 int
 auth_origin(struct gw *gw, const struct http_request *req)
 {
-	const char *origin, *host, *p;
+	const char *origin, *host, *scheme;
 	size_t ol, hl, i, sl;
 
 	if (gw->cfg.conformance)
@@ -213,15 +339,12 @@ auth_origin(struct gw *gw, const struct http_request *req)
 			return 1;
 	if ((host = http_header(req, "host", &hl)) == NULL)
 		return 0;
-	/* own origin: scheme://Host */
-	if (ol > 7 && strncasecmp(origin, "http://", 7) == 0)
-		sl = 7;
-	else if (ol > 8 && strncasecmp(origin, "https://", 8) == 0)
-		sl = 8;
-	else
+	/* own origin: the listener's scheme and the Host header */
+	scheme = gw->ssl_ctx != NULL ? "https://" : "http://";
+	sl = strlen(scheme);
+	if (ol <= sl || strncasecmp(origin, scheme, sl) != 0)
 		return 0;
-	p = origin + sl;
-	return ol - sl == hl && strncasecmp(p, host, hl) == 0;
+	return ol - sl == hl && strncasecmp(origin + sl, host, hl) == 0;
 }
 
 int

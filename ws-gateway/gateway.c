@@ -95,8 +95,15 @@ gateway_signal(evutil_socket_t sig, short ev, void *arg)
 	struct gw *gw = arg;
 
 	if (sig == SIGHUP) {
+		char err[512];
+
 		log_reopen();
 		log_info("%s: SIGHUP: log reopened", __func__);
+		if (auth_reload(gw, err, sizeof(err)) < 0)
+			log_msg(LOGL_ERROR, "token_reload",
+				"%s: SIGHUP: %s; keeping the old tokens", __func__, err);
+		else if (!gw->cfg.conformance)
+			log_info("%s: SIGHUP: tokens reloaded (%zu scoped)", __func__, gw->nscoped);
 		return;
 	}
 	log_info("%s: %s: shutting down", __func__, sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -362,6 +369,7 @@ main(int argc, char *argv[])
 	c->outbuf_soft = (size_t)config_int(cfg, "gateway", "outbuf_soft");
 	c->outbuf_hard = (size_t)config_int(cfg, "gateway", "outbuf_hard");
 	c->outbuf_soft_seconds = (int)config_int(cfg, "gateway", "outbuf_soft_seconds");
+	c->header_timeout = (long)config_int(cfg, "gateway", "header_timeout_ms");
 	c->ping_interval = (long)config_int(cfg, "gateway", "ping_interval_ms");
 	c->ping_timeout = (long)config_int(cfg, "gateway", "ping_timeout_ms");
 	c->clients_max = (long)config_int(cfg, "gateway", "clients_max");
@@ -485,6 +493,7 @@ main(int argc, char *argv[])
 		event_base_dispatch(gw->base);
 	}
 	api_free(gw);
+	auth_free(gw);
 	event_free(sig_term);
 	event_free(sig_int);
 	event_free(sig_hup);

@@ -47,6 +47,7 @@ struct gw_cfg {
 	size_t header_max, body_max, max_payload;
 	size_t outbuf_soft, outbuf_hard;
 	int outbuf_soft_seconds;
+	long header_timeout; /* ms from the first byte of a request head to its end */
 	long ping_interval, ping_timeout;
 	long clients_max;
 	long history_max;
@@ -69,6 +70,13 @@ struct gw_scoped {
 	size_t nsessions;
 };
 
+/* A scoped-token table replaced by a reload, kept while sessions point into it. */
+struct gw_scoped_old {
+	struct gw_scoped *scoped;
+	size_t nscoped;
+	struct gw_scoped_old *next;
+};
+
 /* Counters for /metrics. */
 struct gw_metrics {
 	uint64_t accepted; /* TCP connections */
@@ -78,6 +86,8 @@ struct gw_metrics {
 	uint64_t events_broadcast; /* ring events delivered to at least the fan-out loop */
 	uint64_t deliveries;	   /* claude_event packets queued to clients */
 	uint64_t refused_origin, refused_token, refused_path, refused_clients;
+	uint64_t refused_fds;		 /* accept(2) out of descriptors */
+	uint64_t refused_header_timeout; /* request head not complete in time */
 	uint64_t bad_http, bad_ws, bad_eio, bad_sio;
 	uint64_t disc_ping_timeout, disc_transport, disc_client, disc_outbuf, disc_parse,
 	    disc_shutdown;
@@ -117,6 +127,9 @@ struct gw {
 	struct event *oq_ev;	       /* writes WebSocket queues once per loop pass (server.c) */
 	struct gw_connlist oq_pending; /* conns with output queued since the last pass */
 	struct timeval hb_ping_tv, hb_pong_tv; /* libevent common timeouts for heartbeats */
+	struct timeval hdr_tv;		       /* common timeout: gateway.header_timeout_ms */
+	struct gw_connlist soft;	       /* conns over the soft output limit, oldest first */
+	struct event *soft_ev;		       /* cuts the head of soft when its time is up */
 	struct gw_sessions sessions;
 	struct gw_connlist conns, dead_conns;
 	struct gw_sesslist dead_sessions, flushq, api; /* api: Socket.IO clients on "/" */
@@ -126,6 +139,7 @@ struct gw {
 	char token[GW_TOKEN_MAX];
 	struct gw_scoped *scoped;
 	size_t nscoped;
+	struct gw_scoped_old *scoped_old; /* replaced by reloads, still in use */
 	struct gw_metrics m;
 	int64_t start_us;
 	int shutting_down;
@@ -170,9 +184,12 @@ struct conn {
 	struct session *c_poll; /* session whose long-poll GET this conn holds */
 	struct session *c_sess; /* WebSocket: its session */
 	struct ws_reader c_wsr;
-	struct evbuffer *c_msg; /* WebSocket: fragments of a message so far */
-	int64_t c_soft_since;	/* output over the soft limit since (monotonic us), or 0 */
-	struct event *c_linger; /* bounds the wait for output to drain before closing */
+	struct evbuffer *c_msg;		/* WebSocket: fragments of a message so far */
+	int64_t c_soft_since;		/* output over the soft limit since (monotonic us), or 0 */
+	TAILQ_ENTRY(conn) c_soft_entry; /* on gw->soft while c_soft_since != 0 */
+	struct event *c_hdr_ev;		/* deadline of the request head being read */
+	int c_hdr_armed;		/* c_hdr_ev is added */
+	struct event *c_linger;		/* closing: bounds the drain (60 s), then the wait for EOF */
 
 	/* WebSocket output over plain TCP: a queue of shared frames written with
 	 * writev(2), so a broadcast costs each client 8 bytes, not a copy. */
@@ -278,6 +295,9 @@ void metrics_serve(struct conn *c);
 
 /* auth.c */
 int auth_load(struct gw *gw, char *err, size_t errlen);
+/* Re-reads the token files (SIGHUP); on an error the old tokens stay. */
+int auth_reload(struct gw *gw, char *err, size_t errlen);
+void auth_free(struct gw *gw);
 /* Checks token: returns 1 (full access), 2 (scoped: *scoped set), 0 (refused). */
 int auth_token(struct gw *gw, const char *token, const struct gw_scoped **scoped);
 /* 1 when the request's Origin header is absent or allowed. */

@@ -347,6 +347,8 @@ http_reason(int status)
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
 	case 413:
 		return "Payload Too Large";
 	case 431:

@@ -35,7 +35,8 @@ metrics_serve(struct conn *c)
 	const struct ring_hdr *h;
 	static const char *disc[] = {"ping_timeout", "transport_close", "client_close",
 				     "slow_client",  "parse_error",	"shutdown"};
-	static const char *ref[] = {"origin", "token", "path", "clients_max"};
+	static const char *ref[] = {"origin",	   "token",	  "path",
+				    "clients_max", "descriptors", "header_timeout"};
 	static const char *bad[] = {"http", "websocket", "engine_io", "socket_io"};
 	static const char *ring_names[] = {
 	    "received", "accepted",	 "duplicate_id",   "duplicate_content", "spool_drained",
@@ -83,8 +84,10 @@ metrics_serve(struct conn *c)
 	v[1] = m->refused_token;
 	v[2] = m->refused_path;
 	v[3] = m->refused_clients;
+	v[4] = m->refused_fds;
+	v[5] = m->refused_header_timeout;
 	metrics_labelled(b, "hookwire_gateway_refused_total", "Requests refused, by reason.",
-			 "reason", ref, v, 4);
+			 "reason", ref, v, 6);
 	v[0] = m->bad_http;
 	v[1] = m->bad_ws;
 	v[2] = m->bad_eio;

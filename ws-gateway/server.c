@@ -83,6 +83,8 @@ server_reaper(evutil_socket_t fd, short ev, void *arg)
 			event_free(c->c_linger);
 		if (c->c_wev != NULL)
 			event_free(c->c_wev);
+		if (c->c_hdr_ev != NULL)
+			event_free(c->c_hdr_ev);
 		while (c->c_oq_n > 0) {
 			bcast_unref(c->c_oq[c->c_oq_head]);
 			c->c_oq_head = (c->c_oq_head + 1) % c->c_oq_cap;
@@ -151,6 +153,113 @@ server_conn_unlink(struct conn *c)
 	}
 }
 
+/* ---------------------------------------------------------------- soft output limit */
+
+/* Conns over the soft output limit are on gw->soft in the order they went
+ * over it; one timer cuts the oldest when its time is up, whether or not
+ * more output is queued for it (O(conns over the limit), not O(conns)). */
+static void
+server_soft_arm(struct gw *gw)
+{
+	struct conn *c = TAILQ_FIRST(&gw->soft);
+	struct timeval tv;
+	int64_t left;
+
+	if (c == NULL || gw->soft_ev == NULL)
+		return;
+	left = c->c_soft_since + (int64_t)gw->cfg.outbuf_soft_seconds * 1000000 - util_mono_us();
+	if (left < 0)
+		left = 0;
+	tv.tv_sec = (time_t)(left / 1000000);
+	tv.tv_usec = (suseconds_t)(left % 1000000);
+	evtimer_add(gw->soft_ev, &tv);
+}
+
+static void
+server_soft_set(struct conn *c, int64_t now)
+{
+	struct gw *gw = c->c_gw;
+
+	if (c->c_soft_since != 0 || c->c_dead)
+		return;
+	c->c_soft_since = now;
+	TAILQ_INSERT_TAIL(&gw->soft, c, c_soft_entry);
+	if (TAILQ_FIRST(&gw->soft) == c)
+		server_soft_arm(gw);
+}
+
+static void
+server_soft_clear(struct conn *c)
+{
+	if (c->c_soft_since == 0)
+		return;
+	c->c_soft_since = 0;
+	TAILQ_REMOVE(&c->c_gw->soft, c, c_soft_entry);
+}
+
+static void
+server_soft_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct gw *gw = arg;
+	struct conn *c;
+	struct session *s;
+	int64_t now = util_mono_us(), lim = (int64_t)gw->cfg.outbuf_soft_seconds * 1000000;
+
+	while ((c = TAILQ_FIRST(&gw->soft)) != NULL && now - c->c_soft_since >= lim) {
+		server_soft_clear(c);
+		if ((s = c->c_sess) == NULL || s->s_closed || s->s_ws != c ||
+		    session_outlen(s) <= gw->cfg.outbuf_soft)
+			continue; /* gone, or caught up meanwhile */
+		gw->m.disc_outbuf++;
+		log_warnx("outbuf_soft", "%s: client %s: output over the soft limit for %d s",
+			  __func__, s->s_sid, gw->cfg.outbuf_soft_seconds);
+		session_close(s, "slow client", EIO_CLOSE);
+	}
+	server_soft_arm(gw);
+}
+
+/* ---------------------------------------------------------------- request head deadline */
+
+static void
+server_hdr_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct conn *c = arg;
+	struct gw *gw = c->c_gw;
+
+	c->c_hdr_armed = 0;
+	if (c->c_closing || c->c_dead || c->c_state != CONN_HTTP)
+		return;
+	gw->m.refused_header_timeout++;
+	log_info("%s: %s: request head not complete after %ld ms; closing", __func__, c->c_peer,
+		 gw->cfg.header_timeout);
+	c->c_keepalive = 0;
+	c->c_head = 0;
+	conn_respond(c, 408, "text/plain", NULL, "request timeout\n", 16);
+}
+
+/* The first bytes of a request head are in: starts its deadline. */
+static void
+server_hdr_arm(struct conn *c)
+{
+	struct gw *gw = c->c_gw;
+
+	if (c->c_hdr_armed || gw->cfg.header_timeout <= 0)
+		return;
+	if (c->c_hdr_ev == NULL && (c->c_hdr_ev = evtimer_new(gw->base, server_hdr_cb, c)) == NULL)
+		return;
+	if (evtimer_add(c->c_hdr_ev, &gw->hdr_tv) == 0)
+		c->c_hdr_armed = 1;
+}
+
+static void
+server_hdr_disarm(struct conn *c)
+{
+	if (!c->c_hdr_armed)
+		return;
+	evtimer_del(c->c_hdr_ev);
+	c->c_hdr_armed = 0;
+}
+
 static void
 server_conn_free_now(struct conn *c)
 {
@@ -171,6 +280,8 @@ server_conn_free_now(struct conn *c)
 		bufferevent_disable(c->c_bev, EV_READ | EV_WRITE);
 	if (c->c_wev != NULL)
 		event_del(c->c_wev);
+	server_hdr_disarm(c);
+	server_soft_clear(c);
 	c->c_oq_armed = 0;
 	if (c->c_oq_pending) {
 		TAILQ_REMOVE(&gw->oq_pending, c, c_oq_entry);
@@ -385,7 +496,7 @@ server_oq_flush(struct conn *c)
 			event_del(c->c_wev);
 			c->c_oq_armed = 0;
 		}
-		c->c_soft_since = 0;
+		server_soft_clear(c);
 		if (c->c_closing) /* the close frame is out */
 			server_conn_drained(c->c_bev, c);
 	} else if (!c->c_oq_armed) {
@@ -1500,8 +1611,11 @@ server_http_process(struct conn *c)
 		p = (char *)evbuffer_pullup(in, (ssize_t)n);
 		st = http_parse(p, n, gw->cfg.header_max, (long long)gw->cfg.body_max, &req,
 				&reason);
-		if (st == HTTP_INCOMPLETE)
+		if (st == HTTP_INCOMPLETE) {
+			server_hdr_arm(c);
 			return;
+		}
+		server_hdr_disarm(c);
 		if (st == HTTP_BAD) {
 			gw->m.bad_http++;
 			log_warnx(reason, "%s: %s: bad HTTP request", __func__, c->c_peer);
@@ -1544,7 +1658,7 @@ server_conn_write_cb(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 
 	/* output drained below the low watermark (0): the client caught up */
-	c->c_soft_since = 0;
+	server_soft_clear(c);
 }
 
 /* Called after output was queued for session s: applies the soft and hard limits. */
@@ -1557,7 +1671,7 @@ server_check_outbuf(struct session *s)
 
 	if (n <= gw->cfg.outbuf_soft) {
 		if (s->s_ws != NULL)
-			s->s_ws->c_soft_since = 0;
+			server_soft_clear(s->s_ws);
 		return 0;
 	}
 	if (n > gw->cfg.outbuf_hard) {
@@ -1571,7 +1685,7 @@ server_check_outbuf(struct session *s)
 		return 0;
 	now = util_mono_us();
 	if (s->s_ws->c_soft_since == 0)
-		s->s_ws->c_soft_since = now;
+		server_soft_set(s->s_ws, now);
 	else if (now - s->s_ws->c_soft_since > (int64_t)gw->cfg.outbuf_soft_seconds * 1000000) {
 		gw->m.disc_outbuf++;
 		log_warnx("outbuf_soft", "%s: client %s: output over the soft limit too long",
@@ -1730,7 +1844,7 @@ server_accept_error(struct evconnlistener *lst, void *arg)
 		if ((fd = accept(evconnlistener_get_fd(lst), NULL, NULL)) >= 0)
 			close(fd);
 	}
-	gw->m.refused_clients++;
+	gw->m.refused_fds++;
 	log_warnx("emfile", "%s: out of file descriptors; pausing accept", __func__);
 	evconnlistener_disable(lst);
 	evtimer_add(gw->accept_retry, &tv);
@@ -1776,17 +1890,28 @@ server_listen(struct gw *gw, char *err, size_t errlen)
 	TAILQ_INIT(&gw->flushq);
 	TAILQ_INIT(&gw->api);
 	TAILQ_INIT(&gw->oq_pending);
+	TAILQ_INIT(&gw->soft);
 	gw->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	gw->reaper = event_new(gw->base, -1, 0, server_reaper, gw);
 	gw->flush_ev = event_new(gw->base, -1, 0, server_flush_cb, gw);
 	gw->accept_retry = evtimer_new(gw->base, server_accept_retry, gw);
 	gw->oq_ev = event_new(gw->base, -1, 0, server_oq_flush_cb, gw);
+	gw->soft_ev = evtimer_new(gw->base, server_soft_cb, gw);
 	if (gw->reaper == NULL || gw->flush_ev == NULL || gw->accept_retry == NULL ||
-	    gw->oq_ev == NULL) {
+	    gw->oq_ev == NULL || gw->soft_ev == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	server_hb_init(gw);
+	{
+		struct timeval t = {gw->cfg.header_timeout / 1000,
+				    (gw->cfg.header_timeout % 1000) * 1000};
+		const struct timeval *ct;
+
+		gw->hdr_tv = t;
+		if ((ct = event_base_init_common_timeout(gw->base, &t)) != NULL)
+			gw->hdr_tv = *ct;
+	}
 	if (server_ssl_init(gw, err, errlen) < 0)
 		return -1;
 	tries = gw->cfg.listen_port == 0 ? 1 : gw->cfg.port_tries + 1;
@@ -1867,6 +1992,9 @@ server_shutdown(struct gw *gw)
 	gw->reaper = gw->flush_ev = gw->oq_ev = NULL;
 	if (gw->accept_retry)
 		event_free(gw->accept_retry);
+	if (gw->soft_ev)
+		event_free(gw->soft_ev);
+	gw->soft_ev = NULL;
 	if (gw->reserve_fd >= 0)
 		close(gw->reserve_fd);
 }

@@ -68,12 +68,13 @@ for o in (None, "http://127.0.0.1:%d" % P):
     st, body = req("/socket.io/?EIO=4&transport=websocket", o, True)
     bad += st != 101
     print("%s: websocket origin %r served -> %s" % ("ok" if st == 101 else "FAIL", o, st))
-# The gateway's own host and port with the other scheme: accepted today (the
-# check compares host and port).  Not exploitable (nothing else can listen on
-# that port), so reported, not failed.
+# The gateway's own host and port with the other scheme: a plain-HTTP
+# gateway's own origin is http://Host only (test_gw_mends.py checks the count).
 for ws in (False, True):
     st, _ = req("/socket.io/?EIO=4&transport=%s" % ("websocket" if ws else "polling"), "https://127.0.0.1:%d" % P, ws)
-    print("note: %s origin https://127.0.0.1:%d (scheme differs) -> %s" % ("websocket" if ws else "polling", P, st))
+    good = st == 403
+    bad += not good
+    print("%s: %s origin https://127.0.0.1:%d (scheme differs) -> %s" % ("ok" if good else "FAIL", "websocket" if ws else "polling", P, st))
 print("FIGURE origin_cases %d" % (2 * len(foreign)))
 gw.stop()
 router.stop()

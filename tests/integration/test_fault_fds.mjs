@@ -2,7 +2,8 @@
 // 64).  A flood of raw TCP connections uses them all up: the gateway pauses
 // accepting (logs "emfile", counts the refusals), keeps serving the clients
 // it has (every event reaches them, in order), and once the flood goes away
-// it accepts again: a new client connects and gets events.
+// it accepts again: a new client connects and gets events.  The refusals are
+// counted under refused_total{reason="descriptors"}, not clients_max.
 import net from "node:net";
 import path from "node:path";
 import { spawn } from "node:child_process";
@@ -121,6 +122,10 @@ try {
   const m = await fetch(`${url}/metrics`).then((r) => r.text());
   const refused = m.split("\n").filter((l) => /refused/.test(l) && !l.startsWith("#"));
   console.log(`  metrics: ${refused.join(" | ")}`);
+  // out of descriptors is its own reason, not clients_max (which is 20000 here)
+  const refusedBy = (r) => Number(new RegExp(`^hookwire_gateway_refused_total\\{reason="${r}"\\} (\\d+)$`, "m").exec(m)?.[1]);
+  check(refusedBy("descriptors") > 0, `refused_total{reason="descriptors"} counts the EMFILE refusals (${refusedBy("descriptors")})`);
+  check(refusedBy("clients_max") === 0, `refused_total{reason="clients_max"} stays 0 (${refusedBy("clients_max")})`);
   late.close();
   await until(() => fdCount() <= fds0 + 2, 10000, "descriptors back to the baseline").catch(() => {});
   const fdsEnd = fdCount();
