@@ -84,6 +84,8 @@ const struct config_key config_keys[] = {
     {"gateway", "outbuf_soft_seconds", CONFIG_INT, "10", 0, 3600,
      "seconds a client may stay over the soft limit"},
     {"gateway", "outbuf_hard", CONFIG_SIZE, "16M", 64 * K, G, "per-client output hard limit"},
+    {"gateway", "coalesce_ms", CONFIG_INT, "0", 0, 1000,
+     "milliseconds to gather events before sending them"},
     {"gateway", "ping_interval_ms", CONFIG_INT, "25000", 100, 600000, "Engine.IO ping interval"},
     {"gateway", "ping_timeout_ms", CONFIG_INT, "20000", 100, 600000, "Engine.IO ping timeout"},
     {"gateway", "history_max", CONFIG_INT, "10000", 1, 1000000,

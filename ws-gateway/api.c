@@ -31,6 +31,7 @@
 #define API_SESSIONS_THROTTLE_MS 1000
 #define API_STATS_SECONDS	 5
 #define API_RETRY_SECONDS	 1
+#define API_DRAIN_MAX		 256 /* ring events broadcast per event-loop pass */
 
 static void api_source_cb(evutil_socket_t fd, short ev, void *arg);
 
@@ -411,17 +412,24 @@ api_broadcast(struct gw *gw, const char *json, size_t len, uint64_t seq, int64_t
 		api_sessions_changed(gw);
 }
 
+/* Broadcasts the events the source holds, API_DRAIN_MAX per loop pass: a
+ * burst of thousands (each copied into every long-polling session) must not
+ * hold up heartbeats, accepts and writes for seconds.  The rest follows in
+ * the next pass, after this pass's output is written. */
 static void
-api_source_cb(evutil_socket_t fd, short ev, void *arg)
+api_source_drain(evutil_socket_t fd, short ev, void *arg)
 {
 	struct gw *gw = arg;
 	uint64_t seq, lf, lt;
 	int64_t ts;
 	size_t len;
-	int r;
+	int r, n;
 
-	source_ack(gw->src);
-	for (;;) {
+	for (n = 0;; n++) {
+		if (n == API_DRAIN_MAX) {
+			event_active(gw->drain_ev, EV_TIMEOUT, 0);
+			break;
+		}
 		r = source_read(gw->src, &gw->cur, &gw->rbuf, &gw->rbufcap, &len, &seq, &ts, &lf,
 				&lt);
 		if (r == SOURCE_EMPTY || r < 0)
@@ -434,6 +442,27 @@ api_source_cb(evutil_socket_t fd, short ev, void *arg)
 		}
 		api_broadcast(gw, gw->rbuf, len, seq, ts);
 	}
+}
+
+/* The source has news.  With gateway.coalesce_ms, the read waits that long
+ * so that the events of the window reach each client in one write (fewer
+ * system calls per message, at the price of that much latency). */
+static void
+api_source_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct gw *gw = arg;
+	struct timeval tv;
+
+	source_ack(gw->src);
+	if (gw->cfg.coalesce_ms > 0 && gw->drain_ev != NULL) {
+		if (!evtimer_pending(gw->drain_ev, NULL)) {
+			tv.tv_sec = gw->cfg.coalesce_ms / 1000;
+			tv.tv_usec = (gw->cfg.coalesce_ms % 1000) * 1000;
+			evtimer_add(gw->drain_ev, &tv);
+		}
+		return;
+	}
+	api_source_drain(-1, 0, gw);
 }
 
 /* Reads the whole ring once to fill the sessions table. */
@@ -515,7 +544,9 @@ api_init(struct gw *gw)
 	gw->sessions_ev = evtimer_new(gw->base, api_sessions_cb, gw);
 	gw->stats_ev = event_new(gw->base, -1, EV_PERSIST, api_stats_cb, gw);
 	gw->src_retry = evtimer_new(gw->base, api_retry_cb, gw);
-	if (gw->sessions_ev == NULL || gw->stats_ev == NULL || gw->src_retry == NULL)
+	gw->drain_ev = evtimer_new(gw->base, api_source_drain, gw);
+	if (gw->sessions_ev == NULL || gw->stats_ev == NULL || gw->src_retry == NULL ||
+	    gw->drain_ev == NULL)
 		return -1;
 	if (gw->cfg.conformance)
 		return 0;
@@ -539,6 +570,8 @@ api_free(struct gw *gw)
 		event_free(gw->sessions_ev);
 	if (gw->stats_ev)
 		event_free(gw->stats_ev);
+	if (gw->drain_ev)
+		event_free(gw->drain_ev);
 	source_close(gw->src);
 	for (i = 0; i < gw->nccs; i++) {
 		free(gw->ccs[i].id);

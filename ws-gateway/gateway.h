@@ -49,6 +49,7 @@ struct gw_cfg {
 	int outbuf_soft_seconds;
 	long header_timeout; /* ms from the first byte of a request head to its end */
 	long ping_interval, ping_timeout;
+	long coalesce_ms; /* ms to gather ring events before sending them (0: at once) */
 	long clients_max;
 	long history_max;
 	char dashboard_dir[PATH_MAX];
@@ -155,6 +156,7 @@ struct gw {
 	int ccs_dirty;
 	struct event *sessions_ev; /* throttled "sessions" emit */
 	struct event *stats_ev;	   /* "stats" every few seconds while clients are connected */
+	struct event *drain_ev;	   /* a deferred read of the source: coalesce_ms, a burst's rest */
 };
 
 /* A broadcast packet, encoded once and shared by the output of every WebSocket client. */
