@@ -159,11 +159,11 @@ class Pipeline:
                             ["--log-file", os.path.join(self.tmp, "router.jsonl")],
                             self.env, self.tmp)
 
-    def start_gateway(self):
+    def start_gateway(self, coalesce_ms=0):
         self.gateway = start("ws-gateway", [self.bin("ws-gateway")] + self.args +
                              ["--listen", "127.0.0.1:0",
                               "--log-file", os.path.join(self.tmp, "gateway.jsonl")],
-                             self.env, self.tmp)
+                             dict(self.env, HOOKWIRE_GATEWAY_COALESCE_MS=str(coalesce_ms)), self.tmp)
         with open(os.path.join(self.run, "gateway.port")) as f:
             self.port = int(f.read().strip())
         with open(os.path.join(self.state, "token")) as f:
@@ -276,11 +276,14 @@ def bench_ingest(pl, a, res):
 class GatewayServer:
     name = "ws-gateway"
 
-    def __init__(self, pl):
+    def __init__(self, pl, coalesce_ms=0):
         self.pl = pl
+        self.coalesce_ms = coalesce_ms
+        if coalesce_ms:
+            self.name = f"ws-gateway coalesce_ms={coalesce_ms}"
 
     def start(self):
-        self.pl.start_gateway()
+        self.pl.start_gateway(self.coalesce_ms)
         self.url = f"http://127.0.0.1:{self.pl.port}"
         self.token = self.pl.token
         self.pids = [self.pl.gateway.pid]
@@ -415,6 +418,15 @@ def fanout_once(pl, a, srv, clients, rate, events, idle_s=0.0):
     }
 
 
+def bench_floor(pl, a, res):
+    """The kernel's price of the fan-out, no hookwire code: one send(2) per
+    message to 1000 loopback connections at 200 events/s, and a wake-up."""
+    log("floor: 1000 loopback connections x 200/s, one send per message; wake-up latency")
+    sc = [s for s in a.scenarios if s[0].startswith("1000x")][0]
+    res["floor"] = run_json([pl.bin("floor"), "-n", str(sc[1]), "-r", str(sc[2]), "-e", str(sc[3]),
+                             "-s", str(a.floor_size), "-k", "100" if a.quick else "300"])
+
+
 def summarize(reps):
     keys_med = ["loadgen_cpu_s_per_million", "delivered_ratio", "server_cpu_s_per_million", "server_cpu_pct", "loadgen_cpu_pct",
                 "router_cpu_pct", "delivered_per_s", "rss_kb_connected", "connect_s"]
@@ -431,14 +443,14 @@ def summarize(reps):
     return s
 
 
-def bench_fanout(pl, a, res, srv):
+def bench_fanout(pl, a, res, srv, scenarios=None):
     log(f"fan-out: starting {srv.name}")
     srv.start()
     time.sleep(1.0)  # let start-up settle before reading the idle RSS (a measurement window)
     out = {"rss_kb_idle": rss_kb(srv.main_pid), "scenarios": {}}
     log(f"{srv.name}: warm-up")
     fanout_once(pl, a, srv, 20, 500, 200)
-    for name, clients, rate, events, reps, idle_s in a.scenarios:
+    for name, clients, rate, events, reps, idle_s in scenarios or a.scenarios:
         rr = []
         for r in range(reps):
             log(f"{srv.name}: {name} ({clients} clients, {rate or 'burst'} ev/s, {events} events) {r + 1}/{reps}")
@@ -541,7 +553,30 @@ def report(res):
         rt = [s["ingest_ack_rtt_p99_us"] for s in gw["scenarios"].values() if "error" not in s]
         L.append(f"   sio-load CPU-s per 1M received: {fmt(min(lg), 2) if lg else '-'}..{fmt(max(lg), 2) if lg else '-'}; "
                  f"router ack p99 while feeding the gateway: {fmt_us(min(rt) if rt else None)}..{fmt_us(max(rt) if rt else None)}")
-        L.append("   bars: CPU <= 1.0 s per 1M (1000 clients); p99 <= 5 ms (1000x200/s); p99 <= 1 ms (50x50/s)")
+        L.append("   bars: CPU <= 1.0 s per 1M (1 KiB events, 1000 clients: the 1000 burst row); p99 <= 5 ms (1000x200/s); p99 <= 1 ms (50x50/s)")
+        for name, srv in fo.items():
+            if not name.startswith("ws-gateway coalesce"):
+                continue
+            for sname, s in srv["scenarios"].items():
+                if "error" in s:
+                    continue
+                L.append(f"   {name}, {sname}: delivered {fmt(100 * s['delivered_ratio'], 1)}%, p50 {fmt_us(s['latency_p50_us'])}, "
+                         f"p99 {fmt_us(s['latency_p99_us'])}, CPU {fmt(s['server_cpu_s_per_million'], 2)} s per 1M, "
+                         f"srv {fmt(s['server_cpu_pct'], 0)}%")
+    fl = res.get("floor")
+    if fl:
+        f_, w = fl["send"], fl["wake"]
+        L.append("")
+        L.append(f"3b. the kernel's floor under the fan-out (tests/bench/floor.c, no hookwire code)")
+        L.append(f"   one send(2) of {f_['size']} B to each of {f_['conns']} loopback connections, {f_['rate']} events/s: "
+                 f"{fmt(f_['cpu_s_per_million'], 2)} CPU-s per 1M messages; one event to all takes p50 "
+                 f"{fmt_us(f_['pass_us']['p50'])}, p99 {fmt_us(f_['pass_us']['p99'])} (reader ok: {f_['reader_ok']})")
+        L.append(f"   one wake-up of another process ({w['gap_ms']:.0f} ms apart): p50 {fmt_us(w['one_way_us']['p50'])}, "
+                 f"p99 {fmt_us(w['one_way_us']['p99'])}; a hook's event crosses 4 of them to reach a client")
+        g = gw and gw["scenarios"].get([k for k in gw["scenarios"] if k.startswith("1000x")][0])
+        if g and "error" not in g:
+            L.append(f"   ws-gateway at 1000 clients: {ratio(f_['cpu_s_per_million'], g['server_cpu_s_per_million'])} the floor's CPU per message "
+                     f"(under 1.0 means fewer than one system call per message)")
         L.append("")
         L.append("4. resident memory (VmRSS) and idle CPU  (bar: gateway <= 16 MB with 1000 idle clients; 10,000 clients)")
         for tag, srv in (("ws-gateway", gw), ("node-socket.io", ref)):
@@ -550,7 +585,7 @@ def report(res):
             line = f"   {tag:16} idle {srv['rss_kb_idle'] / 1024:.1f} MB"
             for name, s in srv["scenarios"].items():
                 # per client only where clients dominate (first repetition: fresh buffers aside)
-                if "error" in s or not s.get("rss_kb_connected") or s["clients"] < 1000:
+                if "error" in s or not s.get("rss_kb_connected") or s["clients"] < 1000 or s["rate"] == "burst":
                     continue
                 rss = s["raw"][0]["rss_kb_connected"]
                 per = (rss - srv["rss_kb_idle"]) / s["clients"]
@@ -586,12 +621,14 @@ def main():
     ap.add_argument("--src")
     ap.add_argument("--out")
     ap.add_argument("--quick", action="store_true", help="a small run of everything")
-    ap.add_argument("--only", default="capture,ingest,fanout,reference,scrub")
+    ap.add_argument("--only", default="capture,ingest,fanout,reference,floor,scrub")
+    ap.add_argument("--coalesce", default="10,25", help="coalesce_ms values for the extra 1000-client runs")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--keep", action="store_true", help="keep the private directory (logs)")
     ap.add_argument("--fixture", default=None)
     ap.add_argument("--profile", metavar="DIR", help="perf record the servers and the router into DIR")
     a = ap.parse_args()
+    a.coalesce = [int(x) for x in a.coalesce.split(",") if x.strip() and int(x)]
     if a.table:
         with open(a.table) as f:
             print(report(json.load(f)))
@@ -599,6 +636,7 @@ def main():
     if not (a.bin and a.src and a.out):
         ap.error("--bin, --src and --out are required")
     a.connect_rate = 2000
+    a.floor_size = 1060  # bytes: the frame of a 1 KiB event (ingest-bench -s 1024) as delivered
     a.drain_s = 20.0
     # name, clients, events/s (0: burst), events, repetitions, idle seconds first
     if a.quick:
@@ -606,11 +644,13 @@ def main():
         a.capture_runs, a.capture_blocks, a.ingest_events = 100, 4, 20000
         a.drain_s = 10.0
         a.scenarios = [("50x50/s", 50, 50, 100, 1, 0), ("1000x200/s", 1000, 200, 200, 1, 0),
-                       ("100 burst 2000", 100, 0, 2000, 1, 0), ("2000 idle+10/s", 2000, 10, 20, 1, 2)]
+                       ("100 burst 2000", 100, 0, 2000, 1, 0), ("1000 burst 500", 1000, 0, 500, 1, 0),
+                       ("2000 idle+10/s", 2000, 10, 20, 1, 2)]
     else:
         a.capture_runs, a.capture_blocks, a.ingest_events = 600, 20, 100000
         a.scenarios = [("50x50/s", 50, 50, 300, a.repeat, 0), ("1000x200/s", 1000, 200, 1200, a.repeat, 0),
-                       ("100 burst 10000", 100, 0, 10000, 1, 0), ("10000 idle+10/s", 10000, 10, 50, 1, 5)]
+                       ("100 burst 10000", 100, 0, 10000, 1, 0), ("1000 burst 2000", 1000, 0, 2000, a.repeat, 0),
+                       ("10000 idle+10/s", 10000, 10, 50, 1, 5)]
     if a.fixture is None:
         for d in (os.path.join(a.src, "../shared/fixtures/hooks"), os.path.join(a.src, "tests/fixtures/hooks")):
             f = os.path.join(d, "pretooluse_bash.json")
@@ -642,8 +682,15 @@ def main():
                                "gateway_cpu_s": cpu_s(pl.gateway.pid) - g0}
             gw.stop()
             bench_fanout(pl, a, res, GatewayServer(pl))
+            # the same 1000-client scenario with events gathered for coalesce_ms
+            # (one write per client per window): the CPU/latency trade-off
+            for cm in a.coalesce:
+                bench_fanout(pl, a, res, GatewayServer(pl, cm),
+                             [s for s in a.scenarios if s[0].startswith("1000x")])
             if "reference" in only:
                 bench_fanout(pl, a, res, ReferenceServer(pl, a))
+        if "floor" in only:
+            bench_floor(pl, a, res)
         if "ingest" in only:
             bench_ingest(pl, a, res)
         if "scrub" in only:

@@ -16,7 +16,10 @@ SCRUB_BENCH := $(BIN)/scrub-bench
 EXEC_BENCH := $(BIN)/exec-bench
 INGEST_BENCH := $(BIN)/ingest-bench
 SIO_LOAD := $(BIN)/sio-load
-BENCH_TOOLS := $(SCRUB_BENCH) $(EXEC_BENCH) $(INGEST_BENCH) $(SIO_LOAD)
+# floor: the kernel's price of a loopback send and of a wake-up, the floor
+# under the gateway's fan-out figures (no hookwire code involved).
+FLOOR := $(BIN)/floor
+BENCH_TOOLS := $(SCRUB_BENCH) $(EXEC_BENCH) $(INGEST_BENCH) $(SIO_LOAD) $(FLOOR)
 BINS += $(SIO_LOAD)
 
 $(SCRUB_BENCH): $(call objs,tests/bench/scrub-bench.c event-router/scrub.c)
@@ -30,6 +33,10 @@ $(EXEC_BENCH): $(call objs,tests/bench/exec-bench.c)
 	$(CC) $(LDFLAGS) -o $@ $^ $(BSD_LIBS)
 
 $(INGEST_BENCH): $(call objs,tests/bench/ingest-bench.c)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BSD_LIBS)
+
+$(FLOOR): $(call objs,tests/bench/floor.c)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(BSD_LIBS)
 
