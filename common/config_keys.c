@@ -4,7 +4,7 @@
  * that the page names every key here).
  *
  * To add a key: append it at the end of its section, add the limit to
- * limits.h if code uses it, and document it in man/hookwire.conf.5.
+ * hwlimits.h if code uses it, and document it in man/hookwire.conf.5.
  */
 #include <stddef.h>
 

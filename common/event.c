@@ -41,7 +41,7 @@
 #endif
 
 #include "event.h"
-#include "limits.h"
+#include "hwlimits.h"
 #include "util.h"
 
 /* Smallest field limit event_from_hook() cuts strings to when the event is

@@ -35,7 +35,7 @@ struct event_limits {
 	int depth_max;     /* deepest nesting */
 };
 
-/* Fills lim with the compiled-in defaults of limits.h. */
+/* Fills lim with the compiled-in defaults of hwlimits.h. */
 void event_limits_default(struct event_limits *lim);
 
 struct event_env {

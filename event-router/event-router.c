@@ -16,7 +16,7 @@
 
 #include "config.h"
 #include "daemon.h"
-#include "limits.h"
+#include "hwlimits.h"
 #include "log.h"
 #include "paths.h"
 #include "router.h"

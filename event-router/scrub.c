@@ -43,7 +43,7 @@
 #endif
 
 #include "event.h"
-#include "limits.h"
+#include "hwlimits.h"
 #include "scrub.h"
 
 /* Rules at most; the ring header has a counter slot for each (RING_SCRUB_RULES_MAX). */

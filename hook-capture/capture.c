@@ -27,7 +27,7 @@
 #include "capture.h"
 #include "config.h"
 #include "event.h"
-#include "limits.h"
+#include "hwlimits.h"
 #include "log.h"
 #include "paths.h"
 #include "util.h"

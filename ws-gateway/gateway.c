@@ -24,7 +24,7 @@
 
 #include "config.h"
 #include "gateway.h"
-#include "limits.h"
+#include "hwlimits.h"
 #include "log.h"
 #include "redisurl.h"
 #include "util.h"

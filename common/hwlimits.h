@@ -1,27 +1,13 @@
 /*
- * limits.h: every limit hookwire enforces, named once.
+ * hwlimits.h: every limit hookwire enforces, named once.
  *
  * These are the compiled-in defaults; each one that users may tune is also
  * a configuration key (see config.c and hookwire.conf(5)), whose name is
  * given in the comment.  Code refers to the configured value, never to a
  * bare number.
  */
-/*
- * With -Icommon, <limits.h> finds this file before the system's.  So it
- * passes the system's through: GCC's own limits.h reaches the C library's
- * with an #include_next that (because GCC includes it as "syslimits.h")
- * restarts the search and lands here again with _GCC_NEXT_LIMITS_H set;
- * we forward that one.  Otherwise we include the next limits.h first, so
- * PATH_MAX, INT_MAX and friends are there whichever file was meant.
- */
-#ifdef _GCC_NEXT_LIMITS_H
-#include_next <limits.h>
-#else
-
-#ifndef HOOKWIRE_LIMITS_H
-#define HOOKWIRE_LIMITS_H
-
-#include_next <limits.h>
+#ifndef HOOKWIRE_HWLIMITS_H
+#define HOOKWIRE_HWLIMITS_H
 
 /* NDJSON: the longest ingest line, newline excluded (router.line_max). */
 #define HW_LINE_MAX (4 * 1024 * 1024)
@@ -112,6 +98,4 @@
  * (gateway.header_timeout_ms). */
 #define HW_GW_HEADER_TIMEOUT_MS 10000
 
-#endif
-
-#endif /* _GCC_NEXT_LIMITS_H */
+#endif /* HOOKWIRE_HWLIMITS_H */
