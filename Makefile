@@ -111,9 +111,14 @@ check: deps-if-needed
 check-build: bins test-unit test-man test-integration fuzz-smoke
 
 # The sanitizer build runs the unit tests and the integration tests
-# against sanitized binaries, less the browser and soak tests (slow under
-# ASan; their C paths are covered by the other tests).
-ASAN_SKIP := test_dashboard.mjs test_soak.mjs test_bench_loadgen.mjs
+# against sanitized binaries, less those whose C paths the others already
+# cover and that are slow under ASan or test something else than memory:
+# the browser tests, the soak, the load generator, the Python client (the
+# node clients drive the same server paths), the supervisor script, the
+# installation layout and the man pages.
+ASAN_SKIP := test_dashboard.mjs test_attack_browser.mjs test_soak.mjs test_bench_loadgen.mjs \
+	test_gw_api_python.py test_ops_supervisor.sh test_install.sh test_man_flags.sh \
+	test_man_render.sh
 check-asan: bins test-unit
 	$(MAKE) SANITIZE=1 BUILD=$(BUILD) SKIP="$(ASAN_SKIP)" test-integration
 
