@@ -131,10 +131,9 @@ daemon_log(struct daemon *d)
 }
 
 int
-daemon_start(struct daemon *d)
+daemon_paths(struct daemon *d)
 {
 	struct config *cfg = d->dm_cfg;
-	pid_t other;
 
 	d->dm_reason = "bad_config";
 	if (paths_init(&d->dm_paths, daemon_nonempty(config_str(cfg, NULL, "instance")),
@@ -142,6 +141,18 @@ daemon_start(struct daemon *d)
 		       daemon_nonempty(config_str(cfg, NULL, "statedir")), d->dm_err,
 		       sizeof(d->dm_err)) == -1)
 		return EXIT_USAGE;
+	d->dm_reason = NULL;
+	return 0;
+}
+
+int
+daemon_start(struct daemon *d)
+{
+	pid_t other;
+	int rc;
+
+	if ((rc = daemon_paths(d)) != 0)
+		return rc;
 	d->dm_reason = "mkdir";
 	if (paths_mkdirs(&d->dm_paths, d->dm_err, sizeof(d->dm_err)) == -1)
 		return EXIT_SYSCALL;

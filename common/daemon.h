@@ -117,7 +117,15 @@ int daemon_config(struct daemon *d, char *const *envp);
 int daemon_log(struct daemon *d);
 
 /*
- * Fills dm_paths from instance, rundir and statedir, creates the
+ * Fills dm_paths from instance, rundir and statedir, nothing more: for a
+ * tool that needs the paths to check its settings before daemon_start()
+ * creates anything (ws-gateway).  Returns 0, or EXIT_USAGE with dm_reason
+ * "bad_config" and dm_err set.
+ */
+int daemon_paths(struct daemon *d);
+
+/*
+ * Fills dm_paths (daemon_paths()), creates the
  * directories and takes the pidfile $RUNDIR/<name>.pid (one daemon per
  * instance).  Returns 0, or an exit code with dm_reason ("bad_config",
  * "mkdir", "already_running", "pidfile") and dm_err set.

@@ -3,8 +3,9 @@
  * Engine.IO v4 (long-polling, WebSocket, upgrade), with the dashboard,
  * history, health and metrics over HTTP.  See ws-gateway(8).
  *
- * This file holds main(): flags, configuration, the pidfile, the listener,
- * signals, readiness and the clean shutdown.  The work is in server.c
+ * This file holds main(): the gateway's flags and settings (the common ones,
+ * the pidfile and the paths are common/daemon.c's), the listener, signals,
+ * readiness and the clean shutdown.  The work is in server.c
  * (connections and protocols), api.c (the hookwire API), source.c (the
  * ring), static.c, metrics.c and auth.c.
  */
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "gateway.h"
 #include "hwlimits.h"
 #include "log.h"
@@ -35,8 +37,7 @@ static struct gw gateway_gw;
 
 /* Prints the SYNOPSIS of ws-gateway(8): to stdout and exit 0 for -h, else to
  * stderr and exit 100. */
-static void __attribute__((noreturn))
-usage(int code)
+static void __attribute__((noreturn)) usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: ws-gateway [-hV] [-c file] [-i name] [--rundir dir] [--statedir dir]\n"
@@ -48,14 +49,9 @@ usage(int code)
 	exit(code);
 }
 
+/* The gateway's own long flags; the common ones are DAEMON_LONGOPTS. */
 enum {
-	OPT_RUNDIR = 256,
-	OPT_STATEDIR,
-	OPT_READINESS,
-	OPT_LOG_FILE,
-	OPT_LOG_LEVEL,
-	OPT_USER,
-	OPT_LISTEN,
+	OPT_LISTEN = DAEMON_O_END,
 	OPT_CONFORMANCE,
 	OPT_DASHBOARD,
 	OPT_CLIENT_JS,
@@ -68,12 +64,7 @@ enum {
 };
 
 static const struct option gateway_opts[] = {
-    {"rundir", required_argument, NULL, OPT_RUNDIR},
-    {"statedir", required_argument, NULL, OPT_STATEDIR},
-    {"readiness-fd", required_argument, NULL, OPT_READINESS},
-    {"log-file", required_argument, NULL, OPT_LOG_FILE},
-    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-    {"user", required_argument, NULL, OPT_USER},
+    DAEMON_LONGOPTS,
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"conformance", no_argument, NULL, OPT_CONFORMANCE},
     {"dashboard", required_argument, NULL, OPT_DASHBOARD},
@@ -84,8 +75,6 @@ static const struct option gateway_opts[] = {
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"allow-remote", no_argument, NULL, OPT_ALLOW_REMOTE},
     {"source", required_argument, NULL, OPT_SOURCE},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
 
@@ -222,76 +211,46 @@ main(int argc, char *argv[])
 {
 	struct gw *gw = &gateway_gw;
 	struct gw_cfg *c = &gw->cfg;
+	struct daemon d;
 	struct config *cfg;
-	struct pidfh *pfh = NULL;
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct rlimit rl;
-	enum log_level level;
-	char err[512], pidpath[PATH_MAX], exe_dir[PATH_MAX], origins[4096] = "";
-	const char *cfile = NULL, *logfile, *user;
-	int ch, readiness_fd = -1;
-	pid_t other;
-	size_t i;
+	char err[512], exe_dir[PATH_MAX], origins[4096] = "";
+	/* the gateway's flags that are settings, applied after the common ones */
+	enum { S_LISTEN, S_DASHBOARD, S_TOKEN, S_CERT, S_KEY, S_REMOTE, S_SOURCE, S_ORIGINS, S_N };
 	struct {
-		const char *section, *name;
-		const char *value;
-	} sets[32];
-	size_t nsets = 0;
+		const char *name, *value;
+	} sets[S_N] = {
+	    [S_LISTEN] = {"listen", NULL},    [S_DASHBOARD] = {"dashboard_dir", NULL},
+	    [S_TOKEN] = {"token_file", NULL}, [S_CERT] = {"tls_cert", NULL},
+	    [S_KEY] = {"tls_key", NULL},      [S_REMOTE] = {"allow_remote", NULL},
+	    [S_SOURCE] = {"source", NULL},    [S_ORIGINS] = {"origins", NULL},
+	};
+	int ch, rc;
+	size_t i;
 
-#define GATEWAY_SET(s, k, v)                                                                       \
-	do {                                                                                       \
-		sets[nsets].section = (s);                                                         \
-		sets[nsets].name = (k);                                                            \
-		sets[nsets].value = (v);                                                           \
-		if (nsets < sizeof(sets) / sizeof(sets[0]) - 1)                                    \
-			nsets++;                                                                   \
-	} while (0)
-
-	while ((ch = getopt_long(argc, argv, "c:i:hV", gateway_opts, NULL)) != -1) {
+	daemon_init(&d, "ws-gateway", "gateway");
+	while ((ch = getopt_long(argc, argv, DAEMON_SHORTOPTS, gateway_opts, NULL)) != -1) {
+		if ((rc = daemon_opt(&d, ch, optarg)) == -1) {
+			fprintf(stderr, "ws-gateway: %s\n", d.dm_err);
+			usage(EXIT_USAGE);
+		} else if (rc == 1)
+			continue;
 		switch (ch) {
-		case 'c':
-			cfile = optarg;
-			break;
-		case 'i':
-			GATEWAY_SET(NULL, "instance", optarg);
-			break;
-		case OPT_RUNDIR:
-			GATEWAY_SET(NULL, "rundir", optarg);
-			break;
-		case OPT_STATEDIR:
-			GATEWAY_SET(NULL, "statedir", optarg);
-			break;
-		case OPT_READINESS: {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end != '\0' || v < 0 || v > INT_MAX)
-				usage(EXIT_USAGE);
-			readiness_fd = (int)v;
-			break;
-		}
-		case OPT_LOG_FILE:
-			GATEWAY_SET("log", "file", optarg);
-			break;
-		case OPT_LOG_LEVEL:
-			GATEWAY_SET("log", "level", optarg);
-			break;
-		case OPT_USER:
-			GATEWAY_SET("gateway", "user", optarg);
-			break;
 		case OPT_LISTEN:
-			GATEWAY_SET("gateway", "listen", optarg);
+			sets[S_LISTEN].value = optarg;
 			break;
 		case OPT_CONFORMANCE:
 			c->conformance = 1;
 			break;
 		case OPT_DASHBOARD:
-			GATEWAY_SET("gateway", "dashboard_dir", optarg);
+			sets[S_DASHBOARD].value = optarg;
 			break;
 		case OPT_CLIENT_JS:
 			strlcpy(c->client_js, optarg, sizeof(c->client_js));
 			break;
 		case OPT_TOKEN_FILE:
-			GATEWAY_SET("gateway", "token_file", optarg);
+			sets[S_TOKEN].value = optarg;
 			break;
 		case OPT_ORIGIN:
 			if (origins[0] != '\0')
@@ -299,16 +258,16 @@ main(int argc, char *argv[])
 			strlcat(origins, optarg, sizeof(origins));
 			break;
 		case OPT_TLS_CERT:
-			GATEWAY_SET("gateway", "tls_cert", optarg);
+			sets[S_CERT].value = optarg;
 			break;
 		case OPT_TLS_KEY:
-			GATEWAY_SET("gateway", "tls_key", optarg);
+			sets[S_KEY].value = optarg;
 			break;
 		case OPT_ALLOW_REMOTE:
-			GATEWAY_SET("gateway", "allow_remote", "true");
+			sets[S_REMOTE].value = "true";
 			break;
 		case OPT_SOURCE:
-			GATEWAY_SET("gateway", "source", optarg);
+			sets[S_SOURCE].value = optarg;
 			break;
 		case 'h':
 			usage(EXIT_OK);
@@ -322,38 +281,32 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage(EXIT_USAGE);
 	if (origins[0] != '\0')
-		GATEWAY_SET("gateway", "origins", origins);
+		sets[S_ORIGINS].value = origins;
 
-	if ((cfg = config_new()) == NULL) {
-		fprintf(stderr, "ws-gateway: out of memory\n");
-		return EXIT_SYSCALL;
+	/* configuration: defaults, file, environment, the common flags, then the gateway's */
+	if ((rc = daemon_config(&d, environ)) != 0) {
+		fprintf(stderr, "ws-gateway: %s\n", d.dm_err);
+		daemon_close(&d);
+		return rc;
 	}
-	if (config_load(cfg, cfile, environ, err, sizeof(err)) < 0) {
-		fprintf(stderr, "ws-gateway: %s\n", err);
-		return EXIT_USAGE;
-	}
-	for (i = 0; i < nsets; i++) {
-		if (config_set(cfg, sets[i].section, sets[i].name, sets[i].value, err,
-			       sizeof(err)) < 0) {
+	cfg = d.dm_cfg;
+	for (i = 0; i < S_N; i++) {
+		if (sets[i].value != NULL &&
+		    config_set(cfg, "gateway", sets[i].name, sets[i].value, err, sizeof(err)) < 0) {
 			fprintf(stderr, "ws-gateway: %s\n", err);
+			daemon_close(&d);
 			return EXIT_USAGE;
 		}
 	}
-	if (log_level_parse(config_str(cfg, "log", "level"), &level) < 0)
-		level = LOGL_INFO;
-	logfile = config_str(cfg, "log", "file");
-	if (log_init("ws-gateway", logfile[0] ? logfile : NULL, level,
-		     (size_t)config_int(cfg, "log", "max_size"),
-		     (int)config_int(cfg, "log", "keep"), err, sizeof(err)) < 0) {
-		fprintf(stderr, "ws-gateway: %s\n", err);
-		return EXIT_SYSCALL;
+	if ((rc = daemon_log(&d)) != 0) {
+		fprintf(stderr, "ws-gateway: %s\n", d.dm_err);
+		daemon_close(&d);
+		return rc;
 	}
-	if (paths_init(&gw->paths, config_str(cfg, NULL, "instance"),
-		       config_str(cfg, NULL, "rundir")[0] ? config_str(cfg, NULL, "rundir") : NULL,
-		       config_str(cfg, NULL, "statedir")[0] ? config_str(cfg, NULL, "statedir")
-							    : NULL,
-		       err, sizeof(err)) < 0)
-		fatalx(EXIT_USAGE, "config", "%s", err);
+	/* the paths now, to check the settings before anything is created */
+	if ((rc = daemon_paths(&d)) != 0)
+		fatalx(rc, "config", "%s", d.dm_err);
+	gw->paths = d.dm_paths;
 
 	/* Settings. */
 	if (gateway_parse_listen(config_str(cfg, "gateway", "listen"), c->listen_host,
@@ -443,15 +396,10 @@ main(int argc, char *argv[])
 	if (snprintf(c->tokens_file, sizeof(c->tokens_file), "%s/tokens", gw->paths.statedir) >=
 	    (int)sizeof(c->tokens_file))
 		fatalx(EXIT_USAGE, "config", "state directory path too long");
-	user = config_str(cfg, "gateway", "user");
 
-	/* Start-up: directories, pidfile, token, listener. */
-	if (paths_mkdirs(&gw->paths, err, sizeof(err)) < 0)
-		fatalx(EXIT_SYSCALL, "mkdir", "%s", err);
-	if (paths_pidfile(&gw->paths, "ws-gateway", pidpath, sizeof(pidpath)) < 0)
-		fatalx(EXIT_SYSCALL, "pidfile", "pidfile path too long");
-	if ((pfh = util_pidfile_lock(pidpath, &other, err, sizeof(err))) == NULL)
-		fatalx(EXIT_SYSCALL, "pidfile", "%s", err);
+	/* Start-up: directories, pidfile (one gateway per instance), token, listener. */
+	if ((rc = daemon_start(&d)) != 0)
+		fatalx(rc, d.dm_reason, "%s", d.dm_err);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
@@ -476,13 +424,14 @@ main(int argc, char *argv[])
 	    evsignal_add(sig_term, NULL) || evsignal_add(sig_int, NULL) ||
 	    evsignal_add(sig_hup, NULL))
 		fatalx(EXIT_SYSCALL, "signals", "cannot set up signal handling");
-	if (user[0] != '\0' && geteuid() == 0 && util_drop_privileges(user, err, sizeof(err)) < 0)
-		fatalx(EXIT_SYSCALL, "user", "%s", err);
+	/* gateway.user only when started as root */
+	if (geteuid() == 0 && daemon_drop_privileges(&d) == -1)
+		fatalx(EXIT_SYSCALL, "user", "%s", d.dm_err);
 	log_info("%s: listening on %s:%d%s%s (dashboard %s)", __func__, c->listen_host, gw->port,
 		 c->tls_cert[0] ? " with TLS" : "", c->conformance ? " in conformance mode" : "",
 		 c->dashboard_dir[0] ? c->dashboard_dir : "none");
-	if (readiness_fd >= 0)
-		util_readiness(readiness_fd);
+	if (d.dm_ready_fd >= 0)
+		util_readiness(d.dm_ready_fd);
 
 	event_base_dispatch(gw->base);
 
@@ -498,12 +447,10 @@ main(int argc, char *argv[])
 	event_free(sig_term);
 	event_free(sig_int);
 	event_free(sig_hup);
-	util_pidfile_remove(pfh);
 	for (i = 0; i < c->norigins; i++)
 		free(c->origins[i]);
 	free(c->origins);
-	config_free(cfg);
 	log_info("%s: stopped", __func__);
-	log_close();
+	daemon_close(&d);
 	return EXIT_OK;
 }

@@ -223,6 +223,37 @@ START_TEST(test_bad_config)
 }
 END_TEST
 
+/* daemon_paths() knows the paths without creating anything; a bad instance is refused. */
+START_TEST(test_paths_only)
+{
+	char run[4200], state[4200],
+	    *argv[] = {"ws-gateway", "-i", "pathsonly", "--rundir", run, "--statedir", state, NULL};
+	char *envp[] = {NULL};
+	struct stat st;
+	struct daemon d;
+
+	snprintf(run, sizeof(run), "%s/run", tmpdir);
+	snprintf(state, sizeof(state), "%s/state", tmpdir);
+	daemon_init(&d, "ws-gateway", "gateway");
+	ck_assert_int_eq(parse(&d, 7, argv), 1);
+	ck_assert_int_eq(daemon_config(&d, envp), 0);
+	ck_assert_int_eq(daemon_paths(&d), 0);
+	ck_assert_ptr_nonnull(strstr(d.dm_paths.ring_name, "pathsonly"));
+	ck_assert_int_eq(stat(run, &st), -1);
+	ck_assert_int_eq(stat(state, &st), -1);
+	daemon_close(&d);
+
+	argv[2] = "../escape";
+	daemon_init(&d, "ws-gateway", "gateway");
+	ck_assert_int_eq(parse(&d, 7, argv), 1);
+	if (daemon_config(&d, envp) == 0)
+		ck_assert_int_eq(daemon_paths(&d), EXIT_USAGE);
+	ck_assert_str_eq(d.dm_reason, "bad_config");
+	ck_assert_int_eq(stat(run, &st), -1);
+	daemon_close(&d);
+}
+END_TEST
+
 static Suite *
 daemon_suite(void)
 {
@@ -234,6 +265,7 @@ daemon_suite(void)
 	tcase_add_test(tc, test_flags);
 	tcase_add_test(tc, test_precedence);
 	tcase_add_test(tc, test_start);
+	tcase_add_test(tc, test_paths_only);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("malformed");
 	tcase_add_checked_fixture(tc, setup, teardown);
