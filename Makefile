@@ -103,8 +103,11 @@ deps-if-needed:
 # ---------------------------------------------------------------- check
 .PHONY: check check-build check-asan
 check: deps-if-needed
+	@echo "[check $$(date +%T)] normal build: unit, man, integration, fuzz smoke"
 	$(MAKE) check-build
+	@echo "[check $$(date +%T)] sanitizer build: unit, integration"
 	$(MAKE) SANITIZE=1 BUILD=build/asan check-asan
+	@echo "[check $$(date +%T)] all passed"
 
 # The normal build runs everything: unit, man lint, integration, and a
 # short pass of every fuzz target.

@@ -296,6 +296,33 @@ export function capture(inst, hook, timeoutMs = 10000) {
   );
 }
 
+// Starts the paced load feeder (loadfeed.mjs) on inst's ingest socket; the
+// options left undefined keep loadfeed's defaults.  Its stderr (progress
+// lines) is dropped.  Returns { proc, done } at once; done resolves when the
+// feeder has exited and its stdout is read, to { code, out, first, last }:
+// first and last are the Numbers of its "first_seq=N last_seq=N" (NaN when
+// absent).  A feeder still running at exit is killed with the daemons.
+export function startFeed(inst, { rate = 0, count, seconds, pad, sessions, prefix, window } = {}) {
+  const args = [path.join(here, "loadfeed.mjs"), "--socket", path.join(inst.run, "ingest.sock"), "--rate", String(rate)];
+  for (const [k, v] of Object.entries({ count, seconds, pad, sessions, prefix, window }))
+    if (v !== undefined) args.push(`--${k}`, String(v));
+  const proc = spawn(process.execPath, args, { env: inst.env, stdio: ["ignore", "pipe", "ignore"] });
+  started.add(proc);
+  let out = "";
+  proc.stdout.on("data", (d) => (out += d));
+  const done = new Promise((resolve) => {
+    const seq = (k) => Number(new RegExp(`${k}_seq=(\\d+)`).exec(out)?.[1]);
+    const fin = (code) => resolve({ code, out, first: seq("first"), last: seq("last") });
+    proc.on("exit", () => started.delete(proc));
+    proc.on("close", (code) => fin(code));
+    proc.on("error", () => {
+      started.delete(proc);
+      fin(-1);
+    });
+  });
+  return { proc, done };
+}
+
 // Resolves with the args of the next `event` on emitter (socket.io-client
 // socket or Manager, EventEmitter) within ms.
 export function once(emitter, event, ms = 10000) {

@@ -64,7 +64,9 @@ function pump() {
   if (chunk) c.write(chunk);
 }
 
+let connected = false;
 c.on("connect", () => {
+  connected = true;
   pump();
   const timer = setInterval(pump, rate > 0 ? Math.max(1, Math.floor(1000 / rate)) : 5);
   const prog = setInterval(
@@ -97,6 +99,7 @@ c.on("data", (d) => {
 });
 c.on("error", (e) => {
   console.error(`FEED error: ${e.message}`);
+  if (!connected) finish(); // no close handler yet: say so and exit 1 here
 });
 let done = false;
 function finish() {

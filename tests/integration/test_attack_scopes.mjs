@@ -8,12 +8,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { io } from "socket.io-client";
-import { makeInstance, startRouter, startGateway, stopDaemon, until, within, dumpLogs } from "./gwlib.mjs";
+import { makeInstance, startRouter, startGateway, startFeed, stopDaemon, until, within, dumpLogs } from "./gwlib.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const STRESS = process.env.HOOKWIRE_STRESS === "1";
 const NS = STRESS ? 50 : 20;
 const PER = STRESS ? 200 : 50;
@@ -54,23 +51,7 @@ try {
   for (const s of [full, ...scoped]) if ((await conn(s)) !== null) refusedOk++;
   check(refusedOk === 0, `the full-scope and ${NS} scoped clients connect (${refusedOk} refused)`);
   // interleaved stream over all sessions
-  const feed = spawn(process.execPath, [
-    path.join(here, "loadfeed.mjs"),
-    "--socket",
-    path.join(inst.run, "ingest.sock"),
-    "--rate",
-    "0",
-    "--count",
-    String(NS * PER),
-    "--sessions",
-    String(NS),
-    "--prefix",
-    prefix,
-  ]);
-  let out = "";
-  feed.stdout.on("data", (d) => (out += d));
-  feed.stderr.on("data", () => {});
-  const code = await new Promise((r) => feed.on("exit", r));
+  const { code, out } = await startFeed(inst, { rate: 0, count: NS * PER, sessions: NS, prefix }).done;
   check(code === 0, `feeder: ${out.trim()}`);
   await until(() => full.evs.length >= NS * PER && scoped.every((s) => s.evs.length >= PER), 30000, "every client got its events");
   let wrong = 0,

@@ -4,13 +4,9 @@
 // recovery) and ends with every event exactly once, in order (the ring is
 // large enough that nothing is lapped; a gap event would be reported).
 // HOOKWIRE_STRESS=1: 300 clients, 6000 events, three kills.
-import path from "node:path";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { io } from "socket.io-client";
-import { makeInstance, startRouter, startGateway, stopDaemon, until, dumpLogs } from "./gwlib.mjs";
+import { makeInstance, startRouter, startGateway, startFeed, stopDaemon, until, dumpLogs } from "./gwlib.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const STRESS = process.env.HOOKWIRE_STRESS === "1";
 const NC = STRESS ? 300 : 100;
 const NE = STRESS ? 6000 : 1200;
@@ -51,21 +47,7 @@ for (let i = 0; i < NC; i++) {
 try {
   await until(() => clients.every((s) => s.connected), 30000, `${NC} clients connected`);
   const t0 = Date.now();
-  const feed = spawn(process.execPath, [
-    path.join(here, "loadfeed.mjs"),
-    "--socket",
-    path.join(inst.run, "ingest.sock"),
-    "--rate",
-    String(RATE),
-    "--count",
-    String(NE),
-    "--pad",
-    "300",
-  ]);
-  let feedOut = "";
-  feed.stdout.on("data", (d) => (feedOut += d));
-  feed.stderr.on("data", () => {});
-  const feedDone = new Promise((r) => feed.on("exit", (code) => r(code)));
+  const feedDone = startFeed(inst, { rate: RATE, count: NE, pad: 300 }).done;
   const killGap = [];
   for (let k = 1; k <= KILLS; k++) {
     // kill once every client has seen a share of the stream
@@ -79,9 +61,8 @@ try {
     await until(() => clients.every((s) => s.connected && s.reconnects >= k), 60000, `every client reconnected after kill ${k}`);
     killGap.push(Date.now() - tk);
   }
-  const fc = await feedDone;
+  const { code: fc, out: feedOut, last: lastSeq } = await feedDone;
   check(fc === 0, `feeder: ${feedOut.trim()}`);
-  const lastSeq = Number(/last_seq=(\d+)/.exec(feedOut)?.[1]);
   await until(() => clients.every((s) => s.seqs.at(-1) === lastSeq), 60000, "every client at the last seq");
   const secs = (Date.now() - t0) / 1000;
   let bad = 0,
@@ -125,17 +106,7 @@ const r2 = await startRouter(small);
 let g2 = await startGateway(small);
 const port2 = g2.port;
 const lap = [];
-const feedN = (n, pad) =>
-  new Promise((resolve) => {
-    const p = spawn(process.execPath, [
-      path.join(here, "loadfeed.mjs"), "--socket", path.join(small.run, "ingest.sock"),
-      "--rate", "0", "--count", String(n), "--pad", String(pad),
-    ]);
-    let o = "";
-    p.stdout.on("data", (d) => (o += d));
-    p.stderr.on("data", () => {});
-    p.on("exit", (code) => resolve({ code, last: Number(/last_seq=(\d+)/.exec(o)?.[1]), out: o }));
-  });
+const feedN = (n, pad) => startFeed(small, { rate: 0, count: n, pad }).done;
 try {
   for (let i = 0; i < NL; i++) {
     const s = io(g2.url, { forceNew: true, transports: ["websocket"], auth: { token: g2.token }, reconnectionDelay: 50, reconnectionDelayMax: 300 });

@@ -5,13 +5,9 @@
 // reaper event by connections that were still draining during shutdown).
 // Two rounds (HOOKWIRE_STRESS=1: ten); the crash it guards against showed in
 // about half of the rounds before the fix.
-import path from "node:path";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { io } from "socket.io-client";
-import { makeInstance, startRouter, startGateway, stopDaemon, stopClean, until, dumpLogs } from "./gwlib.mjs";
+import { makeInstance, startRouter, startGateway, startFeed, stopDaemon, stopClean, until, dumpLogs } from "./gwlib.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = process.env.HOOKWIRE_STRESS === "1" ? 10 : 2;
 let fails = 0;
 const check = (ok, msg) => {
@@ -33,10 +29,7 @@ for (let r = 1; r <= ROUNDS; r++) {
   }
   try {
     await until(() => clients.every((s) => s.connected), 20000, "clients connected");
-    const feed = spawn(process.execPath, [path.join(here, "loadfeed.mjs"), "--socket", path.join(inst.run, "ingest.sock"), "--rate", "1000", "--count", "2000", "--pad", "2000"]);
-    feed.stdout.on("data", () => {});
-    feed.stderr.on("data", () => {});
-    const fed = new Promise((res) => feed.on("exit", res));
+    const fed = startFeed(inst, { rate: 1000, count: 2000, pad: 2000 }).done;
     // (no client may drop under this burst: polling clients used to, with
     // "transport error" (ECONNRESET), when a long-poll response of megabytes
     // was cut off by the close linger timer; test_gw_polling_load.mjs)

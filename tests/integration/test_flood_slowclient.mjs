@@ -8,12 +8,9 @@
 import net from "node:net";
 import path from "node:path";
 import crypto from "node:crypto";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { io } from "socket.io-client";
-import { makeInstance, startRouter, startGateway, stopDaemon, until, dumpLogs, tail } from "./gwlib.mjs";
+import { makeInstance, startRouter, startGateway, startFeed, stopDaemon, until, dumpLogs, tail } from "./gwlib.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const STRESS = process.env.HOOKWIRE_STRESS === "1";
 const NC = STRESS ? 16 : 4;
 const RATE = STRESS ? 1000 : 800;
@@ -33,23 +30,7 @@ const router = await startRouter(inst);
 const gw = await startGateway(inst);
 
 function feed(count) {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [
-      path.join(here, "loadfeed.mjs"),
-      "--socket",
-      path.join(inst.run, "ingest.sock"),
-      "--rate",
-      String(RATE),
-      "--count",
-      String(count),
-      "--pad",
-      "3000",
-    ]);
-    let out = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", () => {});
-    p.on("exit", (code) => resolve({ code, out, last: Number(/last_seq=(\d+)/.exec(out)?.[1]) }));
-  });
+  return startFeed(inst, { rate: RATE, count, pad: 3000 }).done;
 }
 
 function pct(a, p) {

@@ -8,13 +8,10 @@
 // same events arrive spread out as they were fed: the control that makes
 // the assertion able to fail.
 import path from "node:path";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { io } from "socket.io-client";
 import fs from "node:fs";
-import { makeInstance, startRouter, startGateway, stopDaemon, until, dumpLogs } from "./gwlib.mjs";
+import { makeInstance, startRouter, startGateway, startFeed, stopDaemon, until, dumpLogs } from "./gwlib.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const WINDOW = 400;
 let fails = 0;
 const check = (ok, msg) => {
@@ -23,21 +20,7 @@ const check = (ok, msg) => {
 };
 
 function feed(inst, count, rate) {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [
-      path.join(here, "loadfeed.mjs"),
-      "--socket",
-      path.join(inst.run, "ingest.sock"),
-      "--rate",
-      String(rate),
-      "--count",
-      String(count),
-    ]);
-    let out = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", () => {});
-    p.on("exit", (code) => resolve({ code, out, first: Number(/first_seq=(\d+)/.exec(out)?.[1]), last: Number(/last_seq=(\d+)/.exec(out)?.[1]) }));
-  });
+  return startFeed(inst, { rate, count }).done;
 }
 
 function client(gw, transports) {

@@ -10,14 +10,12 @@
 // off by the gateway's close linger timer before the busy client had read it.
 // Environment: POLL_LOAD_CLIENTS (40), POLL_LOAD_RATE (2000), POLL_LOAD_COUNT
 // (3000), POLL_LOAD_PAUSE_MS (1500), POLL_LOAD_ROUNDS (1; HOOKWIRE_STRESS=1: 3).
-import path from "node:path";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { io } from "socket.io-client";
 import {
   makeInstance,
   startRouter,
   startGateway,
+  startFeed,
   stopDaemon,
   stopClean,
   until,
@@ -25,7 +23,6 @@ import {
   dumpLogs,
 } from "./gwlib.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.POLL_LOAD_CLIENTS || 40);
 const RATE = Number(process.env.POLL_LOAD_RATE || 2000);
 const COUNT = Number(process.env.POLL_LOAD_COUNT || 3000);
@@ -67,30 +64,15 @@ for (let r = 1; r <= ROUNDS && Date.now() < deadline - 10000; r++) {
   }
   try {
     await until(() => clients.every((s) => s.connected), Math.min(15000, left()), "clients connected");
-    const feed = spawn(process.execPath, [
-      path.join(here, "loadfeed.mjs"),
-      "--socket",
-      path.join(inst.run, "ingest.sock"),
-      "--rate",
-      String(RATE),
-      "--count",
-      String(COUNT),
-      "--pad",
-      "2000",
-    ]);
-    let fout = "";
-    feed.stdout.on("data", (d) => (fout += d));
-    feed.stderr.on("data", () => {});
+    const feed = startFeed(inst, { rate: RATE, count: COUNT, pad: 2000 });
     // The clients fall behind the burst: this process (all the clients)
     // stalls for PAUSE ms, as a busy dashboard process does, so the events
     // pile up in the gateway and the next polls carry megabytes.
     if (PAUSE > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, PAUSE);
-    const code = await within(left(), new Promise((res) => feed.on("exit", res)), "feed");
-    const m = /first_seq=(\d+) last_seq=(\d+)/.exec(fout);
+    const { code, out: fout, first, last } = await within(left(), feed.done, "feed");
+    const m = Number.isFinite(first) && Number.isFinite(last);
     check(code === 0 && m, `round ${r}: feed of ${COUNT} events at ${RATE}/s accepted (${fout.trim()})`);
     if (!m) throw new Error("no feed summary");
-    const first = Number(m[1]),
-      last = Number(m[2]);
     const want = last - first + 1;
     // wait until every client has the last event or has dropped
     await until(

@@ -9,11 +9,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { io } from "socket.io-client";
-import { makeInstance, startRouter, startGateway, stopDaemon, until, dumpLogs } from "./gwlib.mjs";
+import { makeInstance, startRouter, startGateway, startFeed, stopDaemon, until, dumpLogs } from "./gwlib.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const STRESS = process.env.HOOKWIRE_STRESS === "1";
 const env = (k, d) => Number(process.env[`HOOKWIRE_TEST_SOAK_${k}`] || d);
 const SECS = env("SECONDS", STRESS ? 1800 : 60);
@@ -66,29 +64,12 @@ try {
   await until(() => clients.every((s) => s.connected), 30000, `${NC} clients connected`);
   const samples = [];
   const sample = () => samples.push({ t: Date.now(), r: proc(router.pid), g: proc(gw.pid) });
-  const feed = spawn(process.execPath, [
-    path.join(here, "loadfeed.mjs"),
-    "--socket",
-    path.join(inst.run, "ingest.sock"),
-    "--rate",
-    String(RATE),
-    "--seconds",
-    String(SECS),
-    "--pad",
-    "600",
-    "--sessions",
-    "16",
-  ]);
-  let out = "";
-  feed.stdout.on("data", (d) => (out += d));
-  feed.stderr.on("data", () => {});
-  const done = new Promise((r) => feed.on("exit", r));
+  const { done } = startFeed(inst, { rate: RATE, seconds: SECS, pad: 600, sessions: 16 });
   const timer = setInterval(sample, SAMPLE_MS);
   sample();
-  const code = await done;
+  const { code, out, last } = await done;
   clearInterval(timer);
   check(code === 0, `feeder: ${out.trim()}`);
-  const last = Number(/last_seq=(\d+)/.exec(out)?.[1]);
   await until(() => clients.every((s) => s.last === last || s.dropped), 30000, "every client at the last event");
   sample();
   check(clients.every((s) => !s.dropped), `no client dropped (${clients.filter((s) => s.dropped).map((s) => s.dropped).join(",")})`);
