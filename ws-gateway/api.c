@@ -772,7 +772,7 @@ api_connect(struct session *s, json_object *auth)
 	unsigned long long off = 0;
 	char newpid[EIO_SID_LEN + 1], body[256];
 	int recover = 0, n, kind;
-	size_t i;
+	size_t i, ns;
 
 	if (auth != NULL) {
 		if (json_object_object_get_ex(auth, "token", &v) &&
@@ -794,17 +794,17 @@ api_connect(struct session *s, json_object *auth)
 				 28);
 		return -1;
 	}
-	if (kind == 2 && scoped != NULL && scoped->nsessions > 0) {
-		free(s->s_scope);
-		s->s_scope = calloc(scoped->nsessions, sizeof(char *));
-		if (s->s_scope == NULL)
-			return -1;
-		for (i = 0; i < scoped->nsessions; i++)
-			s->s_scope[i] = scoped->sessions[i];
-		s->s_nscope = scoped->nsessions;
-	} else if (kind == 2) {
-		s->s_scope = calloc(1, sizeof(char *)); /* scoped to nothing */
-		s->s_nscope = 0;
+	if (kind == 2) {
+		/* the session keeps its own copy: a reload (SIGHUP) may free the table */
+		session_scope_clear(s);
+		ns = scoped != NULL ? scoped->nsessions : 0;
+		if ((s->s_scope = calloc(ns > 0 ? ns : 1, sizeof(char *))) == NULL)
+			return -1; /* ns == 0: scoped to nothing */
+		for (i = 0; i < ns; i++) {
+			if ((s->s_scope[i] = strdup(scoped->sessions[i])) == NULL)
+				return -1;
+			s->s_nscope = i + 1;
+		}
 	}
 	if (gw->cfg.recovery && pid != NULL && strlen(pid) <= EIO_SID_LEN && offset != NULL &&
 	    api_parse_seq(offset, &off) == 0)

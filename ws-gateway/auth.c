@@ -7,13 +7,13 @@
  * presents such a token only ever sees events of those sessions.
  * Tokens are compared in constant time.  SIGHUP re-reads both files
  * (auth_reload): new handshakes use the new tokens, sessions keep the
- * access they were given; a file that cannot be read keeps the old tokens.
+ * access they were given (a copy of their scope); a file that cannot be
+ * read keeps the old tokens.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,61 +167,6 @@ fail:
 	return -1;
 }
 
-static int
-auth_ptr_cmp(const void *a, const void *b)
-{
-	char *const *pa = a, *const *pb = b;
-	uintptr_t x = (uintptr_t)(*pa), y = (uintptr_t)(*pb);
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * Frees the tables replaced by reloads that no live session points into
- * any more (a session's s_scope borrows the session ids of the table its
- * token was found in).  Runs at a reload only: O(sessions log sessions).
- */
-static void
-auth_prune_old(struct gw *gw)
-{
-	struct gw_scoped_old *o, **op;
-	struct session *s;
-	char **refs = NULL, **nr;
-	size_t nrefs = 0, i, j;
-	int used;
-
-	if (gw->scoped_old == NULL)
-		return;
-	RB_FOREACH(s, gw_sessions, &gw->sessions)
-	{
-		if (s->s_scope == NULL || s->s_nscope == 0)
-			continue;
-		if ((nr = reallocarray(refs, nrefs + 1, sizeof(*nr))) == NULL) {
-			free(refs);
-			return; /* keep them all: the next reload tries again */
-		}
-		refs = nr;
-		refs[nrefs++] = s->s_scope[0];
-	}
-	if (nrefs > 1)
-		qsort(refs, nrefs, sizeof(*refs), auth_ptr_cmp);
-	for (op = &gw->scoped_old; (o = *op) != NULL;) {
-		used = 0;
-		for (i = 0; i < o->nscoped && !used; i++)
-			for (j = 0; j < o->scoped[i].nsessions && !used; j++)
-				used = nrefs > 0 && bsearch(&o->scoped[i].sessions[j], refs, nrefs,
-							    sizeof(*refs), auth_ptr_cmp) != NULL;
-		if (used) {
-			op = &o->next;
-			continue;
-		}
-		*op = o->next;
-		auth_free_table(o->scoped, o->nscoped);
-		free(o);
-	}
-	free(refs);
-}
-
 /* Reads the access token file into out; creates it when create is set and it is missing. */
 static int
 auth_token_file(struct gw *gw, int create, char *out, size_t outlen, char *err, size_t errlen)
@@ -262,7 +207,6 @@ auth_reload(struct gw *gw, char *err, size_t errlen)
 {
 	char token[GW_TOKEN_MAX];
 	struct gw_scoped *t;
-	struct gw_scoped_old *o;
 	size_t nt;
 
 	err[0] = '\0';
@@ -272,38 +216,21 @@ auth_reload(struct gw *gw, char *err, size_t errlen)
 		return -1;
 	if (auth_load_scoped(gw->cfg.tokens_file, &t, &nt, err, errlen) < 0)
 		return -1;
-	if (gw->scoped != NULL) {
-		if ((o = calloc(1, sizeof(*o))) == NULL) {
-			auth_free_table(t, nt);
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		o->scoped = gw->scoped;
-		o->nscoped = gw->nscoped;
-		o->next = gw->scoped_old;
-		gw->scoped_old = o;
-	}
+	/* sessions hold copies of their scope: the old table can go */
+	auth_free_table(gw->scoped, gw->nscoped);
 	gw->scoped = t;
 	gw->nscoped = nt;
 	strlcpy(gw->token, token, sizeof(gw->token));
 	explicit_bzero(token, sizeof(token));
-	auth_prune_old(gw);
 	return 0;
 }
 
 void
 auth_free(struct gw *gw)
 {
-	struct gw_scoped_old *o;
-
 	auth_free_table(gw->scoped, gw->nscoped);
 	gw->scoped = NULL;
 	gw->nscoped = 0;
-	while ((o = gw->scoped_old) != NULL) {
-		gw->scoped_old = o->next;
-		auth_free_table(o->scoped, o->nscoped);
-		free(o);
-	}
 }
 
 int

@@ -71,13 +71,6 @@ struct gw_scoped {
 	size_t nsessions;
 };
 
-/* A scoped-token table replaced by a reload, kept while sessions point into it. */
-struct gw_scoped_old {
-	struct gw_scoped *scoped;
-	size_t nscoped;
-	struct gw_scoped_old *next;
-};
-
 /* Counters for /metrics. */
 struct gw_metrics {
 	uint64_t accepted; /* TCP connections */
@@ -140,7 +133,6 @@ struct gw {
 	char token[GW_TOKEN_MAX];
 	struct gw_scoped *scoped;
 	size_t nscoped;
-	struct gw_scoped_old *scoped_old; /* replaced by reloads, still in use */
 	struct gw_metrics m;
 	int64_t start_us;
 	int shutting_down;
@@ -242,7 +234,7 @@ struct session {
 	struct sio_pending *s_bin;
 
 	/* hookwire API */
-	char **s_scope; /* sessions this client may see; NULL: all */
+	char **s_scope; /* sessions this client may see (copies); NULL: all */
 	size_t s_nscope;
 	char **s_subs; /* subscriptions; none: everything in scope */
 	size_t s_nsubs;
@@ -260,6 +252,7 @@ void conn_respond(struct conn *c, int status, const char *ctype, const char *ext
 void conn_respond_buf(struct conn *c, int status, const char *ctype, const char *extra,
 		      struct evbuffer *body);
 void session_close(struct session *s, const char *reason, int answer);
+void session_scope_clear(struct session *s);
 void session_send(struct session *s, const char *data, size_t len, int binary);
 /* Sends one Socket.IO packet (text) as an Engine.IO message. */
 void session_send_sio(struct session *s, int type, const char *nsp, long long id, const char *json,

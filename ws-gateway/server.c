@@ -108,7 +108,7 @@ server_reaper(evutil_socket_t fd, short ev, void *arg)
 		for (i = 0; i < s->s_nsubs; i++)
 			free(s->s_subs[i]);
 		free(s->s_subs);
-		free(s->s_scope); /* points into gw->scoped: only the array is ours */
+		session_scope_clear(s);
 		free(s);
 	}
 }
@@ -706,6 +706,19 @@ server_session_packet(struct session *s, int type, const char *data, size_t len,
 		return;
 	}
 	server_pollq_add(s, type, data, len, binary);
+}
+
+/* Frees the session's copy of its token's scope. */
+void
+session_scope_clear(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->s_nscope; i++)
+		free(s->s_scope[i]);
+	free(s->s_scope);
+	s->s_scope = NULL;
+	s->s_nscope = 0;
 }
 
 void
