@@ -115,7 +115,13 @@ log_reopen(void)
 {
 	if (log_state.path == NULL)
 		return 0;
-	return log_open_file(NULL, 0);
+	if (log_open_file(NULL, 0) == -1) {
+		log_warn("log_reopen", "%s: cannot reopen %s; writing on to the old file", __func__,
+			 log_state.path);
+		return -1;
+	}
+	log_info("%s: log reopened", __func__);
+	return 0;
 }
 
 void

@@ -29,7 +29,9 @@ int log_level_parse(const char *s, enum log_level *out);
 int log_init(const char *component, const char *path, enum log_level level, size_t max_size,
 	     int keep, char *err, size_t errlen);
 
-/* Reopens the log file (after logrotate moved it).  Returns 0 or -1. */
+/* Reopens the log file (after logrotate moved it) and says so in the log
+ * (info), or that it could not (warning, reason "log_reopen", the old file
+ * kept).  Returns 0 or -1. */
 int log_reopen(void);
 void log_close(void);
 
@@ -43,10 +45,10 @@ int log_enabled(enum log_level level);
  * formatted by the caller.
  */
 void log_msg(enum log_level level, const char *reason, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void log_vmsg(enum log_level level, const char *reason, const char *fmt, va_list ap);
 void log_kv(enum log_level level, const char *reason, const char *msg, ...)
-	__attribute__((sentinel));
+    __attribute__((sentinel));
 
 /* OpenBSD-style helpers: log_warn appends strerror(errno). */
 void log_warn(const char *reason, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -55,8 +57,8 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Log at error level and exit(code).  For start-up failures and broken invariants only. */
 void fatal(int code, const char *reason, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 3, 4)));
+    __attribute__((noreturn, format(printf, 3, 4)));
 void fatalx(int code, const char *reason, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 3, 4)));
+    __attribute__((noreturn, format(printf, 3, 4)));
 
 #endif

@@ -11,17 +11,7 @@
 #include <string.h>
 
 #include "redisurl.h"
-
-static int
-redisurl_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
+#include "util.h"
 
 /* Percent-decodes s[0..n) into out (size outlen).  Returns 0 or -1. */
 static int
@@ -36,9 +26,8 @@ redisurl_decode(const char *s, size_t n, char *out, size_t outlen)
 		if (s[i] == '%') {
 			if (i + 2 >= n)
 				return -1;
-			if ((hi = redisurl_hex((unsigned char)s[i + 1])) < 0 ||
-			    (lo = redisurl_hex((unsigned char)s[i + 2])) < 0 ||
-			    (hi == 0 && lo == 0))
+			if ((hi = util_hexval((unsigned char)s[i + 1])) < 0 ||
+			    (lo = util_hexval((unsigned char)s[i + 2])) < 0 || (hi == 0 && lo == 0))
 				return -1;
 			out[o++] = (char)(hi * 16 + lo);
 			i += 2;

@@ -10,9 +10,9 @@
 #include <sys/types.h>
 
 /* Exit codes shared by all tools (hookwire(7)). */
-#define EXIT_OK 0
+#define EXIT_OK	     0
 #define EXIT_RUNTIME 1
-#define EXIT_USAGE 100   /* usage or bad configuration: do not restart */
+#define EXIT_USAGE   100 /* usage or bad configuration: do not restart */
 #define EXIT_SYSCALL 111 /* a system call failed at start-up */
 
 /* Wall clock, microseconds since the epoch. */
@@ -41,6 +41,9 @@ int util_parse_size(const char *s, long long *out);
 
 /* Writes len bytes fully (retrying on EINTR and short writes).  Returns 0 or -1. */
 int util_write_all(int fd, const void *buf, size_t len);
+
+/* The value of hex digit c (either case), or -1. */
+int util_hexval(int c);
 
 /*
  * UTF-8 (additions by the common/ engineer).  util_utf8_seq() returns the

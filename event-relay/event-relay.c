@@ -40,10 +40,7 @@ static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	if (sig == SIGHUP) {
-		if (log_reopen() == -1)
-			log_warn("log_reopen", "%s: cannot reopen the log", __func__);
-		else
-			log_info("%s: log reopened", __func__);
+		log_reopen();
 		return;
 	}
 	if (sig == SIGUSR1) {

@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include "router.h"
+#include "util.h"
 
 struct dedup_ent {
 	struct dedup_key de_key;
@@ -199,18 +200,6 @@ dedup_free(struct dedup *d)
 	free(d);
 }
 
-static int
-dedup_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 void
 dedup_id_key(const char *id, size_t len, struct dedup_key *k)
 {
@@ -220,7 +209,7 @@ dedup_id_key(const char *id, size_t len, struct dedup_key *k)
 
 	if (len == EVENT_ID_LEN) {
 		for (i = 0; i < len; i++) {
-			if ((x = dedup_hexval((unsigned char)id[i])) < 0)
+			if ((x = util_hexval((unsigned char)id[i])) < 0)
 				break;
 			v[i / 16] = (v[i / 16] << 4) | (uint64_t)x;
 		}

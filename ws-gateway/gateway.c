@@ -87,7 +87,6 @@ gateway_signal(evutil_socket_t sig, short ev, void *arg)
 		char err[512];
 
 		log_reopen();
-		log_info("%s: SIGHUP: log reopened", __func__);
 		if (auth_reload(gw, err, sizeof(err)) < 0)
 			log_msg(LOGL_ERROR, "token_reload",
 				"%s: SIGHUP: %s; keeping the old tokens", __func__, err);

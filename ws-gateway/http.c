@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "util.h"
 
 static int
 http_tchar(unsigned char c)
@@ -230,18 +231,6 @@ http_header_has_token(const struct http_request *req, const char *name, const ch
 	return 0;
 }
 
-static int
-http_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 http_split_target(const char *target, size_t len, char *path, size_t pathlen, const char **query,
 		  size_t *querylen)
@@ -265,8 +254,8 @@ http_split_target(const char *target, size_t len, char *path, size_t pathlen, co
 			int hi, lo;
 			if (i + 2 >= plen)
 				return -1;
-			hi = http_hex((unsigned char)target[i + 1]);
-			lo = http_hex((unsigned char)target[i + 2]);
+			hi = util_hexval((unsigned char)target[i + 1]);
+			lo = util_hexval((unsigned char)target[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = hi * 16 + lo;
@@ -307,10 +296,10 @@ http_query_get(const char *query, size_t querylen, const char *key, char *out, s
 				if (c == '+')
 					c = ' ';
 				else if (c == '%' && amp - p >= 3 &&
-					 http_hex((unsigned char)p[1]) >= 0 &&
-					 http_hex((unsigned char)p[2]) >= 0) {
-					c = http_hex((unsigned char)p[1]) * 16 +
-					    http_hex((unsigned char)p[2]);
+					 util_hexval((unsigned char)p[1]) >= 0 &&
+					 util_hexval((unsigned char)p[2]) >= 0) {
+					c = util_hexval((unsigned char)p[1]) * 16 +
+					    util_hexval((unsigned char)p[2]);
 					p += 2;
 				}
 				if (o + 1 >= outlen)

@@ -211,7 +211,30 @@ START_TEST(test_reopen)
 	log_info("after");
 	ck_assert_int_eq(read_lines(moved, &o), 2);
 	json_object_put(o);
-	ck_assert_int_eq(read_lines(logpath, &o), 1);
+	/* the reopen says so in the new file, before what follows */
+	ck_assert_int_eq(read_lines(logpath, &o), 2);
+	ck_assert_str_eq(field(o, "msg"), "after");
+	json_object_put(o);
+}
+END_TEST
+
+/* A log that cannot be reopened stays on the old file and says why there. */
+START_TEST(test_reopen_fails)
+{
+	char err[256], dir[4100], gone[4200], oldpath[4300];
+	json_object *o;
+
+	snprintf(dir, sizeof(dir), "%s/d", tmpdir);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(logpath, sizeof(logpath), "%s/t.log", dir);
+	ck_assert_int_eq(log_init("t", logpath, LOGL_INFO, 0, 0, err, sizeof(err)), 0);
+	log_info("before");
+	snprintf(gone, sizeof(gone), "%s/gone", tmpdir);
+	ck_assert_int_eq(rename(dir, gone), 0); /* the log's directory is no more */
+	ck_assert_int_eq(log_reopen(), -1);
+	log_info("after");
+	snprintf(oldpath, sizeof(oldpath), "%s/t.log", gone);
+	ck_assert_int_eq(read_lines(oldpath, &o), 3);
 	ck_assert_str_eq(field(o, "msg"), "after");
 	json_object_put(o);
 }
@@ -234,6 +257,7 @@ log_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_rotation);
 	tcase_add_test(tc, test_reopen);
+	tcase_add_test(tc, test_reopen_fails);
 	suite_add_tcase(s, tc);
 	return s;
 }
