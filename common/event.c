@@ -83,23 +83,48 @@ event_new_id(char out[EVENT_ID_LEN + 1])
 	out[EVENT_ID_LEN] = '\0';
 }
 
+/*
+ * UTC calendar date of a day count since 1970-01-01 (H. Hinnant's
+ * civil_from_days).  glibc's gmtime_r() calls tzset(), which reads
+ * /etc/localtime: a file open that hook-capture does not need to pay.
+ */
+static void
+event_civil(int64_t days, int64_t *y, int *m, int *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
 void
 event_format_ts(int64_t us, char *out, size_t outlen)
 {
-	time_t sec;
-	struct tm tm;
-	int64_t frac;
+	int64_t sec, frac, days, rem, y;
+	int m, d;
 
-	sec = (time_t)(us / 1000000);
+	sec = us / 1000000;
 	frac = us % 1000000;
 	if (frac < 0) {
 		frac += 1000000;
 		sec--;
 	}
-	if (gmtime_r(&sec, &tm) == NULL)
-		memset(&tm, 0, sizeof(tm));
-	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)frac);
+	days = sec / 86400;
+	rem = sec % 86400;
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	event_civil(days, &y, &m, &d);
+	snprintf(out, outlen, "%04lld-%02d-%02dT%02d:%02d:%02d.%06lldZ", (long long)y, m, d,
+		 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (long long)frac);
 }
 
 void

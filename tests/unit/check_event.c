@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "event.h"
@@ -239,6 +240,32 @@ START_TEST(test_id_ts)
 	ck_assert_str_eq(ts, "1970-01-01T00:00:00.000000Z");
 	event_format_ts(1764361503000001LL, ts, sizeof(ts));
 	ck_assert_str_eq(ts, "2025-11-28T20:25:03.000001Z");
+}
+END_TEST
+
+/* event_format_ts() computes the date itself (no tzset): it agrees with
+ * gmtime_r() from 1900 to 2400, leap days and negative times included. */
+START_TEST(test_format_ts_calendar)
+{
+	char ts[80], want[80];
+	struct tm tm;
+	int64_t sec, us;
+	time_t t;
+
+	for (sec = -2208988800LL; sec < 13569465600LL; sec += 86400 * 7 + 3601 * 5 + 7) {
+		us = sec * 1000000 + (sec & 0x7ffff);
+		t = (time_t)sec;
+		ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (long long)(sec & 0x7ffff));
+		event_format_ts(us, ts, sizeof(ts));
+		ck_assert_str_eq(ts, want);
+	}
+	event_format_ts(951782400LL * 1000000, ts, sizeof(ts)); /* 2000-02-29 */
+	ck_assert_str_eq(ts, "2000-02-29T00:00:00.000000Z");
+	event_format_ts(-1, ts, sizeof(ts));
+	ck_assert_str_eq(ts, "1969-12-31T23:59:59.999999Z");
 }
 END_TEST
 
@@ -567,6 +594,7 @@ event_suite(void)
 	tcase_add_test(tc, test_project_env);
 	tcase_add_loop_test(tc, test_files, 0, sizeof(files_cases) / sizeof(files_cases[0]));
 	tcase_add_test(tc, test_id_ts);
+	tcase_add_test(tc, test_format_ts_calendar);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
