@@ -412,6 +412,24 @@ api_broadcast(struct gw *gw, const char *json, size_t len, uint64_t seq, int64_t
 		api_sessions_changed(gw);
 }
 
+/* Tells every client that events lf..lt are lost (they never reached it). */
+static void
+api_broadcast_gap(struct gw *gw, uint64_t lf, uint64_t lt)
+{
+	struct session *s, *ns;
+	char gap[96];
+	int n;
+
+	n = snprintf(gap, sizeof(gap), "{\"from\":%llu,\"to\":%llu}", (unsigned long long)lf,
+		     (unsigned long long)lt);
+	TAILQ_FOREACH_SAFE(s, &gw->api, s_api_entry, ns)
+	{
+		gw->m.gaps++;
+		api_emit_json(s, "gap", gap, (size_t)n);
+		server_check_outbuf(s);
+	}
+}
+
 /* Broadcasts the events the source holds, API_DRAIN_MAX per loop pass: a
  * burst of thousands (each copied into every long-polling session) must not
  * hold up heartbeats, accepts and writes for seconds.  The rest follows in
@@ -438,6 +456,7 @@ api_source_drain(evutil_socket_t fd, short ev, void *arg)
 			gw->m.ring_lapped++;
 			log_warnx("lapped", "%s: events %llu..%llu left the ring before broadcast",
 				  __func__, (unsigned long long)lf, (unsigned long long)lt);
+			api_broadcast_gap(gw, lf, lt);
 			continue;
 		}
 		api_broadcast(gw, gw->rbuf, len, seq, ts);
