@@ -118,10 +118,12 @@ check-build: bins test-unit test-man test-integration fuzz-smoke
 # cover and that are slow under ASan or test something else than memory:
 # the browser tests, the soak, the load generator, the Python client (the
 # node clients drive the same server paths), the supervisor script, the
-# installation layout and the man pages.
+# installation layout, the man pages, and two that exec hundreds of
+# sanitized hook-captures (capture_concurrent: router_concurrent covers the
+# router; attack_secrets: check_scrub and fuzz_scrub cover the scrubber).
 ASAN_SKIP := test_dashboard.mjs test_attack_browser.mjs test_soak.mjs test_bench_loadgen.mjs \
 	test_gw_api_python.py test_ops_supervisor.sh test_install.sh test_man_flags.sh \
-	test_man_render.sh
+	test_man_render.sh test_capture_concurrent.sh test_attack_secrets.mjs
 check-asan: bins test-unit
 	$(MAKE) SANITIZE=1 BUILD=$(BUILD) SKIP="$(ASAN_SKIP)" test-integration
 
