@@ -230,6 +230,13 @@ server_hdr_cb(evutil_socket_t fd, short ev, void *arg)
 	if (c->c_closing || c->c_dead || c->c_state != CONN_HTTP)
 		return;
 	gw->m.refused_header_timeout++;
+	if (c->c_tls && !SSL_is_init_finished(bufferevent_openssl_get_ssl(c->c_bev))) {
+		/* no TLS session to answer on */
+		log_info("%s: %s: TLS handshake not complete after %ld ms; closing", __func__,
+			 c->c_peer, gw->cfg.header_timeout);
+		conn_close(c, "handshake timeout");
+		return;
+	}
 	log_info("%s: %s: request head not complete after %ld ms; closing", __func__, c->c_peer,
 		 gw->cfg.header_timeout);
 	c->c_keepalive = 0;
@@ -237,7 +244,7 @@ server_hdr_cb(evutil_socket_t fd, short ev, void *arg)
 	conn_respond(c, 408, "text/plain", NULL, "request timeout\n", 16);
 }
 
-/* The first bytes of a request head are in: starts its deadline. */
+/* A request head is due (just accepted, or its first bytes are in): starts its deadline. */
 static void
 server_hdr_arm(struct conn *c)
 {
@@ -1828,6 +1835,10 @@ server_accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct sockaddr
 				      : gw->cfg.max_payload + 14) +
 				     65536);
 	bufferevent_enable(c->c_bev, EV_READ | EV_WRITE);
+	/* the first request head (and a TLS handshake before it) has
+	 * gateway.header_timeout_ms from the accept: a client that connects and
+	 * says nothing does not hold a descriptor for the idle timeout */
+	server_hdr_arm(c);
 }
 
 static void

@@ -334,6 +334,65 @@ def case_header_timeout():
         with open(os.path.join(inst.dir, "gateway.jsonlog")) as f:
             log = f.read()
         assert "request head not complete" in log and "127.0.0.1:" in log, "not logged with the peer"
+        # a client that connects and says nothing is cut as well
+        closed, got = silent_close(P, TO + 6)
+        print("  silent client: closed after %s s, got %r" % (
+            None if closed is None else round(closed, 2), got[:40]))
+        assert closed is not None and closed <= TO + 1.5, "silent client: closed after %s" % closed
+        assert got.startswith(b"HTTP/1.1 408"), "silent client: no 408: %r" % got[:60]
+        n = metric(gw, "hookwire_gateway_refused_total", 'reason="header_timeout"')
+        assert n == 2, "refused{header_timeout} = %s after the silent client, want 2" % n
+    finally:
+        stop(inst, gw, router)
+
+
+def silent_close(port, limit):
+    """Connects, sends nothing; returns (seconds until the server closed, what it sent)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=limit)
+    t0, got = time.monotonic(), b""
+    try:
+        while True:
+            d = s.recv(4096)
+            if not d:
+                return time.monotonic() - t0, got
+            got += d
+    except OSError:
+        return None, got
+    finally:
+        s.close()
+
+
+def case_tls_handshake_timeout():
+    """A TLS client that never sends its ClientHello is cut at header_timeout_ms."""
+    import ssl
+    import subprocess
+    inst = gwlib.Instance("tlsto")
+    cert, key = os.path.join(inst.dir, "cert.pem"), os.path.join(inst.dir, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True, timeout=60)
+    inst.env["HOOKWIRE_GATEWAY_HEADER_TIMEOUT_MS"] = "2000"
+    router = gwlib.start_router(inst)
+    gw = gwlib.start_gateway(inst, ["--tls-cert", cert, "--tls-key", key])
+    try:
+        closed, _ = silent_close(gw.port, 8)
+        print("  silent TLS client: closed after %s s" % (None if closed is None else round(closed, 2)))
+        assert closed is not None and closed <= 3.5, "silent TLS client: closed after %s" % closed
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        t = ctx.wrap_socket(socket.create_connection(("127.0.0.1", gw.port), timeout=10))
+        t.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        body = b""
+        while True:
+            d = t.recv(65536)
+            if not d:
+                break
+            body += d
+        t.close()
+        m = re.search(r'^hookwire_gateway_refused_total\{reason="header_timeout"\} (\d+)$',
+                      body.decode(errors="replace"), re.M)
+        assert m and int(m.group(1)) == 1, "refused{header_timeout} over TLS: %s" % (m and m.group(1))
     finally:
         stop(inst, gw, router)
 
@@ -468,7 +527,7 @@ def case_soft_time():
 
 
 res = gwlib.Results()
-only = os.environ.get("GW_MENDS_CASES", "origin_scheme,origin_scheme_tls,header_timeout,token_reload,soft_time").split(",")
+only = os.environ.get("GW_MENDS_CASES", "origin_scheme,origin_scheme_tls,header_timeout,tls_handshake_timeout,token_reload,soft_time").split(",")
 for name in only:
     res.case(name, globals()["case_" + name])
 sys.exit(res.done())
