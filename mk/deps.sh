@@ -11,7 +11,7 @@ PKGS_BUILD="make gcc pkg-config libevent-dev libjson-c-dev check libsubunit-dev 
 libpcre2-dev libssl-dev libyaml-dev libxxhash-dev libhiredis-dev"
 # Tests: man page lint, real clients, browser, tools used by test scripts.
 PKGS_TEST="mandoc groff-base python3 python3-socketio python3-websocket python3-aiohttp
-chromium nodejs npm jq socat curl clang procps psmisc util-linux redis-server"
+chromium nodejs npm jq socat curl clang procps psmisc util-linux redis-server openssl"
 
 missing_debs() {
 	for p in $PKGS_BUILD $PKGS_TEST; do
