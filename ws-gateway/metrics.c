@@ -7,6 +7,14 @@
 
 #include "gateway.h"
 
+#define METRICS_N(a) (sizeof(a) / sizeof((a)[0]))
+/* a labelled counter: its label values and its values, side by side and as many */
+#define METRICS_LABELLED(b, name, help, label, names, vals)                                        \
+	do {                                                                                       \
+		_Static_assert(METRICS_N(names) == METRICS_N(vals), "labels and values differ");   \
+		metrics_labelled(b, name, help, label, names, vals, METRICS_N(names));             \
+	} while (0)
+
 static void
 metrics_counter(struct evbuffer *b, const char *name, const char *help, const char *label,
 		unsigned long long v)
@@ -42,7 +50,7 @@ metrics_serve(struct conn *c)
 	    "received", "accepted",	 "duplicate_id",   "duplicate_content", "spool_drained",
 	    "scrubbed", "journal_bytes", "journal_errors", "connections",	"overruns"};
 	static const char *rej[] = RING_REJECT_REASONS;
-	unsigned long long v[16];
+	unsigned long long rejv[METRICS_N(rej)];
 	size_t i;
 
 	if (b == NULL)
@@ -70,30 +78,21 @@ metrics_serve(struct conn *c)
 			m->http_requests);
 	metrics_counter(b, "hookwire_gateway_accepted_total", "TCP connections accepted.", NULL,
 			m->accepted);
-	v[0] = m->disc_ping_timeout;
-	v[1] = m->disc_transport;
-	v[2] = m->disc_client;
-	v[3] = m->disc_outbuf;
-	v[4] = m->disc_parse;
-	v[5] = m->disc_shutdown;
-	metrics_labelled(b, "hookwire_gateway_disconnects_total", "Sessions closed, by reason.",
-			 "reason", disc, v, 6);
+	const unsigned long long discv[] = {m->disc_ping_timeout, m->disc_transport,
+					    m->disc_client,	  m->disc_outbuf,
+					    m->disc_parse,	  m->disc_shutdown};
+	METRICS_LABELLED(b, "hookwire_gateway_disconnects_total", "Sessions closed, by reason.",
+			 "reason", disc, discv);
 	metrics_counter(b, "hookwire_gateway_dropped_clients_total",
 			"Clients dropped for a full output buffer.", NULL, m->disc_outbuf);
-	v[0] = m->refused_origin;
-	v[1] = m->refused_token;
-	v[2] = m->refused_path;
-	v[3] = m->refused_clients;
-	v[4] = m->refused_fds;
-	v[5] = m->refused_header_timeout;
-	metrics_labelled(b, "hookwire_gateway_refused_total", "Requests refused, by reason.",
-			 "reason", ref, v, 6);
-	v[0] = m->bad_http;
-	v[1] = m->bad_ws;
-	v[2] = m->bad_eio;
-	v[3] = m->bad_sio;
-	metrics_labelled(b, "hookwire_gateway_bad_input_total", "Malformed input, by protocol.",
-			 "protocol", bad, v, 4);
+	const unsigned long long refv[] = {m->refused_origin, m->refused_token,
+					   m->refused_path,   m->refused_clients,
+					   m->refused_fds,    m->refused_header_timeout};
+	METRICS_LABELLED(b, "hookwire_gateway_refused_total", "Requests refused, by reason.",
+			 "reason", ref, refv);
+	const unsigned long long badv[] = {m->bad_http, m->bad_ws, m->bad_eio, m->bad_sio};
+	METRICS_LABELLED(b, "hookwire_gateway_bad_input_total", "Malformed input, by protocol.",
+			 "protocol", bad, badv);
 	metrics_counter(b, "hookwire_gateway_recovered_total", "Connection-state recoveries.", NULL,
 			m->recovered);
 	metrics_counter(b, "hookwire_gateway_gaps_total", "gap events sent.", NULL, m->gaps);
@@ -112,18 +111,17 @@ metrics_serve(struct conn *c)
 		    "hookwire_ring_first_seq %llu\n",
 		    (unsigned long long)atomic_load_explicit(&h->last_seq, memory_order_relaxed),
 		    (unsigned long long)atomic_load_explicit(&h->first_seq, memory_order_relaxed));
-		for (i = 0; i < sizeof(ring_names) / sizeof(ring_names[0]); i++) {
+		for (i = 0; i < METRICS_N(ring_names); i++) {
 			char name[96];
 			snprintf(name, sizeof(name), "hookwire_router_%s_total", ring_names[i]);
 			metrics_counter(b, name, "Router counter (from the ring header).", NULL,
 					(unsigned long long)atomic_load_explicit(
 					    &h->counters[i], memory_order_relaxed));
 		}
-		for (i = 0; i < sizeof(rej) / sizeof(rej[0]); i++)
-			v[i] = atomic_load_explicit(&h->rejected[i], memory_order_relaxed);
-		metrics_labelled(b, "hookwire_router_rejected_total",
-				 "Lines the router rejected, by reason.", "reason", rej, v,
-				 sizeof(rej) / sizeof(rej[0]));
+		for (i = 0; i < METRICS_N(rej); i++)
+			rejv[i] = atomic_load_explicit(&h->rejected[i], memory_order_relaxed);
+		METRICS_LABELLED(b, "hookwire_router_rejected_total",
+				 "Lines the router rejected, by reason.", "reason", rej, rejv);
 	}
 	conn_respond_buf(c, 200, "text/plain; version=0.0.4; charset=utf-8",
 			 "Cache-Control: no-store\r\n", b);

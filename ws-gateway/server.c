@@ -1692,7 +1692,6 @@ server_check_outbuf(struct session *s)
 {
 	struct gw *gw = s->s_gw;
 	size_t n = session_outlen(s);
-	int64_t now;
 
 	if (n <= gw->cfg.outbuf_soft) {
 		if (s->s_ws != NULL)
@@ -1706,18 +1705,9 @@ server_check_outbuf(struct session *s)
 		session_close(s, "slow client", EIO_CLOSE);
 		return -1;
 	}
-	if (s->s_ws == NULL)
-		return 0;
-	now = util_mono_us();
-	if (s->s_ws->c_soft_since == 0)
-		server_soft_set(s->s_ws, now);
-	else if (now - s->s_ws->c_soft_since > (int64_t)gw->cfg.outbuf_soft_seconds * 1000000) {
-		gw->m.disc_outbuf++;
-		log_warnx("outbuf_soft", "%s: client %s: output over the soft limit too long",
-			  __func__, s->s_sid);
-		session_close(s, "slow client", EIO_CLOSE);
-		return -1;
-	}
+	/* over the soft limit: the soft timer (server_soft_cb) cuts it when its time is up */
+	if (s->s_ws != NULL)
+		server_soft_set(s->s_ws, util_mono_us());
 	return 0;
 }
 

@@ -15,7 +15,8 @@
 // --rundir DIR --readiness-fd 3`.  With HOOKWIRE_GW_REFERENCE=1 the conformance
 // tests run against it, which is how the ported suites themselves are checked.
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import net from "node:net";
 import fs from "node:fs";
 import path from "node:path";
 import os from "node:os";
@@ -405,3 +406,36 @@ async function referenceConformance(argv) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === "reference-conformance")
   referenceConformance(process.argv.slice(3));
+
+// A free TCP port on 127.0.0.1 (bound, read, released).
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+// Starts a private redis-server on 127.0.0.1:port with its files in dir
+// (aof: appendonly with fsync always); resolves once it answers PING.
+// The process carries exitedP, a promise of its exit; it is killed with the
+// daemons at exit.
+export async function startRedis(dir, port, { aof = false } = {}) {
+  fs.mkdirSync(dir, { recursive: true });
+  const p = spawn(
+    "redis-server",
+    ["--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--save", "",
+     ...(aof ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]),
+     "--daemonize", "no", "--logfile", path.join(dir, "redis.log")],
+    { stdio: "ignore" }
+  );
+  started.add(p);
+  p.exitedP = new Promise((r) => p.once("exit", r));
+  p.exitedP.then(() => started.delete(p));
+  const ping = () => spawnSync("redis-cli", ["-p", String(port), "ping"], { encoding: "utf8" }).stdout.trim();
+  await until(() => ping() === "PONG", 10000, "redis PING");
+  return p;
+}
+

@@ -18,7 +18,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import net from "node:net";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { io } from "socket.io-client";
 import {
   BIN,
@@ -32,6 +32,8 @@ import {
   within,
   randomHex,
   dumpLogs,
+  freePort,
+  startRedis,
 } from "./gwlib.mjs";
 
 const T = { timeout: 60000 };
@@ -46,15 +48,6 @@ const tokenFile = path.join(A.dir, "token");
 const token = randomHex(16);
 fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 const rport = await freePort();
 const url = `redis://127.0.0.1:${rport}`;
 const rcli = (...args) =>
@@ -62,15 +55,7 @@ const rcli = (...args) =>
 
 let redis = null;
 async function redisStart() {
-  redis = spawn(
-    "redis-server",
-    ["--bind", "127.0.0.1", "--port", String(rport), "--dir", redisDir, "--save", "",
-     "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no",
-     "--logfile", path.join(redisDir, "redis.log")],
-    { stdio: "ignore" }
-  );
-  redis.exitedP = new Promise((r) => redis.once("exit", r));
-  await until(() => rcli("ping") === "PONG", 10000, "redis PING");
+  redis = await startRedis(redisDir, rport, { aof: true });
 }
 async function redisKill(sig = "SIGKILL") {
   const r = redis;

@@ -24,10 +24,9 @@ import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import net from "node:net";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { io } from "socket.io-client";
-import { makeInstance, startGateway, stopDaemon, stopClean, until, within, randomHex, dumpLogs } from "./gwlib.mjs";
+import { makeInstance, startGateway, stopDaemon, stopClean, until, within, randomHex, dumpLogs, freePort, startRedis } from "./gwlib.mjs";
 
 const T = { timeout: 20000 };
 const G = makeInstance("trim");
@@ -41,15 +40,6 @@ fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
 const MS = 1764000000000n; // entry i has id MS-i (MS+1 for the recreated stream)
 const pos = (ms, n) => ms * 2048n + BigInt(n);
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 const rport = await freePort();
 const url = `redis://127.0.0.1:${rport}`;
 function rcli(...args) {
@@ -89,14 +79,7 @@ process.on("exit", (code) => {
 });
 
 try {
-  redis = spawn(
-    "redis-server",
-    ["--bind", "127.0.0.1", "--port", String(rport), "--dir", redisDir, "--save", "", "--appendonly", "no",
-     "--daemonize", "no", "--logfile", path.join(redisDir, "redis.log")],
-    { stdio: "ignore" }
-  );
-  redis.exitedP = new Promise((r) => redis.once("exit", r));
-  await until(() => spawnSync("redis-cli", ["-p", String(rport), "ping"], { encoding: "utf8" }).stdout.trim() === "PONG", 10000, "redis PING");
+  redis = await startRedis(redisDir, rport);
   xadd(MS, 1, 10);
   G.env.HOOKWIRE_GATEWAY_SOURCE_STREAM = stream;
   gw = await startGateway(G, ["--source", url, "--token-file", tokenFile]);

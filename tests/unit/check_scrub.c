@@ -78,15 +78,16 @@ fill(const char *template, const char *secret)
 	return out;
 }
 
+/* Calls fn(path, line) for each line of tests/scrub/NAME but comments and blank lines. */
 static void
-load_corpus(void)
+read_corpus(const char *name, void (*fn)(const char *, char *))
 {
-	char path[4096], *line = NULL, *f1, *f2, *f3;
+	char path[4096], *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
 	FILE *fp;
 
-	snprintf(path, sizeof(path), "%s/tests/scrub/secrets.txt", srcdir);
+	snprintf(path, sizeof(path), "%s/tests/scrub/%s", srcdir, name);
 	if ((fp = fopen(path, "r")) == NULL) {
 		perror(path);
 		exit(1);
@@ -96,37 +97,46 @@ load_corpus(void)
 			line[--n] = '\0';
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
-		f1 = line;
-		if ((f2 = strchr(f1, '\t')) == NULL || (f3 = strchr(f2 + 1, '\t')) == NULL) {
-			fprintf(stderr, "%s: bad line: %s\n", path, line);
-			exit(1);
-		}
-		*f2++ = '\0';
-		*f3++ = '\0';
-		if (nsecrets == CASES_MAX)
-			abort();
-		secrets[nsecrets].rule = xstrdup(f1);
-		secrets[nsecrets].secret = unescape(xstrdup(f2));
-		secrets[nsecrets].text = fill(unescape(f3), secrets[nsecrets].secret);
-		nsecrets++;
-	}
-	fclose(fp);
-	snprintf(path, sizeof(path), "%s/tests/scrub/lookalikes.txt", srcdir);
-	if ((fp = fopen(path, "r")) == NULL) {
-		perror(path);
-		exit(1);
-	}
-	while ((n = getline(&line, &cap, fp)) != -1) {
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		if (nlookalikes == CASES_MAX)
-			abort();
-		lookalikes[nlookalikes++] = unescape(xstrdup(line));
+		fn(path, line);
 	}
 	fclose(fp);
 	free(line);
+}
+
+/* secrets.txt: rule TAB secret TAB text with {} where the secret goes */
+static void
+load_secret(const char *path, char *line)
+{
+	char *f1 = line, *f2, *f3;
+
+	if ((f2 = strchr(f1, '\t')) == NULL || (f3 = strchr(f2 + 1, '\t')) == NULL) {
+		fprintf(stderr, "%s: bad line: %s\n", path, line);
+		exit(1);
+	}
+	*f2++ = '\0';
+	*f3++ = '\0';
+	if (nsecrets == CASES_MAX)
+		abort();
+	secrets[nsecrets].rule = xstrdup(f1);
+	secrets[nsecrets].secret = unescape(xstrdup(f2));
+	secrets[nsecrets].text = fill(unescape(f3), secrets[nsecrets].secret);
+	nsecrets++;
+}
+
+/* lookalikes.txt: one text per line that must come out unchanged */
+static void
+load_lookalike(const char *path, char *line)
+{
+	if (nlookalikes == CASES_MAX)
+		abort();
+	lookalikes[nlookalikes++] = unescape(xstrdup(line));
+}
+
+static void
+load_corpus(void)
+{
+	read_corpus("secrets.txt", load_secret);
+	read_corpus("lookalikes.txt", load_lookalike);
 }
 
 static void
