@@ -577,6 +577,7 @@ def report(res):
         if g and "error" not in g:
             L.append(f"   ws-gateway at 1000 clients: {ratio(f_['cpu_s_per_million'], g['server_cpu_s_per_million'])} the floor's CPU per message "
                      f"(under 1.0 means fewer than one system call per message)")
+    if gw:
         L.append("")
         L.append("4. resident memory (VmRSS) and idle CPU  (bar: gateway <= 16 MB with 1000 idle clients; 10,000 clients)")
         for tag, srv in (("ws-gateway", gw), ("node-socket.io", ref)):
