@@ -437,7 +437,7 @@ router_line(struct router *rt, const char *line, size_t len, uint64_t *seq, cons
 	json_object *hd = NULL, *hm = NULL; /* data and meta, held while out of ev */
 	struct dedup_key idk, ck;
 	struct event_scan sc;
-	const char *s, *id, *ds, *ms;
+	const char *s, *id, *ds = NULL, *ms;
 	size_t slen, dlen, mlen, need;
 	int64_t now = util_mono_us(), ts_us;
 	int n = 0, scanned, text;
@@ -473,24 +473,13 @@ router_line(struct router *rt, const char *line, size_t len, uint64_t *seq, cons
 		v = ROUTER_DUPLICATE;
 		goto dup;
 	}
-	/* scrub first: the content key and the output are both made from the
-	 * scrubbed data, serialized once (or not at all when nothing changed
-	 * and the line's text can be published) */
-	if (rt->r_scrub != NULL) {
-		if ((n = scrub_event(rt->r_scrub, ev)) < 0) {
-			*reason = EVENT_R_TOO_LARGE; /* out of memory: never publish unscrubbed */
-			goto reject;
-		}
-		if (n > 0)
-			router_count(rt, RING_C_SCRUBBED, (uint64_t)n);
-	}
-	text = text && n == 0;
+	/* The content window is keyed on what arrived, before scrubbing: two
+	 * prompts that differ only in a secret are two events, and they would
+	 * be one after it.  Only the hash is kept. */
 	json_object_object_get_ex(ev, "data", &data);
-	if (text) {
-		ds = NULL;
-		dlen = 0;
+	if (scanned)
 		router_text_key(line, &sc, &ck);
-	} else {
+	else {
 		ds = json_object_to_json_string_length(data, ROUTER_JSON_FLAGS, &dlen);
 		dedup_content_key(router_get_str(ev, "session_id"), router_get_str(ev, "event"),
 				  router_get_str(ev, "tool_use_id"), ds, dlen, &ck);
@@ -501,6 +490,19 @@ router_line(struct router *rt, const char *line, size_t len, uint64_t *seq, cons
 		v = ROUTER_DUPLICATE;
 		goto dup;
 	}
+	/* The output is made from the scrubbed data, serialized once (or not
+	 * at all when nothing changed and the line's text can be published). */
+	if (rt->r_scrub != NULL) {
+		if ((n = scrub_event(rt->r_scrub, ev)) < 0) {
+			*reason = EVENT_R_TOO_LARGE; /* out of memory: never publish unscrubbed */
+			goto reject;
+		}
+		if (n > 0)
+			router_count(rt, RING_C_SCRUBBED, (uint64_t)n);
+	}
+	text = text && n == 0;
+	if (!text)
+		ds = json_object_to_json_string_length(data, ROUTER_JSON_FLAGS, &dlen);
 	if ((s = router_get_str(ev, "ts")) == NULL || router_parse_ts(s, &ts_us) == -1)
 		ts_us = util_now_us();
 	if (text) {

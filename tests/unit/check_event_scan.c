@@ -475,6 +475,59 @@ START_TEST(router_same)
 }
 END_TEST
 
+/*
+ * The content window is keyed on what arrived: prompts of one session that
+ * differ only in a secret are as many events (each scrubbed), on the fast
+ * path (scrubbing triggers the slow path for them) and with slow_only alike;
+ * the same prompt again with a new id is still one duplicate.
+ */
+START_TEST(router_secrets_distinct)
+{
+	static const char *secrets[] = {
+	    "sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	    "sk-ant-oat01-BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
+	    "sk-ant-ort01-CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC",
+	    "sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB",
+	};
+	struct rt_side side;
+	struct scrub *sc;
+	char err[256], reply[256], line[512];
+	const char *reason;
+	json_object *got;
+	size_t i, n = sizeof(secrets) / sizeof(secrets[0]);
+	uint64_t seq;
+
+	sc = scrub_new(NULL, 1, err, sizeof(err));
+	ck_assert_msg(sc != NULL, "%s", err);
+	side_open(&side, sc, _i, 10 + _i);
+	for (i = 0; i <= n; i++) {
+		/* i == n: the first prompt delivered again under a new id */
+		snprintf(line, sizeof(line),
+			 "{\"id\":\"%032zx\",\"ts\":\"2026-11-28T20:25:03.123456Z\","
+			 "\"event\":\"UserPromptSubmit\",\"session_id\":\"s1\","
+			 "\"data\":{\"prompt\":\"use the key %s please\"}}",
+			 i + 1, secrets[i < n ? i : 0]);
+		ck_assert_int_eq(
+		    router_line(side.rt, line, strlen(line), &seq, &reason, reply, sizeof(reply)),
+		    i < n ? ROUTER_ACCEPTED : ROUTER_DUPLICATE);
+		ck_assert_uint_eq(seq, i < n ? i + 1 : 1);
+	}
+	ck_assert_int_eq(router_commit(side.rt, err, sizeof(err)), 0);
+	got = json_object_new_array();
+	ck_assert_int_eq(journal_replay(side.dir, 1, collect_cb, got, err, sizeof(err)), 0);
+	ck_assert_uint_eq(json_object_array_length(got), n);
+	for (i = 0; i < n; i++) {
+		const char *l = json_object_get_string(json_object_array_get_idx(got, i));
+
+		ck_assert_ptr_nonnull(strstr(l, "[REDACTED:anthropic-key]"));
+		ck_assert_ptr_null(strstr(l, "sk-ant-"));
+	}
+	json_object_put(got);
+	side_close(&side);
+	scrub_free(sc);
+}
+END_TEST
+
 static Suite *
 scan_suite(void)
 {
@@ -495,7 +548,8 @@ scan_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("router");
 	tcase_set_timeout(tc, 60);
-	tcase_add_loop_test(tc, router_same, 0, 2); /* scrubbing off, on */
+	tcase_add_loop_test(tc, router_same, 0, 2);		/* scrubbing off, on */
+	tcase_add_loop_test(tc, router_secrets_distinct, 0, 2); /* fast path, slow_only */
 	suite_add_tcase(s, tc);
 	return s;
 }
