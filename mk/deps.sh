@@ -2,7 +2,7 @@
 # deps.sh check|install: the Debian packages and npm packages hookwire
 # needs to build, test and run.  "check" exits 1 when something is missing;
 # "install" installs only what is missing (apt-get, with sudo when not root;
-# npm ci from tests/package-lock.json).
+# npm ci from each lockfile in NPM_DIRS).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -22,18 +22,25 @@ missing_debs() {
 	done
 }
 
-# npm packages are up to date when node_modules carries the lockfile it was
-# installed from.
+# Directories with a package-lock.json of their own: the test clients, and
+# the upstream protocol suites (tests/upstream/README.md).
+NPM_DIRS="tests tests/upstream/eio-v4 tests/upstream/sio-v5"
+
+# A directory's npm packages are up to date when its node_modules carries
+# the lockfile it was installed from.
 npm_fresh() {
-	[ -f tests/node_modules/.hookwire-lock ] &&
-		cmp -s tests/package-lock.json tests/node_modules/.hookwire-lock
+	[ -f "$1/node_modules/.hookwire-lock" ] &&
+		cmp -s "$1/package-lock.json" "$1/node_modules/.hookwire-lock"
+}
+npm_stale() {
+	for d in $NPM_DIRS; do npm_fresh "$d" || printf '%s\n' "$d"; done
 }
 
 case ${1:-check} in
 check)
 	m=$(missing_debs)
 	if [ -n "$m" ]; then echo "missing Debian packages:" $m; exit 1; fi
-	if ! command -v node >/dev/null 2>&1 || ! npm_fresh; then echo "npm packages missing"; exit 1; fi
+	if ! command -v node >/dev/null 2>&1 || [ -n "$(npm_stale)" ]; then echo "npm packages missing"; exit 1; fi
 	echo "all dependencies present"
 	;;
 install)
@@ -45,11 +52,11 @@ install)
 		$sudo apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $m
 	fi
-	if ! npm_fresh; then
-		echo "installing npm packages from tests/package-lock.json"
-		(cd tests && npm ci --no-audit --no-fund --loglevel=error)
-		cp tests/package-lock.json tests/node_modules/.hookwire-lock
-	fi
+	for d in $(npm_stale); do
+		echo "installing npm packages from $d/package-lock.json"
+		(cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
+		cp "$d/package-lock.json" "$d/node_modules/.hookwire-lock"
+	done
 	;;
 *)
 	echo "usage: deps.sh check|install" >&2; exit 100 ;;

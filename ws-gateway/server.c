@@ -1386,8 +1386,13 @@ server_ws_key_valid(const char *key, size_t len)
 	return strchr("AQgw", key[21]) != NULL;
 }
 
+/* Completes a WebSocket handshake for session s (NULL: a new session).  With
+ * refuse set, s already has its WebSocket (or is probing one): like the
+ * reference server, this one is accepted and closed at once, and s goes on
+ * undisturbed. */
 static void
-server_ws_handshake(struct conn *c, const struct http_request *req, struct session *s, int raw)
+server_ws_handshake(struct conn *c, const struct http_request *req, struct session *s, int raw,
+		    int refuse)
 {
 	struct gw *gw = c->c_gw;
 	struct evbuffer *out = bufferevent_get_output(c->c_bev);
@@ -1405,7 +1410,7 @@ server_ws_handshake(struct conn *c, const struct http_request *req, struct sessi
 		server_eio_error(c, 3, "Bad request");
 		return;
 	}
-	if (s == NULL && (s = server_session_new(gw, c, raw, TRANSPORT_WS)) == NULL) {
+	if (!refuse && s == NULL && (s = server_session_new(gw, c, raw, TRANSPORT_WS)) == NULL) {
 		c->c_keepalive = 0;
 		conn_respond(c, 503, "text/plain", NULL, "busy\n", 5);
 		return;
@@ -1419,6 +1424,11 @@ server_ws_handshake(struct conn *c, const struct http_request *req, struct sessi
 	gw->nws++;
 	ws_reader_init(&c->c_wsr, gw->cfg.max_payload);
 	server_oq_start(c);
+	if (refuse) {
+		gw->m.bad_eio++;
+		server_ws_close(c, WS_CLOSE_NORMAL, "session has a WebSocket");
+		return;
+	}
 	c->c_sess = s;
 	s->s_ws = c;
 	if (s->s_transport == TRANSPORT_POLLING) {
@@ -1505,12 +1515,9 @@ server_eio_http(struct conn *c, const struct http_request *req, int raw, const c
 		}
 	}
 	if (is_ws) {
-		if (s != NULL && (s->s_transport != TRANSPORT_POLLING || s->s_upgrading)) {
-			c->c_keepalive = 0;
-			server_eio_error(c, 3, "Bad request");
-			return;
-		}
-		server_ws_handshake(c, req, s, raw);
+		server_ws_handshake(c, req, s, raw,
+				    s != NULL &&
+					(s->s_transport != TRANSPORT_POLLING || s->s_upgrading));
 		return;
 	}
 	if (http_header(req, "upgrade", NULL) != NULL &&

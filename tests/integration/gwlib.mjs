@@ -12,8 +12,9 @@
 // Run as a program, this file is also a stand-in for `ws-gateway --conformance`
 // built on the reference implementation (the npm socket.io 4.8 / engine.io 6
 // servers): `node gwlib.mjs reference-conformance --listen 127.0.0.1:0
-// --rundir DIR --readiness-fd 3`.  With HOOKWIRE_GW_REFERENCE=1 the conformance
-// tests run against it, which is how the ported suites themselves are checked.
+// --rundir DIR --readiness-fd 3`.  With HOOKWIRE_GW_REFERENCE=1 the upstream
+// protocol suites (test_upstream_suites.sh) and the conformance additions run
+// against it, which is how the tests themselves are checked.
 
 import { spawn, spawnSync } from "node:child_process";
 import net from "node:net";
