@@ -15,7 +15,10 @@
  * {pid, offset} is answered with the same pid and gets the events after
  * offset replayed from the source, in order, before any new one; if some
  * left the ring it first gets a `gap` event {from, to}.  The ring is the
- * store, so this works across a gateway restart.
+ * store, so this works across a gateway restart.  The sid is derived from
+ * the pid (eio_sid_of_pid), so the client keeps its id, and the
+ * subscriptions of a client whose transport went away are parked for
+ * API_PARKED_SECONDS under its pid and given back when it recovers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +34,9 @@
 #define API_SESSIONS_THROTTLE_MS 1000
 #define API_STATS_SECONDS	 5
 #define API_RETRY_SECONDS	 1
-#define API_DRAIN_MAX		 256 /* ring events broadcast per event-loop pass */
+#define API_DRAIN_MAX		 256  /* ring events broadcast per event-loop pass */
+#define API_PARKED_MAX		 1024 /* subscriptions kept for recovery, oldest dropped first */
+#define API_PARKED_SECONDS	 120 /* how long (the reference server's maxDisconnectionDuration) */
 
 static void api_source_cb(evutil_socket_t fd, short ev, void *arg);
 
@@ -554,12 +559,90 @@ api_retry_cb(evutil_socket_t fd, short ev, void *arg)
 		evtimer_add(gw->src_retry, &tv);
 }
 
+/* ---------------------------------------------------------------- parked subscriptions */
+
+static void
+api_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+api_parked_drop(struct gw *gw, struct api_parked *p)
+{
+	TAILQ_REMOVE(&gw->parked, p, p_entry);
+	gw->nparked--;
+	api_strv_free(p->p_subs, p->p_nsubs);
+	free(p);
+}
+
+/* Drops what is past its time (the list is in order of expiry). */
+static void
+api_parked_expire(struct gw *gw, int64_t now)
+{
+	struct api_parked *p;
+
+	while ((p = TAILQ_FIRST(&gw->parked)) != NULL && p->p_until <= now)
+		api_parked_drop(gw, p);
+}
+
+/* Keeps s's subscriptions for the recovery of its pid; takes them from s. */
+static void
+api_park(struct session *s)
+{
+	struct gw *gw = s->s_gw;
+	struct api_parked *p;
+	int64_t now = util_mono_us();
+
+	if (!gw->cfg.recovery || s->s_pid[0] == '\0' || s->s_nsubs == 0 || gw->shutting_down)
+		return;
+	api_parked_expire(gw, now);
+	if (gw->nparked >= API_PARKED_MAX)
+		api_parked_drop(gw, TAILQ_FIRST(&gw->parked));
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return; /* the client recovers with no subscriptions: it sees more, not less */
+	memcpy(p->p_pid, s->s_pid, sizeof(p->p_pid));
+	p->p_subs = s->s_subs;
+	p->p_nsubs = s->s_nsubs;
+	p->p_until = now + (int64_t)API_PARKED_SECONDS * 1000000;
+	s->s_subs = NULL;
+	s->s_nsubs = 0;
+	TAILQ_INSERT_TAIL(&gw->parked, p, p_entry);
+	gw->nparked++;
+}
+
+/* Gives s the subscriptions parked under its pid, if any. */
+static void
+api_unpark(struct session *s)
+{
+	struct gw *gw = s->s_gw;
+	struct api_parked *p;
+
+	api_parked_expire(gw, util_mono_us());
+	for (p = TAILQ_FIRST(&gw->parked); p != NULL; p = TAILQ_NEXT(p, p_entry))
+		if (strcmp(p->p_pid, s->s_pid) == 0)
+			break;
+	if (p == NULL)
+		return;
+	api_strv_free(s->s_subs, s->s_nsubs);
+	s->s_subs = p->p_subs;
+	s->s_nsubs = p->p_nsubs;
+	p->p_subs = NULL;
+	p->p_nsubs = 0;
+	api_parked_drop(gw, p);
+}
+
 int
 api_init(struct gw *gw)
 {
 	struct timeval tv = {API_RETRY_SECONDS, 0};
 	char err[256];
 
+	TAILQ_INIT(&gw->parked);
 	gw->sessions_ev = evtimer_new(gw->base, api_sessions_cb, gw);
 	gw->stats_ev = event_new(gw->base, -1, EV_PERSIST, api_stats_cb, gw);
 	gw->src_retry = evtimer_new(gw->base, api_retry_cb, gw);
@@ -592,6 +675,8 @@ api_free(struct gw *gw)
 	if (gw->drain_ev)
 		event_free(gw->drain_ev);
 	source_close(gw->src);
+	while (!TAILQ_EMPTY(&gw->parked))
+		api_parked_drop(gw, TAILQ_FIRST(&gw->parked));
 	for (i = 0; i < gw->nccs; i++) {
 		free(gw->ccs[i].id);
 		free(gw->ccs[i].project);
@@ -841,6 +926,11 @@ api_connect(struct session *s, json_object *auth)
 				recover = 0;
 				break;
 			}
+		/* the sid follows from the pid: a recovered client keeps its id */
+		snprintf(s->s_pid, sizeof(s->s_pid), "%s", pid);
+		eio_sid_of_pid(s->s_pid, strlen(s->s_pid), s->s_sio_sid);
+		if (recover)
+			api_unpark(s);
 		n = snprintf(body, sizeof(body), "{\"sid\":\"%s\",\"pid\":\"%s\"}", s->s_sio_sid,
 			     pid);
 	} else
@@ -872,12 +962,14 @@ api_connect(struct session *s, json_object *auth)
 }
 
 void
-api_leave(struct session *s)
+api_leave(struct session *s, int park)
 {
 	struct gw *gw = s->s_gw;
 
 	if (!s->s_in_api)
 		return;
+	if (park)
+		api_park(s);
 	TAILQ_REMOVE(&gw->api, s, s_api_entry);
 	s->s_in_api = 0;
 	gw->napi--;

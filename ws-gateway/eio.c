@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "eio.h"
 
 static const char eio_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -134,15 +136,43 @@ eio_b64_decode(const char *in, size_t len, unsigned char *out)
 	return (long)o;
 }
 
-void
-eio_new_sid(char out[EIO_SID_LEN + 1])
+/* EIO_SID_LEN characters of the sid alphabet (URL-safe) from bytes r. */
+static void
+eio_sid_chars(const unsigned char *r, char out[EIO_SID_LEN + 1])
 {
 	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	unsigned char r[EIO_SID_LEN];
 	size_t i;
 
-	arc4random_buf(r, sizeof(r));
 	for (i = 0; i < EIO_SID_LEN; i++)
 		out[i] = a[r[i] & 63];
 	out[EIO_SID_LEN] = '\0';
+}
+
+void
+eio_new_sid(char out[EIO_SID_LEN + 1])
+{
+	unsigned char r[EIO_SID_LEN];
+
+	arc4random_buf(r, sizeof(r));
+	eio_sid_chars(r, out);
+}
+
+void
+eio_sid_of_pid(const char *pid, size_t len, char out[EIO_SID_LEN + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	/* "sid:" separates this use of the hash from any other of the pid */
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, "sid:", 4) != 1 || EVP_DigestUpdate(ctx, pid, len) != 1 ||
+	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen < EIO_SID_LEN) {
+		/* no digest (out of memory): a fresh sid, recovery without the id */
+		EVP_MD_CTX_free(ctx);
+		eio_new_sid(out);
+		return;
+	}
+	EVP_MD_CTX_free(ctx);
+	eio_sid_chars(md, out);
 }

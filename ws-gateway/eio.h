@@ -59,4 +59,12 @@ long eio_b64_decode(const char *in, size_t len, unsigned char *out);
 /* Writes a new random session id of EIO_SID_LEN url-safe characters and a NUL. */
 void eio_new_sid(char out[EIO_SID_LEN + 1]);
 
+/*
+ * The Socket.IO sid that belongs to a private session id (connection-state
+ * recovery's pid): EIO_SID_LEN characters of SHA-256(pid) in the sid
+ * alphabet.  A client that recovers its pid gets its sid back, across a
+ * gateway restart too, and the sid does not reveal the pid.
+ */
+void eio_sid_of_pid(const char *pid, size_t len, char out[EIO_SID_LEN + 1]);
+
 #endif

@@ -92,6 +92,18 @@ struct gw_metrics {
 struct session;
 struct conn;
 
+/* A client's subscriptions kept after its transport went away, for the
+ * connection-state recovery of its pid (the reference server keeps rooms
+ * for maxDisconnectionDuration the same way). */
+struct api_parked {
+	TAILQ_ENTRY(api_parked) p_entry;
+	char p_pid[EIO_SID_LEN + 1];
+	char **p_subs;
+	size_t p_nsubs;
+	int64_t p_until; /* monotonic us */
+};
+TAILQ_HEAD(gw_parkedlist, api_parked);
+
 RB_HEAD(gw_sessions, session);
 TAILQ_HEAD(gw_sesslist, session);
 TAILQ_HEAD(gw_connlist, conn);
@@ -149,6 +161,8 @@ struct gw {
 	struct event *sessions_ev; /* throttled "sessions" emit */
 	struct event *stats_ev;	   /* "stats" every few seconds while clients are connected */
 	struct event *drain_ev;	   /* a deferred read of the source: coalesce_ms, a burst's rest */
+	struct gw_parkedlist parked; /* oldest first */
+	size_t nparked;
 };
 
 /* A broadcast packet, encoded once and shared by the output of every WebSocket client. */
@@ -183,7 +197,7 @@ struct conn {
 	TAILQ_ENTRY(conn) c_soft_entry; /* on gw->soft while c_soft_since != 0 */
 	struct event *c_hdr_ev;		/* deadline of the request head being read */
 	int c_hdr_armed;		/* c_hdr_ev is added */
-	struct event *c_linger;		/* closing: bounds the drain (60 s), then the wait for EOF */
+	struct event *c_linger; /* closing: bounds the drain (60 s), then the wait for EOF */
 
 	/* WebSocket output over plain TCP: a queue of shared frames written with
 	 * writev(2), so a broadcast costs each client 8 bytes, not a copy. */
@@ -234,7 +248,8 @@ struct session {
 	struct sio_pending *s_bin;
 
 	/* hookwire API */
-	char **s_scope; /* sessions this client may see (copies); NULL: all */
+	char s_pid[EIO_SID_LEN + 1]; /* connection-state recovery's private id, or "" */
+	char **s_scope;		     /* sessions this client may see (copies); NULL: all */
 	size_t s_nscope;
 	char **s_subs; /* subscriptions; none: everything in scope */
 	size_t s_nsubs;
@@ -267,7 +282,9 @@ int api_init(struct gw *gw);
 void api_free(struct gw *gw);
 /* CONNECT on "/" in normal mode: checks auth, replies, may replay.  Returns 0 or -1 (refused). */
 int api_connect(struct session *s, json_object *auth);
-void api_leave(struct session *s);
+/* The client leaves "/".  park: its transport went away (not a DISCONNECT),
+ * so its subscriptions are kept for the recovery of its pid. */
+void api_leave(struct session *s, int park);
 /* An EVENT from a client on "/"; returns 0, or -1 to close the client. */
 int api_event(struct session *s, struct sio_packet *p);
 struct bcast *bcast_new(const char *pkt, size_t len);

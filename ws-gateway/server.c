@@ -886,7 +886,7 @@ session_close(struct session *s, const char *reason, int answer)
 		TAILQ_REMOVE(&gw->flushq, s, s_flush_entry);
 		s->s_in_flush = 0;
 	}
-	api_leave(s);
+	api_leave(s, 1);
 	if (s->s_hb != NULL)
 		evtimer_del(s->s_hb);
 	if (s->s_transport == TRANSPORT_POLLING && !s->s_upgrading && gw->npolling > 0)
@@ -1099,7 +1099,7 @@ server_sio_dispatch(struct session *s, struct sio_packet *p, char **att, size_t 
 	case SIO_DISCONNECT:
 		s->s_nsp &= ~(unsigned)bit;
 		if (bit == 1)
-			api_leave(s);
+			api_leave(s, 0);
 		break;
 	case SIO_EVENT:
 	case SIO_BINARY_EVENT:

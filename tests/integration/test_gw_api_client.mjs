@@ -489,25 +489,40 @@ describe("ws-gateway API with socket.io-client", () => {
       const s = client({ auth: { token }, transports });
       await connected(s);
       const R = uuid();
+      const other = uuid();
+      s.emit("subscribe", R);
+      await history(s, { limit: 1 }); // in order after the subscribe: it is applied
       const n0 = await feed(R);
       await waitNonces(s, [n0]);
-      const pid = s._pid;
-      assert.equal(typeof pid, "string");
+      const id = s.id;
+      assert.equal(typeof id, "string");
       const disc = once(s, "disconnect");
       s.io.engine.close(); // the transport dies; not a client disconnect
       await disc;
       const missed = [];
-      for (let i = 0; i < 5; i++) missed.push(await feed(R, i % 2 ? "pretooluse_bash" : "userpromptsubmit"));
-      await waitNonces(all, missed); // they are in the ring and were broadcast
+      const unseen = [];
+      for (let i = 0; i < 5; i++) {
+        missed.push(await feed(R, i % 2 ? "pretooluse_bash" : "userpromptsubmit"));
+        unseen.push(await feed(other)); // not subscribed: must stay unseen
+      }
+      await waitNonces(all, [...missed, ...unseen]); // they are in the ring and were broadcast
       const before = s.got.length;
       s.connect();
       await connected(s);
       assert.equal(s.recovered, true, "socket.recovered");
+      assert.equal(s.id, id, "socket.id is the one it had");
       await waitNonces(s, missed);
       const sentinel = await feed(R);
       await waitNonces(s, [sentinel]);
+      await feed(other);
+      const sentinel2 = await feed(R);
+      await waitNonces(s, [sentinel2]);
       const after = s.got.slice(before).map((r) => r.ev.data.hookwire_test_nonce);
-      assert.deepEqual(after, [...missed, sentinel], "exactly the missed events, once, in order");
+      assert.deepEqual(
+        after,
+        [...missed, sentinel, sentinel2],
+        "exactly the missed events of the subscribed session, once, in order: the subscription was kept"
+      );
       assertIncreasing(seqs(s.got), "all events on the recovered client");
       assert.deepEqual(s.gaps, []);
       s.close();
@@ -706,6 +721,7 @@ describe("ws-gateway API with socket.io-client", () => {
     const R = uuid();
     const n0 = await feed(R);
     await waitNonces(s, [n0]);
+    const id = s.id;
     const port = gw.port;
     const disc = once(s, "disconnect", 15000);
     await stopDaemon(gw);
@@ -718,6 +734,7 @@ describe("ws-gateway API with socket.io-client", () => {
     s.connect();
     await connected(s);
     assert.equal(s.recovered, true, "socket.recovered after a gateway restart");
+    assert.equal(s.id, id, "socket.id after a gateway restart");
     await waitNonces(s, missed);
     const sentinel = await feed(R);
     await waitNonces(s, [sentinel]);

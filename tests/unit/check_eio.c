@@ -109,6 +109,25 @@ END_TEST
 
 static const char *bad_text[] = {"", "7", "9hello", "abc", "x", "\x1e"};
 
+/* The sid of a pid: the same for the same pid, of the sid alphabet, another for another pid. */
+START_TEST(test_sid_of_pid)
+{
+	char a[EIO_SID_LEN + 1], b[EIO_SID_LEN + 1], c[EIO_SID_LEN + 1];
+	size_t i;
+
+	eio_sid_of_pid("abcdefghij0123456789", 20, a);
+	eio_sid_of_pid("abcdefghij0123456789", 20, b);
+	eio_sid_of_pid("abcdefghij012345678A", 20, c);
+	ck_assert_str_eq(a, b);
+	ck_assert_str_ne(a, c);
+	ck_assert_uint_eq(strlen(a), EIO_SID_LEN);
+	ck_assert_ptr_null(strstr(a, "abcdefghij"));
+	for (i = 0; i < EIO_SID_LEN; i++)
+		ck_assert(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+				 a[i]) != NULL);
+}
+END_TEST
+
 START_TEST(test_bad_text)
 {
 	struct eio_packet p;
@@ -148,6 +167,7 @@ eio_suite(void)
 	tcase_add_test(tc, test_open);
 	tcase_add_loop_test(tc, test_b64, 0, sizeof(b64) / sizeof(b64[0]));
 	tcase_add_test(tc, test_sid);
+	tcase_add_test(tc, test_sid_of_pid);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("malformed");
 	tcase_add_loop_test(tc, test_bad_text, 0, sizeof(bad_text) / sizeof(bad_text[0]));
