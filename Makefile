@@ -111,7 +111,7 @@ check: deps-if-needed
 
 # The normal build runs everything: unit, man lint, integration, and a
 # short pass of every fuzz target.
-check-build: bins test-unit test-man test-integration fuzz-smoke
+check-build: check-format bins test-unit test-man test-integration fuzz-smoke
 
 # The sanitizer build runs the unit tests and the integration tests
 # against sanitized binaries, less those whose C paths the others already
@@ -150,9 +150,13 @@ uninstall:
 	$(MAKE) uninstall-man uninstall-data uninstall-contrib
 
 # ---------------------------------------------------------------- misc
-.PHONY: clean format
+.PHONY: clean format check-format
 clean:
 	rm -rf build
 
+# Every C file in the tree, in the shape .clang-format gives it.
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find . -path ./build -prune -o -name node_modules -prune -o -name '*.[ch]' -print)
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	clang-format -i $(FORMAT_SRCS)
+check-format:
+	@clang-format --dry-run -Werror $(FORMAT_SRCS) && echo "format: $(words $(FORMAT_SRCS)) files as .clang-format shapes them"

@@ -423,15 +423,13 @@ config_load_json(struct config *cfg, const char *text, size_t len, char *err, si
 		snprintf(err, errlen, "must be a JSON object");
 		goto fail;
 	}
-	json_object_object_foreach(root, key, val)
-	{
+	json_object_object_foreach (root, key, val) {
 		if (json_object_is_type(val, json_type_object)) {
 			if (!config_is_section(key)) {
 				snprintf(err, errlen, "%s: unknown section", key);
 				goto fail;
 			}
-			json_object_object_foreach(val, k2, v2)
-			{
+			json_object_object_foreach (val, k2, v2) {
 				if (config_json_value(cfg, key, k2, v2, err, errlen) == -1)
 					goto fail;
 			}

@@ -65,8 +65,7 @@ int config_set(struct config *cfg, const char *section, const char *name, const 
 
 /* Defaults, then file (path, or $HOOKWIRE_CONFIG when path is NULL, or none),
  * then environment.  Returns 0 or -1. */
-int config_load(struct config *cfg, const char *path, char *const *envp, char *err,
-		size_t errlen);
+int config_load(struct config *cfg, const char *path, char *const *envp, char *err, size_t errlen);
 
 /* Typed getters.  Asking for a key that is not in config_keys[] is a bug:
  * they abort(). */

@@ -192,8 +192,7 @@ event_truncate_strings(json_object *obj, size_t field_max)
 			cut += event_truncate_strings(json_object_array_get_idx(obj, i), field_max);
 		return cut;
 	case json_type_object: {
-		json_object_object_foreach(obj, key, val)
-		{
+		json_object_object_foreach (obj, key, val) {
 			(void)key;
 			cut += event_truncate_strings(val, field_max);
 		}
@@ -288,8 +287,7 @@ event_has_bad_number(json_object *obj)
 				return 1;
 		return 0;
 	case json_type_object: {
-		json_object_object_foreach(obj, key, val)
-		{
+		json_object_object_foreach (obj, key, val) {
 			(void)key;
 			if (event_has_bad_number(val))
 				return 1;
@@ -1179,8 +1177,7 @@ event_count_members(json_object *obj)
 			n += event_count_members(json_object_array_get_idx(obj, i));
 		return n;
 	case json_type_object: {
-		json_object_object_foreach(obj, key, val)
-		{
+		json_object_object_foreach (obj, key, val) {
 			(void)key;
 			n += 1 + event_count_members(val);
 		}

@@ -28,19 +28,19 @@
 #define EVENT_ID_LEN 32
 
 struct event_limits {
-	size_t field_max;  /* longest string kept whole in data */
-	size_t event_max;  /* largest serialized event */
-	size_t input_max;  /* largest input accepted */
-	size_t bad_copy;   /* bytes of bad input copied into an input_error event */
-	int depth_max;     /* deepest nesting */
+	size_t field_max; /* longest string kept whole in data */
+	size_t event_max; /* largest serialized event */
+	size_t input_max; /* largest input accepted */
+	size_t bad_copy;  /* bytes of bad input copied into an input_error event */
+	int depth_max;	  /* deepest nesting */
 };
 
 /* Fills lim with the compiled-in defaults of hwlimits.h. */
 void event_limits_default(struct event_limits *lim);
 
 struct event_env {
-	const char *host;        /* gethostname(), may be NULL */
-	const char *user;        /* login name, may be NULL */
+	const char *host;	 /* gethostname(), may be NULL */
+	const char *user;	 /* login name, may be NULL */
 	const char *project_dir; /* CLAUDE_PROJECT_DIR, may be NULL: then cwd */
 };
 

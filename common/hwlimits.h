@@ -80,16 +80,16 @@
 
 /* Gateway: per-client output, soft limit bytes and seconds, hard limit bytes
  * (gateway.outbuf_soft, gateway.outbuf_soft_seconds, gateway.outbuf_hard). */
-#define HW_GW_OUTBUF_SOFT (4 * 1024 * 1024)
+#define HW_GW_OUTBUF_SOFT	  (4 * 1024 * 1024)
 #define HW_GW_OUTBUF_SOFT_SECONDS 10
-#define HW_GW_OUTBUF_HARD (16 * 1024 * 1024)
+#define HW_GW_OUTBUF_HARD	  (16 * 1024 * 1024)
 
 /* Gateway: next ports tried when the listen port is busy (gateway.port_tries). */
 #define HW_GW_PORT_TRIES 10
 
 /* Gateway: Engine.IO heartbeat, ms (gateway.ping_interval_ms, gateway.ping_timeout_ms). */
 #define HW_GW_PING_INTERVAL_MS 25000
-#define HW_GW_PING_TIMEOUT_MS 20000
+#define HW_GW_PING_TIMEOUT_MS  20000
 
 /* Gateway: get_history and /api/events, most events in one answer (gateway.history_max). */
 #define HW_GW_HISTORY_MAX 10000

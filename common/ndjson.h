@@ -13,7 +13,7 @@
 
 enum ndjson_status {
 	NDJSON_NEED_MORE = 0, /* no complete line buffered */
-	NDJSON_LINE,          /* *line, *len: one line, newline and any CR removed */
+	NDJSON_LINE,	      /* *line, *len: one line, newline and any CR removed */
 	NDJSON_TOO_LONG,      /* a line over the limit was dropped; *len: its length */
 };
 

@@ -26,7 +26,7 @@ struct paths {
 	char spool_dir[PATH_MAX];   /* $STATEDIR/spool (tmp/, new/) */
 	char journal_dir[PATH_MAX]; /* $STATEDIR/journal */
 	char token_file[PATH_MAX];  /* $STATEDIR/token */
-	char ring_name[64];         /* "/hookwire-<instance>" for shm_open() */
+	char ring_name[64];	    /* "/hookwire-<instance>" for shm_open() */
 };
 
 /* Checks the instance name: 1 to PATHS_INSTANCE_MAX of [A-Za-z0-9._-], not starting with '.'. */

@@ -61,38 +61,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RING_MAGIC 0x4b4f4f4857495245ULL /* "ERIWHOOK" little-endian: "HOOKWIRE" reversed */
-#define RING_VERSION 1                   /* layout version written by this writer */
-#define RING_COMPAT 1                    /* readers of compat 1 can read this ring */
+#define RING_MAGIC	 0x4b4f4f4857495245ULL /* "ERIWHOOK" little-endian: "HOOKWIRE" reversed */
+#define RING_VERSION	 1		       /* layout version written by this writer */
+#define RING_COMPAT	 1		       /* readers of compat 1 can read this ring */
 #define RING_HEADER_SIZE 4096
-#define RING_CACHELINE 64
-#define RING_F_PAD 1u /* record is padding up to the end of the data area */
+#define RING_CACHELINE	 64
+#define RING_F_PAD	 1u /* record is padding up to the end of the data area */
 
 /* Counters exported by ws-gateway's /metrics.  Indexes into hdr->counters. */
 enum ring_counter {
-	RING_C_RECEIVED = 0,  /* lines read from producers and spool files */
-	RING_C_ACCEPTED,      /* events published */
-	RING_C_DUPLICATE_ID,  /* dropped: same id as an earlier event */
+	RING_C_RECEIVED = 0,	  /* lines read from producers and spool files */
+	RING_C_ACCEPTED,	  /* events published */
+	RING_C_DUPLICATE_ID,	  /* dropped: same id as an earlier event */
 	RING_C_DUPLICATE_CONTENT, /* dropped: same content within the window */
-	RING_C_SPOOL_DRAINED, /* spool files committed and removed */
-	RING_C_SCRUBBED,      /* redactions made, all rules */
-	RING_C_JOURNAL_BYTES, /* bytes appended to the journal */
-	RING_C_JOURNAL_ERRORS,/* failed journal writes */
-	RING_C_CONNECTIONS,   /* producer connections accepted */
-	RING_C_OVERRUNS,      /* records dropped from the ring by wrap-around (oldest) */
+	RING_C_SPOOL_DRAINED,	  /* spool files committed and removed */
+	RING_C_SCRUBBED,	  /* redactions made, all rules */
+	RING_C_JOURNAL_BYTES,	  /* bytes appended to the journal */
+	RING_C_JOURNAL_ERRORS,	  /* failed journal writes */
+	RING_C_CONNECTIONS,	  /* producer connections accepted */
+	RING_C_OVERRUNS,	  /* records dropped from the ring by wrap-around (oldest) */
 	RING_C_MAX = 16
 };
 
 /* Rejection reasons counted in hdr->rejected[], in this order (names: event.h reason codes). */
+/* clang-format off */
 #define RING_REJECT_REASONS                                                                        \
-	{ "line_too_long", "nul_byte",      "invalid_utf8", "invalid_json", "too_deep",               \
-	  "not_object",    "missing_field", "bad_field_type", "event_too_large" }
+	{ "line_too_long", "nul_byte", "invalid_utf8", "invalid_json", "too_deep", "not_object",  \
+	  "missing_field", "bad_field_type", "event_too_large" }
+/* clang-format on */
 #define RING_REJECT_MAX 16
 
 /* Per-rule redaction counters: names are written once by the writer at
  * start-up (before the rules are used), then counts with relaxed stores. */
 #define RING_SCRUB_RULES_MAX 64
-#define RING_SCRUB_NAME_MAX 32
+#define RING_SCRUB_NAME_MAX  32
 
 struct ring_rec {
 	uint64_t rec_seq;   /* sequence number, 0 for a pad record */
@@ -108,20 +110,20 @@ struct ring_index_slot {
 
 struct ring_hdr {
 	/* Line 0: identity; written once at creation, read-only afterwards. */
-	uint64_t magic;       /* RING_MAGIC */
-	uint32_t version;     /* RING_VERSION of the writer that created it */
-	uint32_t compat;      /* oldest reader version that can read it */
-	uint32_t header_size; /* RING_HEADER_SIZE */
-	uint32_t index_slots; /* power of two */
-	uint64_t data_size;   /* power of two */
-	uint64_t created_us;  /* creation time */
+	uint64_t magic;		    /* RING_MAGIC */
+	uint32_t version;	    /* RING_VERSION of the writer that created it */
+	uint32_t compat;	    /* oldest reader version that can read it */
+	uint32_t header_size;	    /* RING_HEADER_SIZE */
+	uint32_t index_slots;	    /* power of two */
+	uint64_t data_size;	    /* power of two */
+	uint64_t created_us;	    /* creation time */
 	_Atomic int32_t writer_pid; /* pid of the attached writer, 0 when none (relaxed) */
 	uint32_t pad0;
-	char instance[16];    /* instance name, truncated, NUL-padded */
+	char instance[16]; /* instance name, truncated, NUL-padded */
 
 	/* Line 1: writer position (release stores by the writer; acquire loads by readers). */
 	_Alignas(RING_CACHELINE) _Atomic uint64_t tail; /* end of the last published record */
-	_Atomic uint64_t last_seq;                      /* seq of the last published record, 0 if none */
+	_Atomic uint64_t last_seq; /* seq of the last published record, 0 if none */
 
 	/* Line 2: where the writer is about to write (see protocol). */
 	_Alignas(RING_CACHELINE) _Atomic uint64_t intent;
@@ -196,9 +198,9 @@ void ring_seek_end(const struct ring *r, struct ring_cursor *cur);
 
 enum ring_read_status {
 	RING_EMPTY = 0, /* nothing new */
-	RING_OK,        /* one record copied into buf */
-	RING_LAPPED,    /* overrun: *lost_from..*lost_to were lost; cursor moved on */
-	RING_TOOSMALL,  /* buf too small: *len says how much is needed */
+	RING_OK,	/* one record copied into buf */
+	RING_LAPPED,	/* overrun: *lost_from..*lost_to were lost; cursor moved on */
+	RING_TOOSMALL,	/* buf too small: *len says how much is needed */
 };
 
 /*

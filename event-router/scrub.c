@@ -1495,8 +1495,7 @@ scrub_walk(struct scrub *s, json_object *o, int depth, int nest)
 	/* An image's "data" is base64: decided once every member is seen. */
 	image = 0;
 	data = NULL;
-	json_object_object_foreach(o, key, val)
-	{
+	json_object_object_foreach (o, key, val) {
 		if (val == NULL)
 			continue;
 		if (!image)

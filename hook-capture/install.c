@@ -169,8 +169,7 @@ install_parse(const char *buf, size_t len, char *err, size_t errlen)
 			snprintf(err, errlen, "\"hooks\" is not an object");
 			goto fail;
 		}
-		json_object_object_foreach(hooks, ev, arr)
-		{
+		json_object_object_foreach (hooks, ev, arr) {
 			if (!json_object_is_type(arr, json_type_array)) {
 				snprintf(err, errlen, "\"hooks\".\"%s\" is not an array", ev);
 				goto fail;
@@ -528,8 +527,7 @@ install_rewrite(json_object *settings, const char *command, json_object *args,
 	drop = calloc(json_object_object_length(hooks) + 1, sizeof(*drop));
 	if (drop == NULL)
 		return -1;
-	json_object_object_foreach(hooks, ev, earr)
-	{
+	json_object_object_foreach (hooks, ev, earr) {
 		if (events != NULL && install_in_list(events, ev))
 			continue;
 		if ((narr = install_filter(earr, NULL, &removed)) == NULL) {
@@ -620,8 +618,7 @@ install_registered(json_object *settings)
 	if (!json_object_object_get_ex(settings, "hooks", &hooks) ||
 	    !json_object_is_type(hooks, json_type_object))
 		return out;
-	json_object_object_foreach(hooks, ev, arr)
-	{
+	json_object_object_foreach (hooks, ev, arr) {
 		if (!json_object_is_type(arr, json_type_array))
 			continue;
 		for (i = 0, found = 0; !found && i < json_object_array_length(arr); i++) {
@@ -859,8 +856,7 @@ install_print_commands(json_object *settings, const char *self)
 	if (!json_object_object_get_ex(settings, "hooks", &hooks) ||
 	    (seen = json_object_new_array()) == NULL)
 		return;
-	json_object_object_foreach(hooks, ev, arr)
-	{
+	json_object_object_foreach (hooks, ev, arr) {
 		(void)ev;
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			group = json_object_array_get_idx(arr, i);

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 PKGS_BUILD="make gcc pkg-config libevent-dev libjson-c-dev check libsubunit-dev libbsd-dev
 libpcre2-dev libssl-dev libyaml-dev libxxhash-dev libhiredis-dev"
 # Tests: man page lint, real clients, browser, tools used by test scripts.
-PKGS_TEST="mandoc groff-base python3 python3-socketio python3-websocket python3-aiohttp
+PKGS_TEST="clang-format mandoc groff-base python3 python3-socketio python3-websocket python3-aiohttp
 chromium nodejs npm jq socat curl clang procps psmisc util-linux redis-server openssl"
 
 missing_debs() {

@@ -321,8 +321,7 @@ api_sessions_cb(evutil_socket_t fd, short ev, void *arg)
 	size_t al = 0;
 
 	gw->ccs_dirty = 0;
-	TAILQ_FOREACH_SAFE(s, &gw->api, s_api_entry, ns)
-	{
+	TAILQ_FOREACH_SAFE (s, &gw->api, s_api_entry, ns) {
 		if (s->s_scope != NULL) {
 			api_emit_sessions(s);
 			continue;
@@ -380,8 +379,8 @@ api_stats_cb(evutil_socket_t fd, short ev, void *arg)
 	n = snprintf(pkt, sizeof(pkt), "2[\"stats\",%s]", j);
 	if ((b = bcast_new(pkt, (size_t)n)) == NULL)
 		return;
-	TAILQ_FOREACH_SAFE(s, &gw->api, s_api_entry, ns)
-	session_send_bcast(s, b);
+	TAILQ_FOREACH_SAFE (s, &gw->api, s_api_entry, ns)
+		session_send_bcast(s, b);
 	bcast_unref(b);
 }
 
@@ -401,8 +400,7 @@ api_broadcast(struct gw *gw, const char *json, size_t len, uint64_t seq, int64_t
 	}
 	api_ccs_update(gw, &f, ts_us);
 	gw->m.events_broadcast++;
-	TAILQ_FOREACH_SAFE(s, &gw->api, s_api_entry, ns)
-	{
+	TAILQ_FOREACH_SAFE (s, &gw->api, s_api_entry, ns) {
 		if (!api_visible(s, f.session_id))
 			continue;
 		if (b == NULL && (b = api_event_bcast(json, len, seq)) == NULL)
@@ -427,8 +425,7 @@ api_broadcast_gap(struct gw *gw, uint64_t lf, uint64_t lt)
 
 	n = snprintf(gap, sizeof(gap), "{\"from\":%llu,\"to\":%llu}", (unsigned long long)lf,
 		     (unsigned long long)lt);
-	TAILQ_FOREACH_SAFE(s, &gw->api, s_api_entry, ns)
-	{
+	TAILQ_FOREACH_SAFE (s, &gw->api, s_api_entry, ns) {
 		gw->m.gaps++;
 		api_emit_json(s, "gap", gap, (size_t)n);
 		server_check_outbuf(s);

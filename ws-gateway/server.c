@@ -1989,8 +1989,7 @@ server_shutdown(struct gw *gw)
 		evconnlistener_free(gw->lst);
 		gw->lst = NULL;
 	}
-	RB_FOREACH_SAFE(s, gw_sessions, &gw->sessions, ns)
-	{
+	RB_FOREACH_SAFE (s, gw_sessions, &gw->sessions, ns) {
 		gw->m.disc_shutdown++;
 		if (s->s_ws != NULL && !s->s_upgrading) {
 			struct conn *wc = s->s_ws;
@@ -2001,8 +2000,8 @@ server_shutdown(struct gw *gw)
 		} else
 			session_close(s, "server shutting down", EIO_CLOSE);
 	}
-	TAILQ_FOREACH_SAFE(c, &gw->conns, c_entry, nc)
-	conn_close(c, "server shutting down");
+	TAILQ_FOREACH_SAFE (c, &gw->conns, c_entry, nc)
+		conn_close(c, "server shutting down");
 	/* close frames go out now where the socket takes them; the rest from
 	 * their write events in the bounded loop that follows */
 	server_oq_flush_cb(-1, 0, gw);

@@ -54,8 +54,7 @@ sio_placeholders_walk(json_object *o, int attachments, unsigned char *seen, int 
 			(*count)++;
 			return 0;
 		}
-		json_object_object_foreach(o, key, val)
-		{
+		json_object_object_foreach (o, key, val) {
 			(void)key;
 			if (sio_placeholders_walk(val, attachments, seen, count) < 0)
 				return -1;

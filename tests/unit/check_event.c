@@ -153,8 +153,7 @@ START_TEST(test_key_order)
 
 	event_limits_default(&lim);
 	ev = event_from_hook(in, strlen(in), &lim, &test_env, NOW_US);
-	json_object_object_foreach(ev, key, val)
-	{
+	json_object_object_foreach (ev, key, val) {
 		(void)val;
 		ck_assert_ptr_nonnull(order[i]);
 		ck_assert_str_eq(key, order[i]);

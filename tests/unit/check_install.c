@@ -244,8 +244,7 @@ START_TEST(test_keeps_others)
 
 	/* Same top-level keys, same order. */
 	i = 0;
-	json_object_object_foreach(s, k, val)
-	{
+	json_object_object_foreach (s, k, val) {
 		(void)val;
 		ck_assert_int_lt(i, 5);
 		ck_assert_str_eq(k, keys[i]);
