@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/time.h>
 #include <sys/types.h>
 
 /* Exit codes shared by all tools (hookwire(7)). */
@@ -19,6 +20,8 @@
 int64_t util_now_us(void);
 /* Monotonic clock, microseconds. */
 int64_t util_mono_us(void);
+/* A duration of ms milliseconds (>= 0) as a struct timeval, for libevent's timers. */
+struct timeval util_ms_tv(long ms);
 
 /* Writes "\n" to fd and closes it (s6 readiness).  fd < 0 does nothing.  Returns 0 or -1. */
 int util_readiness(int fd);

@@ -151,8 +151,7 @@ relay_down(struct relay *r)
 		return;
 	if (r->rl_down_us == 0)
 		r->rl_down_us = util_mono_us();
-	tv.tv_sec = r->rl_backoff_ms / 1000;
-	tv.tv_usec = (r->rl_backoff_ms % 1000) * 1000;
+	tv = util_ms_tv(r->rl_backoff_ms);
 	evtimer_add(r->rl_retryev, &tv);
 	r->rl_backoff_ms *= 2;
 	if (r->rl_backoff_ms > r->rl_o.reconnect_max_ms)
@@ -313,8 +312,7 @@ relay_connect(struct relay *r)
 		redisAsyncCommand(ac, relay_setup_cb, "SELECT", "SELECT %s", db);
 	}
 	redisAsyncCommand(ac, relay_resume_cb, NULL, "HGET %s %s", r->rl_relayed_key, r->rl_host);
-	tv.tv_sec = r->rl_o.timeout_ms / 1000;
-	tv.tv_usec = (r->rl_o.timeout_ms % 1000) * 1000;
+	tv = util_ms_tv(r->rl_o.timeout_ms);
 	evtimer_add(r->rl_watchev, &tv);
 }
 
@@ -502,8 +500,7 @@ relay_send_batch(struct relay *r)
 	}
 	r->rl_inflight++;
 	/* the deadline runs from the newest batch sent */
-	tv.tv_sec = r->rl_o.timeout_ms / 1000;
-	tv.tv_usec = (r->rl_o.timeout_ms % 1000) * 1000;
+	tv = util_ms_tv(r->rl_o.timeout_ms);
 	evtimer_add(r->rl_watchev, &tv);
 	if (relay_lag(r) > (uint64_t)r->rl_o.batch_max)
 		relay_lag_arm(r);

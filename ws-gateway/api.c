@@ -477,8 +477,7 @@ api_source_cb(evutil_socket_t fd, short ev, void *arg)
 	source_ack(gw->src);
 	if (gw->cfg.coalesce_ms > 0 && gw->drain_ev != NULL) {
 		if (!evtimer_pending(gw->drain_ev, NULL)) {
-			tv.tv_sec = gw->cfg.coalesce_ms / 1000;
-			tv.tv_usec = (gw->cfg.coalesce_ms % 1000) * 1000;
+			tv = util_ms_tv(gw->cfg.coalesce_ms);
 			evtimer_add(gw->drain_ev, &tv);
 		}
 		return;

@@ -1725,8 +1725,8 @@ server_check_outbuf(struct session *s)
 static void
 server_hb_init(struct gw *gw)
 {
-	struct timeval ping = {gw->cfg.ping_interval / 1000, (gw->cfg.ping_interval % 1000) * 1000};
-	struct timeval pong = {gw->cfg.ping_timeout / 1000, (gw->cfg.ping_timeout % 1000) * 1000};
+	struct timeval ping = util_ms_tv(gw->cfg.ping_interval);
+	struct timeval pong = util_ms_tv(gw->cfg.ping_timeout);
 	const struct timeval *t;
 
 	gw->hb_ping_tv = ping;
@@ -1930,8 +1930,7 @@ server_listen(struct gw *gw, char *err, size_t errlen)
 	}
 	server_hb_init(gw);
 	{
-		struct timeval t = {gw->cfg.header_timeout / 1000,
-				    (gw->cfg.header_timeout % 1000) * 1000};
+		struct timeval t = util_ms_tv(gw->cfg.header_timeout);
 		const struct timeval *ct;
 
 		gw->hdr_tv = t;

@@ -54,6 +54,7 @@
 #include "redisurl.h"
 #include "source.h"
 #include "source_redis.h"
+#include "util.h"
 
 #define SOURCE_REDIS_XREAD_COUNT    1000 /* entries per XREAD reply at most */
 #define SOURCE_REDIS_BACKOFF_MAX_MS 5000
@@ -245,8 +246,7 @@ source_redis_down(struct source_redis *sr)
 
 	if (sr->sr_closing)
 		return;
-	tv.tv_sec = sr->sr_backoff_ms / 1000;
-	tv.tv_usec = (sr->sr_backoff_ms % 1000) * 1000;
+	tv = util_ms_tv(sr->sr_backoff_ms);
 	evtimer_add(sr->sr_retryev, &tv);
 	sr->sr_backoff_ms *= 2;
 	if (sr->sr_backoff_ms > SOURCE_REDIS_BACKOFF_MAX_MS)
@@ -631,7 +631,7 @@ source_redis_retry_cb(evutil_socket_t fd, short what, void *arg)
 static int
 source_redis_load(struct source_redis *sr, size_t window, char *err, size_t errlen)
 {
-	struct timeval tv = {sr->sr_timeout_ms / 1000, (sr->sr_timeout_ms % 1000) * 1000};
+	struct timeval tv = util_ms_tv(sr->sr_timeout_ms);
 	struct source_redis_info si;
 	redisContext *c;
 	redisReply *rp = NULL, *xr, *ex;
