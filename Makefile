@@ -93,12 +93,18 @@ bins: $(BINS)
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # ---------------------------------------------------------------- deps
-# deps-if-needed runs the installer only when something is missing.
-.PHONY: deps deps-if-needed
+# deps installs what building, running and testing need; run-deps only what
+# building and running need (make run).  The *-if-needed forms run the
+# installer only when something is missing.
+.PHONY: deps deps-if-needed run-deps run-deps-if-needed
 deps:
-	sh mk/deps.sh install
+	sh mk/deps.sh install test
 deps-if-needed:
-	@sh mk/deps.sh check >/dev/null 2>&1 || sh mk/deps.sh install
+	@sh mk/deps.sh check test >/dev/null 2>&1 || sh mk/deps.sh install test
+run-deps:
+	sh mk/deps.sh install run
+run-deps-if-needed:
+	@sh mk/deps.sh check run >/dev/null 2>&1 || sh mk/deps.sh install run
 
 # ---------------------------------------------------------------- check
 .PHONY: check check-build check-asan
@@ -129,7 +135,7 @@ check-asan: bins test-unit
 
 # ---------------------------------------------------------------- run
 .PHONY: run demo
-run: deps-if-needed
+run: run-deps-if-needed
 	$(MAKE) bins
 	HOOKWIRE_BUILD=$(abspath $(BUILD)) sh contrib/hookwire --bindir $(abspath $(BIN)) run
 

@@ -6,7 +6,7 @@
 # installed path.
 BINS        += $(BIN)/hookwire
 INSTALL_BIN += hookwire
-CLIENT_JS   := tests/node_modules/socket.io-client/dist/socket.io.min.js
+CLIENT_JS   := ws-gateway/dashboard/vendor/socket.io.min.js
 SYSTEMD_USERDIR ?= $(PREFIX)/lib/systemd/user
 CONTRIB_DOCS := contrib/hookwire.conf.example contrib/demo.sh contrib/replay.sh
 CONTRIB_DIRS := contrib/examples contrib/logrotate contrib/runit contrib/samples contrib/systemd

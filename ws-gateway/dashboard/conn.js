@@ -3,9 +3,11 @@
 // The token comes from the address (?token= or #token=, as ws-gateway prints
 // the dashboard URL), else from sessionStorage, else from the user.  It is
 // kept for this tab's session only and taken out of the address bar at once.
-// The connection is the official socket.io-client (window.io, served by the
-// gateway at /socket.io/socket.io.js): it reconnects with back-off by itself
-// and, with connection-state recovery, resumes from the last offset it saw.
+// The connection is the official socket.io-client (window.io, the pinned
+// browser build in vendor/, shipped with the dashboard): it reconnects with
+// back-off by itself and, with connection-state recovery, resumes from the
+// last offset it saw.  Only its public API is used: `auth` as a function
+// decides, at each CONNECT, whether the client asks for recovery.
 
 const KEY = 'hookwire.token';
 
@@ -63,9 +65,12 @@ export function connect(token, h) {
 		h.state('offline', 'the Socket.IO client script did not load');
 		return null;
 	}
+	// false: the next CONNECT asks for no recovery (pid and offset null
+	// override the ones the client adds), so the server starts afresh.
+	let recover = true;
 	const socket = window.io({
 		path: '/socket.io/',
-		auth: { token },
+		auth: (cb) => cb(recover ? { token } : { token, pid: null, offset: null }),
 		// WebSocket first (the gateway is on this machine), polling if it fails.
 		transports: ['websocket', 'polling'],
 		tryAllTransports: true,
@@ -79,6 +84,7 @@ export function connect(token, h) {
 	h.state('connecting', '');
 	socket.on('connect', () => {
 		const rec = socket.recovered;
+		recover = true;
 		attempts = 0;
 		connectedAt = Date.now();
 		h.state(rec ? 'recovered' : 'connected', socket.io.engine?.transport?.name || '');
@@ -99,9 +105,8 @@ export function connect(token, h) {
 		if (connectedAt && Date.now() - connectedAt < 5000) quickDrops++;
 		else quickDrops = 0;
 		connectedAt = 0;
-		if (quickDrops >= 3 && socket._pid) {
-			socket._pid = undefined;
-			socket._lastOffset = undefined;
+		if (quickDrops >= 3 && recover) {
+			recover = false;
 			quickDrops = 0;
 			reason += '; catching up with history instead of recovery';
 		}
