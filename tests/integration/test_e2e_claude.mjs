@@ -500,7 +500,7 @@ exit 0
     executablePath: CHROMIUM,
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-    viewport: { width: 1440, height: 860 },
+    viewport: { width: 1440, height: 1200 }, // the whole session's rows at once
   });
   const page = browser.pages()[0] || (await browser.newPage());
   const errors = [];
@@ -522,6 +522,9 @@ exit 0
   ok(A && text.includes(`↳ general-purpose ${A.slice(0, 8)}`) && /Read×1/.test(text) && /done/.test(text), "the subagent is nested under it with its tool and state", text);
   await page.click(li);
   await page.waitForFunction((n) => window.hookwire.viewLength() === n, D.length, { timeout: 5000 }).catch(() => {});
+  const rows = await page.$$eval("#stream .vrow:not([hidden])", (els) => els.map((e) => ({ event: e.dataset.event, summary: e.children[5]?.textContent || "" })));
+  const blank = rows.filter((r) => !r.summary.trim()).map((r) => r.event);
+  ok(rows.length === D.length && blank.length === 0, "every row of the session has a summary", { rows: rows.length, blank: tally(blank) });
   await page.screenshot({ path: path.join(SHOTS, "e2e-claude-session.png") });
   await page.click("#tab-calls");
   await page.waitForSelector("#calls .vrow", { timeout: 5000 }).catch(() => {});
