@@ -71,10 +71,17 @@ import {
 import { startModelServer, SCRIPT, MAIN_MARK } from "../e2e/model-server.mjs";
 
 const T0 = Date.now();
+// The whole test is bounded: past this, everything it started is killed by
+// pid (the exit handlers here and in gwlib) and it fails.
+const WALL_LIMIT_MS = 80000;
+setTimeout(() => {
+  console.log(`FAIL: the test ran over ${WALL_LIMIT_MS} ms`);
+  process.exit(1);
+}, WALL_LIMIT_MS).unref();
 const OUT = process.env.HOOKWIRE_TEST_OUT || path.join(SRC, "build/test-out");
 const SHOTS = path.join(OUT, "screenshots");
 const CHROMIUM = "/usr/bin/chromium";
-const CLAUDE_TIMEOUT_MS = 45000;
+const CLAUDE_TIMEOUT_MS = 40000;
 
 // What the session fires (see the header): event name -> count.
 const EXPECTED = {
