@@ -119,8 +119,10 @@ function fatal(msg) {
 
 // ---------------------------------------------------------------- prerequisites
 
-// The CLI from tests/node_modules: the package's bin (its postinstall puts
-// the native binary of the platform package there).
+// The CLI from tests/node_modules: the package's bin, which its postinstall
+// replaces with the native binary of the platform package; when npm did not
+// run the postinstall (a script policy, --ignore-scripts), the platform
+// package's own binary.  The first that reports the pinned version.
 function findClaude() {
   const pinned = JSON.parse(fs.readFileSync(path.join(SRC, "tests/package.json"), "utf8")).dependencies["@anthropic-ai/claude-code"];
   let pkgDir;
@@ -130,11 +132,18 @@ function findClaude() {
     fatal(`the Claude Code CLI is not installed in tests/node_modules: run \`make deps\` (npm ci installs @anthropic-ai/claude-code ${pinned})`);
   }
   const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, "package.json"), "utf8"));
-  const bin = path.join(pkgDir, typeof pkg.bin === "string" ? pkg.bin : pkg.bin.claude);
-  const v = spawnSync(bin, ["--version"], { encoding: "utf8", timeout: 20000, env: { PATH: process.env.PATH, HOME: "/nonexistent" } });
-  if (v.status !== 0 || !String(v.stdout).startsWith(pinned))
-    fatal(`${bin} --version: ${JSON.stringify((v.stdout || "") + (v.stderr || "") || v.error?.message)}; expected ${pinned}: run \`make deps\``);
-  return { bin, version: pinned };
+  const cands = [path.join(pkgDir, typeof pkg.bin === "string" ? pkg.bin : pkg.bin.claude)];
+  for (const suffix of ["", "-musl"])
+    try {
+      cands.push(path.join(path.dirname(require.resolve(`@anthropic-ai/claude-code-${process.platform}-${process.arch}${suffix}/package.json`)), "claude"));
+    } catch {}
+  const tried = [];
+  for (const bin of cands) {
+    const v = spawnSync(bin, ["--version"], { encoding: "utf8", timeout: 20000, env: { PATH: process.env.PATH, HOME: "/nonexistent" } });
+    if (v.status === 0 && String(v.stdout).startsWith(pinned)) return { bin, version: pinned };
+    tried.push(`${bin}: ${JSON.stringify(((v.stdout || "") + (v.stderr || "")).slice(0, 300) || v.error?.message)}`);
+  }
+  fatal(`no Claude Code CLI ${pinned} that runs (${tried.join("; ")}): run \`make deps\``);
 }
 
 async function importOrFail(name) {
@@ -250,7 +259,7 @@ async function main() {
   router = await startRouter(inst);
   gw = await startGateway(inst, ["--dashboard", path.join(SRC, "ws-gateway/dashboard")]);
   ms = await startModelServer({ project, watch: [contextMark] });
-  console.log(`gateway ${gw.url}, model server ${ms.url}, claude ${CLAUDE.version}`);
+  console.log(`gateway ${gw.url}, model server ${ms.url}, claude ${CLAUDE.version} (${CLAUDE.bin})`);
 
   // 1. hook-capture install, as a user runs it, into the scratch HOME.
   const inst1 = spawnSync(path.join(BIN, "hook-capture"), [...inst.args, "--log-file", captureLog, "install"], {
