@@ -43,12 +43,14 @@
 // cwd, project, files) are lifted right; Pre/Post pair up by tool_use_id,
 // with exactly the tool calls the model server made; the failing Bash is a
 // PostToolUseFailure; subagent events are attributed; hook-capture's
-// context (~/.claude/hookwire-context.md) reaches the model; the model
+// context (~/.claude/hookwire-context.md) reaches the model; no sanitizer
+// report from a sanitized hook-capture (make check's ASan pass); the model
 // server's usage record is what the CLI stored in its transcripts; the
-// daemons exit cleanly; and the dashboard
-// (Debian's chromium, playwright-core) shows the session with its
-// subagent.  Screenshot: $HOOKWIRE_TEST_OUT/screenshots/e2e-claude-*.png;
-// the model server's record: $HOOKWIRE_TEST_OUT/e2e-claude-model-log.json.
+// daemons exit cleanly; and the dashboard (Debian's chromium, driven by
+// playwright-core) shows the session with its subagent and a summary on
+// every row.  Into $HOOKWIRE_TEST_OUT: screenshots/e2e-claude-*.png, the
+// model server's record (e2e-claude-model-log.json), the CLI's JSON result
+// (e2e-claude-result.json) and the delivered events (e2e-claude-events.ndjson).
 // Exits 1 when a check failed, or when the CLI or chromium is missing
 // (`make deps` installs both).
 
@@ -262,13 +264,13 @@ async function main() {
   console.log(`gateway ${gw.url}, model server ${ms.url}, claude ${CLAUDE.version} (${CLAUDE.bin})`);
 
   // 1. hook-capture install, as a user runs it, into the scratch HOME.
-  const inst1 = spawnSync(path.join(BIN, "hook-capture"), [...inst.args, "--log-file", captureLog, "install"], {
+  const install = spawnSync(path.join(BIN, "hook-capture"), [...inst.args, "--log-file", captureLog, "install"], {
     env: { ...inst.env, HOME: home },
     encoding: "utf8",
     timeout: 10000,
   });
   const settingsFile = path.join(home, ".claude/settings.json");
-  ok(inst1.status === 0 && /installed .* for \d+ events/.test(inst1.stdout), "hook-capture install registers the hooks", inst1.stdout + inst1.stderr);
+  ok(install.status === 0 && /installed .* for \d+ events/.test(install.stdout), "hook-capture install registers the hooks", install.stdout + install.stderr);
   const settings = JSON.parse(fs.readFileSync(settingsFile, "utf8"));
   const installed = Object.keys(settings.hooks || {});
   ok(Object.keys(EXPECTED).every((e) => installed.includes(e)), "every event the session fires is installed", installed);
