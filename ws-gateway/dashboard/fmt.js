@@ -94,6 +94,21 @@ export function summary(ev) {
 		case 'PostCompact':
 			t = s(d.trigger);
 			break;
+		case 'MessageDisplay':
+			t = s(d.delta);
+			break;
+		case 'PostToolBatch':
+			// One batch, one or more calls: 'Read src/a.ts · Bash npm test'.
+			t = (Array.isArray(d.tool_calls) ? d.tool_calls : [])
+				.map((c) => (c && typeof c === 'object' ? [s(c.tool_name), toolSummary(s(c.tool_name), c.tool_input, cwd)].filter(Boolean).join(' ') : ''))
+				.join(' · ');
+			break;
+		case 'InstructionsLoaded':
+			t = [shortPath(s(d.file_path), cwd), s(d.load_reason)].filter(Boolean).join(' · ');
+			break;
+		case 'CwdChanged':
+			t = s(d.new_cwd) ? (s(d.old_cwd) ? s(d.old_cwd) + ' → ' : '') + s(d.new_cwd) : '';
+			break;
 		case 'hookwire.input_error':
 			t = s(d.reason) || s(d.error);
 			break;
