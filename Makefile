@@ -13,7 +13,6 @@
 BUILD     ?= build
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
-SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 DATADIR   ?= $(PREFIX)/share/hookwire
 DOCDIR    ?= $(PREFIX)/share/doc/hookwire
@@ -144,15 +143,15 @@ demo: bins
 
 # ---------------------------------------------------------------- install
 .PHONY: install uninstall
+# Every tool goes to BINDIR, daemons too: they run as the user (systemd
+# --user, the supervisor), and the supervisor finds its stages beside itself.
 install: bins
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
+	install -d $(DESTDIR)$(BINDIR)
 	for b in $(INSTALL_BIN); do install -m 0755 $(BIN)/$$b $(DESTDIR)$(BINDIR)/$$b; done
-	for b in $(INSTALL_SBIN); do install -m 0755 $(BIN)/$$b $(DESTDIR)$(SBINDIR)/$$b; done
 	$(MAKE) install-man install-data install-contrib
 
 uninstall:
 	for b in $(INSTALL_BIN); do rm -f $(DESTDIR)$(BINDIR)/$$b; done
-	for b in $(INSTALL_SBIN); do rm -f $(DESTDIR)$(SBINDIR)/$$b; done
 	$(MAKE) uninstall-man uninstall-data uninstall-contrib
 
 # ---------------------------------------------------------------- misc

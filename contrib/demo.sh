@@ -12,7 +12,9 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 bindir=${1:-${HOOKWIRE_BUILD:+$HOOKWIRE_BUILD/bin}}
-bindir=${bindir:-$here/../build/bin}
+# In the source tree: the build; installed (share/doc/hookwire): the tools on PATH.
+[ -n "$bindir" ] || [ ! -x "$here/../build/bin/hook-capture" ] || bindir=$here/../build/bin
+[ -n "$bindir" ] || bindir=$(dirname "$(command -v hook-capture || echo /usr/local/bin/hook-capture)")
 unset HOOKWIRE_BUILD
 # The supervisor: next to this script in the source tree, else the
 # installed one.

@@ -8,7 +8,8 @@ BINS        += $(BIN)/hookwire
 INSTALL_BIN += hookwire
 CLIENT_JS   := ws-gateway/dashboard/vendor/socket.io.min.js
 SYSTEMD_USERDIR ?= $(PREFIX)/lib/systemd/user
-CONTRIB_DOCS := contrib/hookwire.conf.example contrib/demo.sh contrib/replay.sh
+CONTRIB_DOCS := contrib/hookwire.conf.example event-router/scrub-rules.example
+CONTRIB_SCRIPTS := contrib/demo.sh contrib/replay.sh
 CONTRIB_DIRS := contrib/examples contrib/logrotate contrib/runit contrib/samples contrib/systemd
 
 $(BIN)/hookwire: contrib/hookwire
@@ -26,6 +27,7 @@ uninstall-data:
 install-contrib:
 	install -d $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSTEMD_USERDIR)
 	for f in $(wildcard $(CONTRIB_DOCS)); do install -m 0644 $$f $(DESTDIR)$(DOCDIR)/; done
+	for f in $(wildcard $(CONTRIB_SCRIPTS)); do install -m 0755 $$f $(DESTDIR)$(DOCDIR)/; done
 	for d in $(wildcard $(CONTRIB_DIRS)); do cp -R $$d $(DESTDIR)$(DOCDIR)/; done
 	for u in contrib/systemd/*.service contrib/systemd/*.target; do \
 		sed 's|@BINDIR@|$(BINDIR)|g' $$u >$(DESTDIR)$(SYSTEMD_USERDIR)/$${u##*/} && \

@@ -21,6 +21,7 @@ SIO_LOAD := $(BIN)/sio-load
 FLOOR := $(BIN)/floor
 BENCH_TOOLS := $(SCRUB_BENCH) $(EXEC_BENCH) $(INGEST_BENCH) $(SIO_LOAD) $(FLOOR)
 BINS += $(SIO_LOAD)
+INSTALL_BIN += sio-load # a load generator for operators (sio-load(1))
 
 $(SCRUB_BENCH): $(call objs,tests/bench/scrub-bench.c event-router/scrub.c)
 	@mkdir -p $(@D)
