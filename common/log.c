@@ -9,6 +9,12 @@
  * opened; with keep 0 the file is just started afresh.  When another process
  * rotated first (the path no longer names our file), we only reopen.
  *
+ * Without a file the lines go to stderr, in the form its reader wants: JSON
+ * lines after a "<N>" priority prefix when stderr is the journal's stream
+ * (JOURNAL_STREAM names it: systemd's sd-daemon(3) levels), plain text
+ * ("component: level: message (reason)") when it is a terminal, JSON lines
+ * otherwise (a pipe to a supervisor's log, a file).
+ *
  * This is the only part of common/ that writes anything; it never writes
  * anything but what its callers ask for.
  */
@@ -30,6 +36,9 @@
 /* Longest log line written, bytes (newline included). */
 #define LOG_LINE_MAX 8192
 
+/* How lines are written (see the head comment). */
+enum log_style { LOG_STYLE_UNKNOWN = 0, LOG_STYLE_JSON, LOG_STYLE_JOURNAL, LOG_STYLE_TEXT };
+
 static struct {
 	char component[64];
 	char *path; /* NULL: stderr */
@@ -38,9 +47,30 @@ static struct {
 	size_t max_size;
 	int keep;
 	size_t size; /* bytes in the current file, as far as we know */
-} log_state = {"hookwire", NULL, STDERR_FILENO, LOGL_INFO, 0, 0, 0};
+	enum log_style style;
+} log_state = {"hookwire", NULL, STDERR_FILENO, LOGL_INFO, 0, 0, 0, LOG_STYLE_UNKNOWN};
 
 static const char *log_names[] = {"error", "warn", "info", "debug"};
+/* sd-daemon(3) priority prefixes: SD_ERR, SD_WARNING, SD_INFO, SD_DEBUG. */
+static const char *log_journal_prefix[] = {"<3>", "<4>", "<6>", "<7>"};
+
+/* The style of stderr: the journal's stream, a terminal, or anything else. */
+static enum log_style
+log_stderr_style(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return LOG_STYLE_JSON;
+	if (js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+	    (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino)
+		return LOG_STYLE_JOURNAL;
+	if (isatty(STDERR_FILENO))
+		return LOG_STYLE_TEXT;
+	return LOG_STYLE_JSON;
+}
 
 int
 log_level_parse(const char *s, enum log_level *out)
@@ -95,6 +125,7 @@ log_init(const char *component, const char *path, enum log_level level, size_t m
 	}
 	free(log_state.path);
 	log_state.path = p;
+	log_state.style = p == NULL ? log_stderr_style() : LOG_STYLE_JSON;
 	if (p == NULL) {
 		if (log_state.fd != STDERR_FILENO && log_state.fd >= 0)
 			close(log_state.fd);
@@ -105,6 +136,7 @@ log_init(const char *component, const char *path, enum log_level level, size_t m
 		free(log_state.path);
 		log_state.path = NULL;
 		log_state.fd = STDERR_FILENO;
+		log_state.style = log_stderr_style();
 		return -1;
 	}
 	return 0;
@@ -132,6 +164,7 @@ log_close(void)
 	log_state.fd = STDERR_FILENO;
 	free(log_state.path);
 	log_state.path = NULL;
+	log_state.style = LOG_STYLE_UNKNOWN;
 }
 
 int
@@ -224,6 +257,39 @@ log_append(char *buf, size_t *off, size_t cap, const char *s)
 	*off += n;
 }
 
+/* A terminal's line: "component: level: msg (reason) key=value ...", control
+ * characters shown as '?'. */
+static void
+log_text(enum log_level level, const char *reason, const char *msg, va_list *kv)
+{
+	char buf[LOG_LINE_MAX];
+	const char *k, *v;
+	size_t off = 0, cap = sizeof(buf) - 1, i;
+
+	log_append(buf, &off, cap, log_state.component);
+	log_append(buf, &off, cap, ": ");
+	log_append(buf, &off, cap, log_names[level]);
+	log_append(buf, &off, cap, ": ");
+	log_append(buf, &off, cap, msg);
+	if (reason != NULL) {
+		log_append(buf, &off, cap, " (");
+		log_append(buf, &off, cap, reason);
+		log_append(buf, &off, cap, ")");
+	}
+	while (kv != NULL && (k = va_arg(*kv, const char *)) != NULL) {
+		v = va_arg(*kv, const char *);
+		log_append(buf, &off, cap, " ");
+		log_append(buf, &off, cap, k);
+		log_append(buf, &off, cap, "=");
+		log_append(buf, &off, cap, v != NULL ? v : "null");
+	}
+	for (i = 0; i < off; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+	buf[off++] = '\n';
+	util_write_all(log_state.fd, buf, off);
+}
+
 /* Formats and writes one line; kv is a NULL-terminated list of pairs, or NULL. */
 static void
 log_line(enum log_level level, const char *reason, const char *msg, va_list *kv)
@@ -235,6 +301,15 @@ log_line(enum log_level level, const char *reason, const char *msg, va_list *kv)
 
 	if (!log_enabled(level))
 		return;
+	if (log_state.style == LOG_STYLE_UNKNOWN)
+		log_state.style = log_state.path == NULL ? log_stderr_style() : LOG_STYLE_JSON;
+	if (log_state.style == LOG_STYLE_TEXT) {
+		log_text(level, reason, msg, kv);
+		errno = saved;
+		return;
+	}
+	if (log_state.style == LOG_STYLE_JOURNAL)
+		log_append(buf, &off, cap, log_journal_prefix[level]);
 	event_format_ts(util_now_us(), ts, sizeof(ts));
 	log_append(buf, &off, cap, "{\"ts\":\"");
 	log_append(buf, &off, cap, ts);

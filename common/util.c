@@ -5,6 +5,8 @@
  * the caller's buffer where there is one).
  */
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <libutil.h>
 #include <ctype.h>
@@ -12,6 +14,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,14 +73,47 @@ util_write_all(int fd, const void *buf, size_t len)
 int
 util_readiness(int fd)
 {
-	int rc;
+	int rc = 0;
 
-	if (fd < 0)
-		return 0;
-	rc = util_write_all(fd, "\n", 1);
-	if (close(fd) == -1)
+	if (fd >= 0) {
+		rc = util_write_all(fd, "\n", 1);
+		if (close(fd) == -1)
+			rc = -1;
+	}
+	if (util_notify_ready() == -1)
 		rc = -1;
 	return rc;
+}
+
+int
+util_notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa;
+	char msg[64];
+	size_t n;
+	ssize_t w;
+	int fd, len;
+
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	n = strlen(path);
+	if ((path[0] != '/' && path[0] != '@') || n >= sizeof(sa.sun_path)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, n);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0'; /* the abstract namespace */
+	len = snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%ld", (long)getpid());
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1)
+		return -1;
+	w = sendto(fd, msg, (size_t)len, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
+	close(fd);
+	return w == (ssize_t)len ? 0 : -1;
 }
 
 struct pidfh *

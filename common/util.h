@@ -23,8 +23,16 @@ int64_t util_mono_us(void);
 /* A duration of ms milliseconds (>= 0) as a struct timeval, for libevent's timers. */
 struct timeval util_ms_tv(long ms);
 
-/* Writes "\n" to fd and closes it (s6 readiness).  fd < 0 does nothing.  Returns 0 or -1. */
+/*
+ * Says the daemon is ready: writes "\n" to fd and closes it (s6 readiness;
+ * fd < 0: no descriptor), and when $NOTIFY_SOCKET is set, sends systemd's
+ * READY=1 there (util_notify_ready()).  Returns 0, or -1 when either failed.
+ */
 int util_readiness(int fd);
+/* sd_notify(3)'s "READY=1" and "MAINPID=" without libsystemd: one datagram to
+ * the AF_UNIX socket $NOTIFY_SOCKET names (a path, or "@name" in the abstract
+ * namespace).  Returns 0 (also when the variable is unset), or -1. */
+int util_notify_ready(void);
 
 /*
  * Takes the pidfile lock at path (libbsd pidfile_open) and writes our pid.

@@ -3,9 +3,11 @@
  *
  * core:     fields, escaping, levels, key/value pairs; every line is JSON
  * rotation: size rotation keeps log.keep files; log_reopen after a move
+ * stderr:   JSON on a pipe, "<N>" + JSON on the journal's stream, text on a terminal
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +242,71 @@ START_TEST(test_reopen_fails)
 }
 END_TEST
 
+/* Logs one warning to stderr made a copy of fd (the journal's stream when
+ * journal is set) and returns what arrived at rfd. */
+static void
+stderr_line(int wfd, int rfd, int journal, char *out, size_t outlen)
+{
+	char js[64], err[256];
+	struct stat st;
+	int saved = dup(STDERR_FILENO);
+	ssize_t n;
+
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_eq(dup2(wfd, STDERR_FILENO), STDERR_FILENO);
+	ck_assert_int_eq(fstat(STDERR_FILENO, &st), 0);
+	snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	if (journal)
+		setenv("JOURNAL_STREAM", js, 1);
+	else
+		setenv("JOURNAL_STREAM", "1:2", 1); /* another stream: not ours */
+	ck_assert_int_eq(log_init("check", NULL, LOGL_INFO, 0, 0, err, sizeof(err)), 0);
+	log_warnx("why", "hello %d", 7);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	unsetenv("JOURNAL_STREAM");
+	n = read(rfd, out, outlen - 1);
+	ck_assert_int_gt(n, 0);
+	out[n] = '\0';
+	log_close();
+}
+
+START_TEST(test_stderr_styles)
+{
+	char out[1024], *slave;
+	int p[2], m, sfd;
+	json_object *o;
+
+	/* a pipe: JSON */
+	ck_assert_int_eq(pipe(p), 0);
+	stderr_line(p[1], p[0], 0, out, sizeof(out));
+	o = json_tokener_parse(out);
+	ck_assert_msg(o != NULL, "not JSON: %s", out);
+	ck_assert_str_eq(field(o, "msg"), "hello 7");
+	json_object_put(o);
+	/* the same pipe as the journal's stream: a priority prefix, then JSON */
+	stderr_line(p[1], p[0], 1, out, sizeof(out));
+	ck_assert_msg(strncmp(out, "<4>{", 4) == 0, "%s", out);
+	o = json_tokener_parse(out + 3);
+	ck_assert_msg(o != NULL, "not JSON after the prefix: %s", out);
+	ck_assert_str_eq(field(o, "reason"), "why");
+	json_object_put(o);
+	close(p[0]);
+	close(p[1]);
+	/* a terminal: text */
+	ck_assert_int_ge(m = posix_openpt(O_RDWR | O_NOCTTY), 0);
+	ck_assert_int_eq(grantpt(m), 0);
+	ck_assert_int_eq(unlockpt(m), 0);
+	ck_assert_ptr_nonnull(slave = ptsname(m));
+	ck_assert_int_ge(sfd = open(slave, O_RDWR | O_NOCTTY), 0);
+	stderr_line(sfd, m, 0, out, sizeof(out));
+	ck_assert_msg(strncmp(out, "check: warn: hello 7 (why)", 26) == 0, "%s", out);
+	close(sfd);
+	close(m);
+}
+END_TEST
+
 static Suite *
 log_suite(void)
 {
@@ -258,6 +325,9 @@ log_suite(void)
 	tcase_add_test(tc, test_rotation);
 	tcase_add_test(tc, test_reopen);
 	tcase_add_test(tc, test_reopen_fails);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("stderr");
+	tcase_add_test(tc, test_stderr_styles);
 	suite_add_tcase(s, tc);
 	return s;
 }

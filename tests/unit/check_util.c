@@ -4,9 +4,13 @@
  * core: sizes, UTF-8, clocks, full writes, readiness, pidfile locks,
  *       privilege drop refusals
  */
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +127,49 @@ START_TEST(test_write_readiness)
 }
 END_TEST
 
+/* READY=1 reaches $NOTIFY_SOCKET, a path or an abstract name; unset: nothing, 0. */
+START_TEST(test_notify_ready)
+{
+	struct sockaddr_un sa;
+	char buf[128], path[108], want[64];
+	int s, i;
+	ssize_t n;
+
+	unsetenv("NOTIFY_SOCKET");
+	ck_assert_int_eq(util_notify_ready(), 0);
+	snprintf(want, sizeof(want), "READY=1\nMAINPID=%ld", (long)getpid());
+	for (i = 0; i < 2; i++) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sun_family = AF_UNIX;
+		if (i == 0)
+			snprintf(path, sizeof(path), "/tmp/check-notify.%ld", (long)getpid());
+		else
+			snprintf(path, sizeof(path), "@check-notify.%ld", (long)getpid());
+		memcpy(sa.sun_path, path, strlen(path));
+		if (i == 1)
+			sa.sun_path[0] = '\0';
+		unlink(path);
+		ck_assert_int_ge(s = socket(AF_UNIX, SOCK_DGRAM, 0), 0);
+		ck_assert_int_eq(
+		    bind(s, (struct sockaddr *)&sa,
+			 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path))),
+		    0);
+		setenv("NOTIFY_SOCKET", path, 1);
+		ck_assert_int_eq(util_readiness(-1), 0);
+		n = recv(s, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		ck_assert_int_gt(n, 0);
+		buf[n] = '\0';
+		ck_assert_str_eq(buf, want);
+		close(s);
+		if (i == 0)
+			unlink(path);
+	}
+	setenv("NOTIFY_SOCKET", "relative/path", 1);
+	ck_assert_int_eq(util_notify_ready(), -1);
+	unsetenv("NOTIFY_SOCKET");
+}
+END_TEST
+
 START_TEST(test_pidfile)
 {
 	const char *base = getenv("HOOKWIRE_TEST_TMP");
@@ -173,6 +220,7 @@ util_suite(void)
 	tcase_add_loop_test(tc, test_utf8, 0, sizeof(utf8) / sizeof(utf8[0]));
 	tcase_add_test(tc, test_clocks);
 	tcase_add_test(tc, test_write_readiness);
+	tcase_add_test(tc, test_notify_ready);
 	tcase_add_test(tc, test_pidfile);
 	tcase_add_test(tc, test_drop_privileges);
 	suite_add_tcase(s, tc);
