@@ -667,15 +667,50 @@ config_load_env(struct config *cfg, char *const *envp, char *err, size_t errlen)
 	return 0;
 }
 
+/* The value of NAME in envp (NAME= included in name), or NULL. */
+static const char *
+config_envp_get(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+	int i;
+
+	for (i = 0; envp != NULL && envp[i] != NULL; i++)
+		if (strncmp(envp[i], name, n) == 0)
+			return envp[i] + n;
+	return NULL;
+}
+
+const char *
+config_default_path(char *const *envp, char *buf, size_t len)
+{
+	const char *xdg = config_envp_get(envp, "XDG_CONFIG_HOME=");
+	const char *home = config_envp_get(envp, "HOME=");
+	struct stat st;
+	int n = -1;
+
+	/* XDG base directories: a relative XDG_CONFIG_HOME is to be ignored */
+	if (xdg != NULL && xdg[0] == '/')
+		n = snprintf(buf, len, "%s/hookwire/hookwire.conf", xdg);
+	else if (home != NULL && home[0] == '/')
+		n = snprintf(buf, len, "%s/.config/hookwire/hookwire.conf", home);
+	if (n > 0 && (size_t)n < len && stat(buf, &st) == 0)
+		return buf;
+	if (stat(CONFIG_SYSTEM_FILE, &st) == 0 && snprintf(buf, len, "%s", CONFIG_SYSTEM_FILE) > 0)
+		return buf;
+	return NULL;
+}
+
 int
 config_load(struct config *cfg, const char *path, char *const *envp, char *err, size_t errlen)
 {
-	int i;
+	char def[PATH_MAX];
+	const char *env;
 
-	if (path == NULL && envp != NULL)
-		for (i = 0; envp[i] != NULL; i++)
-			if (strncmp(envp[i], "HOOKWIRE_CONFIG=", 16) == 0 && envp[i][16] != '\0')
-				path = envp[i] + 16;
+	/* -c, else $HOOKWIRE_CONFIG (set but empty: no file at all), else the default */
+	if (path == NULL && (env = config_envp_get(envp, "HOOKWIRE_CONFIG=")) != NULL)
+		path = env[0] != '\0' ? env : NULL;
+	else if (path == NULL)
+		path = config_default_path(envp, def, sizeof(def));
 	if (path != NULL && config_load_file(cfg, path, err, errlen) == -1)
 		return -1;
 	return config_load_env(cfg, envp, err, errlen);

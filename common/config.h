@@ -63,9 +63,15 @@ int config_load_env(struct config *cfg, char *const *envp, char *err, size_t err
 int config_set(struct config *cfg, const char *section, const char *name, const char *value,
 	       char *err, size_t errlen);
 
-/* Defaults, then file (path, or $HOOKWIRE_CONFIG when path is NULL, or none),
- * then environment.  Returns 0 or -1. */
+/* Defaults, then file (path, or $HOOKWIRE_CONFIG when path is NULL, or the
+ * default file, config_default_path()), then environment.  Returns 0 or -1. */
 int config_load(struct config *cfg, const char *path, char *const *envp, char *err, size_t errlen);
+
+/* The first of $XDG_CONFIG_HOME/hookwire/hookwire.conf (else
+ * $HOME/.config/hookwire/hookwire.conf) and CONFIG_SYSTEM_FILE that exists,
+ * written into buf, or NULL when neither does (variables from envp). */
+#define CONFIG_SYSTEM_FILE "/etc/hookwire/hookwire.conf"
+const char *config_default_path(char *const *envp, char *buf, size_t len);
 
 /* Typed getters.  Asking for a key that is not in config_keys[] is a bug:
  * they abort(). */

@@ -6,6 +6,8 @@
  *             names the file and the key
  * doc:        every key of config_keys[] is documented in hookwire.conf(5)
  */
+#include <sys/stat.h>
+
 #include <check.h>
 #include <errno.h>
 #include <signal.h>
@@ -196,6 +198,71 @@ START_TEST(test_precedence)
 	envp[1] = NULL;
 	ck_assert_msg(config_load(cfg, p, envp, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_str_eq(config_str(cfg, NULL, "instance"), "explicit");
+	config_free(cfg);
+}
+END_TEST
+
+/* The default file: $XDG_CONFIG_HOME's, else ~/.config's, else the system's;
+ * HOOKWIRE_CONFIG set but empty: none at all. */
+START_TEST(test_default_file)
+{
+	char xdg[8300], home[8300], cfgvar[64], buf[8400], dir[8300];
+	char *envp[3];
+	struct config *cfg;
+	struct stat st;
+	char err[512] = "";
+	const char *got, *sys = stat(CONFIG_SYSTEM_FILE, &st) == 0 ? CONFIG_SYSTEM_FILE : NULL;
+
+	snprintf(dir, sizeof(dir), "%s/x", tmpdir);
+	mkdir(dir, 0700);
+	snprintf(dir, sizeof(dir), "%s/x/hookwire", tmpdir);
+	mkdir(dir, 0700);
+	write_file("x/hookwire/hookwire.conf", "instance: fromxdg\n");
+	snprintf(xdg, sizeof(xdg), "XDG_CONFIG_HOME=%s/x", tmpdir);
+	snprintf(home, sizeof(home), "HOME=%s/nohome", tmpdir);
+	envp[0] = xdg;
+	envp[1] = home;
+	envp[2] = NULL;
+	got = config_default_path(envp, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strstr(got, "/x/hookwire/hookwire.conf") != NULL, "%s", got);
+	cfg = config_new();
+	ck_assert_msg(config_load(cfg, NULL, envp, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(config_str(cfg, NULL, "instance"), "fromxdg");
+	config_free(cfg);
+
+	/* no XDG_CONFIG_HOME: $HOME/.config */
+	snprintf(dir, sizeof(dir), "%s/h", tmpdir);
+	mkdir(dir, 0700);
+	snprintf(dir, sizeof(dir), "%s/h/.config", tmpdir);
+	mkdir(dir, 0700);
+	snprintf(dir, sizeof(dir), "%s/h/.config/hookwire", tmpdir);
+	mkdir(dir, 0700);
+	write_file("h/.config/hookwire/hookwire.conf", "instance: fromhome\n");
+	snprintf(home, sizeof(home), "HOME=%s/h", tmpdir);
+	envp[0] = home;
+	envp[1] = "XDG_CONFIG_HOME=relative/is/ignored";
+	got = config_default_path(envp, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strstr(got, "/h/.config/hookwire/hookwire.conf") != NULL, "%s", got);
+
+	/* neither: the system file, if this machine has one */
+	snprintf(home, sizeof(home), "HOME=%s/nohome", tmpdir);
+	envp[1] = NULL;
+	got = config_default_path(envp, buf, sizeof(buf));
+	if (sys == NULL)
+		ck_assert_ptr_null(got);
+	else
+		ck_assert_str_eq(got, sys);
+
+	/* HOOKWIRE_CONFIG= : no file, even with a default one present */
+	snprintf(cfgvar, sizeof(cfgvar), "HOOKWIRE_CONFIG=");
+	envp[0] = xdg;
+	envp[1] = cfgvar;
+	envp[2] = NULL;
+	cfg = config_new();
+	ck_assert_msg(config_load(cfg, NULL, envp, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(config_str(cfg, NULL, "instance"), "default");
 	config_free(cfg);
 }
 END_TEST
@@ -416,6 +483,7 @@ config_suite(void)
 	tcase_add_test(tc, test_yaml_file);
 	tcase_add_test(tc, test_env);
 	tcase_add_test(tc, test_precedence);
+	tcase_add_test(tc, test_default_file);
 	tcase_add_test(tc, test_dump);
 	tcase_add_loop_test(tc, test_set, 0, sizeof(set_cases) / sizeof(set_cases[0]));
 	suite_add_tcase(s, tc);
