@@ -123,12 +123,14 @@ check-build: check-format bins test-unit test-man test-integration fuzz-smoke
 # cover and that are slow under ASan or test something else than memory:
 # the browser tests, the soak, the load generator, the Python client (the
 # node clients drive the same server paths), the supervisor script, the
-# installation layout, the man pages, and two that exec hundreds of
+# installation layout and the Debian package, the systemd units, the man
+# pages, and two that exec hundreds of
 # sanitized hook-captures (capture_concurrent: router_concurrent covers the
 # router; attack_secrets: check_scrub and fuzz_scrub cover the scrubber).
 ASAN_SKIP := test_dashboard.mjs test_attack_browser.mjs test_soak.mjs test_bench_loadgen.mjs \
 	test_gw_api_python.py test_ops_supervisor.sh test_install.sh test_man_flags.sh \
-	test_man_render.sh test_capture_concurrent.sh test_attack_secrets.mjs
+	test_man_render.sh test_capture_concurrent.sh test_attack_secrets.mjs test_deb.sh \
+	test_ops_systemd.sh test_dashboard_vendor.sh
 check-asan: bins test-unit
 	$(MAKE) SANITIZE=1 BUILD=$(BUILD) SKIP="$(ASAN_SKIP)" test-integration
 
@@ -153,6 +155,18 @@ install: bins
 uninstall:
 	for b in $(INSTALL_BIN); do rm -f $(DESTDIR)$(BINDIR)/$$b; done
 	$(MAKE) uninstall-man uninstall-data uninstall-contrib
+
+# ---------------------------------------------------------------- Debian package
+# make deb: dpkg-buildpackage -us -uc -b on a copy of the tracked files in
+# $(BUILD)/deb/hookwire-$(VERSION) (it writes its results to the parent
+# directory, which is then $(BUILD)/deb, not the one above this tree).
+.PHONY: deb
+DEB_DIR := $(BUILD)/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/hookwire-$(VERSION)
+	git ls-files -z | xargs -0 cp --parents -t $(DEB_DIR)/hookwire-$(VERSION)
+	cd $(DEB_DIR)/hookwire-$(VERSION) && dpkg-buildpackage -us -uc -b
+	@ls $(DEB_DIR)/*.deb
 
 # ---------------------------------------------------------------- misc
 .PHONY: clean format check-format

@@ -22,7 +22,7 @@ libyaml-dev libxxhash-dev libhiredis-dev util-linux"
 # browser, tools used by test scripts, the Redis server of the relay tests.
 PKGS_TEST="check libsubunit-dev clang clang-format mandoc groff-base python3 python3-socketio
 python3-websocket python3-aiohttp chromium nodejs npm jq socat curl procps psmisc openssl
-redis-server systemd"
+redis-server systemd dpkg-dev debhelper lintian fakeroot"
 # Packages that start a system service when installed.
 PKGS_SERVICE="redis-server"
 
