@@ -31,6 +31,25 @@ hw_cleanup() {
 }
 trap hw_cleanup EXIT
 
+# hw_need_bins NAME...: the binaries the test runs, in $B.  One missing is a
+# build step (make bins), not a reason to skip: the test fails, saying so.
+hw_need_bins() {
+	for b in "$@"; do
+		[ -x "$B/$b" ] || { echo "FAIL: $B/$b is not built: run 'make bins'"; exit 1; }
+	done
+}
+# hw_need_cmds CMD...: commands the test runs.  One missing is an install step
+# (make deps installs it, mk/deps.sh lists it): the test fails, saying so.
+hw_need_cmds() {
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			{ echo "FAIL: $c is missing: run 'make deps'"; exit 1; }
+	done
+}
+# hw_skip REASON: skips the test (exit 77, run.sh prints the reason).  Only
+# for a reason CI cannot fix; say which in a comment where it is used.
+hw_skip() { echo "SKIP: $*"; exit 77; }
+
 # fail MSG: record a failure and go on; the test exits non-zero at hw_done.
 fail() { echo "FAIL: $*"; HW_FAILS=$((HW_FAILS + 1)); }
 ok() { echo "ok: $*"; }
