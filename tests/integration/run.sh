@@ -7,7 +7,8 @@
 # is printed as "skip NAME (reason)"); anything else failed.  Exit 77 is for
 # reasons CI cannot fix (say which in a comment where a test uses it): a
 # missing package or binary is an install or build step (make deps, make
-# bins), so a test that lacks one fails, naming the step.
+# bins), so a test that lacks one fails, naming the step; after a failure
+# the runner also says when mk/deps.sh finds something missing.
 # $SKIP: names of tests not to run here (the sanitizer pass skips the
 # browser and soak tests, whose C paths the normal pass already covers);
 # they are counted as skipped.
@@ -21,10 +22,6 @@ pass=0; fail=0; skip=0; failed=""
 tests=${TESTS:-$(ls "$here"/test_* 2>/dev/null)}
 outdir=${HOOKWIRE_TEST_OUT:-$HOOKWIRE_SRC/build/test-out}
 mkdir -p "$outdir"
-# What is missing makes tests fail; say once, up front, what installs it.
-if ! deps=$(sh "$HOOKWIRE_SRC/mk/deps.sh" check 2>&1); then
-	echo "note: $deps; tests that need them will fail: run 'make deps'"
-fi
 for t in $tests; do
 	case $t in /*) ;; *) t=$here/$t ;; esac
 	name=${t##*/}
@@ -59,5 +56,10 @@ for t in $tests; do
 	rm -rf "$tmp"
 done
 echo "integration: $pass passed, $fail failed, $skip skipped"
-[ $fail -eq 0 ] || { echo "failed:$failed"; exit 1; }
+if [ $fail -ne 0 ]; then
+	echo "failed:$failed"
+	# What is missing makes tests fail: say what installs it.
+	deps=$(sh "$HOOKWIRE_SRC/mk/deps.sh" check 2>&1) || echo "$deps: run 'make deps'"
+	exit 1
+fi
 [ $((pass + skip)) -gt 0 ] || { echo "no test ran"; exit 1; }
