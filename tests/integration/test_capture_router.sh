@@ -57,7 +57,12 @@ check "bad input: input_error in the journal" sh -c "$(declare -f hw_journal); T
 N=100
 pids=""
 : >"$LOG"
-for i in $(seq 1 $N); do "$H" --log-file "$LOG" <"$FIX/pretooluse_bash.json" >/dev/null 2>&1 & pids="$pids $!"; done
+# The longest ack wait allowed: every one must get its answer, however slow
+# the machine (under ASan some miss the default 250 ms and spool, correctly).
+for i in $(seq 1 $N); do
+	HOOKWIRE_CAPTURE_ACK_TIMEOUT_MS=10000 "$H" --log-file "$LOG" <"$FIX/pretooluse_bash.json" >/dev/null 2>&1 &
+	pids="$pids $!"
+done
 bad=0
 for p in $pids; do wait "$p" || bad=$((bad + 1)); done
 check "$N concurrent: all exit 0 (none crashed)" test "$bad" -eq 0
