@@ -8,10 +8,12 @@
  * syntax or trailing bytes (invalid_json), nesting deeper than depth_max
  * (too_deep), a value other than an object (not_object).  json-c is lenient
  * in places and we say so in hookwire-event(5): NaN and Infinity literals
- * are refused here (they would not serialize as JSON), single-quoted
- * strings are accepted and re-emitted with double quotes, a \u escape of a
- * lone UTF-16 surrogate becomes U+FFFD, integers beyond 64 bits are clamped
- * to the nearest 64-bit value, a repeated key keeps its last value.
+ * are refused here (they would not serialize as JSON), a raw control
+ * character in a string is accepted (and re-emitted escaped), a \u escape
+ * of a lone UTF-16 surrogate becomes U+FFFD, integers beyond 64 bits are
+ * clamped to the nearest 64-bit value (INT64_MIN or UINT64_MAX), a repeated
+ * key keeps its last value.  Single-quoted strings are refused
+ * (JSON_TOKENER_STRICT), as invalid_json.
  *
  * event_from_hook() never loses an event: bad input becomes an
  * EVENT_INPUT_ERROR event carrying a bounded, escaped copy; an event that

@@ -597,7 +597,7 @@ ring_wait(const struct ring *r, uint32_t seen, int timeout_ms)
 	long rc;
 
 	if (atomic_load_explicit(&r->hdr->notify, memory_order_acquire) != seen)
-		return 0;
+		return 1;
 	if (timeout_ms >= 0) {
 		ts.tv_sec = timeout_ms / 1000;
 		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000;
@@ -606,5 +606,6 @@ ring_wait(const struct ring *r, uint32_t seen, int timeout_ms)
 	rc = syscall(SYS_futex, &r->hdr->notify, FUTEX_WAIT, seen, tsp, NULL, 0);
 	if (rc == -1 && errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT)
 		return -1;
-	return 0;
+	/* Whatever ended the wait, the word says whether there is news. */
+	return atomic_load_explicit(&r->hdr->notify, memory_order_acquire) != seen;
 }

@@ -213,6 +213,9 @@ enum ring_read_status ring_read(const struct ring *r, struct ring_cursor *cur, v
 				uint64_t *lost_to);
 
 /* Blocks until notify differs from seen or timeout_ms passes (-1: forever).
+ * Returns 1 when notify differs from seen (the writer published since: read
+ * again), 0 when it still equals seen (the timeout passed, or a signal or a
+ * spurious wake-up ended the wait early), -1 when the wait failed (errno).
  * Use: seen = ring_notify_value(r); if (ring_read(...) == RING_EMPTY) ring_wait(r, seen, -1). */
 uint32_t ring_notify_value(const struct ring *r);
 int ring_wait(const struct ring *r, uint32_t seen, int timeout_ms);

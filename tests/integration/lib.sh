@@ -31,6 +31,25 @@ hw_cleanup() {
 }
 trap hw_cleanup EXIT
 
+# hw_need_bins NAME...: the binaries the test runs, in $B.  One missing is a
+# build step (make bins), not a reason to skip: the test fails, saying so.
+hw_need_bins() {
+	for b in "$@"; do
+		[ -x "$B/$b" ] || { echo "FAIL: $B/$b is not built: run 'make bins'"; exit 1; }
+	done
+}
+# hw_need_cmds CMD...: commands the test runs.  One missing is an install step
+# (make deps installs it, mk/deps.sh lists it): the test fails, saying so.
+hw_need_cmds() {
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			{ echo "FAIL: $c is missing: run 'make deps'"; exit 1; }
+	done
+}
+# hw_skip REASON: skips the test (exit 77, run.sh prints the reason).  Only
+# for a reason CI cannot fix; say which in a comment where it is used.
+hw_skip() { echo "SKIP: $*"; exit 77; }
+
 # fail MSG: record a failure and go on; the test exits non-zero at hw_done.
 fail() { echo "FAIL: $*"; HW_FAILS=$((HW_FAILS + 1)); }
 ok() { echo "ok: $*"; }
@@ -68,8 +87,42 @@ hw_stop() {
 	wait "$1" 2>/dev/null || true
 }
 
-# hw_capture FILE: runs hook-capture with FILE on stdin; its exit code must be 0.
-hw_capture() { "$B/hook-capture" <"$1"; }
+# hw_capture FILE: runs hook-capture with FILE on stdin, its debug log in
+# $T/capture.log.  It always exits 0 (hook-capture(1)), so that says
+# nothing: check what the router answered (hw_capture_answer) and where the
+# event went (hw_event_is on the journal or the ring).
+hw_capture() {
+	: >"$T/capture.log"
+	HOOKWIRE_CAPTURE_LOG_FILE=$T/capture.log HOOKWIRE_LOG_LEVEL=debug "$B/hook-capture" <"$1"
+}
+# hw_capture_answer: what the router answered the last hw_capture, as
+# hook-capture logged it: "accepted SEQ", "duplicate SEQ", or its reason
+# code when it got no answer and spooled ("unreachable", "timeout", ...).
+hw_capture_answer() {
+	jq -r 'select(.msg | test("^(accepted|duplicate): id ")) |
+		.msg | capture("^(?<st>[a-z]+): id [0-9a-f]+ seq (?<seq>[0-9]+)") |
+		"\(.st) \(.seq)"' "$T/capture.log" 2>/dev/null | tail -n 1 | grep . ||
+		jq -r 'select(.msg | test("spooling id")) | .reason' "$T/capture.log" 2>/dev/null | tail -n 1
+}
+
+# hw_event_is FILE: the canonical event on stdin (one line) is the hook
+# event in FILE: a fresh id, its name, and the fields lifted from it as
+# hookwire-event(5) says (session_id, tool, tool_use_id, cwd; absent in both
+# or equal), and data.hook_event_name.
+hw_event_is() {
+	# jq -e is true on empty input: there must be exactly one line.
+	hw_ev=$(cat)
+	[ -n "$hw_ev" ] && [ "$(printf '%s\n' "$hw_ev" | wc -l)" -eq 1 ] || return 1
+	printf '%s\n' "$hw_ev" | jq -e --slurpfile h "$1" '$h[0] as $h |
+		(.id | test("^[0-9a-f]{32}$")) and (.seq | type == "number") and
+		.event == $h.hook_event_name and .data.hook_event_name == $h.hook_event_name and
+		.session_id == $h.session_id and .tool == $h.tool_name and
+		.tool_use_id == $h.tool_use_id and .cwd == $h.cwd' >/dev/null
+}
+# hw_journal_last_is FILE: the journal's last event is FILE's (hw_event_is).
+hw_journal_last_is() { hw_journal | tail -n 1 | hw_event_is "$1"; }
+# hw_ring_last_is FILE: the ring's last event is FILE's (hw_event_is).
+hw_ring_last_is() { "$B/event-tail" | tail -n 1 | hw_event_is "$1"; }
 
 # hw_spool_count: events waiting in the spool.
 hw_spool_count() { ls "$T/state/spool/new" 2>/dev/null | wc -l; }

@@ -9,9 +9,7 @@
 set +e
 
 BUILD_DIR=${HOOKWIRE_BIN%/bin}
-for b in event-router ws-gateway hook-capture event-tail; do
-	[ -x "$B/$b" ] || { echo "SKIP: $B/$b not built"; exit 0; }
-done
+hw_need_bins event-router ws-gateway hook-capture event-tail
 D=$T/dest
 P=/usr
 inst() { make -s -C "$SRC" "$@" DESTDIR="$D" PREFIX=$P BUILD="$BUILD_DIR" >>"$T/make.log" 2>&1; }

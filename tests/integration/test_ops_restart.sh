@@ -10,9 +10,7 @@
 # Failures are counted by check/fail (hw_done), not by set -e.
 set +e
 
-for b in event-router ws-gateway hook-capture event-tail; do
-	[ -x "$B/$b" ] || { echo "SKIP: $B/$b not built"; exit 0; }
-done
+hw_need_bins event-router ws-gateway hook-capture event-tail
 
 # A fixed free port: the watcher must find the restarted gateway again.
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -8,9 +8,7 @@
 # Failures are counted by check/fail (hw_done), not by set -e.
 set +e
 
-for b in event-router ws-gateway hook-capture; do
-	[ -x "$B/$b" ] || { echo "SKIP: $B/$b not built"; exit 0; }
-done
+hw_need_bins event-router ws-gateway hook-capture
 HW=$SRC/contrib/hookwire
 printf 'gateway:\n  listen: 127.0.0.1:0\n' >"$T/good.conf"
 printf 'router:\n  no_such_key: 1\n' >"$T/bad.conf"

@@ -5,7 +5,7 @@
 # before it could relay them (reason "lost"), relays everything after it,
 # and the stream holds no gap other than the one logged.
 . "$(dirname "$0")/lib.sh"
-command -v redis-server >/dev/null || { echo "redis-server missing (mk/deps.sh)"; exit 1; }
+hw_need_cmds redis-server redis-cli jq
 export HOOKWIRE_RING_SIZE=64k HOOKWIRE_RELAY_RECONNECT_MAX_MS=200
 STREAM=hw:t$$:lapped
 RPORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

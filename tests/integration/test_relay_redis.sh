@@ -6,7 +6,7 @@
 # seqs in the stream are dense, in order and each there once, and each
 # entry's event is the ring's event byte for byte.
 . "$(dirname "$0")/lib.sh"
-command -v redis-server >/dev/null || { echo "redis-server missing (mk/deps.sh)"; exit 1; }
+hw_need_cmds redis-server redis-cli
 
 export HOOKWIRE_RING_SIZE=4M HOOKWIRE_RELAY_RECONNECT_MAX_MS=300
 IA=$HW_I IB=${HW_I}b

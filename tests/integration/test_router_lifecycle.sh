@@ -20,8 +20,9 @@ check "pidfile holds the pid" test "$(cat "$T/run/event-router.pid")" = "$router
 rc=0; timeout 10 "$B/event-router" 2>"$T/second.err" || rc=$?
 check "second router on the instance refuses (exit 1)" test "$rc" -eq 1
 check "second router names the running pid" grep -q "pid $router_pid" "$T/second.err"
-check "first router still serves" hw_capture "$FIX/sessionstart.json"
-check "event acknowledged" test "$(hw_spool_count)" -eq 0
+hw_capture "$FIX/sessionstart.json"
+check "first router still serves: accepted as seq 1 ($(hw_capture_answer))" test "$(hw_capture_answer)" = "accepted 1"
+check "first router still serves: the event is in the journal" hw_journal_last_is "$FIX/sessionstart.json"
 
 mv "$T/router.jsonl" "$T/router.jsonl.old"
 kill -HUP "$router_pid"
@@ -36,6 +37,8 @@ check "SIGTERM: pidfile released" test ! -e "$T/run/event-router.pid"
 check "SIGTERM: logged" grep -q '"msg":"main: stopped"' "$T/router.jsonl"
 
 hw_start_router
-check "restart: next event" hw_capture "$FIX/userpromptsubmit.json"
+hw_capture "$FIX/userpromptsubmit.json"
+check "restart: next event accepted as seq 2 ($(hw_capture_answer))" test "$(hw_capture_answer)" = "accepted 2"
 check "restart: sequence continues" test "$(hw_journal | jq .seq | tr '\n' ' ')" = "1 2 "
+check "restart: seq 2 is the new event" hw_journal_last_is "$FIX/userpromptsubmit.json"
 hw_done

@@ -9,10 +9,12 @@ check "no ring: exit 1" test "$rc" -eq 1
 check "no ring: says so" grep -q 'no ring /dev/shm/hookwire-' "$T/err"
 
 hw_start_router
-check "event" hw_capture "$FIX/sessionstart.json"
+hw_capture "$FIX/sessionstart.json"
+check "event accepted as seq 1 ($(hw_capture_answer))" test "$(hw_capture_answer)" = "accepted 1"
 hw_stop "$router_pid"
 ring=/dev/shm/hookwire-$HW_I
-check "ring readable" test "$("$B/event-tail" | wc -l)" -eq 1
+check "ring readable: one event" test "$("$B/event-tail" | wc -l)" -eq 1
+check "ring readable: the event captured" hw_ring_last_is "$FIX/sessionstart.json"
 
 # compat version (offset 12, u32 little-endian) from the future
 printf '\143\000\000\000' | dd of="$ring" bs=1 seek=12 conv=notrunc status=none

@@ -2,7 +2,8 @@
 # lint.sh PAGE...: lints mdoc man pages with mandoc (-Tlint -Wwarning) and
 # groff (-mdoc -ww -z); a page passes when neither prints anything.
 # Prints one line per failing page with the messages, then
-# "man: N passed, N failed".  Exit status 1 if any page failed.
+# "man: N passed, N failed".  Exit status 1 if any page failed, or if no
+# page was given.
 set -u
 pass=0
 fail=0
@@ -19,4 +20,5 @@ for page in "$@"; do
 	fi
 done
 echo "man: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+[ "$fail" -eq 0 ] || exit 1
+[ "$pass" -gt 0 ] || { echo "man: no page given"; exit 1; }

@@ -1,7 +1,8 @@
 /*
  * check_ring.c: the shared-memory ring (common/ring.c): publish and read,
  * wrap-around with pad records, a lapped reader gets the exact lost range,
- * seek, re-attach by a new writer, readers refusing a foreign ring.
+ * seek, re-attach by a new writer, readers refusing a foreign ring, waiting
+ * for news (woken, or timed out).
  */
 #include <check.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ring.h"
@@ -302,9 +304,68 @@ START_TEST(test_limits)
 	big = calloc(1, 16385);
 	ck_assert_int_eq(ring_publish(w, 1, big, 16385, 0), -1);
 	ck_assert_int_eq(ring_publish(w, 1, big, 16384, 0), 0);
-	ck_assert_int_eq(ring_wait(w, ring_notify_value(w) + 1, 0), 0);
-	ck_assert_int_eq(ring_wait(w, ring_notify_value(w), 10), 0); /* times out */
 	free(big);
+	ring_close(w);
+}
+END_TEST
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ring_wait() tells news (1) from a timeout (0): news that came before the
+ * wait returns at once, a timeout returns after the time given, and a
+ * ring_notify() from another process ends a long wait early. */
+START_TEST(test_wait)
+{
+	char err[256];
+	struct ring *w, *rd;
+	uint32_t seen;
+	int64_t t0, dt;
+	pid_t pid;
+	int status;
+
+	w = ring_create(ring_name, 65536, err, sizeof(err));
+	ck_assert_msg(w != NULL, "%s", err);
+	rd = ring_open(ring_name, err, sizeof(err));
+	ck_assert_msg(rd != NULL, "%s", err);
+
+	seen = ring_notify_value(rd);
+	ring_notify(w);
+	ck_assert_int_eq(ring_wait(rd, seen, 0), 1);
+	ck_assert_int_eq(ring_wait(rd, seen, -1), 1);
+
+	seen = ring_notify_value(rd);
+	t0 = now_ms();
+	ck_assert_int_eq(ring_wait(rd, seen, 50), 0);
+	dt = now_ms() - t0;
+	ck_assert_msg(dt >= 50, "a 50 ms timeout returned after %lld ms", (long long)dt);
+	ck_assert_int_eq(ring_wait(rd, seen, 0), 0);
+
+	/* The writer notifies 20 ms into a 10 s wait (most often while the
+	 * reader is in FUTEX_WAIT; if it comes first, the answer is the same). */
+	seen = ring_notify_value(rd);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct timespec d = {0, 20 * 1000000};
+
+		nanosleep(&d, NULL);
+		ring_notify(w);
+		_exit(0);
+	}
+	t0 = now_ms();
+	ck_assert_int_eq(ring_wait(rd, seen, 10000), 1);
+	dt = now_ms() - t0;
+	ck_assert_msg(dt < 5000, "a wake-up after 20 ms took %lld ms", (long long)dt);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_uint_ne(ring_notify_value(rd), seen);
+	ring_close(rd);
 	ring_close(w);
 }
 END_TEST
@@ -387,6 +448,7 @@ ring_suite(void)
 	tcase_add_test(tc, test_reattach);
 	tcase_add_test(tc, test_refuse);
 	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_wait);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("concurrent");
 	tcase_set_timeout(tc, 120); /* a loaded machine: two processes racing */
