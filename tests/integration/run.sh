@@ -19,7 +19,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${HOOKWIRE_BIN:?}" "${HOOKWIRE_SRC:?}"
 limit=${TEST_TIMEOUT:-300}
 pass=0; fail=0; skip=0; failed=""
-tests=${TESTS:-$(ls "$here"/test_* 2>/dev/null)}
+# The real Claude Code session first: it is what users run.
+tests=${TESTS:-$(ls "$here"/test_e2e_* 2>/dev/null; ls "$here"/test_* 2>/dev/null | grep -v '/test_e2e_')}
 outdir=${HOOKWIRE_TEST_OUT:-$HOOKWIRE_SRC/build/test-out}
 mkdir -p "$outdir"
 for t in $tests; do
@@ -36,7 +37,10 @@ for t in $tests; do
 	esac
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/hw-it.XXXXXX")
 	start=$(date +%s)
-	HOOKWIRE_TEST_TMP=$tmp HOOKWIRE_TEST_OUT=$outdir timeout -k 10 "$limit" $run >"$tmp/output" 2>&1
+	# XDG_CONFIG_HOME: no hookwire.conf of the user's is read by the tools under test
+	mkdir -p "$tmp/xdg-config"
+	XDG_CONFIG_HOME=$tmp/xdg-config HOOKWIRE_TEST_TMP=$tmp HOOKWIRE_TEST_OUT=$outdir \
+		timeout -k 10 "$limit" $run >"$tmp/output" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - start ))
 	if [ $rc -eq 0 ]; then
