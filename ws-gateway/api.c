@@ -300,6 +300,34 @@ api_emit_json(struct session *s, const char *event, const char *json, size_t jl)
 	free(args);
 }
 
+/* Tells client s that events lf..lt are lost: a `gap` event {from, to}. */
+static void
+api_emit_gap(struct session *s, uint64_t lf, uint64_t lt)
+{
+	char gap[96];
+	int n;
+
+	n = snprintf(gap, sizeof(gap), "{\"from\":%llu,\"to\":%llu}", (unsigned long long)lf,
+		     (unsigned long long)lt);
+	s->s_gw->m.gaps++;
+	api_emit_json(s, "gap", gap, (size_t)n);
+}
+
+/* Acknowledges packet id with one argument: the JSON array whose
+ * comma-separated elements are in elems (emptied). */
+static void
+api_ack_array(struct session *s, long long id, struct evbuffer *elems)
+{
+	size_t len;
+
+	evbuffer_prepend(elems, "[[", 2);
+	evbuffer_add(elems, "]]", 2);
+	len = evbuffer_get_length(elems);
+	session_send_sio(s, SIO_ACK, "/", id, (const char *)evbuffer_pullup(elems, (ssize_t)len),
+			 len);
+	evbuffer_drain(elems, len);
+}
+
 static void
 api_emit_sessions(struct session *s)
 {
@@ -420,14 +448,9 @@ static void
 api_broadcast_gap(struct gw *gw, uint64_t lf, uint64_t lt)
 {
 	struct session *s, *ns;
-	char gap[96];
-	int n;
 
-	n = snprintf(gap, sizeof(gap), "{\"from\":%llu,\"to\":%llu}", (unsigned long long)lf,
-		     (unsigned long long)lt);
 	TAILQ_FOREACH_SAFE (s, &gw->api, s_api_entry, ns) {
-		gw->m.gaps++;
-		api_emit_json(s, "gap", gap, (size_t)n);
+		api_emit_gap(s, lf, lt);
 		server_check_outbuf(s);
 	}
 }
@@ -717,6 +740,18 @@ api_matches(struct gw *gw, struct session *s, const struct gw_scoped *scoped,
 	return ok;
 }
 
+/* Appends the count-th event json[0..len) to out: a line of NDJSON, or an
+ * element of a JSON array (after a comma unless it is the first). */
+static void
+api_history_add(struct evbuffer *out, int ndjson, long count, const char *json, size_t len)
+{
+	if (count > 0 && !ndjson)
+		evbuffer_add(out, ",", 1);
+	evbuffer_add(out, json, len);
+	if (ndjson)
+		evbuffer_add(out, "\n", 1);
+}
+
 /*
  * Appends matching events to out: ndjson (one per line) or as JSON array
  * elements separated by commas.  With since: the first limit events after
@@ -755,11 +790,7 @@ api_history(struct gw *gw, struct session *s, const struct gw_scoped *scoped,
 		if (!api_matches(gw, s, scoped, q, gw->rbuf, len))
 			continue;
 		if (q->have_since) {
-			if (count > 0 && !ndjson)
-				evbuffer_add(out, ",", 1);
-			evbuffer_add(out, gw->rbuf, len);
-			if (ndjson)
-				evbuffer_add(out, "\n", 1);
+			api_history_add(out, ndjson, count, gw->rbuf, len);
 			if (++count >= q->limit)
 				break;
 			continue;
@@ -780,11 +811,7 @@ api_history(struct gw *gw, struct session *s, const struct gw_scoped *scoped,
 		size_t k = (head + i) % (size_t)q->limit;
 		if (keep[k] == NULL)
 			continue;
-		if (count > 0 && !ndjson)
-			evbuffer_add(out, ",", 1);
-		evbuffer_add(out, keep[k], keeplen[k]);
-		if (ndjson)
-			evbuffer_add(out, "\n", 1);
+		api_history_add(out, ndjson, count, keep[k], keeplen[k]);
 		count++;
 	}
 done:
@@ -830,28 +857,20 @@ api_replay(struct session *s, unsigned long long offset)
 	int64_t ts;
 	size_t len;
 	int r;
-	char gap[96];
 
 	if (gw->src == NULL)
 		return;
 	end = source_next_seq(&gw->cur);
 	if (offset + 1 >= end)
 		return;
-	if (source_seek(gw->src, &cur, offset + 1, &lf, &lt) == 1) {
-		int n = snprintf(gap, sizeof(gap), "{\"from\":%llu,\"to\":%llu}",
-				 (unsigned long long)lf, (unsigned long long)lt);
-		gw->m.gaps++;
-		api_emit_json(s, "gap", gap, (size_t)n);
-	}
+	if (source_seek(gw->src, &cur, offset + 1, &lf, &lt) == 1)
+		api_emit_gap(s, lf, lt);
 	while (source_next_seq(&cur) < end && !s->s_closed) {
 		r = source_read(gw->src, &cur, &gw->rbuf, &gw->rbufcap, &len, &seq, &ts, &lf, &lt);
 		if (r == SOURCE_EMPTY || r < 0)
 			break;
 		if (r == SOURCE_LAPPED) {
-			int n = snprintf(gap, sizeof(gap), "{\"from\":%llu,\"to\":%llu}",
-					 (unsigned long long)lf, (unsigned long long)lt);
-			gw->m.gaps++;
-			api_emit_json(s, "gap", gap, (size_t)n);
+			api_emit_gap(s, lf, lt);
 			continue;
 		}
 		if (!api_matches(gw, s, NULL, &(struct api_query){0}, gw->rbuf, len))
@@ -890,8 +909,7 @@ api_connect(struct session *s, json_object *auth)
 		gw->m.refused_token++;
 		log_warnx("token", "%s: client %s: %s token", __func__, s->s_sid,
 			  token ? "wrong" : "no");
-		session_send_sio(s, SIO_CONNECT_ERROR, "/", -1, "{\"message\":\"not authorized\"}",
-				 28);
+		session_connect_error(s, "/", "not authorized");
 		return -1;
 	}
 	if (kind == 2) {
@@ -1044,8 +1062,6 @@ api_get_history(struct session *s, struct sio_packet *p)
 	    json_object_array_length(p->data) > 1 ? json_object_array_get_idx(p->data, 1) : NULL;
 	json_object *v;
 	struct evbuffer *out;
-	size_t len;
-	char *txt;
 
 	gw->m.history_requests++;
 	q.limit = gw->cfg.history_max;
@@ -1074,12 +1090,8 @@ api_get_history(struct session *s, struct sio_packet *p)
 	}
 	if ((out = evbuffer_new()) == NULL)
 		return;
-	evbuffer_add(out, "[[", 2);
 	api_history(gw, s, NULL, &q, 0, out);
-	evbuffer_add(out, "]]", 2);
-	len = evbuffer_get_length(out);
-	txt = (char *)evbuffer_pullup(out, (ssize_t)len);
-	session_send_sio(s, SIO_ACK, "/", p->id, txt, len);
+	api_ack_array(s, p->id, out);
 	evbuffer_free(out);
 	server_check_outbuf(s);
 }
@@ -1103,14 +1115,12 @@ api_event(struct session *s, struct sio_packet *p)
 	}
 	add = strcmp(ev, "subscribe") == 0;
 	if (add || strcmp(ev, "unsubscribe") == 0) {
-		char *j;
 		size_t i;
 		struct evbuffer *out;
 		if (arg == NULL || api_subscribe(s, arg, add) < 0)
 			return 0; /* a bad argument changes nothing */
 		if (p->id < 0 || (out = evbuffer_new()) == NULL)
 			return 0;
-		evbuffer_add(out, "[[", 2);
 		for (i = 0; i < s->s_nsubs; i++) {
 			json_object *js = json_object_new_string(s->s_subs[i]);
 			size_t l;
@@ -1120,10 +1130,7 @@ api_event(struct session *s, struct sio_packet *p)
 			evbuffer_add(out, t, l);
 			json_object_put(js);
 		}
-		evbuffer_add(out, "]]", 2);
-		i = evbuffer_get_length(out);
-		j = (char *)evbuffer_pullup(out, (ssize_t)i);
-		session_send_sio(s, SIO_ACK, "/", p->id, j, i);
+		api_ack_array(s, p->id, out);
 		evbuffer_free(out);
 		return 0;
 	}
@@ -1162,21 +1169,21 @@ api_events_http(struct conn *c, const struct http_request *req, const char *quer
 
 	if (!auth_origin(gw, req)) {
 		gw->m.refused_origin++;
-		conn_respond(c, 403, "text/plain", NULL, "forbidden\n", 10);
+		conn_respond_str(c, 403, "text/plain", NULL, "forbidden\n");
 		return;
 	}
 	if (!auth_http(gw, req, query, qlen, &scoped)) {
 		gw->m.refused_token++;
 		log_warnx("token", "%s: %s: /api/events without a valid token", __func__,
 			  c->c_peer);
-		conn_respond(c, 401, "text/plain", "WWW-Authenticate: Bearer\r\n",
-			     "not authorized\n", 15);
+		conn_respond_str(c, 401, "text/plain", "WWW-Authenticate: Bearer\r\n",
+				 "not authorized\n");
 		return;
 	}
 	q.limit = gw->cfg.history_max;
 	if (http_query_get(query, qlen, "since", since, sizeof(since)) >= 0) {
 		if (api_parse_seq(since, &q.since) < 0) {
-			conn_respond(c, 400, "text/plain", NULL, "bad since\n", 10);
+			conn_respond_str(c, 400, "text/plain", NULL, "bad since\n");
 			return;
 		}
 		q.have_since = 1;
@@ -1189,7 +1196,7 @@ api_events_http(struct conn *c, const struct http_request *req, const char *quer
 		char *end;
 		l = strtoll(limit, &end, 10);
 		if (*end != '\0' || l < 0) {
-			conn_respond(c, 400, "text/plain", NULL, "bad limit\n", 10);
+			conn_respond_str(c, 400, "text/plain", NULL, "bad limit\n");
 			return;
 		}
 		if (l < q.limit)

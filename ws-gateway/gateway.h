@@ -264,6 +264,9 @@ void server_shutdown(struct gw *gw);
 void conn_close(struct conn *c, const char *reason);
 void conn_respond(struct conn *c, int status, const char *ctype, const char *extra,
 		  const void *body, size_t len);
+/* conn_respond() with a C string for the body. */
+void conn_respond_str(struct conn *c, int status, const char *ctype, const char *extra,
+		      const char *body);
 void conn_respond_buf(struct conn *c, int status, const char *ctype, const char *extra,
 		      struct evbuffer *body);
 void session_close(struct session *s, const char *reason, int answer);
@@ -272,6 +275,8 @@ void session_send(struct session *s, const char *data, size_t len, int binary);
 /* Sends one Socket.IO packet (text) as an Engine.IO message. */
 void session_send_sio(struct session *s, int type, const char *nsp, long long id, const char *json,
 		      size_t jsonlen);
+/* CONNECT_ERROR {"message": message} on namespace nsp. */
+void session_connect_error(struct session *s, const char *nsp, const char *message);
 void session_send_bcast(struct session *s, struct bcast *b);
 size_t session_outlen(struct session *s);
 /* Applies the output limits after queuing to s; returns -1 when s was closed. */

@@ -46,10 +46,24 @@ metrics_serve(struct conn *c)
 	static const char *ref[] = {"origin",	   "token",	  "path",
 				    "clients_max", "descriptors", "header_timeout"};
 	static const char *bad[] = {"http", "websocket", "engine_io", "socket_io"};
-	static const char *ring_names[] = {
-	    "received", "accepted",	 "duplicate_id",   "duplicate_content", "spool_drained",
-	    "scrubbed", "journal_bytes", "journal_errors", "connections",	"overruns"};
+	/* the router's counters, by their index in the ring header (ring.h) */
+	static const char *const ring_names[] = {
+	    [RING_C_RECEIVED] = "received",
+	    [RING_C_ACCEPTED] = "accepted",
+	    [RING_C_DUPLICATE_ID] = "duplicate_id",
+	    [RING_C_DUPLICATE_CONTENT] = "duplicate_content",
+	    [RING_C_SPOOL_DRAINED] = "spool_drained",
+	    [RING_C_SCRUBBED] = "scrubbed",
+	    [RING_C_JOURNAL_BYTES] = "journal_bytes",
+	    [RING_C_JOURNAL_ERRORS] = "journal_errors",
+	    [RING_C_CONNECTIONS] = "connections",
+	    [RING_C_OVERRUNS] = "overruns",
+	};
 	static const char *rej[] = RING_REJECT_REASONS;
+	_Static_assert(METRICS_N(ring_names) == RING_C_OVERRUNS + 1 &&
+			   METRICS_N(ring_names) <= RING_C_MAX,
+		       "a ring counter without a name");
+	_Static_assert(METRICS_N(rej) <= RING_REJECT_MAX, "more reject reasons than counters");
 	unsigned long long rejv[METRICS_N(rej)];
 	size_t i;
 

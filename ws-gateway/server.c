@@ -241,7 +241,7 @@ server_hdr_cb(evutil_socket_t fd, short ev, void *arg)
 		 gw->cfg.header_timeout);
 	c->c_keepalive = 0;
 	c->c_head = 0;
-	conn_respond(c, 408, "text/plain", NULL, "request timeout\n", 16);
+	conn_respond_str(c, 408, "text/plain", NULL, "request timeout\n");
 }
 
 /* A request head is due (just accepted, or its first bytes are in): starts its deadline. */
@@ -420,6 +420,12 @@ conn_respond(struct conn *c, int status, const char *ctype, const char *extra, c
 		evbuffer_add(bufferevent_get_output(c->c_bev), body, len);
 	if (!c->c_keepalive)
 		conn_close(c, "response sent");
+}
+
+void
+conn_respond_str(struct conn *c, int status, const char *ctype, const char *extra, const char *body)
+{
+	conn_respond(c, status, ctype, extra, body, strlen(body));
 }
 
 void
@@ -735,6 +741,16 @@ session_send(struct session *s, const char *data, size_t len, int binary)
 }
 
 void
+session_connect_error(struct session *s, const char *nsp, const char *message)
+{
+	char body[128];
+	int n;
+
+	n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", message);
+	session_send_sio(s, SIO_CONNECT_ERROR, nsp, -1, body, (size_t)n);
+}
+
+void
 session_send_sio(struct session *s, int type, const char *nsp, long long id, const char *json,
 		 size_t jsonlen)
 {
@@ -1042,8 +1058,7 @@ server_sio_connect(struct session *s, struct sio_packet *p)
 
 	bit = server_nsp_bit(gw, p->nsp);
 	if (bit == 0) {
-		session_send_sio(s, SIO_CONNECT_ERROR, p->nsp, -1,
-				 "{\"message\":\"Invalid namespace\"}", 31);
+		session_connect_error(s, p->nsp, "Invalid namespace");
 		gw->m.refused_path++;
 		return;
 	}
@@ -1209,7 +1224,7 @@ server_session_on_packet(struct session *s, struct conn *from, const struct eio_
 	/* The WebSocket being probed speaks only the probe and upgrade packets. */
 	if (s->s_upgrading && from != NULL && from == s->s_ws) {
 		if (p->type == EIO_PING && p->len == 5 && memcmp(p->data, "probe", 5) == 0) {
-			server_ws_packet(from, EIO_PONG, "probe", 5);
+			server_ws_packet(from, EIO_PONG, p->data, p->len);
 			if (s->s_get != NULL && s->s_pollq_n == 0)
 				server_session_answer_get(s, EIO_NOOP);
 		} else if (p->type == EIO_UPGRADE)
@@ -1319,33 +1334,18 @@ server_ws_process(struct conn *c)
 			continue;
 		}
 		if (f.fin && (c->c_msg == NULL || evbuffer_get_length(c->c_msg) == 0)) {
-			/* the common case: a whole message in one frame */
-			char save = 0;
-			int text = f.opcode == WS_OP_TEXT;
-			/* NUL-terminate in place for the text parsers: borrow the byte after */
-			(void)save;
-			if (text) {
-				char *m = malloc(f.len + 1);
-				if (m == NULL) {
-					conn_close(c, "out of memory");
-					return;
-				}
-				memcpy(m, f.data, f.len);
-				m[f.len] = '\0';
-				evbuffer_drain(in, f.consumed);
-				server_ws_message(c, f.opcode, m, f.len);
-				free(m);
-			} else {
-				char *m = malloc(f.len + 1);
-				if (m == NULL) {
-					conn_close(c, "out of memory");
-					return;
-				}
-				memcpy(m, f.data, f.len);
-				evbuffer_drain(in, f.consumed);
-				server_ws_message(c, f.opcode, m, f.len);
-				free(m);
+			/* the common case: a whole message in one frame, copied out
+			 * (NUL-terminated for the text parsers) before it is drained */
+			char *m = malloc(f.len + 1);
+			if (m == NULL) {
+				conn_close(c, "out of memory");
+				return;
 			}
+			memcpy(m, f.data, f.len);
+			m[f.len] = '\0';
+			evbuffer_drain(in, f.consumed);
+			server_ws_message(c, f.opcode, m, f.len);
+			free(m);
 			continue;
 		}
 		if (c->c_msg == NULL && (c->c_msg = evbuffer_new()) == NULL) {
@@ -1412,7 +1412,7 @@ server_ws_handshake(struct conn *c, const struct http_request *req, struct sessi
 	}
 	if (!refuse && s == NULL && (s = server_session_new(gw, c, raw, TRANSPORT_WS)) == NULL) {
 		c->c_keepalive = 0;
-		conn_respond(c, 503, "text/plain", NULL, "busy\n", 5);
+		conn_respond_str(c, 503, "text/plain", NULL, "busy\n");
 		return;
 	}
 	evbuffer_add_printf(out,
@@ -1453,7 +1453,7 @@ server_poll_post(struct conn *c, struct session *s, const char *body, size_t len
 		return;
 	}
 	if ((scratch = malloc(len / 4 * 3 + 4)) == NULL) {
-		conn_respond(c, 503, "text/plain", NULL, "busy\n", 5);
+		conn_respond_str(c, 503, "text/plain", NULL, "busy\n");
 		return;
 	}
 	s->s_post_active = 1;
@@ -1470,7 +1470,7 @@ server_poll_post(struct conn *c, struct session *s, const char *body, size_t len
 	}
 	s->s_post_active = 0;
 	free(scratch);
-	conn_respond(c, 200, "text/html", NULL, "ok", 2);
+	conn_respond_str(c, 200, "text/html", NULL, "ok");
 }
 
 static void
@@ -1485,8 +1485,8 @@ server_eio_http(struct conn *c, const struct http_request *req, int raw, const c
 	if (!gw->cfg.conformance && !auth_origin(gw, req)) {
 		gw->m.refused_origin++;
 		log_warnx("origin", "%s: %s: foreign Origin refused", __func__, c->c_peer);
-		conn_respond(c, 403, "application/json", NULL,
-			     "{\"code\":4,\"message\":\"Forbidden\"}", 32);
+		conn_respond_str(c, 403, "application/json", NULL,
+				 "{\"code\":4,\"message\":\"Forbidden\"}");
 		return;
 	}
 	if (gw->cfg.conformance && strcmp(req->method, "OPTIONS") == 0) {
@@ -1532,7 +1532,7 @@ server_eio_http(struct conn *c, const struct http_request *req, int raw, const c
 			return;
 		}
 		if ((s = server_session_new(gw, c, raw, TRANSPORT_POLLING)) == NULL) {
-			conn_respond(c, 503, "text/plain", NULL, "busy\n", 5);
+			conn_respond_str(c, 503, "text/plain", NULL, "busy\n");
 			return;
 		}
 		server_open_packet(s, open, sizeof(open), 1);
@@ -1589,7 +1589,7 @@ server_http_dispatch(struct conn *c, const struct http_request *req, const char 
 	    0) {
 		gw->m.refused_path++;
 		c->c_keepalive = 0;
-		conn_respond(c, 400, "text/plain", NULL, "bad request\n", 12);
+		conn_respond_str(c, 400, "text/plain", NULL, "bad request\n");
 		return;
 	}
 	if (strcmp(path, "/socket.io/socket.io.js") == 0 ||
@@ -1607,8 +1607,8 @@ server_http_dispatch(struct conn *c, const struct http_request *req, const char 
 		return;
 	}
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-		conn_respond(c, 405, "text/plain", "Allow: GET, HEAD\r\n", "method not allowed\n",
-			     19);
+		conn_respond_str(c, 405, "text/plain", "Allow: GET, HEAD\r\n",
+				 "method not allowed\n");
 		return;
 	}
 	if (strcmp(path, "/healthz") == 0) {
@@ -1652,7 +1652,7 @@ server_http_process(struct conn *c)
 			gw->m.bad_http++;
 			log_warnx(reason, "%s: %s: bad HTTP request", __func__, c->c_peer);
 			c->c_keepalive = 0;
-			conn_respond(c, req.error, "text/plain", NULL, "bad request\n", 12);
+			conn_respond_str(c, req.error, "text/plain", NULL, "bad request\n");
 			return;
 		}
 		if (len < req.head_len + (size_t)req.clen)
