@@ -150,37 +150,37 @@ api_fields_clear(struct api_fields *f)
 }
 
 static int
-api_in(char **list, size_t n, const char *sid)
+api_in(char **list, size_t n, const char *id)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (strcmp(list[i], sid) == 0)
+		if (strcmp(list[i], id) == 0)
 			return 1;
 	return 0;
 }
 
-/* May client s see events of session sid (NULL: an event without a session)? */
+/* May client a see events of Claude Code session id (NULL: an event without one)? */
 static int
-api_visible(struct session *s, const char *sid)
+api_visible(const struct api_client *a, const char *id)
 {
-	if (s->s_scope != NULL && (sid == NULL || !api_in(s->s_scope, s->s_nscope, sid)))
+	if (a->ac_scope != NULL && (id == NULL || !api_in(a->ac_scope, a->ac_nscope, id)))
 		return 0;
-	if (s->s_nsubs > 0 && (sid == NULL || !api_in(s->s_subs, s->s_nsubs, sid)))
+	if (a->ac_nsubs > 0 && (id == NULL || !api_in(a->ac_subs, a->ac_nsubs, id)))
 		return 0;
 	return 1;
 }
 
 /* ---------------------------------------------------------------- the sessions table */
 
-static struct gw_cc_session *
+static struct cc_session *
 api_ccs_find(struct gw *gw, const char *id)
 {
 	size_t i;
 
-	for (i = gw->nccs; i > 0; i--)
-		if (strcmp(gw->ccs[i - 1].id, id) == 0)
-			return &gw->ccs[i - 1];
+	for (i = gw->ncc_sessions; i > 0; i--)
+		if (strcmp(gw->cc_sessions[i - 1].cs_id, id) == 0)
+			return &gw->cc_sessions[i - 1];
 	return NULL;
 }
 
@@ -189,66 +189,68 @@ api_ccs_drop_oldest(struct gw *gw)
 {
 	size_t i, o = 0;
 
-	for (i = 1; i < gw->nccs; i++)
-		if (gw->ccs[i].last_us < gw->ccs[o].last_us)
+	for (i = 1; i < gw->ncc_sessions; i++)
+		if (gw->cc_sessions[i].cs_last_us < gw->cc_sessions[o].cs_last_us)
 			o = i;
-	free(gw->ccs[o].id);
-	free(gw->ccs[o].project);
-	free(gw->ccs[o].tool);
-	memmove(&gw->ccs[o], &gw->ccs[o + 1], (gw->nccs - o - 1) * sizeof(gw->ccs[0]));
-	gw->nccs--;
+	free(gw->cc_sessions[o].cs_id);
+	free(gw->cc_sessions[o].cs_project);
+	free(gw->cc_sessions[o].cs_tool);
+	memmove(&gw->cc_sessions[o], &gw->cc_sessions[o + 1],
+		(gw->ncc_sessions - o - 1) * sizeof(gw->cc_sessions[0]));
+	gw->ncc_sessions--;
 }
 
 static void
 api_ccs_update(struct gw *gw, const struct api_fields *f, int64_t ts_us)
 {
-	struct gw_cc_session *c;
+	struct cc_session *cs;
 
 	if (f->session_id == NULL)
 		return;
-	if ((c = api_ccs_find(gw, f->session_id)) == NULL) {
-		if (gw->nccs >= API_SESSIONS_MAX)
+	if ((cs = api_ccs_find(gw, f->session_id)) == NULL) {
+		if (gw->ncc_sessions >= API_SESSIONS_MAX)
 			api_ccs_drop_oldest(gw);
-		if (gw->nccs == gw->ccs_cap) {
-			size_t nc = gw->ccs_cap ? gw->ccs_cap * 2 : 16;
-			struct gw_cc_session *n = reallocarray(gw->ccs, nc, sizeof(*n));
+		if (gw->ncc_sessions == gw->cc_sessions_cap) {
+			size_t nc = gw->cc_sessions_cap ? gw->cc_sessions_cap * 2 : 16;
+			struct cc_session *n = reallocarray(gw->cc_sessions, nc, sizeof(*n));
 			if (n == NULL)
 				return;
-			gw->ccs = n;
-			gw->ccs_cap = nc;
+			gw->cc_sessions = n;
+			gw->cc_sessions_cap = nc;
 		}
-		c = &gw->ccs[gw->nccs];
-		memset(c, 0, sizeof(*c));
-		if ((c->id = strdup(f->session_id)) == NULL)
+		cs = &gw->cc_sessions[gw->ncc_sessions];
+		memset(cs, 0, sizeof(*cs));
+		if ((cs->cs_id = strdup(f->session_id)) == NULL)
 			return;
-		gw->nccs++;
+		gw->ncc_sessions++;
 		if (f->ts != NULL)
-			strlcpy(c->started, f->ts, sizeof(c->started));
+			strlcpy(cs->cs_started, f->ts, sizeof(cs->cs_started));
 	}
-	if (f->project != NULL && (c->project == NULL || strcmp(c->project, f->project) != 0)) {
-		free(c->project);
-		c->project = strdup(f->project);
+	if (f->project != NULL &&
+	    (cs->cs_project == NULL || strcmp(cs->cs_project, f->project) != 0)) {
+		free(cs->cs_project);
+		cs->cs_project = strdup(f->project);
 	}
-	if (f->tool != NULL && (c->tool == NULL || strcmp(c->tool, f->tool) != 0)) {
-		free(c->tool);
-		c->tool = strdup(f->tool);
+	if (f->tool != NULL && (cs->cs_tool == NULL || strcmp(cs->cs_tool, f->tool) != 0)) {
+		free(cs->cs_tool);
+		cs->cs_tool = strdup(f->tool);
 	}
 	if (f->ts != NULL)
-		strlcpy(c->last, f->ts, sizeof(c->last));
-	c->last_us = ts_us;
-	c->events++;
+		strlcpy(cs->cs_last, f->ts, sizeof(cs->cs_last));
+	cs->cs_last_us = ts_us;
+	cs->cs_events++;
 	if (f->event != NULL) {
 		if (strcmp(f->event, "SessionEnd") == 0)
-			c->ended = 1;
+			cs->cs_ended = 1;
 		else if (strcmp(f->event, "SessionStart") == 0)
-			c->ended = 0;
+			cs->cs_ended = 0;
 	}
-	gw->ccs_dirty = 1;
+	gw->cc_sessions_dirty = 1;
 }
 
-/* The sessions list as JSON (a new string; caller frees), filtered for s (NULL: all). */
+/* The sessions list as JSON (a new string; caller frees), filtered for client a (NULL: all). */
 static char *
-api_sessions_json(struct gw *gw, struct session *s, size_t *len)
+api_sessions_json(struct gw *gw, const struct api_client *a, size_t *len)
 {
 	json_object *arr, *o;
 	int64_t now = util_now_us();
@@ -258,20 +260,24 @@ api_sessions_json(struct gw *gw, struct session *s, size_t *len)
 
 	if ((arr = json_object_new_array()) == NULL)
 		return NULL;
-	for (i = 0; i < gw->nccs; i++) {
-		struct gw_cc_session *c = &gw->ccs[i];
-		if (s != NULL && s->s_scope != NULL && !api_in(s->s_scope, s->s_nscope, c->id))
+	for (i = 0; i < gw->ncc_sessions; i++) {
+		struct cc_session *cs = &gw->cc_sessions[i];
+		if (a != NULL && a->ac_scope != NULL &&
+		    !api_in(a->ac_scope, a->ac_nscope, cs->cs_id))
 			continue;
-		state = c->ended ? "ended" : now - c->last_us < API_ACTIVE_US ? "active" : "idle";
+		state = cs->cs_ended			       ? "ended"
+			: now - cs->cs_last_us < API_ACTIVE_US ? "active"
+							       : "idle";
 		o = json_object_new_object();
-		json_object_object_add(o, "session_id", json_object_new_string(c->id));
-		json_object_object_add(o, "project",
-				       c->project ? json_object_new_string(c->project) : NULL);
+		json_object_object_add(o, "session_id", json_object_new_string(cs->cs_id));
+		json_object_object_add(
+		    o, "project", cs->cs_project ? json_object_new_string(cs->cs_project) : NULL);
 		json_object_object_add(o, "state", json_object_new_string(state));
-		json_object_object_add(o, "started", json_object_new_string(c->started));
-		json_object_object_add(o, "last", json_object_new_string(c->last));
-		json_object_object_add(o, "events", json_object_new_int64((int64_t)c->events));
-		json_object_object_add(o, "tool", c->tool ? json_object_new_string(c->tool) : NULL);
+		json_object_object_add(o, "started", json_object_new_string(cs->cs_started));
+		json_object_object_add(o, "last", json_object_new_string(cs->cs_last));
+		json_object_object_add(o, "events", json_object_new_int64((int64_t)cs->cs_events));
+		json_object_object_add(o, "tool",
+				       cs->cs_tool ? json_object_new_string(cs->cs_tool) : NULL);
 		json_object_array_add(arr, o);
 	}
 	txt = sio_json(arr, len);
@@ -283,7 +289,7 @@ api_sessions_json(struct gw *gw, struct session *s, size_t *len)
 }
 
 static void
-api_emit_json(struct session *s, const char *event, const char *json, size_t jl)
+api_emit_json(struct eio_session *s, const char *event, const char *json, size_t jl)
 {
 	char *args;
 	size_t n = strlen(event);
@@ -302,21 +308,21 @@ api_emit_json(struct session *s, const char *event, const char *json, size_t jl)
 
 /* Tells client s that events lf..lt are lost: a `gap` event {from, to}. */
 static void
-api_emit_gap(struct session *s, uint64_t lf, uint64_t lt)
+api_emit_gap(struct eio_session *s, uint64_t lf, uint64_t lt)
 {
 	char gap[96];
 	int n;
 
 	n = snprintf(gap, sizeof(gap), "{\"from\":%llu,\"to\":%llu}", (unsigned long long)lf,
 		     (unsigned long long)lt);
-	s->s_gw->m.gaps++;
+	s->es_gw->m.gaps++;
 	api_emit_json(s, "gap", gap, (size_t)n);
 }
 
 /* Acknowledges packet id with one argument: the JSON array whose
  * comma-separated elements are in elems (emptied). */
 static void
-api_ack_array(struct session *s, long long id, struct evbuffer *elems)
+api_ack_array(struct eio_session *s, long long id, struct evbuffer *elems)
 {
 	size_t len;
 
@@ -329,12 +335,12 @@ api_ack_array(struct session *s, long long id, struct evbuffer *elems)
 }
 
 static void
-api_emit_sessions(struct session *s)
+api_emit_sessions(struct eio_session *s)
 {
 	char *j;
 	size_t jl;
 
-	if ((j = api_sessions_json(s->s_gw, s, &jl)) == NULL)
+	if ((j = api_sessions_json(s->es_gw, &s->es_api, &jl)) == NULL)
 		return;
 	api_emit_json(s, "sessions", j, jl);
 	free(j);
@@ -344,19 +350,19 @@ static void
 api_sessions_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct gw *gw = arg;
-	struct session *s, *ns;
+	struct api_client *a, *na;
 	char *all = NULL;
 	size_t al = 0;
 
-	gw->ccs_dirty = 0;
-	TAILQ_FOREACH_SAFE (s, &gw->api, s_api_entry, ns) {
-		if (s->s_scope != NULL) {
-			api_emit_sessions(s);
+	gw->cc_sessions_dirty = 0;
+	TAILQ_FOREACH_SAFE (a, &gw->api, ac_entry, na) {
+		if (a->ac_scope != NULL) {
+			api_emit_sessions(a->ac_session);
 			continue;
 		}
 		if (all == NULL && (all = api_sessions_json(gw, NULL, &al)) == NULL)
 			return;
-		api_emit_json(s, "sessions", all, al);
+		api_emit_json(a->ac_session, "sessions", all, al);
 	}
 	free(all);
 }
@@ -385,7 +391,7 @@ api_stats_json(struct gw *gw, char *j, size_t jlen)
 			(unsigned long long)(gw->src ? source_last_seq(gw->src) : 0),
 			(unsigned long long)(gw->src ? source_first_seq(gw->src) : 0),
 			(unsigned long long)gw->m.deliveries, (unsigned long long)gw->m.disc_outbuf,
-			gw->nccs);
+			gw->ncc_sessions);
 }
 
 /* Every API_STATS_SECONDS while clients are connected, and only when something
@@ -395,7 +401,7 @@ api_stats_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	static char last[512];
 	struct gw *gw = arg;
-	struct session *s, *ns;
+	struct api_client *a, *na;
 	struct bcast *b;
 	char j[512], pkt[600];
 	int n;
@@ -407,8 +413,8 @@ api_stats_cb(evutil_socket_t fd, short ev, void *arg)
 	n = snprintf(pkt, sizeof(pkt), "2[\"stats\",%s]", j);
 	if ((b = bcast_new(pkt, (size_t)n)) == NULL)
 		return;
-	TAILQ_FOREACH_SAFE (s, &gw->api, s_api_entry, ns)
-		session_send_bcast(s, b);
+	TAILQ_FOREACH_SAFE (a, &gw->api, ac_entry, na)
+		session_send_bcast(a->ac_session, b);
 	bcast_unref(b);
 }
 
@@ -419,7 +425,7 @@ api_broadcast(struct gw *gw, const char *json, size_t len, uint64_t seq, int64_t
 {
 	struct api_fields f;
 	struct bcast *b = NULL;
-	struct session *s, *ns;
+	struct api_client *a, *na;
 
 	if (api_parse(json, len, &f) < 0) {
 		log_warnx("bad_record", "%s: seq %llu: not a JSON object; skipped", __func__,
@@ -428,18 +434,18 @@ api_broadcast(struct gw *gw, const char *json, size_t len, uint64_t seq, int64_t
 	}
 	api_ccs_update(gw, &f, ts_us);
 	gw->m.events_broadcast++;
-	TAILQ_FOREACH_SAFE (s, &gw->api, s_api_entry, ns) {
-		if (!api_visible(s, f.session_id))
+	TAILQ_FOREACH_SAFE (a, &gw->api, ac_entry, na) {
+		if (!api_visible(a, f.session_id))
 			continue;
 		if (b == NULL && (b = api_event_bcast(json, len, seq)) == NULL)
 			break;
-		session_send_bcast(s, b);
+		session_send_bcast(a->ac_session, b);
 		gw->m.deliveries++;
-		server_check_outbuf(s);
+		server_check_outbuf(a->ac_session);
 	}
 	bcast_unref(b);
 	api_fields_clear(&f);
-	if (gw->ccs_dirty)
+	if (gw->cc_sessions_dirty)
 		api_sessions_changed(gw);
 }
 
@@ -447,11 +453,11 @@ api_broadcast(struct gw *gw, const char *json, size_t len, uint64_t seq, int64_t
 static void
 api_broadcast_gap(struct gw *gw, uint64_t lf, uint64_t lt)
 {
-	struct session *s, *ns;
+	struct api_client *a, *na;
 
-	TAILQ_FOREACH_SAFE (s, &gw->api, s_api_entry, ns) {
-		api_emit_gap(s, lf, lt);
-		server_check_outbuf(s);
+	TAILQ_FOREACH_SAFE (a, &gw->api, ac_entry, na) {
+		api_emit_gap(a->ac_session, lf, lt);
+		server_check_outbuf(a->ac_session);
 	}
 }
 
@@ -532,7 +538,7 @@ api_seed(struct gw *gw)
 			api_fields_clear(&f);
 		}
 	}
-	gw->ccs_dirty = 0;
+	gw->cc_sessions_dirty = 0;
 }
 
 static int
@@ -562,7 +568,7 @@ api_open_source(struct gw *gw, char *err, size_t errlen)
 	log_info("%s: following %s %s from seq %llu (%zu sessions known)", __func__,
 		 gw->cfg.source[0] ? "stream" : "ring",
 		 gw->cfg.source[0] ? gw->cfg.source_stream : gw->paths.ring_name,
-		 (unsigned long long)source_next_seq(&gw->cur), gw->nccs);
+		 (unsigned long long)source_next_seq(&gw->cur), gw->ncc_sessions);
 	return 0;
 }
 
@@ -611,45 +617,47 @@ api_parked_expire(struct gw *gw, int64_t now)
 
 /* Keeps s's subscriptions for the recovery of its pid; takes them from s. */
 static void
-api_park(struct session *s)
+api_park(struct eio_session *s)
 {
-	struct gw *gw = s->s_gw;
+	struct gw *gw = s->es_gw;
+	struct api_client *a = &s->es_api;
 	struct api_parked *p;
 	int64_t now = util_mono_us();
 
-	if (!gw->cfg.recovery || s->s_pid[0] == '\0' || s->s_nsubs == 0 || gw->shutting_down)
+	if (!gw->cfg.recovery || a->ac_pid[0] == '\0' || a->ac_nsubs == 0 || gw->shutting_down)
 		return;
 	api_parked_expire(gw, now);
 	if (gw->nparked >= API_PARKED_MAX)
 		api_parked_drop(gw, TAILQ_FIRST(&gw->parked));
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return; /* the client recovers with no subscriptions: it sees more, not less */
-	memcpy(p->p_pid, s->s_pid, sizeof(p->p_pid));
-	p->p_subs = s->s_subs;
-	p->p_nsubs = s->s_nsubs;
+	memcpy(p->p_pid, a->ac_pid, sizeof(p->p_pid));
+	p->p_subs = a->ac_subs;
+	p->p_nsubs = a->ac_nsubs;
 	p->p_until = now + (int64_t)API_PARKED_SECONDS * 1000000;
-	s->s_subs = NULL;
-	s->s_nsubs = 0;
+	a->ac_subs = NULL;
+	a->ac_nsubs = 0;
 	TAILQ_INSERT_TAIL(&gw->parked, p, p_entry);
 	gw->nparked++;
 }
 
 /* Gives s the subscriptions parked under its pid, if any. */
 static void
-api_unpark(struct session *s)
+api_unpark(struct eio_session *s)
 {
-	struct gw *gw = s->s_gw;
+	struct gw *gw = s->es_gw;
+	struct api_client *a = &s->es_api;
 	struct api_parked *p;
 
 	api_parked_expire(gw, util_mono_us());
 	for (p = TAILQ_FIRST(&gw->parked); p != NULL; p = TAILQ_NEXT(p, p_entry))
-		if (strcmp(p->p_pid, s->s_pid) == 0)
+		if (strcmp(p->p_pid, a->ac_pid) == 0)
 			break;
 	if (p == NULL)
 		return;
-	api_strv_free(s->s_subs, s->s_nsubs);
-	s->s_subs = p->p_subs;
-	s->s_nsubs = p->p_nsubs;
+	api_strv_free(a->ac_subs, a->ac_nsubs);
+	a->ac_subs = p->p_subs;
+	a->ac_nsubs = p->p_nsubs;
 	p->p_subs = NULL;
 	p->p_nsubs = 0;
 	api_parked_drop(gw, p);
@@ -696,12 +704,12 @@ api_free(struct gw *gw)
 	source_close(gw->src);
 	while (!TAILQ_EMPTY(&gw->parked))
 		api_parked_drop(gw, TAILQ_FIRST(&gw->parked));
-	for (i = 0; i < gw->nccs; i++) {
-		free(gw->ccs[i].id);
-		free(gw->ccs[i].project);
-		free(gw->ccs[i].tool);
+	for (i = 0; i < gw->ncc_sessions; i++) {
+		free(gw->cc_sessions[i].cs_id);
+		free(gw->cc_sessions[i].cs_project);
+		free(gw->cc_sessions[i].cs_tool);
 	}
-	free(gw->ccs);
+	free(gw->cc_sessions);
 	free(gw->rbuf);
 }
 
@@ -716,14 +724,14 @@ struct api_query {
 };
 
 static int
-api_matches(struct gw *gw, struct session *s, const struct gw_scoped *scoped,
+api_matches(struct gw *gw, const struct api_client *a, const struct gw_scoped *scoped,
 	    const struct api_query *q, const char *json, size_t len)
 {
 	struct api_fields f;
 	int ok = 1;
 
 	if (q->session == NULL && q->event == NULL && scoped == NULL &&
-	    (s == NULL || (s->s_scope == NULL && s->s_nsubs == 0)))
+	    (a == NULL || (a->ac_scope == NULL && a->ac_nsubs == 0)))
 		return 1;
 	if (api_parse(json, len, &f) < 0)
 		return 0;
@@ -734,7 +742,7 @@ api_matches(struct gw *gw, struct session *s, const struct gw_scoped *scoped,
 	if (scoped != NULL &&
 	    (f.session_id == NULL || !api_in(scoped->sessions, scoped->nsessions, f.session_id)))
 		ok = 0;
-	if (s != NULL && !api_visible(s, f.session_id))
+	if (a != NULL && !api_visible(a, f.session_id))
 		ok = 0;
 	api_fields_clear(&f);
 	return ok;
@@ -758,7 +766,7 @@ api_history_add(struct evbuffer *out, int ndjson, long count, const char *json, 
  * it; without: the last limit events.  Returns the count.
  */
 static long
-api_history(struct gw *gw, struct session *s, const struct gw_scoped *scoped,
+api_history(struct gw *gw, const struct api_client *a, const struct gw_scoped *scoped,
 	    const struct api_query *q, int ndjson, struct evbuffer *out)
 {
 	struct source_cursor cur;
@@ -787,7 +795,7 @@ api_history(struct gw *gw, struct session *s, const struct gw_scoped *scoped,
 			break;
 		if (r == SOURCE_LAPPED)
 			continue;
-		if (!api_matches(gw, s, scoped, q, gw->rbuf, len))
+		if (!api_matches(gw, a, scoped, q, gw->rbuf, len))
 			continue;
 		if (q->have_since) {
 			api_history_add(out, ndjson, count, gw->rbuf, len);
@@ -837,7 +845,7 @@ api_parse_seq(const char *s, unsigned long long *out)
 /* ---------------------------------------------------------------- Socket.IO API */
 
 static void
-api_send_record(struct session *s, const char *json, size_t len, uint64_t seq)
+api_send_record(struct eio_session *s, const char *json, size_t len, uint64_t seq)
 {
 	struct bcast *b = api_event_bcast(json, len, seq);
 
@@ -849,9 +857,9 @@ api_send_record(struct session *s, const char *json, size_t len, uint64_t seq)
 
 /* Replays the events after offset up to what has been broadcast. */
 static void
-api_replay(struct session *s, unsigned long long offset)
+api_replay(struct eio_session *s, unsigned long long offset)
 {
-	struct gw *gw = s->s_gw;
+	struct gw *gw = s->es_gw;
 	struct source_cursor cur;
 	uint64_t seq, lf = 0, lt = 0, end;
 	int64_t ts;
@@ -865,7 +873,7 @@ api_replay(struct session *s, unsigned long long offset)
 		return;
 	if (source_seek(gw->src, &cur, offset + 1, &lf, &lt) == 1)
 		api_emit_gap(s, lf, lt);
-	while (source_next_seq(&cur) < end && !s->s_closed) {
+	while (source_next_seq(&cur) < end && !s->es_closed) {
 		r = source_read(gw->src, &cur, &gw->rbuf, &gw->rbufcap, &len, &seq, &ts, &lf, &lt);
 		if (r == SOURCE_EMPTY || r < 0)
 			break;
@@ -873,7 +881,7 @@ api_replay(struct session *s, unsigned long long offset)
 			api_emit_gap(s, lf, lt);
 			continue;
 		}
-		if (!api_matches(gw, s, NULL, &(struct api_query){0}, gw->rbuf, len))
+		if (!api_matches(gw, &s->es_api, NULL, &(struct api_query){0}, gw->rbuf, len))
 			continue;
 		api_send_record(s, gw->rbuf, len, seq);
 		if (server_check_outbuf(s) < 0)
@@ -882,9 +890,10 @@ api_replay(struct session *s, unsigned long long offset)
 }
 
 int
-api_connect(struct session *s, json_object *auth)
+api_connect(struct eio_session *s, json_object *auth)
 {
-	struct gw *gw = s->s_gw;
+	struct gw *gw = s->es_gw;
+	struct api_client *a = &s->es_api;
 	const struct gw_scoped *scoped = NULL;
 	json_object *v;
 	const char *token = NULL, *pid = NULL, *offset = NULL;
@@ -907,7 +916,7 @@ api_connect(struct session *s, json_object *auth)
 	kind = token != NULL ? auth_token(gw, token, &scoped) : 0;
 	if (kind == 0) {
 		gw->m.refused_token++;
-		log_warnx("token", "%s: client %s: %s token", __func__, s->s_sid,
+		log_warnx("token", "%s: client %s: %s token", __func__, s->es_id,
 			  token ? "wrong" : "no");
 		session_connect_error(s, "/", "not authorized");
 		return -1;
@@ -916,12 +925,12 @@ api_connect(struct session *s, json_object *auth)
 		/* the session keeps its own copy: a reload (SIGHUP) may free the table */
 		session_scope_clear(s);
 		ns = scoped != NULL ? scoped->nsessions : 0;
-		if ((s->s_scope = calloc(ns > 0 ? ns : 1, sizeof(char *))) == NULL)
+		if ((a->ac_scope = calloc(ns > 0 ? ns : 1, sizeof(char *))) == NULL)
 			return -1; /* ns == 0: scoped to nothing */
 		for (i = 0; i < ns; i++) {
-			if ((s->s_scope[i] = strdup(scoped->sessions[i])) == NULL)
+			if ((a->ac_scope[i] = strdup(scoped->sessions[i])) == NULL)
 				return -1;
-			s->s_nscope = i + 1;
+			a->ac_nscope = i + 1;
 		}
 	}
 	if (gw->cfg.recovery && pid != NULL && strlen(pid) <= EIO_SID_LEN && offset != NULL &&
@@ -941,18 +950,19 @@ api_connect(struct session *s, json_object *auth)
 				break;
 			}
 		/* the sid follows from the pid: a recovered client keeps its id */
-		snprintf(s->s_pid, sizeof(s->s_pid), "%s", pid);
-		eio_sid_of_pid(s->s_pid, strlen(s->s_pid), s->s_sio_sid);
+		snprintf(a->ac_pid, sizeof(a->ac_pid), "%s", pid);
+		eio_sid_of_pid(a->ac_pid, strlen(a->ac_pid), s->es_sio.sc_sid);
 		if (recover)
 			api_unpark(s);
-		n = snprintf(body, sizeof(body), "{\"sid\":\"%s\",\"pid\":\"%s\"}", s->s_sio_sid,
-			     pid);
+		n = snprintf(body, sizeof(body), "{\"sid\":\"%s\",\"pid\":\"%s\"}",
+			     s->es_sio.sc_sid, pid);
 	} else
-		n = snprintf(body, sizeof(body), "{\"sid\":\"%s\"}", s->s_sio_sid);
+		n = snprintf(body, sizeof(body), "{\"sid\":\"%s\"}", s->es_sio.sc_sid);
 	session_send_sio(s, SIO_CONNECT, "/", -1, body, (size_t)n);
-	if (!s->s_in_api) {
-		TAILQ_INSERT_TAIL(&gw->api, s, s_api_entry);
-		s->s_in_api = 1;
+	if (!a->ac_listed) {
+		a->ac_session = s;
+		TAILQ_INSERT_TAIL(&gw->api, a, ac_entry);
+		a->ac_listed = 1;
 		gw->napi++;
 	}
 	if (!evtimer_pending(gw->stats_ev, NULL)) {
@@ -962,7 +972,7 @@ api_connect(struct session *s, json_object *auth)
 	if (recover) {
 		gw->m.recovered++;
 		api_replay(s, off);
-		if (s->s_closed)
+		if (s->es_closed)
 			return 0;
 	}
 	api_emit_sessions(s);
@@ -976,16 +986,17 @@ api_connect(struct session *s, json_object *auth)
 }
 
 void
-api_leave(struct session *s, int park)
+api_leave(struct eio_session *s, int park)
 {
-	struct gw *gw = s->s_gw;
+	struct gw *gw = s->es_gw;
+	struct api_client *a = &s->es_api;
 
-	if (!s->s_in_api)
+	if (!a->ac_listed)
 		return;
 	if (park)
 		api_park(s);
-	TAILQ_REMOVE(&gw->api, s, s_api_entry);
-	s->s_in_api = 0;
+	TAILQ_REMOVE(&gw->api, a, ac_entry);
+	a->ac_listed = 0;
 	gw->napi--;
 	if (TAILQ_EMPTY(&gw->api)) {
 		evtimer_del(gw->stats_ev);
@@ -994,47 +1005,47 @@ api_leave(struct session *s, int park)
 }
 
 static int
-api_sub_add(struct session *s, const char *sid)
+api_sub_add(struct api_client *a, const char *id)
 {
 	char **n;
 
-	if (api_in(s->s_subs, s->s_nsubs, sid))
+	if (api_in(a->ac_subs, a->ac_nsubs, id))
 		return 0;
-	if (s->s_nsubs >= 1024)
+	if (a->ac_nsubs >= 1024)
 		return -1;
-	if ((n = reallocarray(s->s_subs, s->s_nsubs + 1, sizeof(*n))) == NULL)
+	if ((n = reallocarray(a->ac_subs, a->ac_nsubs + 1, sizeof(*n))) == NULL)
 		return -1;
-	s->s_subs = n;
-	if ((s->s_subs[s->s_nsubs] = strdup(sid)) == NULL)
+	a->ac_subs = n;
+	if ((a->ac_subs[a->ac_nsubs] = strdup(id)) == NULL)
 		return -1;
-	s->s_nsubs++;
+	a->ac_nsubs++;
 	return 0;
 }
 
 static void
-api_sub_del(struct session *s, const char *sid)
+api_sub_del(struct api_client *a, const char *id)
 {
 	size_t i;
 
-	for (i = 0; i < s->s_nsubs; i++) {
-		if (strcmp(s->s_subs[i], sid) == 0) {
-			free(s->s_subs[i]);
-			s->s_subs[i] = s->s_subs[--s->s_nsubs];
+	for (i = 0; i < a->ac_nsubs; i++) {
+		if (strcmp(a->ac_subs[i], id) == 0) {
+			free(a->ac_subs[i]);
+			a->ac_subs[i] = a->ac_subs[--a->ac_nsubs];
 			return;
 		}
 	}
 }
 
 static int
-api_subscribe(struct session *s, json_object *arg, int add)
+api_subscribe(struct eio_session *s, json_object *arg, int add)
 {
 	size_t i, n;
 	json_object *e;
 
 	if (json_object_is_type(arg, json_type_string)) {
 		if (add)
-			return api_sub_add(s, json_object_get_string(arg));
-		api_sub_del(s, json_object_get_string(arg));
+			return api_sub_add(&s->es_api, json_object_get_string(arg));
+		api_sub_del(&s->es_api, json_object_get_string(arg));
 		return 0;
 	}
 	if (!json_object_is_type(arg, json_type_array))
@@ -1045,18 +1056,18 @@ api_subscribe(struct session *s, json_object *arg, int add)
 		if (!json_object_is_type(e, json_type_string))
 			return -1;
 		if (add) {
-			if (api_sub_add(s, json_object_get_string(e)) < 0)
+			if (api_sub_add(&s->es_api, json_object_get_string(e)) < 0)
 				return -1;
 		} else
-			api_sub_del(s, json_object_get_string(e));
+			api_sub_del(&s->es_api, json_object_get_string(e));
 	}
 	return 0;
 }
 
 static void
-api_get_history(struct session *s, struct sio_packet *p)
+api_get_history(struct eio_session *s, struct sio_packet *p)
 {
-	struct gw *gw = s->s_gw;
+	struct gw *gw = s->es_gw;
 	struct api_query q = {0};
 	json_object *args =
 	    json_object_array_length(p->data) > 1 ? json_object_array_get_idx(p->data, 1) : NULL;
@@ -1090,14 +1101,14 @@ api_get_history(struct session *s, struct sio_packet *p)
 	}
 	if ((out = evbuffer_new()) == NULL)
 		return;
-	api_history(gw, s, NULL, &q, 0, out);
+	api_history(gw, &s->es_api, NULL, &q, 0, out);
 	api_ack_array(s, p->id, out);
 	evbuffer_free(out);
 	server_check_outbuf(s);
 }
 
 int
-api_event(struct session *s, struct sio_packet *p)
+api_event(struct eio_session *s, struct sio_packet *p)
 {
 	json_object *name = json_object_array_get_idx(p->data, 0);
 	json_object *arg =
@@ -1121,8 +1132,8 @@ api_event(struct session *s, struct sio_packet *p)
 			return 0; /* a bad argument changes nothing */
 		if (p->id < 0 || (out = evbuffer_new()) == NULL)
 			return 0;
-		for (i = 0; i < s->s_nsubs; i++) {
-			json_object *js = json_object_new_string(s->s_subs[i]);
+		for (i = 0; i < s->es_api.ac_nsubs; i++) {
+			json_object *js = json_object_new_string(s->es_api.ac_subs[i]);
 			size_t l;
 			const char *t = sio_json(js, &l);
 			if (i > 0)

@@ -5,7 +5,7 @@
  *   struct gw       the server: settings, listener, sessions, the source
  *   struct conn     one TCP (or TLS) connection: HTTP requests, then
  *                   perhaps a WebSocket
- *   struct session  one Engine.IO session (sid); lives across the HTTP
+ *   struct eio_session  one Engine.IO session (sid); lives across the HTTP
  *                   requests of long-polling, moves to a WebSocket on
  *                   upgrade; carries the Socket.IO state and the hookwire
  *                   API state of its client
@@ -89,7 +89,7 @@ struct gw_metrics {
 	uint64_t ring_lapped;
 };
 
-struct session;
+struct eio_session;
 struct conn;
 
 /* A client's subscriptions kept after its transport went away, for the
@@ -104,19 +104,22 @@ struct api_parked {
 };
 TAILQ_HEAD(gw_parkedlist, api_parked);
 
-RB_HEAD(gw_sessions, session);
-TAILQ_HEAD(gw_sesslist, session);
+struct api_client;
+struct eio_session;
+RB_HEAD(eio_session_tree, eio_session);
+TAILQ_HEAD(eio_session_list, eio_session);
 TAILQ_HEAD(gw_connlist, conn);
+TAILQ_HEAD(api_clientlist, api_client);
 
 /* One known Claude Code session (the sessions table). */
-struct gw_cc_session {
-	char *id;
-	char *project;
-	char *tool;
-	char started[40], last[40];
-	int64_t last_us; /* wall clock of the last event (from its ts), for active/idle */
-	uint64_t events;
-	int ended;
+struct cc_session {
+	char *cs_id; /* its session_id */
+	char *cs_project;
+	char *cs_tool;
+	char cs_started[40], cs_last[40];
+	int64_t cs_last_us; /* wall clock of the last event (from its ts), for active/idle */
+	uint64_t cs_events;
+	int cs_ended;
 };
 
 struct gw {
@@ -136,10 +139,11 @@ struct gw {
 	struct timeval hdr_tv;		       /* common timeout: gateway.header_timeout_ms */
 	struct gw_connlist soft;	       /* conns over the soft output limit, oldest first */
 	struct event *soft_ev;		       /* cuts the head of soft when its time is up */
-	struct gw_sessions sessions;
+	struct eio_session_tree eio_sessions;
 	struct gw_connlist conns, dead_conns;
-	struct gw_sesslist dead_sessions, flushq, api; /* api: Socket.IO clients on "/" */
-	long napi;				       /* sessions on the api list */
+	struct eio_session_list eio_dead, flushq;
+	struct api_clientlist api; /* Socket.IO clients on "/" */
+	long napi;		   /* clients on the api list */
 	long nconns;
 	long nws, npolling;
 	char token[GW_TOKEN_MAX];
@@ -155,9 +159,9 @@ struct gw {
 	struct source_cursor cur; /* next event to broadcast */
 	char *rbuf;
 	size_t rbufcap;
-	struct gw_cc_session *ccs;
-	size_t nccs, ccs_cap;
-	int ccs_dirty;
+	struct cc_session *cc_sessions;
+	size_t ncc_sessions, cc_sessions_cap;
+	int cc_sessions_dirty;
 	struct event *sessions_ev; /* throttled "sessions" emit */
 	struct event *stats_ev;	   /* "stats" every few seconds while clients are connected */
 	struct event *drain_ev;	   /* a deferred read of the source: coalesce_ms, a burst's rest */
@@ -184,13 +188,12 @@ struct conn {
 	enum conn_state c_state;
 	int c_closing; /* no more input is processed */
 	int c_dead;    /* on the dead list */
-	int c_loopback;
 	int c_tls;
 	int c_keepalive;
 	int c_head; /* the current request is HEAD: no body in the response */
 	char c_peer[64];
-	struct session *c_poll; /* session whose long-poll GET this conn holds */
-	struct session *c_sess; /* WebSocket: its session */
+	struct eio_session *c_poll; /* session whose long-poll GET this conn holds */
+	struct eio_session *c_sess; /* WebSocket: its session */
 	struct ws_reader c_wsr;
 	struct evbuffer *c_msg;		/* WebSocket: fragments of a message so far */
 	int64_t c_soft_since;		/* output over the soft limit since (monotonic us), or 0 */
@@ -212,7 +215,7 @@ struct conn {
 	TAILQ_ENTRY(conn) c_oq_entry;
 };
 
-enum session_transport { TRANSPORT_POLLING = 0, TRANSPORT_WS };
+enum eio_session_transport { ES_POLLING = 0, ES_WEBSOCKET };
 
 /* Binary packet waiting for its attachments. */
 struct sio_pending {
@@ -222,41 +225,49 @@ struct sio_pending {
 	size_t attlen[SIO_ATTACH_MAX];
 };
 
-struct session {
-	RB_ENTRY(session) s_node;
-	TAILQ_ENTRY(session) s_dead_entry;
-	TAILQ_ENTRY(session) s_flush_entry;
-	TAILQ_ENTRY(session) s_api_entry;
-	struct gw *s_gw;
-	char s_sid[EIO_SID_LEN + 1];
-	enum session_transport s_transport;
-	int s_raw; /* plain Engine.IO (conformance, /engine.io/) */
-	int s_closed, s_in_tree, s_in_flush, s_in_api;
-	int s_upgrading;
-	int s_post_active;
-	int s_loopback;
-	struct conn *s_ws;	  /* WebSocket conn (active or being probed) */
-	struct conn *s_get;	  /* pending long-poll GET */
-	struct evbuffer *s_pollq; /* polling: records [u32 len][u8 binary][bytes] */
-	size_t s_pollq_n;
-	struct event *s_hb; /* heartbeat: next ping, or the pong deadline */
-	int s_await_pong;
-
-	/* Socket.IO */
-	unsigned s_nsp; /* connected namespaces: 1 "/", 2 "/custom" */
-	char s_sio_sid[EIO_SID_LEN + 1];
-	struct sio_pending *s_bin;
-
-	/* hookwire API */
-	char s_pid[EIO_SID_LEN + 1]; /* connection-state recovery's private id, or "" */
-	char **s_scope;		     /* sessions this client may see (copies); NULL: all */
-	size_t s_nscope;
-	char **s_subs; /* subscriptions; none: everything in scope */
-	size_t s_nsubs;
+/* A Socket.IO client's state on its Engine.IO session (the Socket.IO layer's). */
+struct sio_client {
+	unsigned sc_nsp;	      /* connected namespaces: 1 "/", 2 "/custom" */
+	char sc_sid[EIO_SID_LEN + 1]; /* its Socket.IO id */
+	struct sio_pending *sc_bin;   /* binary packet waiting for its attachments */
 };
 
-int session_cmp(struct session *a, struct session *b);
-RB_PROTOTYPE(gw_sessions, session, s_node, session_cmp)
+/* The hookwire API's state of a client on "/" (api.c's). */
+struct api_client {
+	TAILQ_ENTRY(api_client) ac_entry; /* on gw->api while ac_listed */
+	struct eio_session *ac_session;	  /* the session this is part of */
+	int ac_listed;
+	char ac_pid[EIO_SID_LEN + 1]; /* connection-state recovery's private id, or "" */
+	char **ac_scope;	      /* sessions this client may see (copies); NULL: all */
+	size_t ac_nscope;
+	char **ac_subs; /* subscriptions; none: everything in scope */
+	size_t ac_nsubs;
+};
+
+struct eio_session {
+	RB_ENTRY(eio_session) es_node;
+	TAILQ_ENTRY(eio_session) es_dead_entry;
+	TAILQ_ENTRY(eio_session) es_flush_entry;
+	struct gw *es_gw;
+	char es_id[EIO_SID_LEN + 1]; /* Engine.IO's session id ("sid" on the wire) */
+	enum eio_session_transport es_transport;
+	int es_raw; /* plain Engine.IO (conformance, /engine.io/) */
+	int es_closed, es_in_tree, es_in_flush;
+	int es_upgrading;
+	int es_post_active;
+	struct conn *es_ws;	   /* WebSocket conn (active or being probed) */
+	struct conn *es_get;	   /* pending long-poll GET */
+	struct evbuffer *es_pollq; /* polling: records [u32 len][u8 binary][bytes] */
+	size_t es_pollq_n;
+	struct event *es_hb; /* heartbeat: next ping, or the pong deadline */
+	int es_await_pong;
+
+	struct sio_client es_sio;
+	struct api_client es_api;
+};
+
+int eio_session_cmp(struct eio_session *a, struct eio_session *b);
+RB_PROTOTYPE(eio_session_tree, eio_session, es_node, eio_session_cmp)
 
 /* server.c */
 int server_listen(struct gw *gw, char *err, size_t errlen);
@@ -269,29 +280,29 @@ void conn_respond_str(struct conn *c, int status, const char *ctype, const char 
 		      const char *body);
 void conn_respond_buf(struct conn *c, int status, const char *ctype, const char *extra,
 		      struct evbuffer *body);
-void session_close(struct session *s, const char *reason, int answer);
-void session_scope_clear(struct session *s);
-void session_send(struct session *s, const char *data, size_t len, int binary);
+void session_close(struct eio_session *s, const char *reason, int answer);
+void session_scope_clear(struct eio_session *s);
+void session_send(struct eio_session *s, const char *data, size_t len, int binary);
 /* Sends one Socket.IO packet (text) as an Engine.IO message. */
-void session_send_sio(struct session *s, int type, const char *nsp, long long id, const char *json,
-		      size_t jsonlen);
+void session_send_sio(struct eio_session *s, int type, const char *nsp, long long id,
+		      const char *json, size_t jsonlen);
 /* CONNECT_ERROR {"message": message} on namespace nsp. */
-void session_connect_error(struct session *s, const char *nsp, const char *message);
-void session_send_bcast(struct session *s, struct bcast *b);
-size_t session_outlen(struct session *s);
+void session_connect_error(struct eio_session *s, const char *nsp, const char *message);
+void session_send_bcast(struct eio_session *s, struct bcast *b);
+size_t session_outlen(struct eio_session *s);
 /* Applies the output limits after queuing to s; returns -1 when s was closed. */
-int server_check_outbuf(struct session *s);
+int server_check_outbuf(struct eio_session *s);
 
 /* api.c: the hookwire Socket.IO API and the HTTP API */
 int api_init(struct gw *gw);
 void api_free(struct gw *gw);
 /* CONNECT on "/" in normal mode: checks auth, replies, may replay.  Returns 0 or -1 (refused). */
-int api_connect(struct session *s, json_object *auth);
+int api_connect(struct eio_session *s, json_object *auth);
 /* The client leaves "/".  park: its transport went away (not a DISCONNECT),
  * so its subscriptions are kept for the recovery of its pid. */
-void api_leave(struct session *s, int park);
+void api_leave(struct eio_session *s, int park);
 /* An EVENT from a client on "/"; returns 0, or -1 to close the client. */
-int api_event(struct session *s, struct sio_packet *p);
+int api_event(struct eio_session *s, struct sio_packet *p);
 struct bcast *bcast_new(const char *pkt, size_t len);
 /* A frame with a header for opcode, an optional type digit (prefix, 0 for none) and data;
  * opcode -1: raw bytes, no header. */

@@ -4,7 +4,7 @@
  *
  * Each accepted socket is a struct conn with one bufferevent.  Its input
  * is parsed as HTTP requests (keep-alive) until a WebSocket handshake turns
- * it into a WebSocket.  Engine.IO sessions (struct session) outlive the
+ * it into a WebSocket.  Engine.IO sessions (struct eio_session) outlive the
  * requests of long-polling: a GET with nothing to send is parked in
  * s_get until a packet is queued (answered from flush_ev, so that packets
  * queued in one callback go out in one response) or the heartbeat fires.
@@ -50,18 +50,18 @@
 #define SERVER_HTTP_IDLE_SECONDS 120
 #define SERVER_MSG_HEADROOM	 16
 
-RB_GENERATE(gw_sessions, session, s_node, session_cmp)
+RB_GENERATE(eio_session_tree, eio_session, es_node, eio_session_cmp)
 
 int
-session_cmp(struct session *a, struct session *b)
+eio_session_cmp(struct eio_session *a, struct eio_session *b)
 {
-	return strcmp(a->s_sid, b->s_sid);
+	return strcmp(a->es_id, b->es_id);
 }
 
 static void server_conn_process(struct conn *c);
-static void server_session_on_packet(struct session *s, struct conn *from,
+static void server_session_on_packet(struct eio_session *s, struct conn *from,
 				     const struct eio_packet *p);
-static void server_hb_schedule(struct session *s, int await_pong);
+static void server_hb_schedule(struct eio_session *s, int await_pong);
 
 /* ---------------------------------------------------------------- deferred frees */
 
@@ -70,7 +70,7 @@ server_reaper(evutil_socket_t fd, short ev, void *arg)
 {
 	struct gw *gw = arg;
 	struct conn *c;
-	struct session *s;
+	struct eio_session *s;
 	size_t i;
 
 	while ((c = TAILQ_FIRST(&gw->dead_conns)) != NULL) {
@@ -93,21 +93,21 @@ server_reaper(evutil_socket_t fd, short ev, void *arg)
 		free(c->c_oq);
 		free(c);
 	}
-	while ((s = TAILQ_FIRST(&gw->dead_sessions)) != NULL) {
-		TAILQ_REMOVE(&gw->dead_sessions, s, s_dead_entry);
-		if (s->s_hb != NULL)
-			event_free(s->s_hb);
-		if (s->s_pollq != NULL)
-			evbuffer_free(s->s_pollq);
-		if (s->s_bin != NULL) {
-			sio_packet_clear(&s->s_bin->pkt);
-			for (i = 0; i < (size_t)s->s_bin->have; i++)
-				free(s->s_bin->att[i]);
-			free(s->s_bin);
+	while ((s = TAILQ_FIRST(&gw->eio_dead)) != NULL) {
+		TAILQ_REMOVE(&gw->eio_dead, s, es_dead_entry);
+		if (s->es_hb != NULL)
+			event_free(s->es_hb);
+		if (s->es_pollq != NULL)
+			evbuffer_free(s->es_pollq);
+		if (s->es_sio.sc_bin != NULL) {
+			sio_packet_clear(&s->es_sio.sc_bin->pkt);
+			for (i = 0; i < (size_t)s->es_sio.sc_bin->have; i++)
+				free(s->es_sio.sc_bin->att[i]);
+			free(s->es_sio.sc_bin);
 		}
-		for (i = 0; i < s->s_nsubs; i++)
-			free(s->s_subs[i]);
-		free(s->s_subs);
+		for (i = 0; i < s->es_api.ac_nsubs; i++)
+			free(s->es_api.ac_subs[i]);
+		free(s->es_api.ac_subs);
 		session_scope_clear(s);
 		free(s);
 	}
@@ -125,28 +125,28 @@ server_reap_soon(struct gw *gw)
 static void
 server_conn_unlink(struct conn *c)
 {
-	struct session *s;
+	struct eio_session *s;
 
 	if ((s = c->c_poll) != NULL) {
 		c->c_poll = NULL;
-		if (s->s_get == c) {
-			s->s_get = NULL;
+		if (s->es_get == c) {
+			s->es_get = NULL;
 			/* a long-poll that went away: the client is gone */
-			if (!s->s_closed && !s->s_upgrading) {
-				s->s_gw->m.disc_transport++;
+			if (!s->es_closed && !s->es_upgrading) {
+				s->es_gw->m.disc_transport++;
 				session_close(s, "transport close", EIO_CLOSE);
 			}
 		}
 	}
 	if ((s = c->c_sess) != NULL) {
 		c->c_sess = NULL;
-		if (s->s_ws == c) {
-			s->s_ws = NULL;
-			if (s->s_upgrading) {
+		if (s->es_ws == c) {
+			s->es_ws = NULL;
+			if (s->es_upgrading) {
 				/* a failed probe: stay on polling */
-				s->s_upgrading = 0;
-			} else if (!s->s_closed) {
-				s->s_gw->m.disc_transport++;
+				s->es_upgrading = 0;
+			} else if (!s->es_closed) {
+				s->es_gw->m.disc_transport++;
 				session_close(s, "transport close", EIO_CLOSE);
 			}
 		}
@@ -202,17 +202,17 @@ server_soft_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct gw *gw = arg;
 	struct conn *c;
-	struct session *s;
+	struct eio_session *s;
 	int64_t now = util_mono_us(), lim = (int64_t)gw->cfg.outbuf_soft_seconds * 1000000;
 
 	while ((c = TAILQ_FIRST(&gw->soft)) != NULL && now - c->c_soft_since >= lim) {
 		server_soft_clear(c);
-		if ((s = c->c_sess) == NULL || s->s_closed || s->s_ws != c ||
+		if ((s = c->c_sess) == NULL || s->es_closed || s->es_ws != c ||
 		    session_outlen(s) <= gw->cfg.outbuf_soft)
 			continue; /* gone, or caught up meanwhile */
 		gw->m.disc_outbuf++;
 		log_warnx("outbuf_soft", "%s: client %s: output over the soft limit for %d s",
-			  __func__, s->s_sid, gw->cfg.outbuf_soft_seconds);
+			  __func__, s->es_id, gw->cfg.outbuf_soft_seconds);
 		session_close(s, "slow client", EIO_CLOSE);
 	}
 	server_soft_arm(gw);
@@ -661,61 +661,61 @@ server_ws_close(struct conn *c, int code, const char *reason)
 /* ---------------------------------------------------------------- sessions */
 
 size_t
-session_outlen(struct session *s)
+session_outlen(struct eio_session *s)
 {
-	if (s->s_transport == TRANSPORT_WS && s->s_ws != NULL && s->s_ws->c_bev != NULL)
-		return s->s_ws->c_oq_bytes +
-		       evbuffer_get_length(bufferevent_get_output(s->s_ws->c_bev));
-	return s->s_pollq ? evbuffer_get_length(s->s_pollq) : 0;
+	if (s->es_transport == ES_WEBSOCKET && s->es_ws != NULL && s->es_ws->c_bev != NULL)
+		return s->es_ws->c_oq_bytes +
+		       evbuffer_get_length(bufferevent_get_output(s->es_ws->c_bev));
+	return s->es_pollq ? evbuffer_get_length(s->es_pollq) : 0;
 }
 
 static void
-server_session_wake(struct session *s)
+server_session_wake(struct eio_session *s)
 {
-	struct gw *gw = s->s_gw;
+	struct gw *gw = s->es_gw;
 
-	if (s->s_get == NULL || s->s_in_flush || s->s_closed)
+	if (s->es_get == NULL || s->es_in_flush || s->es_closed)
 		return;
-	s->s_in_flush = 1;
-	TAILQ_INSERT_TAIL(&gw->flushq, s, s_flush_entry);
+	s->es_in_flush = 1;
+	TAILQ_INSERT_TAIL(&gw->flushq, s, es_flush_entry);
 	if (gw->flush_ev != NULL)
 		event_active(gw->flush_ev, EV_TIMEOUT, 0);
 }
 
 /* Queues a packet for long-polling: [u32 len][u8 binary][bytes], the type digit included. */
 static void
-server_pollq_add(struct session *s, int type, const char *data, size_t len, int binary)
+server_pollq_add(struct eio_session *s, int type, const char *data, size_t len, int binary)
 {
 	uint32_t n = (uint32_t)len + (binary ? 0 : 1);
 	uint8_t b = (uint8_t)binary;
 	char t = (char)('0' + type);
 
-	if (s->s_pollq == NULL && (s->s_pollq = evbuffer_new()) == NULL)
+	if (s->es_pollq == NULL && (s->es_pollq = evbuffer_new()) == NULL)
 		return;
-	evbuffer_add(s->s_pollq, &n, sizeof(n));
-	evbuffer_add(s->s_pollq, &b, 1);
+	evbuffer_add(s->es_pollq, &n, sizeof(n));
+	evbuffer_add(s->es_pollq, &b, 1);
 	if (!binary)
-		evbuffer_add(s->s_pollq, &t, 1);
-	evbuffer_add(s->s_pollq, data, len);
-	s->s_pollq_n++;
+		evbuffer_add(s->es_pollq, &t, 1);
+	evbuffer_add(s->es_pollq, data, len);
+	s->es_pollq_n++;
 	server_session_wake(s);
 }
 
 /* Sends one Engine.IO packet on the session's current transport. */
 static void
-server_session_packet(struct session *s, int type, const char *data, size_t len, int binary)
+server_session_packet(struct eio_session *s, int type, const char *data, size_t len, int binary)
 {
-	if (s->s_closed)
+	if (s->es_closed)
 		return;
 	if (type == EIO_MESSAGE)
-		s->s_gw->m.msgs_sent++;
-	if (s->s_transport == TRANSPORT_WS) {
-		if (s->s_ws == NULL)
+		s->es_gw->m.msgs_sent++;
+	if (s->es_transport == ES_WEBSOCKET) {
+		if (s->es_ws == NULL)
 			return;
 		if (binary)
-			server_ws_frame(s->s_ws, WS_OP_BINARY, data, len);
+			server_ws_frame(s->es_ws, WS_OP_BINARY, data, len);
 		else
-			server_ws_packet(s->s_ws, type, data, len);
+			server_ws_packet(s->es_ws, type, data, len);
 		return;
 	}
 	server_pollq_add(s, type, data, len, binary);
@@ -723,25 +723,25 @@ server_session_packet(struct session *s, int type, const char *data, size_t len,
 
 /* Frees the session's copy of its token's scope. */
 void
-session_scope_clear(struct session *s)
+session_scope_clear(struct eio_session *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->s_nscope; i++)
-		free(s->s_scope[i]);
-	free(s->s_scope);
-	s->s_scope = NULL;
-	s->s_nscope = 0;
+	for (i = 0; i < s->es_api.ac_nscope; i++)
+		free(s->es_api.ac_scope[i]);
+	free(s->es_api.ac_scope);
+	s->es_api.ac_scope = NULL;
+	s->es_api.ac_nscope = 0;
 }
 
 void
-session_send(struct session *s, const char *data, size_t len, int binary)
+session_send(struct eio_session *s, const char *data, size_t len, int binary)
 {
 	server_session_packet(s, EIO_MESSAGE, data, len, binary);
 }
 
 void
-session_connect_error(struct session *s, const char *nsp, const char *message)
+session_connect_error(struct eio_session *s, const char *nsp, const char *message)
 {
 	char body[128];
 	int n;
@@ -751,7 +751,7 @@ session_connect_error(struct session *s, const char *nsp, const char *message)
 }
 
 void
-session_send_sio(struct session *s, int type, const char *nsp, long long id, const char *json,
+session_send_sio(struct eio_session *s, int type, const char *nsp, long long id, const char *json,
 		 size_t jsonlen)
 {
 	char *pkt;
@@ -770,23 +770,23 @@ server_bcast_cleanup(const void *data, size_t len, void *arg)
 }
 
 void
-session_send_bcast(struct session *s, struct bcast *b)
+session_send_bcast(struct eio_session *s, struct bcast *b)
 {
 	struct evbuffer *out;
 	size_t n;
 
-	if (s->s_closed)
+	if (s->es_closed)
 		return;
-	if (s->s_transport == TRANSPORT_WS && s->s_ws != NULL && !s->s_ws->c_closing &&
-	    s->s_ws->c_oq_on) {
-		if (server_oq_add(s->s_ws, b) < 0)
+	if (s->es_transport == ES_WEBSOCKET && s->es_ws != NULL && !s->es_ws->c_closing &&
+	    s->es_ws->c_oq_on) {
+		if (server_oq_add(s->es_ws, b) < 0)
 			return;
-		s->s_gw->m.msgs_sent++;
-		s->s_gw->m.bytes_sent += b->len;
+		s->es_gw->m.msgs_sent++;
+		s->es_gw->m.bytes_sent += b->len;
 		return;
 	}
-	if (s->s_transport == TRANSPORT_WS && s->s_ws != NULL && !s->s_ws->c_closing) {
-		out = bufferevent_get_output(s->s_ws->c_bev);
+	if (s->es_transport == ES_WEBSOCKET && s->es_ws != NULL && !s->es_ws->c_closing) {
+		out = bufferevent_get_output(s->es_ws->c_bev);
 		n = b->len + (BCAST_HEADROOM - b->frame_off);
 		b->refs++;
 		if (evbuffer_add_reference(out, b->buf + b->frame_off, n, server_bcast_cleanup, b) <
@@ -794,8 +794,8 @@ session_send_bcast(struct session *s, struct bcast *b)
 			b->refs--;
 			return;
 		}
-		s->s_gw->m.msgs_sent++;
-		s->s_gw->m.bytes_sent += n;
+		s->es_gw->m.msgs_sent++;
+		s->es_gw->m.bytes_sent += n;
 		return;
 	}
 	/* polling (or upgrading): the text packet, type digit included */
@@ -803,19 +803,19 @@ session_send_bcast(struct session *s, struct bcast *b)
 }
 
 static void
-server_session_flush_poll(struct session *s)
+server_session_flush_poll(struct eio_session *s)
 {
-	struct conn *c = s->s_get;
+	struct conn *c = s->es_get;
 	struct evbuffer *body;
 	uint32_t n;
 	uint8_t bin;
 	size_t i;
 
-	if (c == NULL || s->s_pollq == NULL || s->s_pollq_n == 0)
+	if (c == NULL || s->es_pollq == NULL || s->es_pollq_n == 0)
 		return;
 	if ((body = evbuffer_new()) == NULL)
 		return;
-	for (i = 0; i < s->s_pollq_n; i++) {
+	for (i = 0; i < s->es_pollq_n; i++) {
 		/* One response carries at most maxPayload bytes (but at least one
 		 * packet); the rest waits for the next GET, which is answered at
 		 * once.  Unbounded, a burst made responses of megabytes that took
@@ -824,18 +824,18 @@ server_session_flush_poll(struct session *s)
 			uint8_t hdr[sizeof(n) + 1];
 			size_t need;
 
-			evbuffer_copyout(s->s_pollq, hdr, sizeof(hdr));
+			evbuffer_copyout(s->es_pollq, hdr, sizeof(hdr));
 			memcpy(&n, hdr, sizeof(n));
 			need = hdr[sizeof(n)] ? ((size_t)n + 2) / 3 * 4 + 1 : n;
-			if (evbuffer_get_length(body) + 1 + need > s->s_gw->cfg.max_payload)
+			if (evbuffer_get_length(body) + 1 + need > s->es_gw->cfg.max_payload)
 				break;
 		}
-		evbuffer_remove(s->s_pollq, &n, sizeof(n));
-		evbuffer_remove(s->s_pollq, &bin, 1);
+		evbuffer_remove(s->es_pollq, &n, sizeof(n));
+		evbuffer_remove(s->es_pollq, &bin, 1);
 		if (i > 0)
 			evbuffer_add(body, "\x1e", 1);
 		if (bin) {
-			unsigned char *raw = evbuffer_pullup(s->s_pollq, n);
+			unsigned char *raw = evbuffer_pullup(s->es_pollq, n);
 			char *enc = malloc(((size_t)n + 2) / 3 * 4 + 2);
 			if (enc != NULL) {
 				enc[0] = 'b';
@@ -843,12 +843,12 @@ server_session_flush_poll(struct session *s)
 				evbuffer_add(body, enc, strlen(enc));
 				free(enc);
 			}
-			evbuffer_drain(s->s_pollq, n);
+			evbuffer_drain(s->es_pollq, n);
 		} else
-			evbuffer_remove_buffer(s->s_pollq, body, n);
+			evbuffer_remove_buffer(s->es_pollq, body, n);
 	}
-	s->s_pollq_n -= i;
-	s->s_get = NULL;
+	s->es_pollq_n -= i;
+	s->es_get = NULL;
 	c->c_poll = NULL;
 	conn_respond_buf(c, 200, "text/plain; charset=UTF-8", NULL, body);
 	evbuffer_free(body);
@@ -859,14 +859,14 @@ server_session_flush_poll(struct session *s)
 
 /* Answers the pending GET with a single packet (noop or close) and no queue. */
 static void
-server_session_answer_get(struct session *s, int type)
+server_session_answer_get(struct eio_session *s, int type)
 {
-	struct conn *c = s->s_get;
+	struct conn *c = s->es_get;
 	char t = (char)('0' + type);
 
 	if (c == NULL)
 		return;
-	s->s_get = NULL;
+	s->es_get = NULL;
 	c->c_poll = NULL;
 	conn_respond(c, 200, "text/plain; charset=UTF-8", NULL, &t, 1);
 }
@@ -875,61 +875,61 @@ static void
 server_flush_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct gw *gw = arg;
-	struct session *s;
+	struct eio_session *s;
 
 	while ((s = TAILQ_FIRST(&gw->flushq)) != NULL) {
-		TAILQ_REMOVE(&gw->flushq, s, s_flush_entry);
-		s->s_in_flush = 0;
+		TAILQ_REMOVE(&gw->flushq, s, es_flush_entry);
+		s->es_in_flush = 0;
 		server_session_flush_poll(s);
 	}
 }
 
 void
-session_close(struct session *s, const char *reason, int answer)
+session_close(struct eio_session *s, const char *reason, int answer)
 {
-	struct gw *gw = s->s_gw;
+	struct gw *gw = s->es_gw;
 	struct conn *c;
 
-	if (s->s_closed)
+	if (s->es_closed)
 		return;
-	s->s_closed = 1;
-	log_debug("%s: %s: %s", __func__, s->s_sid, reason);
-	if (s->s_in_tree) {
-		RB_REMOVE(gw_sessions, &gw->sessions, s);
-		s->s_in_tree = 0;
+	s->es_closed = 1;
+	log_debug("%s: %s: %s", __func__, s->es_id, reason);
+	if (s->es_in_tree) {
+		RB_REMOVE(eio_session_tree, &gw->eio_sessions, s);
+		s->es_in_tree = 0;
 	}
-	if (s->s_in_flush) {
-		TAILQ_REMOVE(&gw->flushq, s, s_flush_entry);
-		s->s_in_flush = 0;
+	if (s->es_in_flush) {
+		TAILQ_REMOVE(&gw->flushq, s, es_flush_entry);
+		s->es_in_flush = 0;
 	}
 	api_leave(s, 1);
-	if (s->s_hb != NULL)
-		evtimer_del(s->s_hb);
-	if (s->s_transport == TRANSPORT_POLLING && !s->s_upgrading && gw->npolling > 0)
+	if (s->es_hb != NULL)
+		evtimer_del(s->es_hb);
+	if (s->es_transport == ES_POLLING && !s->es_upgrading && gw->npolling > 0)
 		gw->npolling--;
-	if ((c = s->s_get) != NULL) {
-		s->s_closed = 0; /* let the answer through */
+	if ((c = s->es_get) != NULL) {
+		s->es_closed = 0; /* let the answer through */
 		server_session_answer_get(s, answer);
-		s->s_closed = 1;
+		s->es_closed = 1;
 	}
-	if ((c = s->s_ws) != NULL) {
-		s->s_ws = NULL;
+	if ((c = s->es_ws) != NULL) {
+		s->es_ws = NULL;
 		c->c_sess = NULL;
 		server_ws_close(c, WS_CLOSE_NORMAL, reason);
 	}
-	TAILQ_INSERT_TAIL(&gw->dead_sessions, s, s_dead_entry);
+	TAILQ_INSERT_TAIL(&gw->eio_dead, s, es_dead_entry);
 	server_reap_soon(gw);
 }
 
 static void
 server_hb_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct session *s = arg;
+	struct eio_session *s = arg;
 
-	if (s->s_closed)
+	if (s->es_closed)
 		return;
-	if (s->s_await_pong) {
-		s->s_gw->m.disc_ping_timeout++;
+	if (s->es_await_pong) {
+		s->es_gw->m.disc_ping_timeout++;
 		session_close(s, "ping timeout", EIO_CLOSE);
 		return;
 	}
@@ -939,57 +939,56 @@ server_hb_cb(evutil_socket_t fd, short ev, void *arg)
 
 /* Arms the heartbeat: the next ping, or (await_pong) the pong deadline. */
 static void
-server_hb_schedule(struct session *s, int await_pong)
+server_hb_schedule(struct eio_session *s, int await_pong)
 {
-	struct gw *gw = s->s_gw;
+	struct gw *gw = s->es_gw;
 
-	s->s_await_pong = await_pong;
-	evtimer_add(s->s_hb, await_pong ? &gw->hb_pong_tv : &gw->hb_ping_tv);
+	s->es_await_pong = await_pong;
+	evtimer_add(s->es_hb, await_pong ? &gw->hb_pong_tv : &gw->hb_ping_tv);
 }
 
-static struct session *
-server_session_new(struct gw *gw, struct conn *c, int raw, enum session_transport t)
+static struct eio_session *
+server_session_new(struct gw *gw, struct conn *c, int raw, enum eio_session_transport t)
 {
-	struct session *s;
+	struct eio_session *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	s->s_gw = gw;
-	s->s_raw = raw;
-	s->s_transport = t;
-	s->s_loopback = c->c_loopback;
-	if ((s->s_hb = evtimer_new(gw->base, server_hb_cb, s)) == NULL) {
+	s->es_gw = gw;
+	s->es_raw = raw;
+	s->es_transport = t;
+	if ((s->es_hb = evtimer_new(gw->base, server_hb_cb, s)) == NULL) {
 		free(s);
 		return NULL;
 	}
 	do
-		eio_new_sid(s->s_sid);
-	while (RB_FIND(gw_sessions, &gw->sessions, s) != NULL);
-	RB_INSERT(gw_sessions, &gw->sessions, s);
-	s->s_in_tree = 1;
-	if (t == TRANSPORT_POLLING)
+		eio_new_sid(s->es_id);
+	while (RB_FIND(eio_session_tree, &gw->eio_sessions, s) != NULL);
+	RB_INSERT(eio_session_tree, &gw->eio_sessions, s);
+	s->es_in_tree = 1;
+	if (t == ES_POLLING)
 		gw->npolling++;
 	server_hb_schedule(s, 0);
 	return s;
 }
 
-static struct session *
-server_session_find(struct gw *gw, const char *sid)
+static struct eio_session *
+server_session_find(struct gw *gw, const char *id)
 {
-	struct session key;
+	struct eio_session key;
 
-	if (strlen(sid) != EIO_SID_LEN)
+	if (strlen(id) != EIO_SID_LEN)
 		return NULL;
-	memcpy(key.s_sid, sid, EIO_SID_LEN + 1);
-	return RB_FIND(gw_sessions, &gw->sessions, &key);
+	memcpy(key.es_id, id, EIO_SID_LEN + 1);
+	return RB_FIND(eio_session_tree, &gw->eio_sessions, &key);
 }
 
 static void
-server_open_packet(struct session *s, char *out, size_t outlen, int can_upgrade)
+server_open_packet(struct eio_session *s, char *out, size_t outlen, int can_upgrade)
 {
 	out[0] = '0';
-	eio_open_json(out + 1, outlen - 1, s->s_sid, can_upgrade, s->s_gw->cfg.ping_interval,
-		      s->s_gw->cfg.ping_timeout, (long)s->s_gw->cfg.max_payload);
+	eio_open_json(out + 1, outlen - 1, s->es_id, can_upgrade, s->es_gw->cfg.ping_interval,
+		      s->es_gw->cfg.ping_timeout, (long)s->es_gw->cfg.max_payload);
 }
 
 /* ---------------------------------------------------------------- Socket.IO layer */
@@ -1005,17 +1004,17 @@ server_nsp_bit(struct gw *gw, const char *nsp)
 }
 
 static void
-server_sio_fail(struct session *s, const char *reason)
+server_sio_fail(struct eio_session *s, const char *reason)
 {
-	s->s_gw->m.bad_sio++;
-	s->s_gw->m.disc_parse++;
-	log_warnx(reason, "%s: client %s: bad Socket.IO packet", __func__, s->s_sid);
+	s->es_gw->m.bad_sio++;
+	s->es_gw->m.disc_parse++;
+	log_warnx(reason, "%s: client %s: bad Socket.IO packet", __func__, s->es_id);
 	session_close(s, reason, EIO_CLOSE);
 }
 
 /* Conformance: message -> message-back, message-with-ack -> ack, with attachments. */
 static void
-server_sio_echo(struct session *s, struct sio_packet *p, char **att, size_t *attlen)
+server_sio_echo(struct eio_session *s, struct sio_packet *p, char **att, size_t *attlen)
 {
 	json_object *args = p->data, *name;
 	const char *json, *ev;
@@ -1048,9 +1047,9 @@ server_sio_echo(struct session *s, struct sio_packet *p, char **att, size_t *att
 }
 
 static void
-server_sio_connect(struct session *s, struct sio_packet *p)
+server_sio_connect(struct eio_session *s, struct sio_packet *p)
 {
-	struct gw *gw = s->s_gw;
+	struct gw *gw = s->es_gw;
 	char body[128];
 	const char *auth;
 	size_t al;
@@ -1062,15 +1061,15 @@ server_sio_connect(struct session *s, struct sio_packet *p)
 		gw->m.refused_path++;
 		return;
 	}
-	if (s->s_sio_sid[0] == '\0')
-		eio_new_sid(s->s_sio_sid);
+	if (s->es_sio.sc_sid[0] == '\0')
+		eio_new_sid(s->es_sio.sc_sid);
 	if (!gw->cfg.conformance) {
 		if (api_connect(s, p->data) == 0)
-			s->s_nsp |= (unsigned)bit;
+			s->es_sio.sc_nsp |= (unsigned)bit;
 		return;
 	}
-	s->s_nsp |= (unsigned)bit;
-	n = snprintf(body, sizeof(body), "{\"sid\":\"%s\"}", s->s_sio_sid);
+	s->es_sio.sc_nsp |= (unsigned)bit;
+	n = snprintf(body, sizeof(body), "{\"sid\":\"%s\"}", s->es_sio.sc_sid);
 	session_send_sio(s, SIO_CONNECT, p->nsp, -1, body, (size_t)n);
 	if (p->data != NULL)
 		auth = sio_json(p->data, &al);
@@ -1092,11 +1091,11 @@ server_sio_connect(struct session *s, struct sio_packet *p)
 
 /* A complete Socket.IO packet (binary attachments gathered). */
 static void
-server_sio_dispatch(struct session *s, struct sio_packet *p, char **att, size_t *attlen)
+server_sio_dispatch(struct eio_session *s, struct sio_packet *p, char **att, size_t *attlen)
 {
-	struct gw *gw = s->s_gw;
+	struct gw *gw = s->es_gw;
 	int bit = server_nsp_bit(gw, p->nsp);
-	int joined = bit != 0 && (s->s_nsp & (unsigned)bit);
+	int joined = bit != 0 && (s->es_sio.sc_nsp & (unsigned)bit);
 
 	if (p->type == SIO_CONNECT) {
 		if (joined) {
@@ -1112,7 +1111,7 @@ server_sio_dispatch(struct session *s, struct sio_packet *p, char **att, size_t 
 	}
 	switch (p->type) {
 	case SIO_DISCONNECT:
-		s->s_nsp &= ~(unsigned)bit;
+		s->es_sio.sc_nsp &= ~(unsigned)bit;
 		if (bit == 1)
 			api_leave(s, 0);
 		break;
@@ -1129,9 +1128,9 @@ server_sio_dispatch(struct session *s, struct sio_packet *p, char **att, size_t 
 }
 
 static void
-server_sio_message(struct session *s, const char *data, size_t len, int binary)
+server_sio_message(struct eio_session *s, const char *data, size_t len, int binary)
 {
-	struct sio_pending *b = s->s_bin;
+	struct sio_pending *b = s->es_sio.sc_bin;
 	struct sio_packet p;
 	const char *reason;
 	int i;
@@ -1150,7 +1149,7 @@ server_sio_message(struct session *s, const char *data, size_t len, int binary)
 		b->have++;
 		if (b->have < b->pkt.attachments)
 			return;
-		s->s_bin = NULL;
+		s->es_sio.sc_bin = NULL;
 		server_sio_dispatch(s, &b->pkt, b->att, b->attlen);
 		sio_packet_clear(&b->pkt);
 		for (i = 0; i < b->have; i++)
@@ -1173,7 +1172,7 @@ server_sio_message(struct session *s, const char *data, size_t len, int binary)
 			return;
 		}
 		b->pkt = p;
-		s->s_bin = b;
+		s->es_sio.sc_bin = b;
 		return;
 	}
 	server_sio_dispatch(s, &p, NULL, NULL);
@@ -1183,49 +1182,49 @@ server_sio_message(struct session *s, const char *data, size_t len, int binary)
 /* ---------------------------------------------------------------- Engine.IO packets */
 
 static void
-server_upgrade_done(struct session *s)
+server_upgrade_done(struct eio_session *s)
 {
-	struct gw *gw = s->s_gw;
+	struct gw *gw = s->es_gw;
 	uint32_t n;
 	uint8_t bin;
 	char *buf;
 
-	s->s_upgrading = 0;
-	s->s_transport = TRANSPORT_WS;
+	s->es_upgrading = 0;
+	s->es_transport = ES_WEBSOCKET;
 	if (gw->npolling > 0)
 		gw->npolling--;
-	if (s->s_get != NULL)
+	if (s->es_get != NULL)
 		server_session_answer_get(s, EIO_NOOP);
 	/* what was queued for polling goes out on the WebSocket, in order */
-	while (s->s_pollq != NULL && s->s_pollq_n > 0) {
-		evbuffer_remove(s->s_pollq, &n, sizeof(n));
-		evbuffer_remove(s->s_pollq, &bin, 1);
-		buf = (char *)evbuffer_pullup(s->s_pollq, n);
+	while (s->es_pollq != NULL && s->es_pollq_n > 0) {
+		evbuffer_remove(s->es_pollq, &n, sizeof(n));
+		evbuffer_remove(s->es_pollq, &bin, 1);
+		buf = (char *)evbuffer_pullup(s->es_pollq, n);
 		if (bin)
-			server_ws_frame(s->s_ws, WS_OP_BINARY, buf, n);
+			server_ws_frame(s->es_ws, WS_OP_BINARY, buf, n);
 		else
-			server_ws_frame(s->s_ws, WS_OP_TEXT, buf, n);
-		evbuffer_drain(s->s_pollq, n);
-		s->s_pollq_n--;
+			server_ws_frame(s->es_ws, WS_OP_TEXT, buf, n);
+		evbuffer_drain(s->es_pollq, n);
+		s->es_pollq_n--;
 	}
-	if (s->s_pollq != NULL) {
-		evbuffer_free(s->s_pollq);
-		s->s_pollq = NULL;
+	if (s->es_pollq != NULL) {
+		evbuffer_free(s->es_pollq);
+		s->es_pollq = NULL;
 	}
 }
 
 static void
-server_session_on_packet(struct session *s, struct conn *from, const struct eio_packet *p)
+server_session_on_packet(struct eio_session *s, struct conn *from, const struct eio_packet *p)
 {
-	struct gw *gw = s->s_gw;
+	struct gw *gw = s->es_gw;
 
-	if (s->s_closed)
+	if (s->es_closed)
 		return;
 	/* The WebSocket being probed speaks only the probe and upgrade packets. */
-	if (s->s_upgrading && from != NULL && from == s->s_ws) {
+	if (s->es_upgrading && from != NULL && from == s->es_ws) {
 		if (p->type == EIO_PING && p->len == 5 && memcmp(p->data, "probe", 5) == 0) {
 			server_ws_packet(from, EIO_PONG, p->data, p->len);
-			if (s->s_get != NULL && s->s_pollq_n == 0)
+			if (s->es_get != NULL && s->es_pollq_n == 0)
 				server_session_answer_get(s, EIO_NOOP);
 		} else if (p->type == EIO_UPGRADE)
 			server_upgrade_done(s);
@@ -1235,8 +1234,8 @@ server_session_on_packet(struct session *s, struct conn *from, const struct eio_
 	}
 	switch (p->type) {
 	case EIO_PONG:
-		if (s->s_await_pong) {
-			evtimer_del(s->s_hb);
+		if (s->es_await_pong) {
+			evtimer_del(s->es_hb);
 			server_hb_schedule(s, 0);
 		}
 		break;
@@ -1248,7 +1247,7 @@ server_session_on_packet(struct session *s, struct conn *from, const struct eio_
 		session_close(s, "client close", EIO_NOOP);
 		break;
 	case EIO_MESSAGE:
-		if (s->s_raw)
+		if (s->es_raw)
 			server_session_packet(s, EIO_MESSAGE, p->data, p->len, p->binary);
 		else
 			server_sio_message(s, p->data, p->len, p->binary);
@@ -1268,10 +1267,10 @@ server_session_on_packet(struct session *s, struct conn *from, const struct eio_
 static void
 server_ws_message(struct conn *c, int opcode, char *data, size_t len)
 {
-	struct session *s = c->c_sess;
+	struct eio_session *s = c->c_sess;
 	struct eio_packet p;
 
-	if (s == NULL || s->s_closed) {
+	if (s == NULL || s->es_closed) {
 		server_ws_close(c, WS_CLOSE_NORMAL, "no session");
 		return;
 	}
@@ -1284,7 +1283,7 @@ server_ws_message(struct conn *c, int opcode, char *data, size_t len)
 	} else if (eio_decode_text(data, len, &p) < 0) {
 		c->c_gw->m.bad_eio++;
 		c->c_gw->m.disc_parse++;
-		log_warnx("bad_packet", "%s: %s: bad Engine.IO packet", __func__, s->s_sid);
+		log_warnx("bad_packet", "%s: %s: bad Engine.IO packet", __func__, s->es_id);
 		session_close(s, "parse error", EIO_CLOSE);
 		return;
 	}
@@ -1391,7 +1390,7 @@ server_ws_key_valid(const char *key, size_t len)
  * reference server, this one is accepted and closed at once, and s goes on
  * undisturbed. */
 static void
-server_ws_handshake(struct conn *c, const struct http_request *req, struct session *s, int raw,
+server_ws_handshake(struct conn *c, const struct http_request *req, struct eio_session *s, int raw,
 		    int refuse)
 {
 	struct gw *gw = c->c_gw;
@@ -1410,7 +1409,7 @@ server_ws_handshake(struct conn *c, const struct http_request *req, struct sessi
 		server_eio_error(c, 3, "Bad request");
 		return;
 	}
-	if (!refuse && s == NULL && (s = server_session_new(gw, c, raw, TRANSPORT_WS)) == NULL) {
+	if (!refuse && s == NULL && (s = server_session_new(gw, c, raw, ES_WEBSOCKET)) == NULL) {
 		c->c_keepalive = 0;
 		conn_respond_str(c, 503, "text/plain", NULL, "busy\n");
 		return;
@@ -1430,9 +1429,9 @@ server_ws_handshake(struct conn *c, const struct http_request *req, struct sessi
 		return;
 	}
 	c->c_sess = s;
-	s->s_ws = c;
-	if (s->s_transport == TRANSPORT_POLLING) {
-		s->s_upgrading = 1;
+	s->es_ws = c;
+	if (s->es_transport == ES_POLLING) {
+		s->es_upgrading = 1;
 		return;
 	}
 	server_open_packet(s, open, sizeof(open), 0);
@@ -1440,14 +1439,14 @@ server_ws_handshake(struct conn *c, const struct http_request *req, struct sessi
 }
 
 static void
-server_poll_post(struct conn *c, struct session *s, const char *body, size_t len)
+server_poll_post(struct conn *c, struct eio_session *s, const char *body, size_t len)
 {
 	struct eio_packet p;
 	size_t off = 0;
 	char *scratch;
 	int r;
 
-	if (s->s_post_active) {
+	if (s->es_post_active) {
 		server_eio_error(c, 3, "Bad request");
 		session_close(s, "concurrent post", EIO_CLOSE);
 		return;
@@ -1456,10 +1455,10 @@ server_poll_post(struct conn *c, struct session *s, const char *body, size_t len
 		conn_respond_str(c, 503, "text/plain", NULL, "busy\n");
 		return;
 	}
-	s->s_post_active = 1;
-	while (!s->s_closed && (r = eio_payload_next(body, len, &off, &p, scratch)) != 0) {
+	s->es_post_active = 1;
+	while (!s->es_closed && (r = eio_payload_next(body, len, &off, &p, scratch)) != 0) {
 		if (r < 0) {
-			s->s_post_active = 0;
+			s->es_post_active = 0;
 			free(scratch);
 			server_eio_error(c, 3, "Bad request");
 			c->c_gw->m.disc_parse++;
@@ -1468,7 +1467,7 @@ server_poll_post(struct conn *c, struct session *s, const char *body, size_t len
 		}
 		server_session_on_packet(s, NULL, &p);
 	}
-	s->s_post_active = 0;
+	s->es_post_active = 0;
 	free(scratch);
 	conn_respond_str(c, 200, "text/html", NULL, "ok");
 }
@@ -1478,9 +1477,9 @@ server_eio_http(struct conn *c, const struct http_request *req, int raw, const c
 		size_t qlen, const char *body)
 {
 	struct gw *gw = c->c_gw;
-	char eio[8], transport[16], sid[64], open[256];
-	struct session *s = NULL;
-	int is_ws, has_sid;
+	char eio[8], transport[16], id[64], open[256];
+	struct eio_session *s = NULL;
+	int is_ws, has_id;
 
 	if (!gw->cfg.conformance && !auth_origin(gw, req)) {
 		gw->m.refused_origin++;
@@ -1506,10 +1505,11 @@ server_eio_http(struct conn *c, const struct http_request *req, int raw, const c
 		return;
 	}
 	is_ws = strcmp(transport, "websocket") == 0;
-	has_sid = http_query_get(query, qlen, "sid", sid, sizeof(sid)) >= 0;
-	if (has_sid) {
-		s = server_session_find(gw, sid);
-		if (s == NULL || s->s_closed || s->s_raw != raw) {
+	/* Engine.IO's "sid" is the session's id */
+	has_id = http_query_get(query, qlen, "sid", id, sizeof(id)) >= 0;
+	if (has_id) {
+		s = server_session_find(gw, id);
+		if (s == NULL || s->es_closed || s->es_raw != raw) {
 			server_eio_error(c, 1, "Session ID unknown");
 			return;
 		}
@@ -1517,7 +1517,7 @@ server_eio_http(struct conn *c, const struct http_request *req, int raw, const c
 	if (is_ws) {
 		server_ws_handshake(c, req, s, raw,
 				    s != NULL &&
-					(s->s_transport != TRANSPORT_POLLING || s->s_upgrading));
+					(s->es_transport != ES_POLLING || s->es_upgrading));
 		return;
 	}
 	if (http_header(req, "upgrade", NULL) != NULL &&
@@ -1531,7 +1531,7 @@ server_eio_http(struct conn *c, const struct http_request *req, int raw, const c
 			server_eio_error(c, 2, "Bad handshake method");
 			return;
 		}
-		if ((s = server_session_new(gw, c, raw, TRANSPORT_POLLING)) == NULL) {
+		if ((s = server_session_new(gw, c, raw, ES_POLLING)) == NULL) {
 			conn_respond_str(c, 503, "text/plain", NULL, "busy\n");
 			return;
 		}
@@ -1539,23 +1539,23 @@ server_eio_http(struct conn *c, const struct http_request *req, int raw, const c
 		conn_respond(c, 200, "text/plain; charset=UTF-8", NULL, open, strlen(open));
 		return;
 	}
-	if (s->s_transport != TRANSPORT_POLLING) {
+	if (s->es_transport != ES_POLLING) {
 		server_eio_error(c, 3, "Bad request");
 		return;
 	}
 	if (strcmp(req->method, "GET") == 0) {
-		if (s->s_get != NULL) {
+		if (s->es_get != NULL) {
 			/* one long-poll at a time: refuse this one, close the session */
 			server_eio_error(c, 3, "Bad request");
 			gw->m.disc_parse++;
 			session_close(s, "duplicate poll", EIO_CLOSE);
 			return;
 		}
-		s->s_get = c;
+		s->es_get = c;
 		c->c_poll = s;
-		if (s->s_pollq_n > 0)
+		if (s->es_pollq_n > 0)
 			server_session_wake(s);
-		else if (s->s_upgrading)
+		else if (s->es_upgrading)
 			server_session_answer_get(s, EIO_NOOP);
 		return;
 	}
@@ -1695,26 +1695,26 @@ server_conn_write_cb(struct bufferevent *bev, void *arg)
 
 /* Called after output was queued for session s: applies the soft and hard limits. */
 int
-server_check_outbuf(struct session *s)
+server_check_outbuf(struct eio_session *s)
 {
-	struct gw *gw = s->s_gw;
+	struct gw *gw = s->es_gw;
 	size_t n = session_outlen(s);
 
 	if (n <= gw->cfg.outbuf_soft) {
-		if (s->s_ws != NULL)
-			server_soft_clear(s->s_ws);
+		if (s->es_ws != NULL)
+			server_soft_clear(s->es_ws);
 		return 0;
 	}
 	if (n > gw->cfg.outbuf_hard) {
 		gw->m.disc_outbuf++;
 		log_warnx("outbuf_hard", "%s: client %s: output %zu bytes over the hard limit",
-			  __func__, s->s_sid, n);
+			  __func__, s->es_id, n);
 		session_close(s, "slow client", EIO_CLOSE);
 		return -1;
 	}
 	/* over the soft limit: the soft timer (server_soft_cb) cuts it when its time is up */
-	if (s->s_ws != NULL)
-		server_soft_set(s->s_ws, util_mono_us());
+	if (s->es_ws != NULL)
+		server_soft_set(s->es_ws, util_mono_us());
 	return 0;
 }
 
@@ -1752,21 +1752,6 @@ server_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		conn_close(c, (what & BEV_EVENT_EOF) ? "eof" : "socket error");
 }
 
-static int
-server_is_loopback(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
-	if (sa->sa_family == AF_INET6) {
-		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-		if (IN6_IS_ADDR_LOOPBACK(a))
-			return 1;
-		if (IN6_IS_ADDR_V4MAPPED(a))
-			return a->s6_addr[12] == 127;
-	}
-	return 0;
-}
-
 static void
 server_accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct sockaddr *sa, int salen,
 		 void *arg)
@@ -1789,7 +1774,6 @@ server_accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct sockaddr
 		return;
 	}
 	c->c_gw = gw;
-	c->c_loopback = server_is_loopback(sa);
 	getnameinfo(sa, (socklen_t)salen, host, sizeof(host), serv, sizeof(serv),
 		    NI_NUMERICHOST | NI_NUMERICSERV);
 	snprintf(c->c_peer, sizeof(c->c_peer), "%s:%s", host, serv);
@@ -1909,10 +1893,10 @@ server_listen(struct gw *gw, char *err, size_t errlen)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 
-	RB_INIT(&gw->sessions);
+	RB_INIT(&gw->eio_sessions);
 	TAILQ_INIT(&gw->conns);
 	TAILQ_INIT(&gw->dead_conns);
-	TAILQ_INIT(&gw->dead_sessions);
+	TAILQ_INIT(&gw->eio_dead);
 	TAILQ_INIT(&gw->flushq);
 	TAILQ_INIT(&gw->api);
 	TAILQ_INIT(&gw->oq_pending);
@@ -1980,7 +1964,7 @@ server_listen(struct gw *gw, char *err, size_t errlen)
 void
 server_shutdown(struct gw *gw)
 {
-	struct session *s, *ns;
+	struct eio_session *s, *ns;
 	struct conn *c, *nc;
 
 	gw->shutting_down = 1;
@@ -1988,11 +1972,11 @@ server_shutdown(struct gw *gw)
 		evconnlistener_free(gw->lst);
 		gw->lst = NULL;
 	}
-	RB_FOREACH_SAFE (s, gw_sessions, &gw->sessions, ns) {
+	RB_FOREACH_SAFE (s, eio_session_tree, &gw->eio_sessions, ns) {
 		gw->m.disc_shutdown++;
-		if (s->s_ws != NULL && !s->s_upgrading) {
-			struct conn *wc = s->s_ws;
-			s->s_ws = NULL;
+		if (s->es_ws != NULL && !s->es_upgrading) {
+			struct conn *wc = s->es_ws;
+			s->es_ws = NULL;
 			wc->c_sess = NULL;
 			session_close(s, "server shutting down", EIO_CLOSE);
 			server_ws_close(wc, WS_CLOSE_GOING_AWAY, "server shutting down");
