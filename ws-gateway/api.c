@@ -42,48 +42,6 @@ static void api_source_cb(evutil_socket_t fd, short ev, void *arg);
 
 /* ---------------------------------------------------------------- broadcasts */
 
-struct bcast *
-bcast_new_frame(int opcode, char prefix, const void *data, size_t len)
-{
-	struct bcast *b;
-	uint8_t hdr[10];
-	size_t hl = 0, pl = prefix ? 1 : 0;
-
-	if ((b = malloc(sizeof(*b) + BCAST_HEADROOM + pl + len)) == NULL)
-		return NULL;
-	b->refs = 1;
-	b->len = len + pl;
-	if (prefix)
-		b->buf[BCAST_HEADROOM] = prefix;
-	if (len > 0)
-		memcpy(b->buf + BCAST_HEADROOM + pl, data, len);
-	if (opcode >= 0)
-		hl = ws_header(hdr, opcode, b->len);
-	b->frame_off = BCAST_HEADROOM - hl;
-	memcpy(b->buf + b->frame_off, hdr, hl);
-	return b;
-}
-
-struct bcast *
-bcast_new(const char *pkt, size_t len)
-{
-	return bcast_new_frame(WS_OP_TEXT, '4', pkt, len);
-}
-
-const char *
-bcast_bytes(const struct bcast *b, size_t *n)
-{
-	*n = BCAST_HEADROOM - b->frame_off + b->len;
-	return b->buf + b->frame_off;
-}
-
-void
-bcast_unref(struct bcast *b)
-{
-	if (b != NULL && --b->refs == 0)
-		free(b);
-}
-
 /* Builds 2["claude_event",<json>,"<seq>"] into a new bcast. */
 static struct bcast *
 api_event_bcast(const char *json, size_t len, uint64_t seq)

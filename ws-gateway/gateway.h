@@ -122,8 +122,16 @@ struct cc_session {
 	int cs_ended;
 };
 
+/* What the layers below tell the layers above, installed once at start-up,
+ * so that no call goes from a lower file back up to a higher one. */
+struct gw_hooks {
+	/* c's output has been over the soft limit for outbuf_soft_seconds (outq.c) */
+	void (*conn_slow)(struct conn *c);
+};
+
 struct gw {
 	struct event_base *base;
+	struct gw_hooks hooks;
 	struct gw_cfg cfg;
 	struct paths paths;
 	struct evconnlistener *lst;
@@ -133,12 +141,12 @@ struct gw {
 	struct event *accept_retry;
 	struct event *reaper;	       /* frees closed conns and sessions */
 	struct event *flush_ev;	       /* answers long-polls with queued packets */
-	struct event *oq_ev;	       /* writes WebSocket queues once per loop pass (server.c) */
-	struct gw_connlist oq_pending; /* conns with output queued since the last pass */
+	struct event *oq_ev;	       /* writes pending queues once per loop pass (server.c) */
+	struct gw_connlist oq_pending; /* conns with output queued since the last pass (outq.c) */
 	struct timeval hb_ping_tv, hb_pong_tv; /* libevent common timeouts for heartbeats */
 	struct timeval hdr_tv;		       /* common timeout: gateway.header_timeout_ms */
-	struct gw_connlist soft;	       /* conns over the soft output limit, oldest first */
-	struct event *soft_ev;		       /* cuts the head of soft when its time is up */
+	struct gw_connlist soft; /* conns over the soft output limit, oldest first (outq.c) */
+	struct event *soft_ev;	 /* cuts the head of soft when its time is up (outq.c) */
 	struct eio_session_tree eio_sessions;
 	struct gw_connlist conns, dead_conns;
 	struct eio_session_list eio_dead, flushq;
@@ -177,7 +185,22 @@ struct bcast {
 	char buf[];	  /* [headroom][ws header][4...packet] */
 };
 
-#define BCAST_HEADROOM 10
+#define BCAST_HEADROOM WS_SERVER_HEADER_MAX
+
+/* A conn's output queue and its place in the output limits (outq.c). */
+struct outq {
+	int oq_on;	     /* queue mode: a WebSocket over plain TCP */
+	struct bcast **oq_q; /* circular: oq_n frames from oq_head */
+	size_t oq_head, oq_n, oq_cap;
+	size_t oq_off;	      /* bytes of the head frame already written */
+	size_t oq_bytes;      /* bytes queued, not yet written */
+	struct event *oq_wev; /* added only while the socket is full */
+	int oq_armed;	      /* oq_wev is added */
+	int oq_pending;	      /* on gw->oq_pending */
+	TAILQ_ENTRY(conn) oq_entry;
+	int64_t oq_soft_since;		 /* output over the soft limit since (monotonic us), or 0 */
+	TAILQ_ENTRY(conn) oq_soft_entry; /* on gw->soft while oq_soft_since != 0 */
+};
 
 enum conn_state { CONN_HTTP = 0, CONN_WS };
 
@@ -195,24 +218,12 @@ struct conn {
 	struct eio_session *c_poll; /* session whose long-poll GET this conn holds */
 	struct eio_session *c_sess; /* WebSocket: its session */
 	struct ws_reader c_wsr;
-	struct evbuffer *c_msg;		/* WebSocket: fragments of a message so far */
-	int64_t c_soft_since;		/* output over the soft limit since (monotonic us), or 0 */
-	TAILQ_ENTRY(conn) c_soft_entry; /* on gw->soft while c_soft_since != 0 */
-	struct event *c_hdr_ev;		/* deadline of the request head being read */
-	int c_hdr_armed;		/* c_hdr_ev is added */
+	struct evbuffer *c_msg; /* WebSocket: fragments of a message so far */
+	struct event *c_hdr_ev; /* deadline of the request head being read */
+	int c_hdr_armed;	/* c_hdr_ev is added */
 	struct event *c_linger; /* closing: bounds the drain (60 s), then the wait for EOF */
 
-	/* WebSocket output over plain TCP: a queue of shared frames written with
-	 * writev(2), so a broadcast costs each client 8 bytes, not a copy. */
-	int c_oq_on;
-	struct bcast **c_oq; /* circular: c_oq_n frames from c_oq_head */
-	size_t c_oq_head, c_oq_n, c_oq_cap;
-	size_t c_oq_off;     /* bytes of the head frame already written */
-	size_t c_oq_bytes;   /* bytes queued, not yet written */
-	struct event *c_wev; /* added only while the socket is full */
-	int c_oq_armed;	     /* c_wev is added */
-	int c_oq_pending;    /* on gw->oq_pending */
-	TAILQ_ENTRY(conn) c_oq_entry;
+	struct outq c_oq;
 };
 
 enum eio_session_transport { ES_POLLING = 0, ES_WEBSOCKET };
@@ -303,16 +314,48 @@ int api_connect(struct eio_session *s, json_object *auth);
 void api_leave(struct eio_session *s, int park);
 /* An EVENT from a client on "/"; returns 0, or -1 to close the client. */
 int api_event(struct eio_session *s, struct sio_packet *p);
+void api_healthz(struct conn *c);
+void api_events_http(struct conn *c, const struct http_request *req, const char *query,
+		     size_t qlen);
+
+/* outq.c */
+/* A new broadcast of the Engine.IO message "4" + pkt[0..len), one reference. */
 struct bcast *bcast_new(const char *pkt, size_t len);
 /* A frame with a header for opcode, an optional type digit (prefix, 0 for none) and data;
- * opcode -1: raw bytes, no header. */
+ * opcode -1: raw bytes, no header.  One reference. */
 struct bcast *bcast_new_frame(int opcode, char prefix, const void *data, size_t len);
 /* The bytes to write for b. */
 const char *bcast_bytes(const struct bcast *b, size_t *n);
 void bcast_unref(struct bcast *b);
-void api_healthz(struct conn *c);
-void api_events_http(struct conn *c, const struct http_request *req, const char *query,
-		     size_t qlen);
+int outq_init(struct gw *gw);
+void outq_shutdown(struct gw *gw);
+/* Switches a plain-TCP WebSocket conn to queue mode (writable: its write
+ * event's callback); what its bufferevent still holds goes first.  0 or -1. */
+int outq_start(struct conn *c, event_callback_fn writable);
+enum { OUTQ_ERROR = -1, OUTQ_EMPTY, OUTQ_FULL };
+/* Writes c's queue until it is empty (OUTQ_EMPTY) or the socket is full
+ * (OUTQ_FULL: the write event is added); OUTQ_ERROR: the socket failed and
+ * the queue is off, the caller closes c. */
+int outq_flush(struct conn *c);
+/* Takes the next conn off gw->oq_pending, or NULL. */
+struct conn *outq_next_pending(struct gw *gw);
+/* 1 while c's queue holds frames not yet written. */
+int outq_busy(const struct conn *c);
+/* Bytes queued to c, not yet written (queue and bufferevent). */
+size_t outq_len(const struct conn *c);
+/* c is being closed: off the pending and soft lists, write event deleted. */
+void outq_stop(struct conn *c);
+/* Frees c's queue (from the reaper). */
+void outq_free(struct conn *c);
+/* Sends a WebSocket frame built from data, with an optional Engine.IO type digit. */
+void outq_frame(struct conn *c, int opcode, char prefix, const void *data, size_t len);
+/* Sends the shared frame b on c (a reference, not a copy).  0 or -1. */
+int outq_bcast(struct conn *c, struct bcast *b);
+/* c's output drained: its soft clock stops. */
+void outq_soft_clear(struct conn *c);
+/* n bytes are queued for a client (c: its WebSocket, or NULL): starts or stops
+ * c's soft clock; returns -1 when n is over the hard limit (the caller closes it). */
+int outq_check(struct gw *gw, struct conn *c, size_t n);
 
 /* static.c */
 void static_serve(struct conn *c, const struct http_request *req, const char *path);

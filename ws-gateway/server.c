@@ -81,16 +81,9 @@ server_reaper(evutil_socket_t fd, short ev, void *arg)
 			evbuffer_free(c->c_msg);
 		if (c->c_linger != NULL)
 			event_free(c->c_linger);
-		if (c->c_wev != NULL)
-			event_free(c->c_wev);
 		if (c->c_hdr_ev != NULL)
 			event_free(c->c_hdr_ev);
-		while (c->c_oq_n > 0) {
-			bcast_unref(c->c_oq[c->c_oq_head]);
-			c->c_oq_head = (c->c_oq_head + 1) % c->c_oq_cap;
-			c->c_oq_n--;
-		}
-		free(c->c_oq);
+		outq_free(c);
 		free(c);
 	}
 	while ((s = TAILQ_FIRST(&gw->eio_dead)) != NULL) {
@@ -151,71 +144,6 @@ server_conn_unlink(struct conn *c)
 			}
 		}
 	}
-}
-
-/* ---------------------------------------------------------------- soft output limit */
-
-/* Conns over the soft output limit are on gw->soft in the order they went
- * over it; one timer cuts the oldest when its time is up, whether or not
- * more output is queued for it (O(conns over the limit), not O(conns)). */
-static void
-server_soft_arm(struct gw *gw)
-{
-	struct conn *c = TAILQ_FIRST(&gw->soft);
-	struct timeval tv;
-	int64_t left;
-
-	if (c == NULL || gw->soft_ev == NULL)
-		return;
-	left = c->c_soft_since + (int64_t)gw->cfg.outbuf_soft_seconds * 1000000 - util_mono_us();
-	if (left < 0)
-		left = 0;
-	tv.tv_sec = (time_t)(left / 1000000);
-	tv.tv_usec = (suseconds_t)(left % 1000000);
-	evtimer_add(gw->soft_ev, &tv);
-}
-
-static void
-server_soft_set(struct conn *c, int64_t now)
-{
-	struct gw *gw = c->c_gw;
-
-	if (c->c_soft_since != 0 || c->c_dead)
-		return;
-	c->c_soft_since = now;
-	TAILQ_INSERT_TAIL(&gw->soft, c, c_soft_entry);
-	if (TAILQ_FIRST(&gw->soft) == c)
-		server_soft_arm(gw);
-}
-
-static void
-server_soft_clear(struct conn *c)
-{
-	if (c->c_soft_since == 0)
-		return;
-	c->c_soft_since = 0;
-	TAILQ_REMOVE(&c->c_gw->soft, c, c_soft_entry);
-}
-
-static void
-server_soft_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct gw *gw = arg;
-	struct conn *c;
-	struct eio_session *s;
-	int64_t now = util_mono_us(), lim = (int64_t)gw->cfg.outbuf_soft_seconds * 1000000;
-
-	while ((c = TAILQ_FIRST(&gw->soft)) != NULL && now - c->c_soft_since >= lim) {
-		server_soft_clear(c);
-		if ((s = c->c_sess) == NULL || s->es_closed || s->es_ws != c ||
-		    session_outlen(s) <= gw->cfg.outbuf_soft)
-			continue; /* gone, or caught up meanwhile */
-		gw->m.disc_outbuf++;
-		log_warnx("outbuf_soft", "%s: client %s: output over the soft limit for %d s",
-			  __func__, s->es_id, gw->cfg.outbuf_soft_seconds);
-		session_close(s, "slow client", EIO_CLOSE);
-	}
-	server_soft_arm(gw);
 }
 
 /* ---------------------------------------------------------------- request head deadline */
@@ -285,15 +213,8 @@ server_conn_free_now(struct conn *c)
 	gw->nconns--;
 	if (c->c_bev != NULL)
 		bufferevent_disable(c->c_bev, EV_READ | EV_WRITE);
-	if (c->c_wev != NULL)
-		event_del(c->c_wev);
 	server_hdr_disarm(c);
-	server_soft_clear(c);
-	c->c_oq_armed = 0;
-	if (c->c_oq_pending) {
-		TAILQ_REMOVE(&gw->oq_pending, c, c_oq_entry);
-		c->c_oq_pending = 0;
-	}
+	outq_stop(c);
 	TAILQ_INSERT_TAIL(&gw->dead_conns, c, c_entry);
 	server_reap_soon(gw);
 	/* A listener paused for clients_max resumes. */
@@ -360,7 +281,7 @@ conn_close(struct conn *c, const char *reason)
 	c->c_closing = 1;
 	log_debug("%s: %s: %s", __func__, c->c_peer, reason);
 	server_conn_unlink(c);
-	if (c->c_oq_on && c->c_oq_n > 0) {
+	if (outq_busy(c)) {
 		/* the queue's write callback frees the conn once it is empty */
 		bufferevent_disable(c->c_bev, EV_READ);
 		c->c_linger = evtimer_new(c->c_gw->base, server_conn_linger_cb, c);
@@ -455,71 +376,22 @@ server_eio_error(struct conn *c, int code, const char *msg)
 
 /* ---------------------------------------------------------------- WebSocket output */
 
-#define SERVER_IOV_MAX 64
-
-/* Writes c's queue until it is empty or the socket is full; adds the write
- * event only in the latter case.  Called from the top of a callback: on a
- * write error it frees c. */
+/* Writes c's queue; closes c when its socket failed, finishes closing it when
+ * the queue (its close frame) is out. */
 static void
-server_oq_flush(struct conn *c)
+server_conn_flush(struct conn *c)
 {
-	struct iovec iov[SERVER_IOV_MAX];
-	size_t i, n, k, len;
-	ssize_t w;
-	const char *p;
-
-	while (c->c_oq_n > 0) {
-		n = c->c_oq_n < SERVER_IOV_MAX ? c->c_oq_n : SERVER_IOV_MAX;
-		for (i = 0; i < n; i++) {
-			p = bcast_bytes(c->c_oq[(c->c_oq_head + i) % c->c_oq_cap], &len);
-			if (i == 0) {
-				p += c->c_oq_off;
-				len -= c->c_oq_off;
-			}
-			iov[i].iov_base = (void *)p;
-			iov[i].iov_len = len;
-		}
-		/* send(2) for one buffer: no vfs layer, no file position lock */
-		if (n == 1)
-			w = send(bufferevent_getfd(c->c_bev), iov[0].iov_base, iov[0].iov_len,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
-		else
-			w = writev(bufferevent_getfd(c->c_bev), iov, (int)n);
-		if (w < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			c->c_oq_on = 0; /* nothing more goes out */
-			conn_close(c, "write error");
-			server_conn_free_now(c);
-			return;
-		}
-		c->c_oq_bytes -= (size_t)w;
-		for (k = 0; k < n && w > 0; k++) {
-			len = iov[k].iov_len;
-			if ((size_t)w < len) {
-				c->c_oq_off += (size_t)w;
-				break;
-			}
-			w -= (ssize_t)len;
-			bcast_unref(c->c_oq[c->c_oq_head]);
-			c->c_oq_head = (c->c_oq_head + 1) % c->c_oq_cap;
-			c->c_oq_n--;
-			c->c_oq_off = 0;
-		}
-		if (k < n)
-			break; /* short write: the socket is full */
-	}
-	if (c->c_oq_n == 0) {
-		if (c->c_oq_armed) {
-			event_del(c->c_wev);
-			c->c_oq_armed = 0;
-		}
-		server_soft_clear(c);
+	switch (outq_flush(c)) {
+	case OUTQ_ERROR:
+		conn_close(c, "write error");
+		server_conn_free_now(c);
+		break;
+	case OUTQ_EMPTY:
 		if (c->c_closing) /* the close frame is out */
 			server_conn_drained(c->c_bev, c);
-	} else if (!c->c_oq_armed) {
-		if (event_add(c->c_wev, NULL) == 0)
-			c->c_oq_armed = 1;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -527,122 +399,38 @@ server_oq_flush(struct conn *c)
 static void
 server_oq_write(evutil_socket_t fd, short ev, void *arg)
 {
-	server_oq_flush(arg);
+	server_conn_flush(arg);
 }
 
 /* After this loop pass's callbacks: writes every queue that got output. */
 static void
 server_oq_flush_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct gw *gw = arg;
 	struct conn *c;
 
-	while ((c = TAILQ_FIRST(&gw->oq_pending)) != NULL) {
-		TAILQ_REMOVE(&gw->oq_pending, c, c_oq_entry);
-		c->c_oq_pending = 0;
-		server_oq_flush(c);
-	}
+	while ((c = outq_next_pending(arg)) != NULL)
+		server_conn_flush(c);
 }
 
-/* Queues b (taking a reference) on a conn in queue mode. */
-static int
-server_oq_add(struct conn *c, struct bcast *b)
-{
-	size_t n;
-
-	if (c->c_oq_n == c->c_oq_cap) {
-		size_t nc = c->c_oq_cap ? c->c_oq_cap * 2 : 8, i;
-		struct bcast **q = reallocarray(NULL, nc, sizeof(*q));
-		if (q == NULL)
-			return -1;
-		for (i = 0; i < c->c_oq_n; i++)
-			q[i] = c->c_oq[(c->c_oq_head + i) % c->c_oq_cap];
-		free(c->c_oq);
-		c->c_oq = q;
-		c->c_oq_head = 0;
-		c->c_oq_cap = nc;
-	}
-	c->c_oq[(c->c_oq_head + c->c_oq_n) % c->c_oq_cap] = b;
-	c->c_oq_n++;
-	b->refs++;
-	bcast_bytes(b, &n);
-	c->c_oq_bytes += n;
-	/* a full socket is written from its write event; else once this pass is over */
-	if (!c->c_oq_armed && !c->c_oq_pending) {
-		c->c_oq_pending = 1;
-		TAILQ_INSERT_TAIL(&c->c_gw->oq_pending, c, c_oq_entry);
-		if (c->c_gw->oq_ev != NULL)
-			event_active(c->c_gw->oq_ev, EV_TIMEOUT, 0);
-	}
-	return 0;
-}
-
-/* Switches a plain-TCP WebSocket conn to queue mode; what the bufferevent still
- * holds (the 101 response) goes first. */
+/* Switches a plain-TCP WebSocket conn to its output queue. */
 static void
 server_oq_start(struct conn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->c_bev);
-	struct bcast *b;
-	size_t n = evbuffer_get_length(out);
-
-	if (c->c_tls)
-		return;
-	c->c_wev = event_new(c->c_gw->base, bufferevent_getfd(c->c_bev), EV_WRITE | EV_PERSIST,
-			     server_oq_write, c);
-	if (c->c_wev == NULL)
-		return;
-	c->c_oq_on = 1;
-	if (n > 0 && (b = bcast_new_frame(-1, 0, evbuffer_pullup(out, (ssize_t)n), n)) != NULL) {
-		/* a bufferevent freezes the start of its output; we take it over */
-		evbuffer_unfreeze(out, 1);
-		evbuffer_drain(out, n);
-		evbuffer_freeze(out, 1);
-		server_oq_add(c, b);
-		bcast_unref(b);
-	}
-}
-
-/* Sends a frame built from data (with an optional Engine.IO type digit). */
-static void
-server_ws_send(struct conn *c, int opcode, char prefix, const void *data, size_t len)
-{
-	struct bcast *b;
-	uint8_t hdr[10];
-	size_t hl;
-	struct evbuffer *out;
-
-	if (c->c_closing)
-		return;
-	if (c->c_oq_on) {
-		if ((b = bcast_new_frame(opcode, prefix, data, len)) == NULL)
-			return;
-		server_oq_add(c, b);
-		bcast_unref(b);
-		c->c_gw->m.bytes_sent += len + 2;
-		return;
-	}
-	out = bufferevent_get_output(c->c_bev);
-	hl = ws_header(hdr, opcode, len + (prefix ? 1 : 0));
-	evbuffer_add(out, hdr, hl);
-	if (prefix)
-		evbuffer_add(out, &prefix, 1);
-	if (len > 0)
-		evbuffer_add(out, data, len);
-	c->c_gw->m.bytes_sent += hl + len;
+	if (!c->c_tls)
+		outq_start(c, server_oq_write);
 }
 
 static void
 server_ws_frame(struct conn *c, int opcode, const void *data, size_t len)
 {
-	server_ws_send(c, opcode, 0, data, len);
+	outq_frame(c, opcode, 0, data, len);
 }
 
 /* Sends "<type><data>" as one text frame. */
 static void
 server_ws_packet(struct conn *c, int type, const char *data, size_t len)
 {
-	server_ws_send(c, WS_OP_TEXT, (char)('0' + type), data, len);
+	outq_frame(c, WS_OP_TEXT, (char)('0' + type), data, len);
 }
 
 static void
@@ -664,8 +452,7 @@ size_t
 session_outlen(struct eio_session *s)
 {
 	if (s->es_transport == ES_WEBSOCKET && s->es_ws != NULL && s->es_ws->c_bev != NULL)
-		return s->es_ws->c_oq_bytes +
-		       evbuffer_get_length(bufferevent_get_output(s->es_ws->c_bev));
+		return outq_len(s->es_ws);
 	return s->es_pollq ? evbuffer_get_length(s->es_pollq) : 0;
 }
 
@@ -763,39 +550,14 @@ session_send_sio(struct eio_session *s, int type, const char *nsp, long long id,
 	free(pkt);
 }
 
-static void
-server_bcast_cleanup(const void *data, size_t len, void *arg)
-{
-	bcast_unref(arg);
-}
-
 void
 session_send_bcast(struct eio_session *s, struct bcast *b)
 {
-	struct evbuffer *out;
-	size_t n;
-
 	if (s->es_closed)
 		return;
-	if (s->es_transport == ES_WEBSOCKET && s->es_ws != NULL && !s->es_ws->c_closing &&
-	    s->es_ws->c_oq_on) {
-		if (server_oq_add(s->es_ws, b) < 0)
-			return;
-		s->es_gw->m.msgs_sent++;
-		s->es_gw->m.bytes_sent += b->len;
-		return;
-	}
 	if (s->es_transport == ES_WEBSOCKET && s->es_ws != NULL && !s->es_ws->c_closing) {
-		out = bufferevent_get_output(s->es_ws->c_bev);
-		n = b->len + (BCAST_HEADROOM - b->frame_off);
-		b->refs++;
-		if (evbuffer_add_reference(out, b->buf + b->frame_off, n, server_bcast_cleanup, b) <
-		    0) {
-			b->refs--;
-			return;
-		}
-		s->es_gw->m.msgs_sent++;
-		s->es_gw->m.bytes_sent += n;
+		if (outq_bcast(s->es_ws, b) == 0)
+			s->es_gw->m.msgs_sent++;
 		return;
 	}
 	/* polling (or upgrading): the text packet, type digit included */
@@ -1690,7 +1452,7 @@ server_conn_write_cb(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 
 	/* output drained below the low watermark (0): the client caught up */
-	server_soft_clear(c);
+	outq_soft_clear(c);
 }
 
 /* Called after output was queued for session s: applies the soft and hard limits. */
@@ -1700,22 +1462,29 @@ server_check_outbuf(struct eio_session *s)
 	struct gw *gw = s->es_gw;
 	size_t n = session_outlen(s);
 
-	if (n <= gw->cfg.outbuf_soft) {
-		if (s->es_ws != NULL)
-			server_soft_clear(s->es_ws);
+	if (outq_check(gw, s->es_ws, n) == 0)
 		return 0;
-	}
-	if (n > gw->cfg.outbuf_hard) {
-		gw->m.disc_outbuf++;
-		log_warnx("outbuf_hard", "%s: client %s: output %zu bytes over the hard limit",
-			  __func__, s->es_id, n);
-		session_close(s, "slow client", EIO_CLOSE);
-		return -1;
-	}
-	/* over the soft limit: the soft timer (server_soft_cb) cuts it when its time is up */
-	if (s->es_ws != NULL)
-		server_soft_set(s->es_ws, util_mono_us());
-	return 0;
+	gw->m.disc_outbuf++;
+	log_warnx("outbuf_hard", "%s: client %s: output %zu bytes over the hard limit", __func__,
+		  s->es_id, n);
+	session_close(s, "slow client", EIO_CLOSE);
+	return -1;
+}
+
+/* c's output has been over the soft limit for outbuf_soft_seconds: its client goes. */
+static void
+server_conn_slow(struct conn *c)
+{
+	struct gw *gw = c->c_gw;
+	struct eio_session *s;
+
+	if ((s = c->c_sess) == NULL || s->es_closed || s->es_ws != c ||
+	    session_outlen(s) <= gw->cfg.outbuf_soft)
+		return; /* gone, or caught up meanwhile */
+	gw->m.disc_outbuf++;
+	log_warnx("outbuf_soft", "%s: client %s: output over the soft limit for %d s", __func__,
+		  s->es_id, gw->cfg.outbuf_soft_seconds);
+	session_close(s, "slow client", EIO_CLOSE);
 }
 
 /* ---------------------------------------------------------------- accept */
@@ -1899,16 +1668,14 @@ server_listen(struct gw *gw, char *err, size_t errlen)
 	TAILQ_INIT(&gw->eio_dead);
 	TAILQ_INIT(&gw->flushq);
 	TAILQ_INIT(&gw->api);
-	TAILQ_INIT(&gw->oq_pending);
-	TAILQ_INIT(&gw->soft);
+	gw->hooks.conn_slow = server_conn_slow;
 	gw->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	gw->reaper = event_new(gw->base, -1, 0, server_reaper, gw);
 	gw->flush_ev = event_new(gw->base, -1, 0, server_flush_cb, gw);
 	gw->accept_retry = evtimer_new(gw->base, server_accept_retry, gw);
 	gw->oq_ev = event_new(gw->base, -1, 0, server_oq_flush_cb, gw);
-	gw->soft_ev = evtimer_new(gw->base, server_soft_cb, gw);
 	if (gw->reaper == NULL || gw->flush_ev == NULL || gw->accept_retry == NULL ||
-	    gw->oq_ev == NULL || gw->soft_ev == NULL) {
+	    gw->oq_ev == NULL || outq_init(gw) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -2000,9 +1767,7 @@ server_shutdown(struct gw *gw)
 	gw->reaper = gw->flush_ev = gw->oq_ev = NULL;
 	if (gw->accept_retry)
 		event_free(gw->accept_retry);
-	if (gw->soft_ev)
-		event_free(gw->soft_ev);
-	gw->soft_ev = NULL;
+	outq_shutdown(gw);
 	if (gw->reserve_fd >= 0)
 		close(gw->reserve_fd);
 }
