@@ -125,6 +125,10 @@ struct cc_session {
 /* What the layers below tell the layers above, installed once at start-up,
  * so that no call goes from a lower file back up to a higher one. */
 struct gw_hooks {
+	/* bytes arrived on c, which is not closing (conn.c) */
+	void (*conn_input)(struct conn *c);
+	/* c is closing: whatever holds it lets go (conn.c) */
+	void (*conn_gone)(struct conn *c);
 	/* c's output has been over the soft limit for outbuf_soft_seconds (outq.c) */
 	void (*conn_slow)(struct conn *c);
 };
@@ -139,7 +143,8 @@ struct gw {
 	int port;
 	int reserve_fd;
 	struct event *accept_retry;
-	struct event *reaper;	       /* frees closed conns and sessions */
+	struct event *conn_reaper;     /* frees closed conns (conn.c) */
+	struct event *reaper;	       /* frees closed sessions */
 	struct event *flush_ev;	       /* answers long-polls with queued packets */
 	struct event *oq_ev;	       /* writes pending queues once per loop pass (server.c) */
 	struct gw_connlist oq_pending; /* conns with output queued since the last pass (outq.c) */
@@ -283,7 +288,21 @@ RB_PROTOTYPE(eio_session_tree, eio_session, es_node, eio_session_cmp)
 /* server.c */
 int server_listen(struct gw *gw, char *err, size_t errlen);
 void server_shutdown(struct gw *gw);
+
+/* conn.c */
+/* Listens on gateway.listen (TLS when configured); sets gw->port. */
+int conn_listen(struct gw *gw, char *err, size_t errlen);
+/* Closes every conn and frees what conn_listen() set up. */
+void conn_shutdown(struct gw *gw);
+/* The one teardown of a conn: lets its output go out, then frees it. */
 void conn_close(struct conn *c, const char *reason);
+/* A request head is due (its first bytes are in): starts its deadline. */
+void conn_hdr_arm(struct conn *c);
+/* The request head is complete. */
+void conn_hdr_disarm(struct conn *c);
+/* c speaks WebSocket from now on (its 101 response is written): no HTTP idle
+ * timeout, counted as a WebSocket, output through its queue over plain TCP. */
+void conn_websocket(struct conn *c);
 void conn_respond(struct conn *c, int status, const char *ctype, const char *extra,
 		  const void *body, size_t len);
 /* conn_respond() with a C string for the body. */
