@@ -107,6 +107,19 @@ api_fields_clear(struct api_fields *f)
 	f->obj = NULL;
 }
 
+/* Frees a's copy of its token's scope. */
+static void
+api_scope_clear(struct api_client *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->ac_nscope; i++)
+		free(a->ac_scope[i]);
+	free(a->ac_scope);
+	a->ac_scope = NULL;
+	a->ac_nscope = 0;
+}
+
 static int
 api_in(char **list, size_t n, const char *id)
 {
@@ -372,7 +385,7 @@ api_stats_cb(evutil_socket_t fd, short ev, void *arg)
 	if ((b = bcast_new(pkt, (size_t)n)) == NULL)
 		return;
 	TAILQ_FOREACH_SAFE (a, &gw->api, ac_entry, na)
-		session_send_bcast(a->ac_session, b);
+		eio_session_send_bcast(a->ac_session, b);
 	bcast_unref(b);
 }
 
@@ -397,9 +410,9 @@ api_broadcast(struct gw *gw, const char *json, size_t len, uint64_t seq, int64_t
 			continue;
 		if (b == NULL && (b = api_event_bcast(json, len, seq)) == NULL)
 			break;
-		session_send_bcast(a->ac_session, b);
+		eio_session_send_bcast(a->ac_session, b);
 		gw->m.deliveries++;
-		server_check_outbuf(a->ac_session);
+		eio_session_check_output(a->ac_session);
 	}
 	bcast_unref(b);
 	api_fields_clear(&f);
@@ -415,7 +428,7 @@ api_broadcast_gap(struct gw *gw, uint64_t lf, uint64_t lt)
 
 	TAILQ_FOREACH_SAFE (a, &gw->api, ac_entry, na) {
 		api_emit_gap(a->ac_session, lf, lt);
-		server_check_outbuf(a->ac_session);
+		eio_session_check_output(a->ac_session);
 	}
 }
 
@@ -621,6 +634,15 @@ api_unpark(struct eio_session *s)
 	api_parked_drop(gw, p);
 }
 
+void
+api_client_free(struct eio_session *s)
+{
+	api_strv_free(s->es_api.ac_subs, s->es_api.ac_nsubs);
+	s->es_api.ac_subs = NULL;
+	s->es_api.ac_nsubs = 0;
+	api_scope_clear(&s->es_api);
+}
+
 int
 api_init(struct gw *gw)
 {
@@ -809,7 +831,7 @@ api_send_record(struct eio_session *s, const char *json, size_t len, uint64_t se
 
 	if (b == NULL)
 		return;
-	session_send_bcast(s, b);
+	eio_session_send_bcast(s, b);
 	bcast_unref(b);
 }
 
@@ -842,7 +864,7 @@ api_replay(struct eio_session *s, unsigned long long offset)
 		if (!api_matches(gw, &s->es_api, NULL, &(struct api_query){0}, gw->rbuf, len))
 			continue;
 		api_send_record(s, gw->rbuf, len, seq);
-		if (server_check_outbuf(s) < 0)
+		if (eio_session_check_output(s) < 0)
 			return;
 	}
 }
@@ -881,7 +903,7 @@ api_connect(struct eio_session *s, json_object *auth)
 	}
 	if (kind == 2) {
 		/* the session keeps its own copy: a reload (SIGHUP) may free the table */
-		session_scope_clear(s);
+		api_scope_clear(&s->es_api);
 		ns = scoped != NULL ? scoped->nsessions : 0;
 		if ((a->ac_scope = calloc(ns > 0 ? ns : 1, sizeof(char *))) == NULL)
 			return -1; /* ns == 0: scoped to nothing */
@@ -1062,7 +1084,7 @@ api_get_history(struct eio_session *s, struct sio_packet *p)
 	api_history(gw, &s->es_api, NULL, &q, 0, out);
 	api_ack_array(s, p->id, out);
 	evbuffer_free(out);
-	server_check_outbuf(s);
+	eio_session_check_output(s);
 }
 
 int

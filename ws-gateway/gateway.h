@@ -131,6 +131,8 @@ struct gw_hooks {
 	void (*conn_gone)(struct conn *c);
 	/* c's output has been over the soft limit for outbuf_soft_seconds (outq.c) */
 	void (*conn_slow)(struct conn *c);
+	/* a whole WebSocket message arrived on c, NUL-terminated (websocket.c) */
+	void (*ws_message)(struct conn *c, int opcode, char *data, size_t len);
 };
 
 struct gw {
@@ -144,7 +146,7 @@ struct gw {
 	int reserve_fd;
 	struct event *accept_retry;
 	struct event *conn_reaper;     /* frees closed conns (conn.c) */
-	struct event *reaper;	       /* frees closed sessions */
+	struct event *eio_reaper;      /* frees closed sessions (eio_session.c) */
 	struct event *flush_ev;	       /* answers long-polls with queued packets */
 	struct event *oq_ev;	       /* writes pending queues once per loop pass (server.c) */
 	struct gw_connlist oq_pending; /* conns with output queued since the last pass (outq.c) */
@@ -260,6 +262,17 @@ struct api_client {
 	size_t ac_nsubs;
 };
 
+/* What an Engine.IO session tells the protocol on top of it: the Socket.IO
+ * layer, or conformance's echo on /engine.io/. */
+struct eio_session_ops {
+	/* a message packet arrived */
+	void (*eo_message)(struct eio_session *s, const char *data, size_t len, int binary);
+	/* s is closing (NULL: nothing to do) */
+	void (*eo_closed)(struct eio_session *s);
+	/* s is being freed: what the protocol kept on it goes (NULL: nothing) */
+	void (*eo_free)(struct eio_session *s);
+};
+
 struct eio_session {
 	RB_ENTRY(eio_session) es_node;
 	TAILQ_ENTRY(eio_session) es_dead_entry;
@@ -267,7 +280,7 @@ struct eio_session {
 	struct gw *es_gw;
 	char es_id[EIO_SID_LEN + 1]; /* Engine.IO's session id ("sid" on the wire) */
 	enum eio_session_transport es_transport;
-	int es_raw; /* plain Engine.IO (conformance, /engine.io/) */
+	const struct eio_session_ops *es_ops; /* the protocol on top */
 	int es_closed, es_in_tree, es_in_flush;
 	int es_upgrading;
 	int es_post_active;
@@ -310,18 +323,60 @@ void conn_respond_str(struct conn *c, int status, const char *ctype, const char 
 		      const char *body);
 void conn_respond_buf(struct conn *c, int status, const char *ctype, const char *extra,
 		      struct evbuffer *body);
-void session_close(struct eio_session *s, const char *reason, int answer);
-void session_scope_clear(struct eio_session *s);
-void session_send(struct eio_session *s, const char *data, size_t len, int binary);
+/* CONNECT_ERROR {"message": message} on namespace nsp. */
+void session_connect_error(struct eio_session *s, const char *nsp, const char *message);
 /* Sends one Socket.IO packet (text) as an Engine.IO message. */
 void session_send_sio(struct eio_session *s, int type, const char *nsp, long long id,
 		      const char *json, size_t jsonlen);
-/* CONNECT_ERROR {"message": message} on namespace nsp. */
-void session_connect_error(struct eio_session *s, const char *nsp, const char *message);
-void session_send_bcast(struct eio_session *s, struct bcast *b);
-size_t session_outlen(struct eio_session *s);
+
+/* eio_session.c */
+int eio_session_init(struct gw *gw);
+/* Closes every session (clients are told the server is going away). */
+void eio_session_shutdown(struct gw *gw);
+/* Frees the closed sessions and what eio_session_init() set up. */
+void eio_session_free_all(struct gw *gw);
+/* An Engine.IO request (polling or WebSocket handshake) for the protocol ops. */
+void eio_session_http(struct conn *c, const struct http_request *req,
+		      const struct eio_session_ops *ops, const char *query, size_t qlen,
+		      const char *body);
+/* The one teardown of a session; answer: the packet type a parked GET gets. */
+void eio_session_close(struct eio_session *s, const char *reason, int answer);
+/* Sends an Engine.IO message. */
+void eio_session_send(struct eio_session *s, const char *data, size_t len, int binary);
+/* Sends the shared broadcast b (a reference on a WebSocket, a copy for polling). */
+void eio_session_send_bcast(struct eio_session *s, struct bcast *b);
 /* Applies the output limits after queuing to s; returns -1 when s was closed. */
-int server_check_outbuf(struct eio_session *s);
+int eio_session_check_output(struct eio_session *s);
+
+/* polling.c */
+int polling_init(struct gw *gw);
+void polling_shutdown(struct gw *gw);
+/* Queues a packet for s's next long-poll response and wakes a parked GET. */
+void polling_queue(struct eio_session *s, int type, const char *data, size_t len, int binary);
+/* Parks the GET on c until a packet is queued (or answers it: upgrading). */
+void polling_park(struct eio_session *s, struct conn *c);
+/* Answers a parked GET (if any) with one packet of type (noop or close). */
+void polling_answer(struct eio_session *s, int type);
+/* Bytes queued for polling. */
+size_t polling_len(const struct eio_session *s);
+/* Upgrade: what is queued goes out on the WebSocket ws, in order; the queue goes. */
+void polling_to_websocket(struct eio_session *s, struct conn *ws);
+/* s is closing: no flush is pending for it. */
+void polling_stop(struct eio_session *s);
+/* Frees s's queue. */
+void polling_free(struct eio_session *s);
+
+/* websocket.c */
+/* Checks a WebSocket handshake request; writes Sec-WebSocket-Accept.  0 or -1. */
+int websocket_check(const struct http_request *req, char accept[WS_ACCEPT_LEN + 1]);
+/* Answers the handshake with 101: c is a WebSocket from now on. */
+void websocket_accept(struct conn *c, const char *accept);
+/* Reads c's frames; each whole message goes to gw->hooks.ws_message. */
+void websocket_input(struct conn *c);
+/* Sends the Engine.IO packet "<type><data>" as one text frame. */
+void websocket_packet(struct conn *c, int type, const char *data, size_t len);
+/* Sends a close frame with code, then closes c. */
+void websocket_close(struct conn *c, int code, const char *reason);
 
 /* api.c: the hookwire Socket.IO API and the HTTP API */
 int api_init(struct gw *gw);
@@ -333,6 +388,8 @@ int api_connect(struct eio_session *s, json_object *auth);
 void api_leave(struct eio_session *s, int park);
 /* An EVENT from a client on "/"; returns 0, or -1 to close the client. */
 int api_event(struct eio_session *s, struct sio_packet *p);
+/* s is freed: its API state goes. */
+void api_client_free(struct eio_session *s);
 void api_healthz(struct conn *c);
 void api_events_http(struct conn *c, const struct http_request *req, const char *query,
 		     size_t qlen);
