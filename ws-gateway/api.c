@@ -39,6 +39,21 @@
 #define API_PARKED_SECONDS	 120 /* how long (the reference server's maxDisconnectionDuration) */
 
 static void api_source_cb(evutil_socket_t fd, short ev, void *arg);
+static int api_connect(struct eio_session *s, struct sio_packet *p);
+static int api_event(struct eio_session *s, struct sio_packet *p, char **att, size_t *attlen);
+static void api_leave(struct eio_session *s, int park);
+static void api_client_free(struct eio_session *s);
+
+static const char *const api_nsps[] = {"/", NULL};
+
+/* The hookwire API on the Socket.IO layer: namespace "/" only. */
+static const struct sio_handlers api_handlers = {
+    .sh_nsps = api_nsps,
+    .sh_connect = api_connect,
+    .sh_event = api_event,
+    .sh_leave = api_leave,
+    .sh_free = api_client_free,
+};
 
 /* ---------------------------------------------------------------- broadcasts */
 
@@ -259,24 +274,6 @@ api_sessions_json(struct gw *gw, const struct api_client *a, size_t *len)
 	return out;
 }
 
-static void
-api_emit_json(struct eio_session *s, const char *event, const char *json, size_t jl)
-{
-	char *args;
-	size_t n = strlen(event);
-
-	if ((args = malloc(jl + n + 8)) == NULL)
-		return;
-	args[0] = '[';
-	args[1] = '"';
-	memcpy(args + 2, event, n);
-	memcpy(args + 2 + n, "\",", 2);
-	memcpy(args + 4 + n, json, jl);
-	args[4 + n + jl] = ']';
-	session_send_sio(s, SIO_EVENT, "/", -1, args, 5 + n + jl);
-	free(args);
-}
-
 /* Tells client s that events lf..lt are lost: a `gap` event {from, to}. */
 static void
 api_emit_gap(struct eio_session *s, uint64_t lf, uint64_t lt)
@@ -287,7 +284,7 @@ api_emit_gap(struct eio_session *s, uint64_t lf, uint64_t lt)
 	n = snprintf(gap, sizeof(gap), "{\"from\":%llu,\"to\":%llu}", (unsigned long long)lf,
 		     (unsigned long long)lt);
 	s->es_gw->m.gaps++;
-	api_emit_json(s, "gap", gap, (size_t)n);
+	sio_layer_emit(s, "/", "gap", gap, (size_t)n);
 }
 
 /* Acknowledges packet id with one argument: the JSON array whose
@@ -300,8 +297,8 @@ api_ack_array(struct eio_session *s, long long id, struct evbuffer *elems)
 	evbuffer_prepend(elems, "[[", 2);
 	evbuffer_add(elems, "]]", 2);
 	len = evbuffer_get_length(elems);
-	session_send_sio(s, SIO_ACK, "/", id, (const char *)evbuffer_pullup(elems, (ssize_t)len),
-			 len);
+	sio_layer_send(s, SIO_ACK, "/", id, (const char *)evbuffer_pullup(elems, (ssize_t)len),
+		       len);
 	evbuffer_drain(elems, len);
 }
 
@@ -313,7 +310,7 @@ api_emit_sessions(struct eio_session *s)
 
 	if ((j = api_sessions_json(s->es_gw, &s->es_api, &jl)) == NULL)
 		return;
-	api_emit_json(s, "sessions", j, jl);
+	sio_layer_emit(s, "/", "sessions", j, jl);
 	free(j);
 }
 
@@ -333,7 +330,7 @@ api_sessions_cb(evutil_socket_t fd, short ev, void *arg)
 		}
 		if (all == NULL && (all = api_sessions_json(gw, NULL, &al)) == NULL)
 			return;
-		api_emit_json(a->ac_session, "sessions", all, al);
+		sio_layer_emit(a->ac_session, "/", "sessions", all, al);
 	}
 	free(all);
 }
@@ -634,7 +631,8 @@ api_unpark(struct eio_session *s)
 	api_parked_drop(gw, p);
 }
 
-void
+/* s is freed (sio_handlers.sh_free): its API state goes. */
+static void
 api_client_free(struct eio_session *s)
 {
 	api_strv_free(s->es_api.ac_subs, s->es_api.ac_nsubs);
@@ -649,7 +647,9 @@ api_init(struct gw *gw)
 	struct timeval tv = {API_RETRY_SECONDS, 0};
 	char err[256];
 
+	TAILQ_INIT(&gw->api);
 	TAILQ_INIT(&gw->parked);
+	sio_layer_init(gw, &api_handlers);
 	gw->sessions_ev = evtimer_new(gw->base, api_sessions_cb, gw);
 	gw->stats_ev = event_new(gw->base, -1, EV_PERSIST, api_stats_cb, gw);
 	gw->src_retry = evtimer_new(gw->base, api_retry_cb, gw);
@@ -657,8 +657,6 @@ api_init(struct gw *gw)
 	if (gw->sessions_ev == NULL || gw->stats_ev == NULL || gw->src_retry == NULL ||
 	    gw->drain_ev == NULL)
 		return -1;
-	if (gw->cfg.conformance)
-		return 0;
 	if (api_open_source(gw, err, sizeof(err)) < 0) {
 		log_warnx("no_ring", "%s: %s; waiting for the router", __func__, err);
 		evtimer_add(gw->src_retry, &tv);
@@ -869,9 +867,11 @@ api_replay(struct eio_session *s, unsigned long long offset)
 	}
 }
 
-int
-api_connect(struct eio_session *s, json_object *auth)
+/* CONNECT on "/": checks the token, replies, may replay (sio_handlers.sh_connect). */
+static int
+api_connect(struct eio_session *s, struct sio_packet *p)
 {
+	json_object *auth = p->data;
 	struct gw *gw = s->es_gw;
 	struct api_client *a = &s->es_api;
 	const struct gw_scoped *scoped = NULL;
@@ -898,7 +898,7 @@ api_connect(struct eio_session *s, json_object *auth)
 		gw->m.refused_token++;
 		log_warnx("token", "%s: client %s: %s token", __func__, s->es_id,
 			  token ? "wrong" : "no");
-		session_connect_error(s, "/", "not authorized");
+		sio_layer_connect_error(s, "/", "not authorized");
 		return -1;
 	}
 	if (kind == 2) {
@@ -938,7 +938,7 @@ api_connect(struct eio_session *s, json_object *auth)
 			     s->es_sio.sc_sid, pid);
 	} else
 		n = snprintf(body, sizeof(body), "{\"sid\":\"%s\"}", s->es_sio.sc_sid);
-	session_send_sio(s, SIO_CONNECT, "/", -1, body, (size_t)n);
+	sio_layer_send(s, SIO_CONNECT, "/", -1, body, (size_t)n);
 	if (!a->ac_listed) {
 		a->ac_session = s;
 		TAILQ_INSERT_TAIL(&gw->api, a, ac_entry);
@@ -960,12 +960,14 @@ api_connect(struct eio_session *s, json_object *auth)
 		char j[512];
 		int jl = api_stats_json(gw, j, sizeof(j));
 		if (jl > 0 && (size_t)jl < sizeof(j))
-			api_emit_json(s, "stats", j, (size_t)jl);
+			sio_layer_emit(s, "/", "stats", j, (size_t)jl);
 	}
 	return 0;
 }
 
-void
+/* The client leaves "/" (sio_handlers.sh_leave).  park: its transport went away
+ * (not a DISCONNECT), so its subscriptions are kept for the recovery of its pid. */
+static void
 api_leave(struct eio_session *s, int park)
 {
 	struct gw *gw = s->es_gw;
@@ -1087,8 +1089,9 @@ api_get_history(struct eio_session *s, struct sio_packet *p)
 	eio_session_check_output(s);
 }
 
-int
-api_event(struct eio_session *s, struct sio_packet *p)
+/* An EVENT from a client on "/" (sio_handlers.sh_event); returns 0, or -1 to close it. */
+static int
+api_event(struct eio_session *s, struct sio_packet *p, char **att, size_t *attlen)
 {
 	json_object *name = json_object_array_get_idx(p->data, 0);
 	json_object *arg =

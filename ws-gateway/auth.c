@@ -195,7 +195,7 @@ auth_load(struct gw *gw, char *err, size_t errlen)
 	auth_free_table(gw->scoped, gw->nscoped);
 	gw->scoped = NULL;
 	gw->nscoped = 0;
-	if (gw->cfg.conformance)
+	if (!gw->cfg.tokens)
 		return 0;
 	if (auth_token_file(gw, 1, gw->token, sizeof(gw->token), err, errlen) < 0)
 		return -1;
@@ -210,7 +210,7 @@ auth_reload(struct gw *gw, char *err, size_t errlen)
 	size_t nt;
 
 	err[0] = '\0';
-	if (gw->cfg.conformance)
+	if (!gw->cfg.tokens)
 		return 0;
 	if (auth_token_file(gw, 0, token, sizeof(token), err, errlen) < 0)
 		return -1;
@@ -256,7 +256,7 @@ auth_origin(struct gw *gw, const struct http_request *req)
 	const char *origin, *host, *scheme;
 	size_t ol, hl, i, sl;
 
-	if (gw->cfg.conformance)
+	if (!gw->cfg.origin_check)
 		return 1;
 	if ((origin = http_header(req, "origin", &ol)) == NULL)
 		return 1; /* not a browser */

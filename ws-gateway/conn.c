@@ -251,8 +251,9 @@ conn_write_head(struct conn *c, int status, const char *ctype, const char *extra
 			    http_reason(status), len);
 	if (ctype != NULL)
 		evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
-	if (c->c_gw->cfg.conformance)
-		evbuffer_add_printf(out, "Access-Control-Allow-Origin: *\r\n");
+	if (c->c_gw->cfg.cors_origin[0] != '\0')
+		evbuffer_add_printf(out, "Access-Control-Allow-Origin: %s\r\n",
+				    c->c_gw->cfg.cors_origin);
 	evbuffer_add_printf(out, "X-Content-Type-Options: nosniff\r\n");
 	if (extra != NULL)
 		evbuffer_add(out, extra, strlen(extra));

@@ -516,14 +516,15 @@ eio_session_http(struct conn *c, const struct http_request *req, const struct ei
 	char eio[8], transport[16], id[64];
 	struct eio_session *s = NULL;
 
-	if (!gw->cfg.conformance && !auth_origin(gw, req)) {
+	if (!auth_origin(gw, req)) {
 		gw->m.refused_origin++;
 		log_warnx("origin", "%s: %s: foreign Origin refused", __func__, c->c_peer);
 		conn_respond_str(c, 403, "application/json", NULL,
 				 "{\"code\":4,\"message\":\"Forbidden\"}");
 		return;
 	}
-	if (gw->cfg.conformance && strcmp(req->method, "OPTIONS") == 0) {
+	if (gw->cfg.cors_origin[0] != '\0' && strcmp(req->method, "OPTIONS") == 0) {
+		/* a CORS preflight */
 		conn_respond(c, 204, NULL,
 			     "Access-Control-Allow-Methods: GET,HEAD,PUT,PATCH,POST,DELETE\r\n"
 			     "Access-Control-Allow-Headers: content-type\r\n",

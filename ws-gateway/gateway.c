@@ -90,7 +90,7 @@ gateway_signal(evutil_socket_t sig, short ev, void *arg)
 		if (auth_reload(gw, err, sizeof(err)) < 0)
 			log_msg(LOGL_ERROR, "token_reload",
 				"%s: SIGHUP: %s; keeping the old tokens", __func__, err);
-		else if (!gw->cfg.conformance)
+		else if (gw->cfg.tokens)
 			log_info("%s: SIGHUP: tokens reloaded (%zu scoped)", __func__, gw->nscoped);
 		return;
 	}
@@ -345,12 +345,17 @@ main(int argc, char *argv[])
 			       "lacks; tunnel TLS and use redis://");
 	}
 	gateway_split_origins(c, config_str(cfg, "gateway", "origins"));
+	c->origin_check = 1;
+	c->tokens = 1;
 	if (c->conformance) {
 		/* the official protocol test suites expect exactly these */
 		c->ping_interval = 300;
 		c->ping_timeout = 200;
 		c->max_payload = 1000000;
 		c->recovery = 0;
+		strlcpy(c->cors_origin, "*", sizeof(c->cors_origin));
+		c->origin_check = 0;
+		c->tokens = 0;
 	}
 	if ((c->tls_cert[0] != '\0') != (c->tls_key[0] != '\0'))
 		fatalx(EXIT_USAGE, "config", "--tls-cert and --tls-key go together");
@@ -414,7 +419,9 @@ main(int argc, char *argv[])
 		fatalx(EXIT_SYSCALL, "listen", "%s", err);
 	if (gateway_write_port(gw, err, sizeof(err)) < 0)
 		fatalx(EXIT_SYSCALL, "port_file", "%s", err);
-	if (api_init(gw) < 0)
+	if (c->conformance)
+		conformance_init(gw);
+	else if (api_init(gw) < 0)
 		fatalx(EXIT_SYSCALL, "api", "cannot set up the event source");
 	sig_term = evsignal_new(gw->base, SIGTERM, gateway_signal, gw);
 	sig_int = evsignal_new(gw->base, SIGINT, gateway_signal, gw);

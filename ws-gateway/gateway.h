@@ -42,6 +42,10 @@ struct gw_cfg {
 	int listen_port;
 	int port_tries;
 	int conformance;
+	/* what --conformance changes besides timings (settings, not branches) */
+	char cors_origin[8]; /* Access-Control-Allow-Origin of every response, or "" */
+	int origin_check;    /* refuse foreign Origins (auth_origin) */
+	int tokens;	     /* the access tokens are loaded and required */
 	int recovery;
 	int allow_remote;
 	size_t header_max, body_max, max_payload;
@@ -135,6 +139,30 @@ struct gw_hooks {
 	void (*ws_message)(struct conn *c, int opcode, char *data, size_t len);
 };
 
+/* What the Socket.IO layer asks of the application on top of it (api.c, or
+ * conformance.c's echo), installed at start-up. */
+struct sio_handlers {
+	const char *const *sh_nsps; /* namespaces served, NULL-terminated */
+	/* CONNECT to one of them: replies (CONNECT or CONNECT_ERROR); returns
+	 * 0 when the client joined, -1 when it was refused */
+	int (*sh_connect)(struct eio_session *s, struct sio_packet *p);
+	/* EVENT or BINARY_EVENT (att: the attachments); returns 0, or -1 to
+	 * close the client */
+	int (*sh_event)(struct eio_session *s, struct sio_packet *p, char **att, size_t *attlen);
+	/* the client left (park 0: DISCONNECT) or its session closed (park 1);
+	 * NULL: nothing to do */
+	void (*sh_leave)(struct eio_session *s, int park);
+	/* its session is freed (NULL: nothing to do) */
+	void (*sh_free)(struct eio_session *s);
+};
+
+/* An Engine.IO path and the protocol on top of its sessions (server.c). */
+struct server_route {
+	const char *rt_path;
+	const struct eio_session_ops *rt_ops;
+};
+#define SERVER_ROUTES_MAX 2 /* /socket.io and, with --conformance, /engine.io */
+
 struct gw {
 	struct event_base *base;
 	struct gw_hooks hooks;
@@ -157,8 +185,11 @@ struct gw {
 	struct eio_session_tree eio_sessions;
 	struct gw_connlist conns, dead_conns;
 	struct eio_session_list eio_dead, flushq;
-	struct api_clientlist api; /* Socket.IO clients on "/" */
-	long napi;		   /* clients on the api list */
+	struct server_route routes[SERVER_ROUTES_MAX];
+	size_t nroutes;
+	const struct sio_handlers *sio; /* the application on the Socket.IO layer */
+	struct api_clientlist api;	/* Socket.IO clients on "/" */
+	long napi;			/* clients on the api list */
 	long nconns;
 	long nws, npolling;
 	char token[GW_TOKEN_MAX];
@@ -323,11 +354,25 @@ void conn_respond_str(struct conn *c, int status, const char *ctype, const char 
 		      const char *body);
 void conn_respond_buf(struct conn *c, int status, const char *ctype, const char *extra,
 		      struct evbuffer *body);
-/* CONNECT_ERROR {"message": message} on namespace nsp. */
-void session_connect_error(struct eio_session *s, const char *nsp, const char *message);
+/* Registers an Engine.IO path (at start-up): requests to it, or under it,
+ * open or find sessions whose protocol on top is ops. */
+void server_route(struct gw *gw, const char *path, const struct eio_session_ops *ops);
+
+/* sio_layer.c */
+/* Installs the application on the Socket.IO layer, on /socket.io/. */
+void sio_layer_init(struct gw *gw, const struct sio_handlers *h);
 /* Sends one Socket.IO packet (text) as an Engine.IO message. */
-void session_send_sio(struct eio_session *s, int type, const char *nsp, long long id,
-		      const char *json, size_t jsonlen);
+void sio_layer_send(struct eio_session *s, int type, const char *nsp, long long id,
+		    const char *json, size_t jsonlen);
+/* Emits the event ["<event>",<json>] on namespace nsp. */
+void sio_layer_emit(struct eio_session *s, const char *nsp, const char *event, const char *json,
+		    size_t jl);
+/* CONNECT_ERROR {"message": message} on namespace nsp. */
+void sio_layer_connect_error(struct eio_session *s, const char *nsp, const char *message);
+
+/* conformance.c */
+/* Installs the echo servers of --conformance (/socket.io/ and /engine.io/). */
+void conformance_init(struct gw *gw);
 
 /* eio_session.c */
 int eio_session_init(struct gw *gw);
@@ -379,17 +424,9 @@ void websocket_packet(struct conn *c, int type, const char *data, size_t len);
 void websocket_close(struct conn *c, int code, const char *reason);
 
 /* api.c: the hookwire Socket.IO API and the HTTP API */
+/* Installs the API on the Socket.IO layer and opens the event source. */
 int api_init(struct gw *gw);
 void api_free(struct gw *gw);
-/* CONNECT on "/" in normal mode: checks auth, replies, may replay.  Returns 0 or -1 (refused). */
-int api_connect(struct eio_session *s, json_object *auth);
-/* The client leaves "/".  park: its transport went away (not a DISCONNECT),
- * so its subscriptions are kept for the recovery of its pid. */
-void api_leave(struct eio_session *s, int park);
-/* An EVENT from a client on "/"; returns 0, or -1 to close the client. */
-int api_event(struct eio_session *s, struct sio_packet *p);
-/* s is freed: its API state goes. */
-void api_client_free(struct eio_session *s);
 void api_healthz(struct conn *c);
 void api_events_http(struct conn *c, const struct http_request *req, const char *query,
 		     size_t qlen);
