@@ -421,7 +421,7 @@ main(int argc, char *argv[])
 		fatalx(EXIT_SYSCALL, "port_file", "%s", err);
 	if (c->conformance)
 		conformance_init(gw);
-	else if (api_init(gw) < 0)
+	else if (api_init(gw) < 0 || feed_init(gw) < 0)
 		fatalx(EXIT_SYSCALL, "api", "cannot set up the event source");
 	sig_term = evsignal_new(gw->base, SIGTERM, gateway_signal, gw);
 	sig_int = evsignal_new(gw->base, SIGINT, gateway_signal, gw);
@@ -448,6 +448,7 @@ main(int argc, char *argv[])
 		event_base_loopexit(gw->base, &tv);
 		event_base_dispatch(gw->base);
 	}
+	feed_free(gw);
 	api_free(gw);
 	auth_free(gw);
 	event_free(sig_term);

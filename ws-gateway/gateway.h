@@ -115,6 +115,23 @@ TAILQ_HEAD(eio_session_list, eio_session);
 TAILQ_HEAD(gw_connlist, conn);
 TAILQ_HEAD(api_clientlist, api_client);
 
+/* A canonical event's fields the gateway reads (record.c); the strings belong to r_obj. */
+struct record {
+	json_object *r_obj;
+	const char *r_session_id, *r_event, *r_project, *r_tool, *r_ts;
+};
+
+/* A history question (history.c). */
+struct history_query {
+	int have_since;
+	unsigned long long since; /* events with seq > since; else the last limit */
+	const char *session;	  /* of this Claude Code session only, or NULL */
+	const char *event;	  /* of this event name only, or NULL */
+	long limit;
+	const struct gw_scoped *scoped;	 /* asked with a scoped token: its sessions only */
+	const struct api_client *client; /* asked by a client: what it may see only */
+};
+
 /* One known Claude Code session (the sessions table). */
 struct cc_session {
 	char *cs_id; /* its session_id */
@@ -423,13 +440,51 @@ void websocket_packet(struct conn *c, int type, const char *data, size_t len);
 /* Sends a close frame with code, then closes c. */
 void websocket_close(struct conn *c, int code, const char *reason);
 
-/* api.c: the hookwire Socket.IO API and the HTTP API */
-/* Installs the API on the Socket.IO layer and opens the event source. */
+/* record.c */
+/* Parses the canonical event json[0..len) into r (its fields point into
+ * r->r_obj, freed by record_clear()).  0, or -1 when it is not a JSON object. */
+int record_parse(const char *json, size_t len, struct record *r);
+void record_clear(struct record *r);
+/* 1 when the Claude Code session id is among list[0..n). */
+int record_in(char **list, size_t n, const char *session_id);
+/* 1 when client a may see events of session_id (NULL: an event without
+ * one): its token's scope, then its subscriptions if it has any. */
+int record_visible(const struct api_client *a, const char *session_id);
+/* The claude_event broadcast of the event json[0..len) with offset seq, one reference. */
+struct bcast *record_bcast(const char *json, size_t len, uint64_t seq);
+
+/* cc_sessions.c */
+/* The sessions table learns the event r (captured at ts_us); sets cc_sessions_dirty. */
+void cc_sessions_update(struct gw *gw, const struct record *r, int64_t ts_us);
+/* The table as JSON, as client a may see it (NULL: all); a new string the caller frees. */
+char *cc_sessions_json(struct gw *gw, const struct api_client *a, size_t *len);
+void cc_sessions_free(struct gw *gw);
+
+/* history.c */
+/* A decimal sequence number; 0 or -1. */
+int history_parse_seq(const char *s, unsigned long long *out);
+/* 1 when the event json[0..len) answers q. */
+int history_match(const struct history_query *q, const char *json, size_t len);
+/* Appends the events that answer q to out: NDJSON, or the comma-separated
+ * elements of a JSON array.  Returns their count. */
+long history_collect(struct gw *gw, const struct history_query *q, int ndjson,
+		     struct evbuffer *out);
+/* GET /api/events. */
+void history_http(struct conn *c, const struct http_request *req, const char *query, size_t qlen);
+
+/* api.c */
+/* Installs the hookwire API on the Socket.IO layer. */
 int api_init(struct gw *gw);
 void api_free(struct gw *gw);
-void api_healthz(struct conn *c);
-void api_events_http(struct conn *c, const struct http_request *req, const char *query,
-		     size_t qlen);
+/* Tells client s that events lf..lt are lost: a gap event {from, to}. */
+void api_emit_gap(struct eio_session *s, uint64_t lf, uint64_t lt);
+/* The sessions table changed: the clients get it within API_SESSIONS_THROTTLE_MS. */
+void api_sessions_changed(struct gw *gw);
+
+/* feed.c */
+/* Opens the event source (or keeps looking for it) and follows it. */
+int feed_init(struct gw *gw);
+void feed_free(struct gw *gw);
 
 /* outq.c */
 /* A new broadcast of the Engine.IO message "4" + pkt[0..len), one reference. */
@@ -475,7 +530,10 @@ void static_serve(struct conn *c, const struct http_request *req, const char *pa
 void static_client_js(struct conn *c, const struct http_request *req);
 
 /* metrics.c */
+/* GET /metrics. */
 void metrics_serve(struct conn *c);
+/* GET /healthz. */
+void metrics_healthz(struct conn *c);
 
 /* auth.c */
 int auth_load(struct gw *gw, char *err, size_t errlen);

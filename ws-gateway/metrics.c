@@ -1,6 +1,6 @@
 /*
- * metrics.c: /metrics in the Prometheus text format: the gateway's own
- * counters and the router's, read from the ring header.
+ * metrics.c: /metrics in the Prometheus text format (the gateway's own
+ * counters and the router's, read from the ring header), and /healthz.
  */
 #include <stdio.h>
 #include <string.h>
@@ -140,4 +140,22 @@ metrics_serve(struct conn *c)
 	conn_respond_buf(c, 200, "text/plain; version=0.0.4; charset=utf-8",
 			 "Cache-Control: no-store\r\n", b);
 	evbuffer_free(b);
+}
+
+void
+metrics_healthz(struct conn *c)
+{
+	struct gw *gw = c->c_gw;
+	char body[256];
+	int n;
+
+	n = snprintf(
+	    body, sizeof(body),
+	    "{\"status\":\"ok\",\"ring\":%s,\"head\":%llu,\"first\":%llu,\"broadcast\":%llu,"
+	    "\"clients\":%ld}\n",
+	    gw->src ? "true" : "false",
+	    (unsigned long long)(gw->src ? source_last_seq(gw->src) : 0),
+	    (unsigned long long)(gw->src ? source_first_seq(gw->src) : 0),
+	    (unsigned long long)(gw->src ? source_next_seq(&gw->cur) - 1 : 0), gw->nconns);
+	conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n", body, (size_t)n);
 }

@@ -73,7 +73,7 @@ server_http_dispatch(struct conn *c, const struct http_request *req, const char 
 		return;
 	}
 	if (strcmp(path, "/healthz") == 0) {
-		api_healthz(c);
+		metrics_healthz(c);
 		return;
 	}
 	if (strcmp(path, "/metrics") == 0) {
@@ -81,7 +81,7 @@ server_http_dispatch(struct conn *c, const struct http_request *req, const char 
 		return;
 	}
 	if (strcmp(path, "/api/events") == 0) {
-		api_events_http(c, req, query, qlen);
+		history_http(c, req, query, qlen);
 		return;
 	}
 	static_serve(c, req, path);
