@@ -535,6 +535,13 @@ void metrics_serve(struct conn *c);
 /* GET /healthz. */
 void metrics_healthz(struct conn *c);
 
+/* settings.c */
+struct config;
+/* Fills gw->cfg from the merged configuration (gw->paths set, the flags
+ * --conformance and --client-js in gw->cfg); exits 100 on a bad value. */
+void settings_load(struct gw *gw, struct config *cfg);
+void settings_free(struct gw *gw);
+
 /* auth.c */
 int auth_load(struct gw *gw, char *err, size_t errlen);
 /* Re-reads the token files (SIGHUP); on an error the old tokens stay. */
