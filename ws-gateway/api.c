@@ -125,8 +125,8 @@ api_stats_json(struct gw *gw, char *j, size_t jlen)
 			clients, gw->nws, gw->npolling,
 			(unsigned long long)(gw->src ? source_last_seq(gw->src) : 0),
 			(unsigned long long)(gw->src ? source_first_seq(gw->src) : 0),
-			(unsigned long long)gw->m.deliveries, (unsigned long long)gw->m.disc_outbuf,
-			gw->ncc_sessions);
+			(unsigned long long)gw->m.deliveries,
+			(unsigned long long)gw->m.disc[GW_DISC_SLOW], gw->ncc_sessions);
 }
 
 /* Every API_STATS_SECONDS while clients are connected, and only when something
@@ -318,7 +318,7 @@ api_connect_token(struct eio_session *s, const char *token)
 
 	kind = token != NULL ? auth_token(gw, token, &scoped) : 0;
 	if (kind == 0) {
-		gw->m.refused_token++;
+		conn_count_refusal(gw, GW_REFUSED_TOKEN);
 		log_warnx("token", "%s: client %s: %s token", __func__, s->es_id,
 			  token ? "wrong" : "no");
 		sio_layer_connect_error(s, "/", "not authorized");

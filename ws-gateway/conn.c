@@ -81,7 +81,7 @@ conn_hdr_cb(evutil_socket_t fd, short ev, void *arg)
 	c->c_hdr_armed = 0;
 	if (c->c_closing || c->c_dead || c->c_state != CONN_HTTP)
 		return;
-	gw->m.refused_header_timeout++;
+	conn_count_refusal(gw, GW_REFUSED_HEADER_TIMEOUT);
 	if (c->c_tls && !SSL_is_init_finished(bufferevent_openssl_get_ssl(c->c_bev))) {
 		/* no TLS session to answer on */
 		log_info("%s: %s: TLS handshake not complete after %ld ms; closing", __func__,
@@ -240,6 +240,21 @@ conn_close(struct conn *c, const char *reason)
 		evtimer_add(c->c_linger, &drain);
 }
 
+/* ---------------------------------------------------------------- counting */
+
+void
+conn_count_refusal(struct gw *gw, enum gw_refusal why)
+{
+	gw->m.refused[why]++;
+}
+
+void
+conn_count_disconnect(struct gw *gw, enum gw_disc why)
+{
+	if (why != GW_DISC_NONE)
+		gw->m.disc[why]++;
+}
+
 /* ---------------------------------------------------------------- responses */
 
 static void
@@ -280,6 +295,14 @@ void
 conn_respond_str(struct conn *c, int status, const char *ctype, const char *extra, const char *body)
 {
 	conn_respond(c, status, ctype, extra, body, strlen(body));
+}
+
+void
+conn_refuse(struct conn *c, enum gw_refusal why, int status, const char *ctype, const char *extra,
+	    const char *body)
+{
+	conn_count_refusal(c->c_gw, why);
+	conn_respond_str(c, status, ctype, extra, body);
 }
 
 void
@@ -402,7 +425,7 @@ conn_accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct sockaddr *
 
 	gw->m.accepted++;
 	if (gw->nconns >= gw->cfg.clients_max || gw->shutting_down) {
-		gw->m.refused_clients++;
+		conn_count_refusal(gw, GW_REFUSED_CLIENTS);
 		close(fd);
 		if (gw->nconns >= gw->cfg.clients_max)
 			evconnlistener_disable(lst); /* re-enabled when a client leaves */
@@ -475,7 +498,7 @@ conn_accept_error(struct evconnlistener *lst, void *arg)
 		if ((fd = accept(evconnlistener_get_fd(lst), NULL, NULL)) >= 0)
 			close(fd);
 	}
-	gw->m.refused_fds++;
+	conn_count_refusal(gw, GW_REFUSED_FDS);
 	log_warnx("emfile", "%s: out of file descriptors; pausing accept", __func__);
 	evconnlistener_disable(lst);
 	evtimer_add(gw->accept_retry, &tv);

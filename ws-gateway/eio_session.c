@@ -120,17 +120,16 @@ eio_session_check_output(struct eio_session *s)
 
 	if (outq_check(gw, s->es_ws, n) == 0)
 		return 0;
-	gw->m.disc_outbuf++;
 	log_warnx("outbuf_hard", "%s: client %s: output %zu bytes over the hard limit", __func__,
 		  s->es_id, n);
-	eio_session_close(s, "slow client", EIO_CLOSE);
+	eio_session_close(s, GW_DISC_SLOW, "slow client", EIO_CLOSE);
 	return -1;
 }
 
 /* ---------------------------------------------------------------- closing */
 
 void
-eio_session_close(struct eio_session *s, const char *reason, int answer)
+eio_session_close(struct eio_session *s, enum gw_disc why, const char *reason, int answer)
 {
 	struct gw *gw = s->es_gw;
 	struct conn *c;
@@ -138,6 +137,7 @@ eio_session_close(struct eio_session *s, const char *reason, int answer)
 	if (s->es_closed)
 		return;
 	s->es_closed = 1;
+	conn_count_disconnect(gw, why);
 	log_debug("%s: %s: %s", __func__, s->es_id, reason);
 	if (s->es_in_tree) {
 		RB_REMOVE(eio_session_tree, &gw->eio_sessions, s);
@@ -172,10 +172,9 @@ eio_session_conn_gone(struct conn *c)
 		if (s->es_get == c) {
 			s->es_get = NULL;
 			/* a long-poll that went away: the client is gone */
-			if (!s->es_closed && !s->es_upgrading) {
-				s->es_gw->m.disc_transport++;
-				eio_session_close(s, "transport close", EIO_CLOSE);
-			}
+			if (!s->es_upgrading)
+				eio_session_close(s, GW_DISC_TRANSPORT, "transport close",
+						  EIO_CLOSE);
 		}
 	}
 	if ((s = c->c_sess) != NULL) {
@@ -185,10 +184,9 @@ eio_session_conn_gone(struct conn *c)
 			if (s->es_upgrading) {
 				/* a failed probe: stay on polling */
 				s->es_upgrading = 0;
-			} else if (!s->es_closed) {
-				s->es_gw->m.disc_transport++;
-				eio_session_close(s, "transport close", EIO_CLOSE);
-			}
+			} else
+				eio_session_close(s, GW_DISC_TRANSPORT, "transport close",
+						  EIO_CLOSE);
 		}
 	}
 }
@@ -203,10 +201,9 @@ eio_session_conn_slow(struct conn *c)
 	if ((s = c->c_sess) == NULL || s->es_closed || s->es_ws != c ||
 	    eio_session_outlen(s) <= gw->cfg.outbuf_soft)
 		return; /* gone, or caught up meanwhile */
-	gw->m.disc_outbuf++;
 	log_warnx("outbuf_soft", "%s: client %s: output over the soft limit for %d s", __func__,
 		  s->es_id, gw->cfg.outbuf_soft_seconds);
-	eio_session_close(s, "slow client", EIO_CLOSE);
+	eio_session_close(s, GW_DISC_SLOW, "slow client", EIO_CLOSE);
 }
 
 /* ---------------------------------------------------------------- heartbeat */
@@ -219,8 +216,7 @@ eio_session_hb_cb(evutil_socket_t fd, short ev, void *arg)
 	if (s->es_closed)
 		return;
 	if (s->es_await_pong) {
-		s->es_gw->m.disc_ping_timeout++;
-		eio_session_close(s, "ping timeout", EIO_CLOSE);
+		eio_session_close(s, GW_DISC_PING_TIMEOUT, "ping timeout", EIO_CLOSE);
 		return;
 	}
 	eio_session_packet(s, EIO_PING, NULL, 0, 0);
@@ -293,8 +289,7 @@ eio_session_on_packet(struct eio_session *s, struct conn *from, const struct eio
 		eio_session_packet(s, EIO_PONG, p->data, p->len, 0);
 		break;
 	case EIO_CLOSE:
-		gw->m.disc_client++;
-		eio_session_close(s, "client close", EIO_NOOP);
+		eio_session_close(s, GW_DISC_CLIENT, "client close", EIO_NOOP);
 		break;
 	case EIO_MESSAGE:
 		s->es_ops->eo_message(s, p->data, p->len, p->binary);
@@ -303,8 +298,7 @@ eio_session_on_packet(struct eio_session *s, struct conn *from, const struct eio
 		break;
 	default:
 		gw->m.bad_eio++;
-		gw->m.disc_parse++;
-		eio_session_close(s, "bad packet", EIO_CLOSE);
+		eio_session_close(s, GW_DISC_PARSE, "bad packet", EIO_CLOSE);
 		break;
 	}
 }
@@ -328,9 +322,8 @@ eio_session_ws_message(struct conn *c, int opcode, char *data, size_t len)
 		p.len = len;
 	} else if (eio_decode_text(data, len, &p) < 0) {
 		c->c_gw->m.bad_eio++;
-		c->c_gw->m.disc_parse++;
 		log_warnx("bad_packet", "%s: %s: bad Engine.IO packet", __func__, s->es_id);
-		eio_session_close(s, "parse error", EIO_CLOSE);
+		eio_session_close(s, GW_DISC_PARSE, "parse error", EIO_CLOSE);
 		return;
 	}
 	eio_session_on_packet(s, c, &p);
@@ -442,7 +435,7 @@ eio_session_post(struct conn *c, struct eio_session *s, const char *body, size_t
 
 	if (s->es_post_active) {
 		eio_session_error(c, 3, "Bad request");
-		eio_session_close(s, "concurrent post", EIO_CLOSE);
+		eio_session_close(s, GW_DISC_NONE, "concurrent post", EIO_CLOSE);
 		return;
 	}
 	if ((scratch = malloc(len / 4 * 3 + 4)) == NULL) {
@@ -455,8 +448,7 @@ eio_session_post(struct conn *c, struct eio_session *s, const char *body, size_t
 			s->es_post_active = 0;
 			free(scratch);
 			eio_session_error(c, 3, "Bad request");
-			c->c_gw->m.disc_parse++;
-			eio_session_close(s, "parse error", EIO_CLOSE);
+			eio_session_close(s, GW_DISC_PARSE, "parse error", EIO_CLOSE);
 			return;
 		}
 		eio_session_on_packet(s, NULL, &p);
@@ -494,8 +486,7 @@ eio_session_polling(struct conn *c, const struct http_request *req, struct eio_s
 		if (s->es_get != NULL) {
 			/* one long-poll at a time: refuse this one, close the session */
 			eio_session_error(c, 3, "Bad request");
-			c->c_gw->m.disc_parse++;
-			eio_session_close(s, "duplicate poll", EIO_CLOSE);
+			eio_session_close(s, GW_DISC_PARSE, "duplicate poll", EIO_CLOSE);
 			return;
 		}
 		polling_park(s, c);
@@ -517,10 +508,9 @@ eio_session_http(struct conn *c, const struct http_request *req, const struct ei
 	struct eio_session *s = NULL;
 
 	if (!auth_origin(gw, req)) {
-		gw->m.refused_origin++;
 		log_warnx("origin", "%s: %s: foreign Origin refused", __func__, c->c_peer);
-		conn_respond_str(c, 403, "application/json", NULL,
-				 "{\"code\":4,\"message\":\"Forbidden\"}");
+		conn_refuse(c, GW_REFUSED_ORIGIN, 403, "application/json", NULL,
+			    "{\"code\":4,\"message\":\"Forbidden\"}");
 		return;
 	}
 	if (gw->cfg.cors_origin[0] != '\0' && strcmp(req->method, "OPTIONS") == 0) {
@@ -597,14 +587,13 @@ eio_session_shutdown(struct gw *gw)
 	struct conn *wc;
 
 	RB_FOREACH_SAFE (s, eio_session_tree, &gw->eio_sessions, ns) {
-		gw->m.disc_shutdown++;
 		if ((wc = s->es_ws) != NULL && !s->es_upgrading) {
 			s->es_ws = NULL;
 			wc->c_sess = NULL;
-			eio_session_close(s, "server shutting down", EIO_CLOSE);
+			eio_session_close(s, GW_DISC_SHUTDOWN, "server shutting down", EIO_CLOSE);
 			websocket_close(wc, WS_CLOSE_GOING_AWAY, "server shutting down");
 		} else
-			eio_session_close(s, "server shutting down", EIO_CLOSE);
+			eio_session_close(s, GW_DISC_SHUTDOWN, "server shutting down", EIO_CLOSE);
 	}
 }
 

@@ -1,14 +1,52 @@
 /*
  * gateway.h: ws-gateway's private structures and prototypes.
  *
- * Objects:
- *   struct gw       the server: settings, listener, sessions, the source
- *   struct conn     one TCP (or TLS) connection: HTTP requests, then
- *                   perhaps a WebSocket
- *   struct eio_session  one Engine.IO session (sid); lives across the HTTP
- *                   requests of long-polling, moves to a WebSocket on
- *                   upgrade; carries the Socket.IO state and the hookwire
- *                   API state of its client
+ * Words, one thing each:
+ *   conn          one TCP (or TLS) connection: HTTP requests, then perhaps a
+ *                 WebSocket (struct conn, c_ members)
+ *   eio_session   one Engine.IO session: lives across the HTTP requests of
+ *                 long-polling, moves to a WebSocket on upgrade (struct
+ *                 eio_session, es_ members); its id is es_id, which Engine.IO
+ *                 calls "sid" on the wire only
+ *   sid           the Socket.IO id of a client (sc_sid), in its CONNECT reply
+ *   pid           connection-state recovery's private id of a client (ac_pid);
+ *                 the sid is derived from it
+ *   client        a Socket.IO client: the Socket.IO layer's part of a session
+ *                 (struct sio_client, sc_) and, on "/", the API's part
+ *                 (struct api_client, ac_)
+ *   cc_session    a Claude Code session, by the session_id of its events: the
+ *                 sessions table (struct cc_session, cs_)
+ *   record        an event as read from the source (struct record, r_)
+ *   bcast         a packet encoded once and shared by every client's output
+ *
+ * Files, and who owns what.  Each file owns its prefix, and calls go down
+ * this list only: what a lower layer reports goes up through a hook table
+ * installed at start-up (struct gw_hooks, struct eio_session_ops, struct
+ * sio_handlers), never by calling a higher file.
+ *   ws-gateway.c   main: usage, the flags, signals, start-up and shutdown
+ *   settings.c     struct gw_cfg from the merged configuration
+ *   conformance.c  --conformance: the echo servers of the protocol suites
+ *   feed.c         follows the source, broadcasts each event (src, cur, rbuf)
+ *   api.c          the hookwire API on "/": struct api_client, the api list,
+ *                  parked subscriptions, the sessions and stats events
+ *   sio_layer.c    the Socket.IO layer: struct sio_client, the handler table
+ *   server.c       the HTTP request loop and routing (routes)
+ *   history.c      history questions (struct history_query), /api/events
+ *   metrics.c      /metrics, /healthz
+ *   static.c       the dashboard and the browser client
+ *   cc_sessions.c  the sessions table (struct cc_session, cc_sessions)
+ *   record.c       a record's fields, who may see it, its claude_event
+ *   eio_session.c  Engine.IO sessions: struct eio_session, the tree, heartbeat
+ *   polling.c      long-polling output: es_pollq, es_get, flushq
+ *   websocket.c    the WebSocket handshake, frames in, frames out
+ *   conn.c         struct conn: accept, deadlines, responses, close; the one
+ *                  place refusals and disconnects are counted
+ *   outq.c         struct bcast, struct outq (a conn's writev queue), the
+ *                  output limits (oq_pending, soft)
+ *   auth.c         the tokens (token, scoped) and the Origin check
+ *   http.c, ws.c, eio.c, sio.c  codecs: no I/O, no libevent
+ *   source.c, source_redis.c    the event source: the ring or a Redis stream
+ *
  * Conns and sessions are freed from a deferred event after the callback
  * that closed them returns (never while a list of them is being walked).
  */
@@ -75,20 +113,49 @@ struct gw_scoped {
 	size_t nsessions;
 };
 
+/* Why a session ended: hookwire_gateway_disconnects_total{reason="<name>"}. */
+enum gw_disc {
+	GW_DISC_NONE = -1, /* not counted (the server's own doing) */
+	GW_DISC_PING_TIMEOUT,
+	GW_DISC_TRANSPORT, /* its long-poll or its WebSocket went away */
+	GW_DISC_CLIENT,	   /* it sent an Engine.IO close */
+	GW_DISC_SLOW,	   /* its output over a limit */
+	GW_DISC_PARSE,	   /* it sent what may not be sent */
+	GW_DISC_SHUTDOWN,
+	GW_DISC_N
+};
+/* clang-format off */
+#define GW_DISC_NAMES                                                                              \
+	{ "ping_timeout", "transport_close", "client_close", "slow_client", "parse_error",          \
+	  "shutdown" }
+/* clang-format on */
+
+/* Why a request or a client was refused: hookwire_gateway_refused_total{reason="<name>"}. */
+enum gw_refusal {
+	GW_REFUSED_ORIGIN,
+	GW_REFUSED_TOKEN,
+	GW_REFUSED_PATH,
+	GW_REFUSED_CLIENTS,	   /* over clients_max */
+	GW_REFUSED_FDS,		   /* accept(2) out of descriptors */
+	GW_REFUSED_HEADER_TIMEOUT, /* request head not complete in time */
+	GW_REFUSED_N
+};
+/* clang-format off */
+#define GW_REFUSED_NAMES                                                                           \
+	{ "origin", "token", "path", "clients_max", "descriptors", "header_timeout" }
+/* clang-format on */
+
 /* Counters for /metrics. */
 struct gw_metrics {
 	uint64_t accepted; /* TCP connections */
 	uint64_t http_requests;
-	uint64_t msgs_sent;	   /* Engine.IO message packets sent */
-	uint64_t bytes_sent;	   /* bytes written to sockets */
-	uint64_t events_broadcast; /* ring events delivered to at least the fan-out loop */
-	uint64_t deliveries;	   /* claude_event packets queued to clients */
-	uint64_t refused_origin, refused_token, refused_path, refused_clients;
-	uint64_t refused_fds;		 /* accept(2) out of descriptors */
-	uint64_t refused_header_timeout; /* request head not complete in time */
+	uint64_t msgs_sent;		/* Engine.IO message packets sent */
+	uint64_t bytes_sent;		/* bytes written to sockets */
+	uint64_t events_broadcast;	/* ring events delivered to at least the fan-out loop */
+	uint64_t deliveries;		/* claude_event packets queued to clients */
+	uint64_t refused[GW_REFUSED_N]; /* conn_count_refusal() */
+	uint64_t disc[GW_DISC_N];	/* conn_count_disconnect() */
 	uint64_t bad_http, bad_ws, bad_eio, bad_sio;
-	uint64_t disc_ping_timeout, disc_transport, disc_client, disc_outbuf, disc_parse,
-	    disc_shutdown;
 	uint64_t recovered, gaps, history_requests;
 	uint64_t ring_lapped;
 };
@@ -181,55 +248,72 @@ struct server_route {
 #define SERVER_ROUTES_MAX 2 /* /socket.io and, with --conformance, /engine.io */
 
 struct gw {
+	/* ws-gateway.c, settings.c */
 	struct event_base *base;
-	struct gw_hooks hooks;
 	struct gw_cfg cfg;
 	struct paths paths;
-	struct evconnlistener *lst;
-	void *ssl_ctx; /* SSL_CTX, or NULL */
-	int port;
-	int reserve_fd;
-	struct event *accept_retry;
-	struct event *conn_reaper;     /* frees closed conns (conn.c) */
-	struct event *eio_reaper;      /* frees closed sessions (eio_session.c) */
-	struct event *flush_ev;	       /* answers long-polls with queued packets */
-	struct event *oq_ev;	       /* writes pending queues once per loop pass (server.c) */
-	struct gw_connlist oq_pending; /* conns with output queued since the last pass (outq.c) */
-	struct timeval hb_ping_tv, hb_pong_tv; /* libevent common timeouts for heartbeats */
-	struct timeval hdr_tv;		       /* common timeout: gateway.header_timeout_ms */
-	struct gw_connlist soft; /* conns over the soft output limit, oldest first (outq.c) */
-	struct event *soft_ev;	 /* cuts the head of soft when its time is up (outq.c) */
-	struct eio_session_tree eio_sessions;
-	struct gw_connlist conns, dead_conns;
-	struct eio_session_list eio_dead, flushq;
-	struct server_route routes[SERVER_ROUTES_MAX];
-	size_t nroutes;
-	const struct sio_handlers *sio; /* the application on the Socket.IO layer */
-	struct api_clientlist api;	/* Socket.IO clients on "/" */
-	long napi;			/* clients on the api list */
-	long nconns;
-	long nws, npolling;
-	char token[GW_TOKEN_MAX];
-	struct gw_scoped *scoped;
-	size_t nscoped;
+	struct gw_hooks hooks;
 	struct gw_metrics m;
 	int64_t start_us;
 	int shutting_down;
 
-	/* The event source and the API state (api.c). */
+	/* conn.c */
+	struct evconnlistener *lst;
+	void *ssl_ctx; /* SSL_CTX, or NULL */
+	int port;
+	int reserve_fd; /* closed to accept and close one conn when out of descriptors */
+	struct event *accept_retry;
+	struct event *conn_reaper; /* frees closed conns */
+	struct event *oq_ev;	   /* writes the pending queues once per loop pass */
+	struct timeval hdr_tv;	   /* common timeout: gateway.header_timeout_ms */
+	struct gw_connlist conns, dead_conns;
+	long nconns;
+	long nws; /* conns that are WebSockets */
+
+	/* outq.c */
+	struct gw_connlist oq_pending; /* conns with output queued since the last pass */
+	struct gw_connlist soft;       /* conns over the soft output limit, oldest first */
+	struct event *soft_ev;	       /* cuts the head of soft when its time is up */
+
+	/* eio_session.c, polling.c */
+	struct eio_session_tree eio_sessions;
+	struct eio_session_list eio_dead;
+	struct event *eio_reaper;	       /* frees closed sessions */
+	struct timeval hb_ping_tv, hb_pong_tv; /* libevent common timeouts for heartbeats */
+	long npolling;			       /* sessions on long-polling */
+	struct eio_session_list flushq;	       /* sessions whose parked GET gets packets */
+	struct event *flush_ev;		       /* answers them once per loop pass */
+
+	/* server.c, sio_layer.c */
+	struct server_route routes[SERVER_ROUTES_MAX];
+	size_t nroutes;
+	const struct sio_handlers *sio; /* the application on the Socket.IO layer */
+
+	/* auth.c */
+	char token[GW_TOKEN_MAX];
+	struct gw_scoped *scoped;
+	size_t nscoped;
+
+	/* api.c */
+	struct api_clientlist api;   /* Socket.IO clients on "/" */
+	long napi;		     /* clients on the api list */
+	struct event *sessions_ev;   /* throttled "sessions" emit */
+	struct event *stats_ev;	     /* "stats" every few seconds while clients are connected */
+	struct gw_parkedlist parked; /* oldest first */
+	size_t nparked;
+
+	/* feed.c; history.c and api.c's replay read the source through rbuf too */
 	struct source *src;
 	struct event *src_ev, *src_retry;
+	struct event *drain_ev;	  /* a deferred read of the source: coalesce_ms, a burst's rest */
 	struct source_cursor cur; /* next event to broadcast */
 	char *rbuf;
 	size_t rbufcap;
+
+	/* cc_sessions.c */
 	struct cc_session *cc_sessions;
 	size_t ncc_sessions, cc_sessions_cap;
-	int cc_sessions_dirty;
-	struct event *sessions_ev; /* throttled "sessions" emit */
-	struct event *stats_ev;	   /* "stats" every few seconds while clients are connected */
-	struct event *drain_ev;	   /* a deferred read of the source: coalesce_ms, a burst's rest */
-	struct gw_parkedlist parked; /* oldest first */
-	size_t nparked;
+	int cc_sessions_dirty; /* changed since api.c last sent it */
 };
 
 /* A broadcast packet, encoded once and shared by the output of every WebSocket client. */
@@ -293,7 +377,7 @@ struct sio_pending {
 
 /* A Socket.IO client's state on its Engine.IO session (the Socket.IO layer's). */
 struct sio_client {
-	unsigned sc_nsp;	      /* connected namespaces: 1 "/", 2 "/custom" */
+	unsigned sc_nsp;	      /* joined namespaces: bit i for gw->sio->sh_nsps[i] */
 	char sc_sid[EIO_SID_LEN + 1]; /* its Socket.IO id */
 	struct sio_pending *sc_bin;   /* binary packet waiting for its attachments */
 };
@@ -346,34 +430,32 @@ struct eio_session {
 int eio_session_cmp(struct eio_session *a, struct eio_session *b);
 RB_PROTOTYPE(eio_session_tree, eio_session, es_node, eio_session_cmp)
 
-/* server.c */
-int server_listen(struct gw *gw, char *err, size_t errlen);
-void server_shutdown(struct gw *gw);
+/* Prototypes, in the order of the file list above. */
 
-/* conn.c */
-/* Listens on gateway.listen (TLS when configured); sets gw->port. */
-int conn_listen(struct gw *gw, char *err, size_t errlen);
-/* Closes every conn and frees what conn_listen() set up. */
-void conn_shutdown(struct gw *gw);
-/* The one teardown of a conn: lets its output go out, then frees it. */
-void conn_close(struct conn *c, const char *reason);
-/* A request head is due (its first bytes are in): starts its deadline. */
-void conn_hdr_arm(struct conn *c);
-/* The request head is complete. */
-void conn_hdr_disarm(struct conn *c);
-/* c speaks WebSocket from now on (its 101 response is written): no HTTP idle
- * timeout, counted as a WebSocket, output through its queue over plain TCP. */
-void conn_websocket(struct conn *c);
-void conn_respond(struct conn *c, int status, const char *ctype, const char *extra,
-		  const void *body, size_t len);
-/* conn_respond() with a C string for the body. */
-void conn_respond_str(struct conn *c, int status, const char *ctype, const char *extra,
-		      const char *body);
-void conn_respond_buf(struct conn *c, int status, const char *ctype, const char *extra,
-		      struct evbuffer *body);
-/* Registers an Engine.IO path (at start-up): requests to it, or under it,
- * open or find sessions whose protocol on top is ops. */
-void server_route(struct gw *gw, const char *path, const struct eio_session_ops *ops);
+/* settings.c */
+struct config;
+/* Fills gw->cfg from the merged configuration (gw->paths set, the flags
+ * --conformance and --client-js in gw->cfg); exits 100 on a bad value. */
+void settings_load(struct gw *gw, struct config *cfg);
+void settings_free(struct gw *gw);
+
+/* conformance.c */
+/* Installs the echo servers of --conformance (/socket.io/ and /engine.io/). */
+void conformance_init(struct gw *gw);
+
+/* feed.c */
+/* Opens the event source (or keeps looking for it) and follows it. */
+int feed_init(struct gw *gw);
+void feed_free(struct gw *gw);
+
+/* api.c */
+/* Installs the hookwire API on the Socket.IO layer. */
+int api_init(struct gw *gw);
+void api_free(struct gw *gw);
+/* Tells client s that events lf..lt are lost: a gap event {from, to}. */
+void api_emit_gap(struct eio_session *s, uint64_t lf, uint64_t lt);
+/* The sessions table changed: the clients get it within API_SESSIONS_THROTTLE_MS. */
+void api_sessions_changed(struct gw *gw);
 
 /* sio_layer.c */
 /* Installs the application on the Socket.IO layer, on /socket.io/. */
@@ -387,9 +469,56 @@ void sio_layer_emit(struct eio_session *s, const char *nsp, const char *event, c
 /* CONNECT_ERROR {"message": message} on namespace nsp. */
 void sio_layer_connect_error(struct eio_session *s, const char *nsp, const char *message);
 
-/* conformance.c */
-/* Installs the echo servers of --conformance (/socket.io/ and /engine.io/). */
-void conformance_init(struct gw *gw);
+/* server.c */
+/* Sets up the layers below and listens. */
+int server_listen(struct gw *gw, char *err, size_t errlen);
+/* Closes every session and conn; frees what server_listen() set up. */
+void server_shutdown(struct gw *gw);
+/* Registers an Engine.IO path (at start-up): requests to it, or under it,
+ * open or find sessions whose protocol on top is ops. */
+void server_route(struct gw *gw, const char *path, const struct eio_session_ops *ops);
+
+/* history.c */
+/* A decimal sequence number; 0 or -1. */
+int history_parse_seq(const char *s, unsigned long long *out);
+/* 1 when the event json[0..len) answers q. */
+int history_match(const struct history_query *q, const char *json, size_t len);
+/* Appends the events that answer q to out: NDJSON, or the comma-separated
+ * elements of a JSON array.  Returns their count. */
+long history_collect(struct gw *gw, const struct history_query *q, int ndjson,
+		     struct evbuffer *out);
+/* GET /api/events. */
+void history_http(struct conn *c, const struct http_request *req, const char *query, size_t qlen);
+
+/* metrics.c */
+/* GET /metrics. */
+void metrics_serve(struct conn *c);
+/* GET /healthz. */
+void metrics_healthz(struct conn *c);
+
+/* static.c */
+void static_serve(struct conn *c, const struct http_request *req, const char *path);
+void static_client_js(struct conn *c, const struct http_request *req);
+
+/* cc_sessions.c */
+/* The sessions table learns the event r (captured at ts_us); sets cc_sessions_dirty. */
+void cc_sessions_update(struct gw *gw, const struct record *r, int64_t ts_us);
+/* The table as JSON, as client a may see it (NULL: all); a new string the caller frees. */
+char *cc_sessions_json(struct gw *gw, const struct api_client *a, size_t *len);
+void cc_sessions_free(struct gw *gw);
+
+/* record.c */
+/* Parses the canonical event json[0..len) into r (its fields point into
+ * r->r_obj, freed by record_clear()).  0, or -1 when it is not a JSON object. */
+int record_parse(const char *json, size_t len, struct record *r);
+void record_clear(struct record *r);
+/* 1 when the Claude Code session id is among list[0..n). */
+int record_in(char **list, size_t n, const char *session_id);
+/* 1 when client a may see events of session_id (NULL: an event without
+ * one): its token's scope, then its subscriptions if it has any. */
+int record_visible(const struct api_client *a, const char *session_id);
+/* The claude_event broadcast of the event json[0..len) with offset seq, one reference. */
+struct bcast *record_bcast(const char *json, size_t len, uint64_t seq);
 
 /* eio_session.c */
 int eio_session_init(struct gw *gw);
@@ -401,8 +530,9 @@ void eio_session_free_all(struct gw *gw);
 void eio_session_http(struct conn *c, const struct http_request *req,
 		      const struct eio_session_ops *ops, const char *query, size_t qlen,
 		      const char *body);
-/* The one teardown of a session; answer: the packet type a parked GET gets. */
-void eio_session_close(struct eio_session *s, const char *reason, int answer);
+/* The one teardown of a session, counted as why (GW_DISC_NONE: not counted);
+ * answer: the packet type a parked GET gets. */
+void eio_session_close(struct eio_session *s, enum gw_disc why, const char *reason, int answer);
 /* Sends an Engine.IO message. */
 void eio_session_send(struct eio_session *s, const char *data, size_t len, int binary);
 /* Sends the shared broadcast b (a reference on a WebSocket, a copy for polling). */
@@ -440,51 +570,34 @@ void websocket_packet(struct conn *c, int type, const char *data, size_t len);
 /* Sends a close frame with code, then closes c. */
 void websocket_close(struct conn *c, int code, const char *reason);
 
-/* record.c */
-/* Parses the canonical event json[0..len) into r (its fields point into
- * r->r_obj, freed by record_clear()).  0, or -1 when it is not a JSON object. */
-int record_parse(const char *json, size_t len, struct record *r);
-void record_clear(struct record *r);
-/* 1 when the Claude Code session id is among list[0..n). */
-int record_in(char **list, size_t n, const char *session_id);
-/* 1 when client a may see events of session_id (NULL: an event without
- * one): its token's scope, then its subscriptions if it has any. */
-int record_visible(const struct api_client *a, const char *session_id);
-/* The claude_event broadcast of the event json[0..len) with offset seq, one reference. */
-struct bcast *record_bcast(const char *json, size_t len, uint64_t seq);
-
-/* cc_sessions.c */
-/* The sessions table learns the event r (captured at ts_us); sets cc_sessions_dirty. */
-void cc_sessions_update(struct gw *gw, const struct record *r, int64_t ts_us);
-/* The table as JSON, as client a may see it (NULL: all); a new string the caller frees. */
-char *cc_sessions_json(struct gw *gw, const struct api_client *a, size_t *len);
-void cc_sessions_free(struct gw *gw);
-
-/* history.c */
-/* A decimal sequence number; 0 or -1. */
-int history_parse_seq(const char *s, unsigned long long *out);
-/* 1 when the event json[0..len) answers q. */
-int history_match(const struct history_query *q, const char *json, size_t len);
-/* Appends the events that answer q to out: NDJSON, or the comma-separated
- * elements of a JSON array.  Returns their count. */
-long history_collect(struct gw *gw, const struct history_query *q, int ndjson,
-		     struct evbuffer *out);
-/* GET /api/events. */
-void history_http(struct conn *c, const struct http_request *req, const char *query, size_t qlen);
-
-/* api.c */
-/* Installs the hookwire API on the Socket.IO layer. */
-int api_init(struct gw *gw);
-void api_free(struct gw *gw);
-/* Tells client s that events lf..lt are lost: a gap event {from, to}. */
-void api_emit_gap(struct eio_session *s, uint64_t lf, uint64_t lt);
-/* The sessions table changed: the clients get it within API_SESSIONS_THROTTLE_MS. */
-void api_sessions_changed(struct gw *gw);
-
-/* feed.c */
-/* Opens the event source (or keeps looking for it) and follows it. */
-int feed_init(struct gw *gw);
-void feed_free(struct gw *gw);
+/* conn.c */
+/* Listens on gateway.listen (TLS when configured); sets gw->port. */
+int conn_listen(struct gw *gw, char *err, size_t errlen);
+/* Closes every conn and frees what conn_listen() set up. */
+void conn_shutdown(struct gw *gw);
+/* The one teardown of a conn: lets its output go out, then frees it. */
+void conn_close(struct conn *c, const char *reason);
+/* The one place refusals are counted, answered over HTTP (conn_refuse) or not. */
+void conn_count_refusal(struct gw *gw, enum gw_refusal why);
+/* The one place disconnects are counted (eio_session_close). */
+void conn_count_disconnect(struct gw *gw, enum gw_disc why);
+/* Refuses c's request: counts why, answers status with the C string body. */
+void conn_refuse(struct conn *c, enum gw_refusal why, int status, const char *ctype,
+		 const char *extra, const char *body);
+/* A request head is due (its first bytes are in): starts its deadline. */
+void conn_hdr_arm(struct conn *c);
+/* The request head is complete. */
+void conn_hdr_disarm(struct conn *c);
+/* c speaks WebSocket from now on (its 101 response is written): no HTTP idle
+ * timeout, counted as a WebSocket, output through its queue over plain TCP. */
+void conn_websocket(struct conn *c);
+void conn_respond(struct conn *c, int status, const char *ctype, const char *extra,
+		  const void *body, size_t len);
+/* conn_respond() with a C string for the body. */
+void conn_respond_str(struct conn *c, int status, const char *ctype, const char *extra,
+		      const char *body);
+void conn_respond_buf(struct conn *c, int status, const char *ctype, const char *extra,
+		      struct evbuffer *body);
 
 /* outq.c */
 /* A new broadcast of the Engine.IO message "4" + pkt[0..len), one reference. */
@@ -524,23 +637,6 @@ void outq_soft_clear(struct conn *c);
 /* n bytes are queued for a client (c: its WebSocket, or NULL): starts or stops
  * c's soft clock; returns -1 when n is over the hard limit (the caller closes it). */
 int outq_check(struct gw *gw, struct conn *c, size_t n);
-
-/* static.c */
-void static_serve(struct conn *c, const struct http_request *req, const char *path);
-void static_client_js(struct conn *c, const struct http_request *req);
-
-/* metrics.c */
-/* GET /metrics. */
-void metrics_serve(struct conn *c);
-/* GET /healthz. */
-void metrics_healthz(struct conn *c);
-
-/* settings.c */
-struct config;
-/* Fills gw->cfg from the merged configuration (gw->paths set, the flags
- * --conformance and --client-js in gw->cfg); exits 100 on a bad value. */
-void settings_load(struct gw *gw, struct config *cfg);
-void settings_free(struct gw *gw);
 
 /* auth.c */
 int auth_load(struct gw *gw, char *err, size_t errlen);

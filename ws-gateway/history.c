@@ -193,16 +193,14 @@ history_http(struct conn *c, const struct http_request *req, const char *query, 
 	struct evbuffer *out;
 
 	if (!auth_origin(gw, req)) {
-		gw->m.refused_origin++;
-		conn_respond_str(c, 403, "text/plain", NULL, "forbidden\n");
+		conn_refuse(c, GW_REFUSED_ORIGIN, 403, "text/plain", NULL, "forbidden\n");
 		return;
 	}
 	if (!auth_http(gw, req, query, qlen, &q.scoped)) {
-		gw->m.refused_token++;
 		log_warnx("token", "%s: %s: /api/events without a valid token", __func__,
 			  c->c_peer);
-		conn_respond_str(c, 401, "text/plain", "WWW-Authenticate: Bearer\r\n",
-				 "not authorized\n");
+		conn_refuse(c, GW_REFUSED_TOKEN, 401, "text/plain", "WWW-Authenticate: Bearer\r\n",
+			    "not authorized\n");
 		return;
 	}
 	if (history_http_query(c, query, qlen, &q, session, event, sizeof(session)) < 0)

@@ -25,13 +25,14 @@ metrics_counter(struct evbuffer *b, const char *name, const char *help, const ch
 
 static void
 metrics_labelled(struct evbuffer *b, const char *name, const char *help, const char *label,
-		 const char **names, const unsigned long long *vals, size_t n)
+		 const char *const *names, const uint64_t *vals, size_t n)
 {
 	size_t i;
 
 	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
 	for (i = 0; i < n; i++)
-		evbuffer_add_printf(b, "%s{%s=\"%s\"} %llu\n", name, label, names[i], vals[i]);
+		evbuffer_add_printf(b, "%s{%s=\"%s\"} %llu\n", name, label, names[i],
+				    (unsigned long long)vals[i]);
 }
 
 void
@@ -41,11 +42,9 @@ metrics_serve(struct conn *c)
 	struct gw_metrics *m = &gw->m;
 	struct evbuffer *b = evbuffer_new();
 	const struct ring_hdr *h;
-	static const char *disc[] = {"ping_timeout", "transport_close", "client_close",
-				     "slow_client",  "parse_error",	"shutdown"};
-	static const char *ref[] = {"origin",	   "token",	  "path",
-				    "clients_max", "descriptors", "header_timeout"};
-	static const char *bad[] = {"http", "websocket", "engine_io", "socket_io"};
+	static const char *const disc[] = GW_DISC_NAMES;
+	static const char *const ref[] = GW_REFUSED_NAMES;
+	static const char *const bad[] = {"http", "websocket", "engine_io", "socket_io"};
 	/* the router's counters, by their index in the ring header (ring.h) */
 	static const char *const ring_names[] = {
 	    [RING_C_RECEIVED] = "received",
@@ -59,12 +58,12 @@ metrics_serve(struct conn *c)
 	    [RING_C_CONNECTIONS] = "connections",
 	    [RING_C_OVERRUNS] = "overruns",
 	};
-	static const char *rej[] = RING_REJECT_REASONS;
+	static const char *const rej[] = RING_REJECT_REASONS;
 	_Static_assert(METRICS_N(ring_names) == RING_C_OVERRUNS + 1 &&
 			   METRICS_N(ring_names) <= RING_C_MAX,
 		       "a ring counter without a name");
 	_Static_assert(METRICS_N(rej) <= RING_REJECT_MAX, "more reject reasons than counters");
-	unsigned long long rejv[METRICS_N(rej)];
+	uint64_t rejv[METRICS_N(rej)];
 	size_t i;
 
 	if (b == NULL)
@@ -92,19 +91,13 @@ metrics_serve(struct conn *c)
 			m->http_requests);
 	metrics_counter(b, "hookwire_gateway_accepted_total", "TCP connections accepted.", NULL,
 			m->accepted);
-	const unsigned long long discv[] = {m->disc_ping_timeout, m->disc_transport,
-					    m->disc_client,	  m->disc_outbuf,
-					    m->disc_parse,	  m->disc_shutdown};
 	METRICS_LABELLED(b, "hookwire_gateway_disconnects_total", "Sessions closed, by reason.",
-			 "reason", disc, discv);
+			 "reason", disc, m->disc);
 	metrics_counter(b, "hookwire_gateway_dropped_clients_total",
-			"Clients dropped for a full output buffer.", NULL, m->disc_outbuf);
-	const unsigned long long refv[] = {m->refused_origin, m->refused_token,
-					   m->refused_path,   m->refused_clients,
-					   m->refused_fds,    m->refused_header_timeout};
+			"Clients dropped for a full output buffer.", NULL, m->disc[GW_DISC_SLOW]);
 	METRICS_LABELLED(b, "hookwire_gateway_refused_total", "Requests refused, by reason.",
-			 "reason", ref, refv);
-	const unsigned long long badv[] = {m->bad_http, m->bad_ws, m->bad_eio, m->bad_sio};
+			 "reason", ref, m->refused);
+	const uint64_t badv[] = {m->bad_http, m->bad_ws, m->bad_eio, m->bad_sio};
 	METRICS_LABELLED(b, "hookwire_gateway_bad_input_total", "Malformed input, by protocol.",
 			 "protocol", bad, badv);
 	metrics_counter(b, "hookwire_gateway_recovered_total", "Connection-state recoveries.", NULL,

@@ -51,9 +51,8 @@ server_http_dispatch(struct conn *c, const struct http_request *req, const char 
 	c->c_head = strcmp(req->method, "HEAD") == 0;
 	if (http_split_target(req->target, req->target_len, path, sizeof(path), &query, &qlen) <
 	    0) {
-		gw->m.refused_path++;
 		c->c_keepalive = 0;
-		conn_respond_str(c, 400, "text/plain", NULL, "bad request\n");
+		conn_refuse(c, GW_REFUSED_PATH, 400, "text/plain", NULL, "bad request\n");
 		return;
 	}
 	if (strcmp(path, "/socket.io/socket.io.js") == 0 ||

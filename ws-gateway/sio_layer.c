@@ -82,9 +82,8 @@ static void
 sio_layer_fail(struct eio_session *s, const char *reason)
 {
 	s->es_gw->m.bad_sio++;
-	s->es_gw->m.disc_parse++;
 	log_warnx(reason, "%s: client %s: bad Socket.IO packet", __func__, s->es_id);
-	eio_session_close(s, reason, EIO_CLOSE);
+	eio_session_close(s, GW_DISC_PARSE, reason, EIO_CLOSE);
 }
 
 static void
@@ -106,7 +105,7 @@ sio_layer_connect(struct eio_session *s, struct sio_packet *p)
 
 	if (bit == 0) {
 		sio_layer_connect_error(s, p->nsp, "Invalid namespace");
-		gw->m.refused_path++;
+		conn_count_refusal(gw, GW_REFUSED_PATH);
 		return;
 	}
 	if (s->es_sio.sc_sid[0] == '\0')
@@ -162,7 +161,7 @@ sio_layer_attachment(struct eio_session *s, const char *data, size_t len)
 		return;
 	}
 	if ((b->att[b->have] = malloc(len + 1)) == NULL) {
-		eio_session_close(s, "out of memory", EIO_CLOSE);
+		eio_session_close(s, GW_DISC_NONE, "out of memory", EIO_CLOSE);
 		return;
 	}
 	memcpy(b->att[b->have], data, len);
@@ -198,7 +197,7 @@ sio_layer_message(struct eio_session *s, const char *data, size_t len, int binar
 	if ((p.type == SIO_BINARY_EVENT || p.type == SIO_BINARY_ACK) && p.attachments > 0) {
 		if ((b = calloc(1, sizeof(*b))) == NULL) {
 			sio_packet_clear(&p);
-			eio_session_close(s, "out of memory", EIO_CLOSE);
+			eio_session_close(s, GW_DISC_NONE, "out of memory", EIO_CLOSE);
 			return;
 		}
 		b->pkt = p;

@@ -53,10 +53,9 @@ static_type(const char *path)
 static void
 static_refuse(struct conn *c, int status, const char *why)
 {
-	c->c_gw->m.refused_path++;
 	log_warnx("path", "%s: %s: %s", __func__, c->c_peer, why);
-	conn_respond_str(c, status, "text/plain", NULL,
-			 status == 400 ? "bad request\n" : "not found\n");
+	conn_refuse(c, GW_REFUSED_PATH, status, "text/plain", NULL,
+		    status == 400 ? "bad request\n" : "not found\n");
 }
 
 /* Sends file at path (already checked) with its type. */
