@@ -212,7 +212,7 @@ conn_close(struct conn *c, const char *reason)
 	log_debug("%s: %s: %s", __func__, c->c_peer, reason);
 	conn_unlink(c);
 	if (outq_busy(c)) {
-		/* conn_flush() frees the conn once its queue is empty */
+		/* conn_flushed() frees the conn once its queue is empty */
 		bufferevent_disable(c->c_bev, EV_READ);
 		c->c_linger = evtimer_new(c->c_gw->base, conn_linger_cb, c);
 		if (c->c_linger != NULL)
@@ -320,40 +320,30 @@ conn_respond_buf(struct conn *c, int status, const char *ctype, const char *extr
 
 /* ---------------------------------------------------------------- WebSocket output */
 
-/* Writes c's queue; closes c when its socket failed, finishes closing it when
- * the queue (its close frame) is out. */
+/* After a write of c's queue (r: outq_flush()): closes c when its socket
+ * failed, finishes closing it when the queue (its close frame) is out. */
 static void
-conn_flush(struct conn *c)
+conn_flushed(struct conn *c, int r)
 {
-	switch (outq_flush(c)) {
-	case OUTQ_ERROR:
+	if (r == OUTQ_ERROR) {
 		conn_close(c, "write error");
 		conn_free_now(c);
-		break;
-	case OUTQ_EMPTY:
-		if (c->c_closing) /* the close frame is out */
-			conn_drained(c->c_bev, c);
-		break;
-	default:
-		break;
-	}
+	} else if (r == OUTQ_EMPTY && c->c_closing)
+		conn_drained(c->c_bev, c);
 }
 
 /* The socket is writable again. */
 static void
 conn_writable(evutil_socket_t fd, short ev, void *arg)
 {
-	conn_flush(arg);
+	conn_flushed(arg, outq_flush(arg));
 }
 
 /* After this loop pass's callbacks: writes every queue that got output. */
 static void
 conn_flush_pending(evutil_socket_t fd, short ev, void *arg)
 {
-	struct conn *c;
-
-	while ((c = outq_next_pending(arg)) != NULL)
-		conn_flush(c);
+	outq_flush_pending(arg, conn_flushed);
 }
 
 void

@@ -618,8 +618,9 @@ enum { OUTQ_ERROR = -1, OUTQ_EMPTY, OUTQ_FULL };
  * (OUTQ_FULL: the write event is added); OUTQ_ERROR: the socket failed and
  * the queue is off, the caller closes c. */
 int outq_flush(struct conn *c);
-/* Takes the next conn off gw->oq_pending, or NULL. */
-struct conn *outq_next_pending(struct gw *gw);
+/* Writes every queue on gw->oq_pending; done(c, r) is called for a conn whose
+ * write failed (OUTQ_ERROR) or that is closing and whose queue is out. */
+void outq_flush_pending(struct gw *gw, void (*done)(struct conn *c, int r));
 /* 1 while c's queue holds frames not yet written. */
 int outq_busy(const struct conn *c);
 /* Bytes queued to c, not yet written (queue and bufferevent). */

@@ -8,9 +8,9 @@
  * A WebSocket conn over plain TCP writes through a queue of such frames
  * (struct outq) instead of its bufferevent: queuing costs a client a pointer,
  * not a copy, and puts the conn on gw->oq_pending; conn.c's per-pass event
- * then calls outq_flush() for each pending conn, which writes its queue with
- * one writev(2) (send(2) for one frame), so that a batch of ring events costs
- * each client one system call and no epoll_ctl(2).  The conn's write event is
+ * then has outq_flush_pending() write each pending queue with one writev(2)
+ * (send(2) for one frame), so that a batch of ring events costs each client
+ * one system call and no epoll_ctl(2).  The conn's write event is
  * added only when the socket is full and deleted when its queue drains.  TLS
  * conns keep their bufferevent and get a reference to the frame instead.
  *
@@ -199,16 +199,19 @@ outq_flush(struct conn *c)
 	return OUTQ_FULL;
 }
 
-struct conn *
-outq_next_pending(struct gw *gw)
+void
+outq_flush_pending(struct gw *gw, void (*done)(struct conn *c, int r))
 {
 	struct conn *c;
+	int r;
 
-	if ((c = TAILQ_FIRST(&gw->oq_pending)) != NULL) {
+	while ((c = TAILQ_FIRST(&gw->oq_pending)) != NULL) {
 		TAILQ_REMOVE(&gw->oq_pending, c, c_oq.oq_entry);
 		c->c_oq.oq_pending = 0;
+		r = outq_flush(c);
+		if (r == OUTQ_ERROR || (r == OUTQ_EMPTY && c->c_closing))
+			done(c, r);
 	}
-	return c;
 }
 
 int
