@@ -29,8 +29,9 @@
 #include "log.h"
 #include "util.h"
 
-#define EIO_SESSION_OPEN_MAX 256 /* the open packet */
-#define EIO_SESSION_PROBE    "probe"
+#define EIO_SESSION_OPEN_MAX  256 /* the open packet */
+#define EIO_SESSION_PARAM_MAX 64  /* EIO, transport, sid: longer is not a known value */
+#define EIO_SESSION_PROBE     "probe"
 
 RB_GENERATE(eio_session_tree, eio_session, es_node, eio_session_cmp)
 
@@ -504,7 +505,8 @@ eio_session_http(struct conn *c, const struct http_request *req, const struct ei
 		 const char *query, size_t qlen, const char *body)
 {
 	struct gw *gw = c->c_gw;
-	char eio[8], transport[16], id[64];
+	char eio[EIO_SESSION_PARAM_MAX], transport[EIO_SESSION_PARAM_MAX],
+	    id[EIO_SESSION_PARAM_MAX];
 	struct eio_session *s = NULL;
 
 	if (!auth_origin(gw, req)) {

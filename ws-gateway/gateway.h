@@ -72,11 +72,14 @@
 #include "source.h"
 #include "ws.h"
 
-#define GW_TOKEN_MAX 128
+#define GW_TOKEN_MAX  128  /* an access token, in bytes */
+#define GW_HOST_MAX   256  /* gateway.listen's address */
+#define GW_URL_MAX    1024 /* gateway.source */
+#define GW_STREAM_MAX 256  /* gateway.source_stream */
 
 /* Settings after config file, environment and flags were merged. */
 struct gw_cfg {
-	char listen_host[256];
+	char listen_host[GW_HOST_MAX];
 	int listen_port;
 	int port_tries;
 	int conformance;
@@ -101,8 +104,8 @@ struct gw_cfg {
 	char **origins;
 	size_t norigins;
 	char tls_cert[PATH_MAX], tls_key[PATH_MAX];
-	char source[1024];	 /* Redis URL, or empty for the ring */
-	char source_stream[256]; /* the stream read from source */
+	char source[GW_URL_MAX];	   /* Redis URL, or empty for the ring */
+	char source_stream[GW_STREAM_MAX]; /* the stream read from source */
 	size_t source_window, source_window_bytes;
 };
 

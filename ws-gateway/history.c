@@ -15,7 +15,8 @@
 #include "gateway.h"
 #include "log.h"
 
-#define HISTORY_FIELD_MAX 256 /* the session and the event name of /api/events */
+#define HISTORY_FIELD_MAX  256 /* the session and the event name of /api/events */
+#define HISTORY_NUMBER_MAX 32  /* its since and limit */
 
 int
 history_parse_seq(const char *s, unsigned long long *out)
@@ -157,7 +158,7 @@ static int
 history_http_query(struct conn *c, const char *query, size_t qlen, struct history_query *q,
 		   char *session, char *event, size_t fieldlen)
 {
-	char since[32], limit[32], *end;
+	char since[HISTORY_NUMBER_MAX], limit[HISTORY_NUMBER_MAX], *end;
 	long long l;
 
 	q->limit = c->c_gw->cfg.history_max;

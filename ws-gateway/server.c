@@ -16,6 +16,8 @@
 #include "log.h"
 #include "util.h"
 
+#define SERVER_PATH_MAX 4096 /* a request's path, decoded; longer is refused with 400 */
+
 /* ---------------------------------------------------------------- HTTP routing */
 
 void
@@ -42,7 +44,7 @@ static void
 server_http_dispatch(struct conn *c, const struct http_request *req, const char *body)
 {
 	struct gw *gw = c->c_gw;
-	char path[4096];
+	char path[SERVER_PATH_MAX];
 	const char *query;
 	size_t qlen, i;
 
