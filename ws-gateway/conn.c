@@ -3,9 +3,11 @@
  * closing with a reason.
  *
  * Each accepted socket is a struct conn with one bufferevent (TLS or plain).
- * What arrives is handed to the layer above (gw->hooks.conn_input: server.c's
- * HTTP loop, then websocket.c's frame reader once a handshake made it a
- * WebSocket); conn.c itself knows no protocol above HTTP responses.
+ * What arrives is handed to the layer above through gw->hooks.conn_input
+ * (server.c's HTTP loop, which passes a WebSocket's bytes on to websocket.c);
+ * conn.c itself knows no protocol above HTTP responses.  A WebSocket over
+ * plain TCP writes through its output queue (outq.c): conn.c's events write
+ * the queues, once per loop pass and when a full socket drains.
  *
  * Limits on the accept path: gateway.clients_max conns at once (the listener
  * pauses at the limit and resumes when one closes); out of descriptors, a

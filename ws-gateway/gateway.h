@@ -347,6 +347,7 @@ struct outq {
 enum conn_state { CONN_HTTP = 0, CONN_WS };
 
 struct conn {
+	/* conn.c */
 	TAILQ_ENTRY(conn) c_entry;
 	struct gw *c_gw;
 	struct bufferevent *c_bev;
@@ -357,14 +358,19 @@ struct conn {
 	int c_keepalive;
 	int c_head; /* the current request is HEAD: no body in the response */
 	char c_peer[64];
-	struct eio_session *c_poll; /* session whose long-poll GET this conn holds */
-	struct eio_session *c_sess; /* WebSocket: its session */
-	struct ws_reader c_wsr;
-	struct evbuffer *c_msg; /* WebSocket: fragments of a message so far */
 	struct event *c_hdr_ev; /* deadline of the request head being read */
 	int c_hdr_armed;	/* c_hdr_ev is added */
 	struct event *c_linger; /* closing: bounds the drain (60 s), then the wait for EOF */
 
+	/* eio_session.c, polling.c: the session that holds this conn */
+	struct eio_session *c_poll; /* session whose long-poll GET this conn holds */
+	struct eio_session *c_sess; /* WebSocket: its session */
+
+	/* websocket.c */
+	struct ws_reader c_wsr;
+	struct evbuffer *c_msg; /* fragments of a message so far */
+
+	/* outq.c */
 	struct outq c_oq;
 };
 
@@ -409,25 +415,29 @@ struct eio_session_ops {
 };
 
 struct eio_session {
+	/* eio_session.c */
 	RB_ENTRY(eio_session) es_node;
 	TAILQ_ENTRY(eio_session) es_dead_entry;
-	TAILQ_ENTRY(eio_session) es_flush_entry;
 	struct gw *es_gw;
 	char es_id[EIO_SID_LEN + 1]; /* Engine.IO's session id ("sid" on the wire) */
 	enum eio_session_transport es_transport;
 	const struct eio_session_ops *es_ops; /* the protocol on top */
-	int es_closed, es_in_tree, es_in_flush;
+	int es_closed, es_in_tree;
 	int es_upgrading;
 	int es_post_active;
-	struct conn *es_ws;	   /* WebSocket conn (active or being probed) */
-	struct conn *es_get;	   /* pending long-poll GET */
-	struct evbuffer *es_pollq; /* polling: records [u32 len][u8 binary][bytes] */
-	size_t es_pollq_n;
+	struct conn *es_ws;  /* WebSocket conn (active or being probed) */
 	struct event *es_hb; /* heartbeat: next ping, or the pong deadline */
 	int es_await_pong;
 
-	struct sio_client es_sio;
-	struct api_client es_api;
+	/* polling.c */
+	struct conn *es_get;	   /* pending long-poll GET */
+	struct evbuffer *es_pollq; /* records [u32 len][u8 binary][bytes] */
+	size_t es_pollq_n;
+	TAILQ_ENTRY(eio_session) es_flush_entry;
+	int es_in_flush; /* on gw->flushq */
+
+	struct sio_client es_sio; /* sio_layer.c */
+	struct api_client es_api; /* api.c */
 };
 
 int eio_session_cmp(struct eio_session *a, struct eio_session *b);

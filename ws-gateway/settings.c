@@ -8,7 +8,6 @@
  * protocol suites expect, and the settings (CORS, Origin check, tokens) that
  * the layers read instead of asking which mode they run in.
  */
-#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
