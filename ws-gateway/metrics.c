@@ -1,6 +1,6 @@
 /*
- * metrics.c: /metrics in the Prometheus text format: the gateway's own
- * counters and the router's, read from the ring header.
+ * metrics.c: /metrics in the Prometheus text format (the gateway's own
+ * counters and the router's, read from the ring header), and /healthz.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,13 +25,14 @@ metrics_counter(struct evbuffer *b, const char *name, const char *help, const ch
 
 static void
 metrics_labelled(struct evbuffer *b, const char *name, const char *help, const char *label,
-		 const char **names, const unsigned long long *vals, size_t n)
+		 const char *const *names, const uint64_t *vals, size_t n)
 {
 	size_t i;
 
 	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
 	for (i = 0; i < n; i++)
-		evbuffer_add_printf(b, "%s{%s=\"%s\"} %llu\n", name, label, names[i], vals[i]);
+		evbuffer_add_printf(b, "%s{%s=\"%s\"} %llu\n", name, label, names[i],
+				    (unsigned long long)vals[i]);
 }
 
 void
@@ -41,16 +42,28 @@ metrics_serve(struct conn *c)
 	struct gw_metrics *m = &gw->m;
 	struct evbuffer *b = evbuffer_new();
 	const struct ring_hdr *h;
-	static const char *disc[] = {"ping_timeout", "transport_close", "client_close",
-				     "slow_client",  "parse_error",	"shutdown"};
-	static const char *ref[] = {"origin",	   "token",	  "path",
-				    "clients_max", "descriptors", "header_timeout"};
-	static const char *bad[] = {"http", "websocket", "engine_io", "socket_io"};
-	static const char *ring_names[] = {
-	    "received", "accepted",	 "duplicate_id",   "duplicate_content", "spool_drained",
-	    "scrubbed", "journal_bytes", "journal_errors", "connections",	"overruns"};
-	static const char *rej[] = RING_REJECT_REASONS;
-	unsigned long long rejv[METRICS_N(rej)];
+	static const char *const disc[] = GW_DISC_NAMES;
+	static const char *const ref[] = GW_REFUSED_NAMES;
+	static const char *const bad[] = {"http", "websocket", "engine_io", "socket_io"};
+	/* the router's counters, by their index in the ring header (ring.h) */
+	static const char *const ring_names[] = {
+	    [RING_C_RECEIVED] = "received",
+	    [RING_C_ACCEPTED] = "accepted",
+	    [RING_C_DUPLICATE_ID] = "duplicate_id",
+	    [RING_C_DUPLICATE_CONTENT] = "duplicate_content",
+	    [RING_C_SPOOL_DRAINED] = "spool_drained",
+	    [RING_C_SCRUBBED] = "scrubbed",
+	    [RING_C_JOURNAL_BYTES] = "journal_bytes",
+	    [RING_C_JOURNAL_ERRORS] = "journal_errors",
+	    [RING_C_CONNECTIONS] = "connections",
+	    [RING_C_OVERRUNS] = "overruns",
+	};
+	static const char *const rej[] = RING_REJECT_REASONS;
+	_Static_assert(METRICS_N(ring_names) == RING_C_OVERRUNS + 1 &&
+			   METRICS_N(ring_names) <= RING_C_MAX,
+		       "a ring counter without a name");
+	_Static_assert(METRICS_N(rej) <= RING_REJECT_MAX, "more reject reasons than counters");
+	uint64_t rejv[METRICS_N(rej)];
 	size_t i;
 
 	if (b == NULL)
@@ -78,19 +91,13 @@ metrics_serve(struct conn *c)
 			m->http_requests);
 	metrics_counter(b, "hookwire_gateway_accepted_total", "TCP connections accepted.", NULL,
 			m->accepted);
-	const unsigned long long discv[] = {m->disc_ping_timeout, m->disc_transport,
-					    m->disc_client,	  m->disc_outbuf,
-					    m->disc_parse,	  m->disc_shutdown};
 	METRICS_LABELLED(b, "hookwire_gateway_disconnects_total", "Sessions closed, by reason.",
-			 "reason", disc, discv);
+			 "reason", disc, m->disc);
 	metrics_counter(b, "hookwire_gateway_dropped_clients_total",
-			"Clients dropped for a full output buffer.", NULL, m->disc_outbuf);
-	const unsigned long long refv[] = {m->refused_origin, m->refused_token,
-					   m->refused_path,   m->refused_clients,
-					   m->refused_fds,    m->refused_header_timeout};
+			"Clients dropped for a full output buffer.", NULL, m->disc[GW_DISC_SLOW]);
 	METRICS_LABELLED(b, "hookwire_gateway_refused_total", "Requests refused, by reason.",
-			 "reason", ref, refv);
-	const unsigned long long badv[] = {m->bad_http, m->bad_ws, m->bad_eio, m->bad_sio};
+			 "reason", ref, m->refused);
+	const uint64_t badv[] = {m->bad_http, m->bad_ws, m->bad_eio, m->bad_sio};
 	METRICS_LABELLED(b, "hookwire_gateway_bad_input_total", "Malformed input, by protocol.",
 			 "protocol", bad, badv);
 	metrics_counter(b, "hookwire_gateway_recovered_total", "Connection-state recoveries.", NULL,
@@ -126,4 +133,22 @@ metrics_serve(struct conn *c)
 	conn_respond_buf(c, 200, "text/plain; version=0.0.4; charset=utf-8",
 			 "Cache-Control: no-store\r\n", b);
 	evbuffer_free(b);
+}
+
+void
+metrics_healthz(struct conn *c)
+{
+	struct gw *gw = c->c_gw;
+	char body[256];
+	int n;
+
+	n = snprintf(
+	    body, sizeof(body),
+	    "{\"status\":\"ok\",\"ring\":%s,\"head\":%llu,\"first\":%llu,\"broadcast\":%llu,"
+	    "\"clients\":%ld}\n",
+	    gw->src ? "true" : "false",
+	    (unsigned long long)(gw->src ? source_last_seq(gw->src) : 0),
+	    (unsigned long long)(gw->src ? source_first_seq(gw->src) : 0),
+	    (unsigned long long)(gw->src ? source_next_seq(&gw->cur) - 1 : 0), gw->nconns);
+	conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n", body, (size_t)n);
 }

@@ -53,10 +53,9 @@ static_type(const char *path)
 static void
 static_refuse(struct conn *c, int status, const char *why)
 {
-	c->c_gw->m.refused_path++;
 	log_warnx("path", "%s: %s: %s", __func__, c->c_peer, why);
-	conn_respond(c, status, "text/plain", NULL, status == 400 ? "bad request\n" : "not found\n",
-		     status == 400 ? 12 : 10);
+	conn_refuse(c, GW_REFUSED_PATH, status, "text/plain", NULL,
+		    status == 400 ? "bad request\n" : "not found\n");
 }
 
 /* Sends file at path (already checked) with its type. */
@@ -74,7 +73,7 @@ static_send(struct conn *c, const struct http_request *req, const char *file, co
 	    !S_ISREG(st.st_mode)) {
 		if (fd >= 0)
 			close(fd);
-		conn_respond(c, 404, "text/plain", NULL, "not found\n", 10);
+		conn_respond_str(c, 404, "text/plain", NULL, "not found\n");
 		return;
 	}
 	snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)st.st_size,
@@ -92,7 +91,7 @@ static_send(struct conn *c, const struct http_request *req, const char *file, co
 			evbuffer_free(out);
 		else
 			close(fd);
-		conn_respond(c, 500, "text/plain", NULL, "error\n", 6);
+		conn_respond_str(c, 500, "text/plain", NULL, "error\n");
 		return;
 	}
 	if (st.st_size == 0)
@@ -121,7 +120,7 @@ static_serve(struct conn *c, const struct http_request *req, const char *path)
 		seg += sl;
 	}
 	if (root[0] == '\0') {
-		conn_respond(c, 404, "text/plain", NULL, "not found\n", 10);
+		conn_respond_str(c, 404, "text/plain", NULL, "not found\n");
 		return;
 	}
 	rl = strlen(root);
@@ -130,7 +129,7 @@ static_serve(struct conn *c, const struct http_request *req, const char *path)
 	if (n < 0 || (size_t)n >= sizeof(want))
 		return static_refuse(c, 404, "path too long");
 	if (realpath(want, real) == NULL) {
-		conn_respond(c, 404, "text/plain", NULL, "not found\n", 10);
+		conn_respond_str(c, 404, "text/plain", NULL, "not found\n");
 		return;
 	}
 	if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0'))
@@ -142,7 +141,7 @@ void
 static_client_js(struct conn *c, const struct http_request *req)
 {
 	if (c->c_gw->cfg.client_js[0] == '\0') {
-		conn_respond(c, 404, "text/plain", NULL, "not found\n", 10);
+		conn_respond_str(c, 404, "text/plain", NULL, "not found\n");
 		return;
 	}
 	static_send(c, req, c->c_gw->cfg.client_js, "text/javascript; charset=utf-8");
