@@ -6,7 +6,6 @@
 # installed path.
 BINS        += $(BIN)/hookwire
 INSTALL_BIN += hookwire
-CLIENT_JS   := ws-gateway/dashboard/vendor/socket.io.min.js
 SYSTEMD_USERDIR ?= $(PREFIX)/lib/systemd/user
 CONTRIB_DOCS := contrib/hookwire.conf.example event-router/scrub-rules.example
 CONTRIB_SCRIPTS := contrib/demo.sh contrib/replay.sh
@@ -22,7 +21,6 @@ install-data:
 	install -d $(DESTDIR)$(DATADIR)
 	if [ -d ws-gateway/dashboard ]; then install -d $(DESTDIR)$(DATADIR)/dashboard && \
 		cp -R ws-gateway/dashboard/. $(DESTDIR)$(DATADIR)/dashboard/; fi
-	if [ -r $(CLIENT_JS) ]; then install -m 0644 $(CLIENT_JS) $(DESTDIR)$(DATADIR)/; fi
 uninstall-data:
 	rm -rf $(DESTDIR)$(DATADIR)
 install-contrib:

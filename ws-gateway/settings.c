@@ -194,10 +194,6 @@ settings_files(struct gw_cfg *c, struct config *cfg, const struct paths *paths)
 	static const char *const dash_cand[] = {HOOKWIRE_DATADIR "/dashboard",
 						"../../ws-gateway/dashboard",
 						"../../../ws-gateway/dashboard", NULL};
-	static const char *const js_cand[] = {
-	    "../../tests/node_modules/socket.io-client/dist/socket.io.min.js",
-	    "../../../tests/node_modules/socket.io-client/dist/socket.io.min.js",
-	    HOOKWIRE_DATADIR "/socket.io.min.js", NULL};
 	const char *dash = config_str(cfg, "gateway", "dashboard_dir");
 	char exe_dir[PATH_MAX], real[PATH_MAX];
 
@@ -211,8 +207,12 @@ settings_files(struct gw_cfg *c, struct config *cfg, const struct paths *paths)
 		if (realpath(c->client_js, real) == NULL)
 			fatal(EXIT_USAGE, "config", "client script %s", c->client_js);
 		strlcpy(c->client_js, real, sizeof(c->client_js));
-	} else
-		settings_find(exe_dir, js_cand, c->client_js, sizeof(c->client_js));
+	} else if (c->dashboard_dir[0] != '\0' &&
+		   (size_t)snprintf(real, sizeof(real), "%s/vendor/socket.io.min.js",
+				    c->dashboard_dir) < sizeof(real) &&
+		   access(real, R_OK) == 0)
+		/* the browser client the dashboard ships (dashboard/vendor/README) */
+		strlcpy(c->client_js, real, sizeof(c->client_js));
 	if (config_str(cfg, "gateway", "token_file")[0] != '\0')
 		strlcpy(c->token_file, config_str(cfg, "gateway", "token_file"),
 			sizeof(c->token_file));

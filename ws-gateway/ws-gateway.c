@@ -262,8 +262,9 @@ gateway_start(struct daemon *d, struct gw *gw, struct event *sigs[3])
 	log_info("%s: listening on %s:%d%s%s (dashboard %s)", __func__, c->listen_host, gw->port,
 		 c->tls_cert[0] ? " with TLS" : "", c->conformance ? " in conformance mode" : "",
 		 c->dashboard_dir[0] ? c->dashboard_dir : "none");
-	if (d->dm_ready_fd >= 0)
-		util_readiness(d->dm_ready_fd);
+	/* the readiness descriptor, and systemd's NOTIFY_SOCKET when set */
+	if (util_readiness(d->dm_ready_fd) == -1)
+		log_warn("readiness", "%s: readiness fd %d", __func__, d->dm_ready_fd);
 }
 
 int
