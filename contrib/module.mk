@@ -10,7 +10,7 @@ SYSTEMD_USERDIR ?= $(PREFIX)/lib/systemd/user
 CONTRIB_DOCS := contrib/hookwire.conf.example event-router/scrub-rules.example
 CONTRIB_SCRIPTS := contrib/demo.sh contrib/replay.sh
 CONTRIB_DIRS := contrib/examples contrib/logrotate contrib/runit contrib/samples contrib/systemd \
-	contrib/launchd
+	contrib/launchd contrib/prometheus
 
 $(BIN)/hookwire: contrib/hookwire
 	@mkdir -p $(@D)

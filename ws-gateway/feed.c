@@ -46,6 +46,7 @@ feed_broadcast(struct gw *gw, const char *json, size_t len, uint64_t seq, int64_
 	}
 	cc_sessions_update(gw, &r, ts_us);
 	gw->m.events_broadcast++;
+	metrics_latency(gw, util_now_us() - ts_us);
 	TAILQ_FOREACH_SAFE (a, &gw->api, ac_entry, na) {
 		if (!record_visible(a, r.r_session_id))
 			continue;

@@ -149,6 +149,14 @@ enum gw_refusal {
 /* clang-format on */
 
 /* Counters for /metrics. */
+/* Upper bounds (seconds) of the capture-to-send latency histogram; one more
+ * bucket counts what is above the last (+Inf). */
+#define GW_LATENCY_BOUNDS                                                                          \
+	{                                                                                          \
+		0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10             \
+	}
+#define GW_LATENCY_N 13
+
 struct gw_metrics {
 	uint64_t accepted; /* TCP connections */
 	uint64_t http_requests;
@@ -161,6 +169,8 @@ struct gw_metrics {
 	uint64_t bad_http, bad_ws, bad_eio, bad_sio;
 	uint64_t recovered, gaps, history_requests;
 	uint64_t ring_lapped;
+	uint64_t latency[GW_LATENCY_N + 1]; /* events broadcast, by bucket (not cumulative) */
+	int64_t latency_sum_us;
 };
 
 struct eio_session;
@@ -504,6 +514,8 @@ long history_collect(struct gw *gw, const struct history_query *q, int ndjson,
 void history_http(struct conn *c, const struct http_request *req, const char *query, size_t qlen);
 
 /* metrics.c */
+/* Counts one event broadcast latency_us after its capture. */
+void metrics_latency(struct gw *gw, int64_t latency_us);
 /* GET /metrics. */
 void metrics_serve(struct conn *c);
 /* GET /healthz. */
