@@ -28,6 +28,7 @@
 #include "config.h"
 #include "event.h"
 #include "hwlimits.h"
+#include "ingest_client.h"
 #include "log.h"
 #include "paths.h"
 #include "util.h"
@@ -348,7 +349,7 @@ capture_main(const struct capture_opts *opts)
 	struct config *cfg;
 	struct paths p;
 	json_object *ev = NULL;
-	enum deliver_status st = DELIVER_UNREACHABLE;
+	enum ingest_status st = INGEST_UNREACHABLE;
 	long long seq = 0;
 	int stdin_ms = HW_STDIN_TIMEOUT_MS, ack_ms = HW_ACK_TIMEOUT_MS, havepaths = 0;
 	size_t len;
@@ -412,14 +413,15 @@ capture_main(const struct capture_opts *opts)
 	buf[len++] = '\n';
 
 	if (havepaths) {
-		st = deliver_send(p.ingest_sock, buf, len, ack_ms, reason, sizeof(reason), &seq);
+		st = ingest_client_send(p.ingest_sock, buf, len, ack_ms, reason, sizeof(reason),
+					&seq);
 		switch (st) {
-		case DELIVER_ACCEPTED:
-		case DELIVER_DUPLICATE:
-			capture_log(LOGL_DEBUG, NULL, "%s: id %s seq %lld", deliver_status_name(st),
-				    id != NULL ? id : "-", seq);
+		case INGEST_ACCEPTED:
+		case INGEST_DUPLICATE:
+			capture_log(LOGL_DEBUG, NULL, "%s: id %s seq %lld",
+				    ingest_client_status_name(st), id != NULL ? id : "-", seq);
 			break;
-		case DELIVER_REJECTED:
+		case INGEST_REJECTED:
 			/* The router saw it and counts it; a spooled copy would
 			 * only be rejected again. */
 			capture_log(LOGL_WARN, reason[0] != '\0' ? reason : "rejected",
@@ -427,9 +429,10 @@ capture_main(const struct capture_opts *opts)
 				    id != NULL ? id : "-", len);
 			break;
 		default:
-			capture_log(st == DELIVER_UNREACHABLE ? LOGL_INFO : LOGL_WARN,
-				    deliver_status_name(st), "router %s at %s; spooling id %s",
-				    deliver_status_name(st), p.ingest_sock, id != NULL ? id : "-");
+			capture_log(
+			    st == INGEST_UNREACHABLE ? LOGL_INFO : LOGL_WARN,
+			    ingest_client_status_name(st), "router %s at %s; spooling id %s",
+			    ingest_client_status_name(st), p.ingest_sock, id != NULL ? id : "-");
 			if (deliver_spool(p.spool_dir, buf, len, err, sizeof(err)) == -1)
 				capture_log(LOGL_ERROR, "spool", "event id %s lost: %s",
 					    id != NULL ? id : "-", err);

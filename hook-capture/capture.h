@@ -2,8 +2,8 @@
  * capture.h: hook-capture's private structs and prototypes.
  *
  * hook-capture.c parses flags and picks a mode; capture.c runs one hook
- * (stdin with a deadline, canonical event, delivery, context); deliver.c
- * talks to the router's ingest socket and falls back to the spool;
+ * (stdin with a deadline, canonical event, delivery, context), talking to
+ * the router through common/ingest_client.c; deliver.c writes the spool;
  * context.c builds the additionalContext answer; install.c edits Claude
  * Code's settings.json.
  */
@@ -65,40 +65,6 @@ struct config *capture_config(const struct capture_opts *opts, int fallback, cha
 			      size_t errlen);
 
 /* ---------------------------------------------------------------- deliver.c */
-
-enum deliver_status {
-	DELIVER_ACCEPTED = 0,
-	DELIVER_DUPLICATE,
-	DELIVER_REJECTED,    /* the router refused it: do not spool */
-	DELIVER_UNREACHABLE, /* no socket, nobody listening, connect failed */
-	DELIVER_TIMEOUT,     /* no complete reply line within the deadline */
-	DELIVER_BAD_REPLY,   /* a reply that is not one of the three */
-	DELIVER_IO_ERROR     /* write or read failed */
-};
-
-/* Short name of a status, for logs ("accepted", "unreachable", ...). */
-const char *deliver_status_name(enum deliver_status st);
-
-/*
- * Connects to the AF_UNIX socket at path (non-blocking), writes line
- * (which must end in a newline) and waits for one reply line, all within
- * timeout_ms.  For DELIVER_REJECTED the reason code is copied into reason
- * (may be NULL); for DELIVER_ACCEPTED and DELIVER_DUPLICATE *seq is set
- * (may be NULL).
- */
-enum deliver_status deliver_send(const char *path, const char *line, size_t len, int timeout_ms,
-				 char *reason, size_t reasonlen, long long *seq);
-
-/*
- * Parses one reply line (without its newline).  Returns DELIVER_ACCEPTED,
- * DELIVER_DUPLICATE, DELIVER_REJECTED or DELIVER_BAD_REPLY.
- */
-enum deliver_status deliver_parse_reply(const char *line, size_t len, char *reason,
-					size_t reasonlen, long long *seq);
-
-/* Returns 1 when something accepts connections on the AF_UNIX socket at
- * path within timeout_ms, else 0. */
-int deliver_probe(const char *path, int timeout_ms);
 
 /*
  * Writes buf (one event and its newline) into the spool at spool_dir,

@@ -27,6 +27,7 @@
 
 #include "capture.h"
 #include "config.h"
+#include "ingest_client.h"
 #include "paths.h"
 #include "spool.h"
 #include "util.h"
@@ -937,7 +938,7 @@ install_cmd_status(const struct capture_opts *opts, const char *path)
 			printf("%-20s registered\n", ev);
 	}
 	printf("registered: %zu events\n", n);
-	up = deliver_probe(p.ingest_sock, 250);
+	up = ingest_client_probe(p.ingest_sock, 250);
 	printf("router: %s at %s\n", up ? "answering" : "not answering", p.ingest_sock);
 	snprintf(newdir, sizeof(newdir), "%s/new", p.spool_dir);
 	if (access(newdir, F_OK) == -1 && errno == ENOENT)
