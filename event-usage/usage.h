@@ -107,4 +107,45 @@ uint64_t transcript_offset(const struct transcript *t);
 json_object *transcript_state(const struct transcript *t);
 int transcript_restore(struct transcript *t, json_object *st, char *err, size_t errlen);
 
+/* ---------------------------------------------------------------- prices.c */
+
+/* The five rates of a row, in this order. */
+enum prices_rate { PRICES_INPUT = 0, PRICES_OUTPUT, PRICES_CW5M, PRICES_CW1H, PRICES_CR };
+#define PRICES_NRATES 5
+/* Name of the price file looked for under $XDG_CONFIG_HOME/hookwire and DATADIR. */
+#define PRICES_FILE "prices.conf"
+
+/* The row a model matched: pointers into the table (valid while it lives). */
+struct prices_match {
+	const char *pm_pattern; /* as written, e.g. "claude-opus-4-5*" */
+	const char *pm_file;
+	int pm_line;
+	int64_t pm_rate[PRICES_NRATES]; /* nano-dollars per token (= thousandths of USD/Mtok) */
+};
+
+struct prices;
+
+/* An empty table (NULL when out of memory); prices_free(NULL) does nothing. */
+struct prices *prices_new(void);
+void prices_free(struct prices *ps);
+
+/* Adds the rows of path (at most two files: the user's first, then the
+ * shipped one).  Returns 0, or -1 with "file:line: why" in err (the table
+ * is then as it was). */
+int prices_load(struct prices *ps, const char *path, char *err, size_t errlen);
+
+/* Rows loaded. */
+size_t prices_count(const struct prices *ps);
+
+/* The best row for model (see prices.c).  Returns 0, or -1 when none. */
+int prices_find(const struct prices *ps, const char *model, struct prices_match *pm);
+
+/* The cost of a message in nano-dollars: cache writes with the 1-hour TTL
+ * (cw1h, part of cw) at their own rate.  Returns 0, or -1 on overflow. */
+int prices_cost(const struct prices_match *pm, int64_t in, int64_t out, int64_t cw, int64_t cw1h,
+		int64_t cr, int64_t *nano);
+
+/* "input", "output", "cache_write_5m", "cache_write_1h", "cache_read". */
+const char *prices_rate_name(int i);
+
 #endif
