@@ -21,6 +21,7 @@ install-data:
 	if [ -d ws-gateway/dashboard ]; then install -d $(DESTDIR)$(DATADIR)/dashboard && \
 		cp -R ws-gateway/dashboard/. $(DESTDIR)$(DATADIR)/dashboard/; fi
 	if [ -r $(CLIENT_JS) ]; then install -m 0644 $(CLIENT_JS) $(DESTDIR)$(DATADIR)/; fi
+	install -m 0644 contrib/prices.conf $(DESTDIR)$(DATADIR)/prices.conf
 uninstall-data:
 	rm -rf $(DESTDIR)$(DATADIR)
 install-contrib:

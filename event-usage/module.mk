@@ -11,3 +11,18 @@ $(USAGE_LIB): $(call objs,$(USAGE_SRCS))
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
+
+BINS        += $(BIN)/event-usage $(BUILD)/share/hookwire/prices.conf
+INSTALL_BIN += event-usage
+
+# No libevent: a futex wait on the ring (ring_wait) and blocking writes to
+# the ingest socket, one thread.
+$(BIN)/event-usage: $(OBJ)/event-usage/event-usage.o $(USAGE_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(XXHASH_LIBS) $(COMMON_LIBS)
+
+# The shipped price table where a binary in $(BIN) finds it (../share/hookwire),
+# as it finds the installed one under $(DATADIR).
+$(BUILD)/share/hookwire/prices.conf: contrib/prices.conf
+	@mkdir -p $(@D)
+	cp $< $@

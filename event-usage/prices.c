@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "usage.h"
 
@@ -322,4 +323,67 @@ prices_cost(const struct prices_match *pm, int64_t in, int64_t out, int64_t cw, 
 	}
 	*nano = sum;
 	return 0;
+}
+
+/* Does path name a readable file? */
+static int
+prices_exists(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+struct prices *
+prices_open(const char *explicit_file, char *desc, size_t desclen, char *err, size_t errlen)
+{
+	char user[PATH_MAX], shipped[PATH_MAX], self[PATH_MAX], *slash;
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	struct prices *ps;
+	ssize_t n;
+
+	desc[0] = '\0';
+	if ((ps = prices_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (explicit_file != NULL && explicit_file[0] != '\0') {
+		if (prices_load(ps, explicit_file, err, errlen) == -1)
+			goto fail;
+		snprintf(desc, desclen, "%s", explicit_file);
+		return ps;
+	}
+	/* the user's rows first */
+	user[0] = '\0';
+	if (xdg != NULL && xdg[0] == '/')
+		snprintf(user, sizeof(user), "%s/hookwire/" PRICES_FILE, xdg);
+	else if (home != NULL && home[0] == '/')
+		snprintf(user, sizeof(user), "%s/.config/hookwire/" PRICES_FILE, home);
+	if (user[0] != '\0' && prices_exists(user)) {
+		if (prices_load(ps, user, err, errlen) == -1)
+			goto fail;
+		snprintf(desc, desclen, "%s", user);
+	}
+	/* then the installed copy, or the build tree's (bin/../share/hookwire) */
+	snprintf(shipped, sizeof(shipped), "%s/" PRICES_FILE, HOOKWIRE_DATADIR);
+	if (!prices_exists(shipped) &&
+	    (n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(shipped, sizeof(shipped), "%.*s/../share/hookwire/" PRICES_FILE,
+				 (int)(sizeof(shipped) - 40), self);
+		}
+	}
+	if (prices_exists(shipped)) {
+		if (prices_load(ps, shipped, err, errlen) == -1)
+			goto fail;
+		snprintf(desc + strlen(desc), desclen - strlen(desc), "%s%s", desc[0] ? ", " : "",
+			 shipped);
+	}
+	if (desc[0] == '\0')
+		snprintf(desc, desclen, "none found (%s, %s): every cost unknown",
+			 user[0] ? user : "no $HOME", shipped);
+	return ps;
+fail:
+	prices_free(ps);
+	return NULL;
 }

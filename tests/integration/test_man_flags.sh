@@ -209,7 +209,7 @@ else
 fi
 
 # tool PAGE [SUBCOMMAND-FOR-ACCEPT-CHECK]
-tools="hook-capture:1 event-tail:1 event-router:8 ws-gateway:8 hookwire:8 event-relay:8"
+tools="hook-capture:1 event-tail:1 event-router:8 ws-gateway:8 hookwire:8 event-relay:8 event-usage:8"
 for tp in $tools; do
 	tool=${tp%:*}
 	page=$SRC/man/$tool.${tp#*:}
