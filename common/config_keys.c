@@ -45,6 +45,8 @@ const struct config_key config_keys[] = {
      "memory files whose text is returned as additionalContext"},
     {"capture", "context_max", CONFIG_INT, "10000", 0, 10000,
      "characters of additionalContext at most"},
+    {"capture", "statusline_timeout_ms", CONFIG_INT, "5000", 100, 60000,
+     "time the wrapped status line command has to finish"},
 
     /* router */
     {"router", "line_max", CONFIG_SIZE, "4M", K, 64 * M, "longest ingest line"},
