@@ -26,7 +26,7 @@ done
 [ $n -gt 0 ] || fail "no pages in $SRC/man"
 
 # Cross references between hookwire's own pages must resolve.
-ours="hook-capture.1 event-tail.1 hookwire.conf.5 hookwire-event.5 hookwire-scrub.5 hookwire.7 event-router.8 ws-gateway.8 hookwire.8"
+ours="hook-capture.1 event-tail.1 hookwire.conf.5 hookwire-event.5 hookwire-scrub.5 hookwire-prices.5 hookwire.7 event-router.8 ws-gateway.8 hookwire.8 event-usage.8"
 for page in "$SRC"/man/*.[1-8]; do
 	[ -e "$page" ] || continue
 	sed -n 's/^\.Xr \([^ ]*\) \([1-9]\).*/\1.\2/p' "$page" | sort -u | while read -r ref; do
