@@ -33,6 +33,10 @@ hook PreToolUse s1 "$S1" tool_name=Agent
 hook SubagentStart s1 "$S1" agent_id=a1 agent_type=Explore
 tline "$A1" msg_a1_1 claude-haiku-4-5-20251001 100 20 5000 0 tool_use a1 1200
 hook PreToolUse s1 "$S1" tool_name=Read agent_id=a1 agent_type=Explore
+# read from the path derived from the agent id, before SubagentStop names it
+i=0
+until usage_events | grep -q '"message_id":"msg_a1_1"' || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "a subagent's usage arrives while it runs" bash -c "'$B/event-tail' --event usage | grep -q '\"message_id\":\"msg_a1_1\"'"
 tother "$A1"
 tline "$A1" msg_a1_2 claude-haiku-4-5-20251001 110 30 0 5000 end_turn a1
 hook SubagentStop s1 "$S1" agent_id=a1 agent_type=Explore "agent_transcript_path=$A1"
@@ -87,12 +91,14 @@ check "event-usage is still running" kill -0 "$usage_pid"
 
 # ---- idle: no timer once the re-reads are over; SIGTERM ends it at once
 ticks() { awk '{ print $14 + $15 }' "/proc/$usage_pid/stat"; }
+wakes() { awk '/^(non)?voluntary_ctxt_switches/ { n += $2 } END { print n }' "/proc/$usage_pid/status"; }
 sleep 1.5 # the last re-read is 1.2 s after the last hook here
-t0=$(ticks)
+t0=$(ticks) w0=$(wakes)
 sleep 3
-t1=$(ticks)
-echo "FIGURE event-usage idle: $((t1 - t0)) CPU ticks in 3 s"
-check "idle CPU: at most 1 tick in 3 s ($((t1 - t0)))" test $((t1 - t0)) -le 1
+t1=$(ticks) w1=$(wakes)
+echo "FIGURE event-usage idle: $((t1 - t0)) CPU ticks, $((w1 - w0)) wake-ups in 3 s"
+check "idle: no timer (at most 1 tick and 2 wake-ups in 3 s: $((t1 - t0)), $((w1 - w0)))" \
+	test $((t1 - t0)) -le 1 -a $((w1 - w0)) -le 2
 s0=$(date +%s%N)
 kill -TERM "$usage_pid"
 wait "$usage_pid"
