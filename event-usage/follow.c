@@ -48,7 +48,10 @@
 /* Retry back-off while the router is away, ms. */
 #define FOLLOW_RETRY_MIN_MS 100
 #define FOLLOW_RETRY_MAX_MS 5000
-/* state.json is written at least this often while ring events are handled. */
+/* state.json is written with every session written, and for ring events
+ * alone at most this often, when the loop runs anyway (no timer: a
+ * position up to this old makes a restart handle a few events again,
+ * which only schedules reads of files it has read). */
 #define FOLLOW_SEQ_SAVE_US (5 * 1000000LL)
 
 struct follow_item {
@@ -385,9 +388,6 @@ follow_run(struct follow *fw, struct ring *r, struct sessions *ss, void (*ready)
 		/* sleep until the ring moves, a read is due or a retry */
 		if (!TAILQ_EMPTY(&fw->fo_outbox) && (next == 0 || fw->fo_retry_us < next))
 			next = fw->fo_retry_us > 0 ? fw->fo_retry_us : now;
-		if (fw->fo_seq != fw->fo_saved_seq && TAILQ_EMPTY(&fw->fo_outbox) &&
-		    (next == 0 || fw->fo_saved_us + FOLLOW_SEQ_SAVE_US < next))
-			next = fw->fo_saved_us + FOLLOW_SEQ_SAVE_US;
 		if (more || (next != 0 && next <= now))
 			continue;
 		timeout_us = next == 0 ? -1 : next - now;

@@ -8,6 +8,8 @@
 #     every copy as a duplicate
 #  4. the router killed while event-usage has usage events to send: they
 #     wait and are delivered once the router is back
+#  5. event-usage killed while events wait for the router: made again by
+#     the next start, since the state is never written past undelivered events
 # Every time, each message of the transcripts is in the ring exactly once
 # and the running totals equal the sums.
 . "$(dirname "$0")/lib.sh"
@@ -91,4 +93,21 @@ hw_start_router
 check "delivered once the router is back" wait_usage 16
 check "each once, totals equal the sums (router restart)" specs
 check "the usage log says the router is back" grep -q 'router back' "$T/usage.log"
+
+# ---- 5. killed while usage events wait for the router: the state was not
+# written past them, so the next start makes them again
+msgs 16 17
+hook Stop r1 "$R"
+hw_stop "$router_pid" KILL
+i=0
+until [ "$(grep -c 'usage events wait, retrying' "$T/usage.log")" -ge 2 ] || [ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+check "events wait for the router again" test "$(grep -c 'usage events wait, retrying' "$T/usage.log")" -ge 2
+hw_stop "$usage_pid" KILL
+hw_start_router
+hw_start_usage
+check "after the kill, the waiting events are made again and delivered" wait_usage 18
+check "each once, totals equal the sums (killed while events waited)" specs
 hw_done
