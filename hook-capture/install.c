@@ -851,6 +851,13 @@ install_side_write(const char *path, json_object *orig, char *err, size_t errlen
 		snprintf(err, errlen, "%.400s: path too long", path);
 		return -1;
 	}
+	/* before the settings file is first written: make its directory */
+	snprintf(tmp, sizeof(tmp), "%s", side);
+	if (mkdir(dirname(tmp), 0700) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "mkdir %.400s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", side);
 	if ((o = json_object_new_object()) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -179,6 +179,13 @@ rc=0
 "$H" install --statusline >/dev/null 2>"$T/err" || rc=$?
 check "a statusLine that is not a command object: refused ($rc)" test $rc -eq 1
 check "  with a message, the file untouched" bash -c "grep -q 'not wrapped' '$T/err' && cmp -s '$S' '$T/oops.json'"
+# a new home: no ~/.claude yet
+mkdir "$T/home2"
+check "install --statusline: exit 0 in a new home" bash -c "HOME='$T/home2' '$H' install --statusline >/dev/null"
+check "install --statusline in a home without ~/.claude" \
+	jq -e '.statusLine.command | test("statusline$")' "$T/home2/.claude/settings.json"
+HOME=$T/home2 "$H" uninstall >/dev/null
+check "  and uninstall takes it out" jq -e 'has("statusLine") | not' "$T/home2/.claude/settings.json"
 rc=0
 "$H" uninstall --statusline >/dev/null 2>&1 || rc=$?
 check "--statusline belongs to install ($rc)" test $rc -eq 100
