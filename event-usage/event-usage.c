@@ -12,6 +12,7 @@
  * more producer on its ingest socket, like hook-capture.
  */
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,7 +120,8 @@ main(int argc, char *argv[])
 	struct daemon d;
 	struct prices *ps;
 	struct ring *r;
-	char err[1024], host[256];
+	struct passwd *pw;
+	char err[1024], host[256], username[256];
 	const char *user;
 	int ch, rc, enabled_only = 0;
 
@@ -201,12 +203,14 @@ main(int argc, char *argv[])
 	if (gethostname(host, sizeof(host)) == -1)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
-	user = getenv("USER");
+	/* as hook-capture names the user: the passwd entry, else $USER */
+	user = (pw = getpwuid(getuid())) != NULL ? pw->pw_name : getenv("USER");
+	snprintf(username, sizeof(username), "%s", user != NULL ? user : "");
 	so.so_statedir = d.dm_paths.statedir;
 	so.so_line_max = (size_t)config_int(cfg, "usage", "line_max");
 	so.so_keep_days = (int)config_int(cfg, "usage", "keep_days");
 	so.so_host = host[0] != '\0' ? host : NULL;
-	so.so_user = user;
+	so.so_user = username[0] != '\0' ? username : NULL;
 	so.so_emit = follow_emit;
 	so.so_arg = fw;
 	if ((sessions = sessions_new(&so, ps, err, sizeof(err))) == NULL)
