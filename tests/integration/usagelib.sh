@@ -63,8 +63,15 @@ print(json.dumps(o))
 PY
 }
 
-# usage_events: the usage events in the ring, one per line.
-usage_events() { "$B/event-tail" --event usage 2>/dev/null; }
+# usage_events: the usage events in the ring, one per line; from the
+# journal instead with USAGE_FROM=journal (for a ring that laps).
+usage_events() {
+	if [ "${USAGE_FROM:-ring}" = journal ]; then
+		hw_journal | grep '"event":"usage"'
+	else
+		"$B/event-tail" --event usage 2>/dev/null
+	fi
+}
 
 # wait_usage N [SECONDS]: until N usage events are in the ring (bounded poll).
 wait_usage() {
