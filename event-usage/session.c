@@ -46,6 +46,9 @@
 /* Transcript files (main + subagents) and agents per session at most. */
 #define SESSIONS_FILES_MAX  1024
 #define SESSIONS_AGENTS_MAX 1024
+/* Message ids kept in the state of a transcript that ended (SubagentStop,
+ * SessionEnd); one still in use keeps TRANSCRIPT_SEEN_MAX. */
+#define SESSIONS_SEEN_ENDED 64
 /* JSON nesting accepted in a ring event (the router's limit). */
 #define SESSIONS_DEPTH 64
 
@@ -648,7 +651,12 @@ sessions_session_json(const struct usage_session *s)
 		if (f->uf_agent != NULL)
 			json_object_object_add(fo, "agent", json_object_new_string(f->uf_agent));
 		json_object_object_add(fo, "ended", json_object_new_boolean(f->uf_ended));
-		json_object_object_add(fo, "reader", transcript_state(f->uf_tr));
+		/* an ended transcript is not appended to: a few ids are
+		 * enough to tell a rewrite of its end, and keep the file small */
+		json_object_object_add(fo, "reader",
+				       transcript_state(f->uf_tr, f->uf_ended
+								      ? SESSIONS_SEEN_ENDED
+								      : TRANSCRIPT_SEEN_MAX));
 		json_object_array_add(a, fo);
 	}
 	json_object_object_add(o, "files", a);

@@ -673,7 +673,7 @@ transcript_read(struct transcript *t, size_t budget, transcript_cb cb, void *arg
 }
 
 json_object *
-transcript_state(const struct transcript *t)
+transcript_state(const struct transcript *t, size_t max_seen)
 {
 	json_object *o, *seen, *pend, *m;
 	char hex[17], mark[2 * TRANSCRIPT_MARK + 1];
@@ -693,7 +693,7 @@ transcript_state(const struct transcript *t)
 	mark[2 * t->t_mark_len] = '\0';
 	json_object_object_add(o, "mark", json_object_new_string(mark));
 	seen = json_object_new_array();
-	for (i = 0; i < t->t_seen_n; i++) {
+	for (i = t->t_seen_n > max_seen ? t->t_seen_n - max_seen : 0; i < t->t_seen_n; i++) {
 		/* oldest first, so that a restore keeps the order */
 		k = (t->t_seen_next + TRANSCRIPT_SEEN_MAX - t->t_seen_n + i) % TRANSCRIPT_SEEN_MAX;
 		snprintf(hex, sizeof(hex), "%016" PRIx64, t->t_seen[k]);

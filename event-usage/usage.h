@@ -102,9 +102,10 @@ const char *transcript_path(const struct transcript *t);
 /* Offset of the first byte not yet consumed as a complete line. */
 uint64_t transcript_offset(const struct transcript *t);
 
-/* The reader's state (offset, inode, seen ids, pending messages) as a new
- * JSON object, and back.  transcript_restore() returns 0 or -1 with err. */
-json_object *transcript_state(const struct transcript *t);
+/* The reader's state (offset, inode, the newest max_seen of the seen ids,
+ * pending messages) as a new JSON object, and back.  transcript_restore()
+ * returns 0 or -1 with err. */
+json_object *transcript_state(const struct transcript *t, size_t max_seen);
 int transcript_restore(struct transcript *t, json_object *st, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- prices.c */

@@ -73,7 +73,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	     i < 64 && transcript_read(t, 7, check, NULL, err, sizeof(err)) == TRANSCRIPT_MORE; i++)
 		;
 	/* a restart half-way */
-	st = transcript_state(t);
+	st = transcript_state(t, TRANSCRIPT_SEEN_MAX);
 	transcript_free(t);
 	t2 = transcript_new(path, 0);
 	if (st != NULL && transcript_restore(t2, st, err, sizeof(err)) == -1)

@@ -242,7 +242,7 @@ START_TEST(test_state)
 	ck_assert_int_eq(rd(t), TRANSCRIPT_EOF);
 	ck_assert_int_eq(ngot, 1);
 	/* a restart: the state (offset, seen ids, msg_B in flight) carries over */
-	st = transcript_state(t);
+	st = transcript_state(t, TRANSCRIPT_SEEN_MAX);
 	ck_assert_ptr_nonnull(st);
 	transcript_free(t);
 	t2 = transcript_new(path, 1 << 20);
