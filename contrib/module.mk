@@ -21,6 +21,7 @@ install-data:
 	install -d $(DESTDIR)$(DATADIR)
 	if [ -d ws-gateway/dashboard ]; then install -d $(DESTDIR)$(DATADIR)/dashboard && \
 		cp -R ws-gateway/dashboard/. $(DESTDIR)$(DATADIR)/dashboard/; fi
+	install -m 0644 contrib/prices.conf $(DESTDIR)$(DATADIR)/prices.conf
 uninstall-data:
 	rm -rf $(DESTDIR)$(DATADIR)
 install-contrib:

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "event.h"
 #include "hwlimits.h"
+#include "ingest_client.h"
 #include "log.h"
 #include "paths.h"
 #include "util.h"
@@ -40,10 +41,7 @@ extern char **environ;
 /* Set once the log file is open; without it diagnostics are dropped. */
 static int capture_logging;
 
-static void capture_log(enum log_level level, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
+void
 capture_log(enum log_level level, const char *reason, const char *fmt, ...)
 {
 	va_list ap;
@@ -337,115 +335,150 @@ capture_context(const struct config *cfg, json_object *ev)
 	free(text);
 }
 
-int
-capture_main(const struct capture_opts *opts)
+void
+capture_begin(struct capture_run *cr, const struct capture_opts *opts)
 {
-	char host[256], err[512], reason[64], cerr[512];
-	const char *rundir, *statedir, *line, *id, *name;
-	struct capture_input in = {NULL, 0, 0, 0};
-	struct event_limits lim;
-	struct event_env env;
-	struct config *cfg;
-	struct paths p;
-	json_object *ev = NULL;
-	enum deliver_status st = DELIVER_UNREACHABLE;
-	long long seq = 0;
-	int stdin_ms = HW_STDIN_TIMEOUT_MS, ack_ms = HW_ACK_TIMEOUT_MS, havepaths = 0;
-	size_t len;
-	char *buf = NULL;
+	const char *rundir, *statedir;
+	char cerr[512];
 
-	cfg = capture_config(opts, 1, cerr, sizeof(cerr));
-	capture_log_open(cfg, opts->log_file);
+	memset(cr, 0, sizeof(*cr));
+	cr->cr_stdin_ms = HW_STDIN_TIMEOUT_MS;
+	cr->cr_ack_ms = HW_ACK_TIMEOUT_MS;
+	cr->cr_t0 = opts->t0;
+	cr->cr_cfg = capture_config(opts, 1, cerr, sizeof(cerr));
+	capture_log_open(cr->cr_cfg, opts->log_file);
 	if (cerr[0] != '\0')
 		capture_log(LOGL_WARN, "bad_config", "configuration partly ignored: %s", cerr);
 	if (opts->bad_flag != NULL)
 		capture_log(LOGL_WARN, "usage", "ignored: %s", opts->bad_flag);
-	capture_limits(cfg, &lim);
-	if (cfg != NULL) {
-		stdin_ms = (int)config_int(cfg, "capture", "stdin_timeout_ms");
-		ack_ms = (int)config_int(cfg, "capture", "ack_timeout_ms");
-		rundir = config_str(cfg, NULL, "rundir");
-		statedir = config_str(cfg, NULL, "statedir");
-		if (paths_init(&p, config_str(cfg, NULL, "instance"),
+	capture_limits(cr->cr_cfg, &cr->cr_lim);
+	if (cr->cr_cfg != NULL) {
+		cr->cr_stdin_ms = (int)config_int(cr->cr_cfg, "capture", "stdin_timeout_ms");
+		cr->cr_ack_ms = (int)config_int(cr->cr_cfg, "capture", "ack_timeout_ms");
+		rundir = config_str(cr->cr_cfg, NULL, "rundir");
+		statedir = config_str(cr->cr_cfg, NULL, "statedir");
+		if (paths_init(&cr->cr_paths, config_str(cr->cr_cfg, NULL, "instance"),
 			       rundir[0] != '\0' ? rundir : NULL,
-			       statedir[0] != '\0' ? statedir : NULL, err, sizeof(err)) == 0)
-			havepaths = 1;
+			       statedir[0] != '\0' ? statedir : NULL, cr->cr_err,
+			       sizeof(cr->cr_err)) == 0)
+			cr->cr_havepaths = 1;
 		else
-			capture_log(LOGL_WARN, "bad_config", "%s", err);
+			capture_log(LOGL_WARN, "bad_config", "%s", cr->cr_err);
 	}
-	if (!havepaths && paths_init(&p, NULL, NULL, NULL, err, sizeof(err)) == 0)
-		havepaths = 1;
+	if (!cr->cr_havepaths &&
+	    paths_init(&cr->cr_paths, NULL, NULL, NULL, cr->cr_err, sizeof(cr->cr_err)) == 0)
+		cr->cr_havepaths = 1;
+	if (gethostname(cr->cr_host, sizeof(cr->cr_host)) == -1)
+		cr->cr_host[0] = '\0';
+	cr->cr_host[sizeof(cr->cr_host) - 1] = '\0';
+	cr->cr_env.host = cr->cr_host[0] != '\0' ? cr->cr_host : NULL;
+	cr->cr_env.user = capture_user();
+	cr->cr_env.project_dir = getenv("CLAUDE_PROJECT_DIR");
+	if (cr->cr_env.project_dir != NULL && cr->cr_env.project_dir[0] == '\0')
+		cr->cr_env.project_dir = NULL;
+}
 
-	if (capture_read(STDIN_FILENO, lim.input_max, stdin_ms, &in) == -1) {
-		capture_log(LOGL_ERROR, "oom", "out of memory reading stdin");
-		goto done;
-	}
-	if (gethostname(host, sizeof(host)) == -1)
-		host[0] = '\0';
-	host[sizeof(host) - 1] = '\0';
-	env.host = host[0] != '\0' ? host : NULL;
-	env.user = capture_user();
-	env.project_dir = getenv("CLAUDE_PROJECT_DIR");
-	if (env.project_dir != NULL && env.project_dir[0] == '\0')
-		env.project_dir = NULL;
-	ev = capture_event(&in, &lim, &env, stdin_ms);
-	if (ev == NULL) {
+json_object *
+capture_build(struct capture_run *cr, const struct capture_input *in, const char *what)
+{
+	const char *id, *name;
+	json_object *ev;
+
+	if ((ev = capture_event(in, &cr->cr_lim, &cr->cr_env, cr->cr_stdin_ms)) == NULL) {
 		capture_log(LOGL_ERROR, "oom", "out of memory building the event");
-		goto done;
+		return NULL;
 	}
 	id = capture_get_str(ev, "id");
 	name = capture_get_str(ev, "event");
 	if (name != NULL && strcmp(name, EVENT_INPUT_ERROR) == 0)
-		capture_log(LOGL_WARN, capture_input_reason(ev),
-			    "bad hook input (%zu bytes), id %s", in.total, id != NULL ? id : "-");
-	else if (in.timed_out)
+		capture_log(LOGL_WARN, capture_input_reason(ev), "bad %s input (%zu bytes), id %s",
+			    what, in->total, id != NULL ? id : "-");
+	else if (in->timed_out)
 		capture_log(LOGL_WARN, EVENT_R_TIMEOUT,
-			    "stdin not closed within %d ms; complete input used, id %s", stdin_ms,
-			    id != NULL ? id : "-");
+			    "stdin not closed within %d ms; complete input used, id %s",
+			    cr->cr_stdin_ms, id != NULL ? id : "-");
+	return ev;
+}
 
-	event_set_capture_us(ev, util_mono_us() - opts->t0);
+void
+capture_deliver(struct capture_run *cr, json_object *ev)
+{
+	char reason[64], err[512];
+	const char *line, *id = capture_get_str(ev, "id");
+	enum ingest_status st;
+	long long seq = 0;
+	size_t len;
+	char *buf;
+
+	event_set_capture_us(ev, util_mono_us() - cr->cr_t0);
 	if ((line = event_to_string(ev, &len)) == NULL || (buf = malloc(len + 1)) == NULL) {
 		capture_log(LOGL_ERROR, "oom", "out of memory serializing the event");
-		goto done;
+		return;
 	}
 	memcpy(buf, line, len);
 	buf[len++] = '\n';
-
-	if (havepaths) {
-		st = deliver_send(p.ingest_sock, buf, len, ack_ms, reason, sizeof(reason), &seq);
-		switch (st) {
-		case DELIVER_ACCEPTED:
-		case DELIVER_DUPLICATE:
-			capture_log(LOGL_DEBUG, NULL, "%s: id %s seq %lld", deliver_status_name(st),
-				    id != NULL ? id : "-", seq);
-			break;
-		case DELIVER_REJECTED:
-			/* The router saw it and counts it; a spooled copy would
-			 * only be rejected again. */
-			capture_log(LOGL_WARN, reason[0] != '\0' ? reason : "rejected",
-				    "router rejected event id %s (%zu bytes)",
-				    id != NULL ? id : "-", len);
-			break;
-		default:
-			capture_log(st == DELIVER_UNREACHABLE ? LOGL_INFO : LOGL_WARN,
-				    deliver_status_name(st), "router %s at %s; spooling id %s",
-				    deliver_status_name(st), p.ingest_sock, id != NULL ? id : "-");
-			if (deliver_spool(p.spool_dir, buf, len, err, sizeof(err)) == -1)
-				capture_log(LOGL_ERROR, "spool", "event id %s lost: %s",
-					    id != NULL ? id : "-", err);
-			break;
-		}
-	} else
-		capture_log(LOGL_ERROR, "paths", "no paths: %s; event id %s lost", err,
+	if (!cr->cr_havepaths) {
+		capture_log(LOGL_ERROR, "paths", "no paths: %s; event id %s lost", cr->cr_err,
 			    id != NULL ? id : "-");
-
-	capture_context(cfg, ev);
-done:
+		free(buf);
+		return;
+	}
+	st = ingest_client_send(cr->cr_paths.ingest_sock, buf, len, cr->cr_ack_ms, reason,
+				sizeof(reason), &seq);
+	switch (st) {
+	case INGEST_ACCEPTED:
+	case INGEST_DUPLICATE:
+		capture_log(LOGL_DEBUG, NULL, "%s: id %s seq %lld", ingest_client_status_name(st),
+			    id != NULL ? id : "-", seq);
+		break;
+	case INGEST_REJECTED:
+		/* The router saw it and counts it; a spooled copy would
+		 * only be rejected again. */
+		capture_log(LOGL_WARN, reason[0] != '\0' ? reason : "rejected",
+			    "router rejected event id %s (%zu bytes)", id != NULL ? id : "-", len);
+		break;
+	default:
+		capture_log(st == INGEST_UNREACHABLE ? LOGL_INFO : LOGL_WARN,
+			    ingest_client_status_name(st), "router %s at %s; spooling id %s",
+			    ingest_client_status_name(st), cr->cr_paths.ingest_sock,
+			    id != NULL ? id : "-");
+		if (deliver_spool(cr->cr_paths.spool_dir, buf, len, err, sizeof(err)) == -1)
+			capture_log(LOGL_ERROR, "spool", "event id %s lost: %s",
+				    id != NULL ? id : "-", err);
+		break;
+	}
 	free(buf);
-	json_object_put(ev);
-	free(in.buf);
-	config_free(cfg);
+}
+
+void
+capture_end(struct capture_run *cr)
+{
+	config_free(cr->cr_cfg);
+	cr->cr_cfg = NULL;
 	if (capture_logging)
 		log_close();
+	capture_logging = 0;
+}
+
+int
+capture_main(const struct capture_opts *opts)
+{
+	struct capture_input in = {NULL, 0, 0, 0};
+	struct capture_run cr;
+	json_object *ev = NULL;
+
+	capture_begin(&cr, opts);
+	if (capture_read(STDIN_FILENO, cr.cr_lim.input_max, cr.cr_stdin_ms, &in) == -1) {
+		capture_log(LOGL_ERROR, "oom", "out of memory reading stdin");
+		goto done;
+	}
+	if ((ev = capture_build(&cr, &in, "hook")) == NULL)
+		goto done;
+	capture_deliver(&cr, ev);
+	capture_context(cr.cr_cfg, ev);
+done:
+	json_object_put(ev);
+	free(in.buf);
+	capture_end(&cr);
 	return EXIT_OK;
 }

@@ -2,8 +2,8 @@
  * capture.h: hook-capture's private structs and prototypes.
  *
  * hook-capture.c parses flags and picks a mode; capture.c runs one hook
- * (stdin with a deadline, canonical event, delivery, context); deliver.c
- * talks to the router's ingest socket and falls back to the spool;
+ * (stdin with a deadline, canonical event, delivery, context), talking to
+ * the router through common/ingest_client.c; deliver.c writes the spool;
  * context.c builds the additionalContext answer; install.c edits Claude
  * Code's settings.json.
  */
@@ -13,6 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
+
+#include "event.h"
+#include "log.h"
+#include "paths.h"
 
 struct config;
 
@@ -28,6 +32,7 @@ struct capture_opts {
 	const char *events;   /* --events LIST */
 	const char *timeout;  /* --timeout S */
 	int user;	      /* --user given */
+	int statusline;	      /* install --statusline */
 	const char *bad_flag; /* first unusable flag or argument, for the log */
 	int64_t t0;	      /* monotonic start, microseconds */
 };
@@ -55,6 +60,37 @@ int capture_read(int fd, size_t max, int timeout_ms, struct capture_input *in);
  * answer.  Returns the exit code, always 0. */
 int capture_main(const struct capture_opts *opts);
 
+/* What one run (a hook, a status line) works with. */
+struct capture_run {
+	struct config *cr_cfg; /* NULL when even the defaults failed */
+	struct paths cr_paths;
+	int cr_havepaths;
+	int cr_stdin_ms, cr_ack_ms;
+	struct event_limits cr_lim;
+	struct event_env cr_env;
+	char cr_host[256];
+	char cr_err[512]; /* why there are no paths */
+	int64_t cr_t0;	  /* monotonic start, microseconds */
+};
+
+/* Configuration (falling back to defaults), the log file, paths, limits
+ * and enrichment; never fails.  capture_end() releases them. */
+void capture_begin(struct capture_run *cr, const struct capture_opts *opts);
+void capture_end(struct capture_run *cr);
+
+/* The canonical event for what stdin gave (bad input becomes an input
+ * error event, logged as bad "what" input).  A new object, or NULL when
+ * out of memory (logged). */
+json_object *capture_build(struct capture_run *cr, const struct capture_input *in,
+			   const char *what);
+
+/* Hands ev to the router within cr_ack_ms, else spools it; logs either way. */
+void capture_deliver(struct capture_run *cr, json_object *ev);
+
+/* A diagnostic to the log file, when one is open; else dropped. */
+void capture_log(enum log_level level, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /*
  * Loads the configuration: defaults, file, environment, then the flags in
  * opts.  Returns a new config, or NULL with a message in err; with
@@ -66,46 +102,32 @@ struct config *capture_config(const struct capture_opts *opts, int fallback, cha
 
 /* ---------------------------------------------------------------- deliver.c */
 
-enum deliver_status {
-	DELIVER_ACCEPTED = 0,
-	DELIVER_DUPLICATE,
-	DELIVER_REJECTED,    /* the router refused it: do not spool */
-	DELIVER_UNREACHABLE, /* no socket, nobody listening, connect failed */
-	DELIVER_TIMEOUT,     /* no complete reply line within the deadline */
-	DELIVER_BAD_REPLY,   /* a reply that is not one of the three */
-	DELIVER_IO_ERROR     /* write or read failed */
-};
-
-/* Short name of a status, for logs ("accepted", "unreachable", ...). */
-const char *deliver_status_name(enum deliver_status st);
-
-/*
- * Connects to the AF_UNIX socket at path (non-blocking), writes line
- * (which must end in a newline) and waits for one reply line, all within
- * timeout_ms.  For DELIVER_REJECTED the reason code is copied into reason
- * (may be NULL); for DELIVER_ACCEPTED and DELIVER_DUPLICATE *seq is set
- * (may be NULL).
- */
-enum deliver_status deliver_send(const char *path, const char *line, size_t len, int timeout_ms,
-				 char *reason, size_t reasonlen, long long *seq);
-
-/*
- * Parses one reply line (without its newline).  Returns DELIVER_ACCEPTED,
- * DELIVER_DUPLICATE, DELIVER_REJECTED or DELIVER_BAD_REPLY.
- */
-enum deliver_status deliver_parse_reply(const char *line, size_t len, char *reason,
-					size_t reasonlen, long long *seq);
-
-/* Returns 1 when something accepts connections on the AF_UNIX socket at
- * path within timeout_ms, else 0. */
-int deliver_probe(const char *path, int timeout_ms);
-
 /*
  * Writes buf (one event and its newline) into the spool at spool_dir,
  * creating spool_dir/tmp and spool_dir/new (mode 0700) when missing.
  * Returns 0, or -1 with a message in err.
  */
 int deliver_spool(const char *spool_dir, const char *buf, size_t len, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- statusline.c */
+
+/* Longest status line printed, bytes (an SGR reset may follow a cut line). */
+#define STATUSLINE_LINE_MAX 512
+/* Lines of the user's command's output passed on at most. */
+#define STATUSLINE_LINES_MAX 4
+
+/* hook-capture statusline [-- COMMAND ...]: cmd is COMMAND's argv
+ * (NULL-terminated), or NULL.  Returns the exit status. */
+int statusline_main(const struct capture_opts *opts, char *const *cmd);
+
+/*
+ * One line of len bytes made safe for a terminal, into out (outmax bytes,
+ * NUL-terminated): valid UTF-8 and SGR sequences kept, every other control
+ * character, C1 control and escape sequence dropped, tabs made spaces; cut
+ * on a character boundary so that it fits, with an SGR reset added when a
+ * styled line was cut.  Returns the length.
+ */
+size_t statusline_clean(const char *in, size_t len, char *out, size_t outmax);
 
 /* ---------------------------------------------------------------- context.c */
 
@@ -227,6 +249,30 @@ int install_remove(json_object *settings);
 
 /* Events that have a hook-capture handler, as a new array of strings. */
 json_object *install_registered(json_object *settings);
+
+/* Suffix of the file next to settings.json that keeps the statusLine
+ * install --statusline replaced, for uninstall to put back. */
+#define INSTALL_STATUSLINE_SUFFIX ".hookwire-statusline"
+
+/* True when the statusLine object runs "hook-capture ... statusline". */
+int install_statusline_is_ours(json_object *sl);
+
+/* Our status line command: self and args quoted for sh, "statusline", and
+ * "-- /bin/sh -c 'WRAPPED'" when there is a command to wrap.  A new string. */
+char *install_statusline_command(const char *self, json_object *args, const char *wrapped);
+
+/*
+ * Makes settings' statusLine ours: a copy of original (its other keys,
+ * padding, refreshInterval, kept) whose command wraps original's, or
+ * {type: command} when original is NULL.  A statusLine that is not a
+ * command object is refused.  Returns 0, or -1 with err.
+ */
+int install_statusline_apply(json_object *settings, const char *self, json_object *args,
+			     json_object *original, char *err, size_t errlen);
+
+/* Takes our statusLine out: saved back in its place (have_saved and saved
+ * not NULL), else the key removed.  Returns 1 when it was ours, else 0. */
+int install_statusline_remove(json_object *settings, json_object *saved, int have_saved);
 
 /* The install, uninstall and status subcommands.  Return 0, 1 or 100. */
 int install_main(const char *sub, const struct capture_opts *opts);

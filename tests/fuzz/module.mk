@@ -10,7 +10,7 @@ FUZZ_SRCS_ALL := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS_ALL))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -DHOOKWIRE_VERSION='"fuzz"' -DHOOKWIRE_DATADIR='"."' -Icommon -Ievent-router \
-	-Iws-gateway -Ihook-capture $(JSON_CFLAGS) $(BSD_CFLAGS)
+	-Iws-gateway -Ihook-capture -Ievent-usage $(JSON_CFLAGS) $(BSD_CFLAGS)
 fuzz_srcs = $(shell sed -n 's|^/\* fuzz-srcs: \(.*\) \*/|\1|p' $(1))
 
 .SECONDEXPANSION:
