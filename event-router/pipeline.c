@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "event_scan.h"
 #include "router.h"
 #include "scrub.h"
 #include "util.h"

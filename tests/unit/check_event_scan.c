@@ -1,5 +1,5 @@
 /*
- * check_event_scan.c: event_scan() (common/event.c) and the router's fast
+ * check_event_scan.c: event_scan() (common/event_scan.c) and the router's fast
  * path that uses it (event-router/pipeline.c).
  *
  * accept:  compact canonical events are scanned, each member's span holds
@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "event_scan.h"
 #include "router.h"
 #include "scrub.h"
 
