@@ -24,22 +24,22 @@
 #include "event_scan.h"
 #include "util.h"
 
-struct event_sc {
+struct event_scan_state {
 	const unsigned char *p, *end;
 	int depth, depth_max;
 	size_t risky;	/* \\ before u or /: an escape in JSON inside a string */
 	size_t members; /* keys seen */
 };
 
-static const char *const event_member_names[EVENT_M_COUNT] = {
+static const char *const event_scan_names[EVENT_M_COUNT] = {
     "seq", "id",   "ts",   "event",   "session_id", "agent_id", "tool", "tool_use_id",
     "cwd", "host", "user", "project", "files",	    "data",	"meta",
 };
 
-static int event_sc_value(struct event_sc *c);
+static int event_scan_value(struct event_scan_state *c);
 
 static int
-event_hexval(int ch)
+event_scan_hexval(int ch)
 {
 	if (ch >= '0' && ch <= '9')
 		return ch - '0';
@@ -52,7 +52,7 @@ event_hexval(int ch)
 
 /* The string at c->p (its opening quote); *esc: whether it holds escapes. */
 static int
-event_sc_string(struct event_sc *c, int *esc)
+event_scan_string(struct event_scan_state *c, int *esc)
 {
 	const unsigned char *p = c->p + 1, *end = c->end;
 	unsigned v;
@@ -114,7 +114,7 @@ event_sc_string(struct event_sc *c, int *esc)
 			if (end - p < 6)
 				return -1;
 			for (v = 0, i = 2; i < 6; i++) {
-				if ((x = event_hexval(p[i])) < 0)
+				if ((x = event_scan_hexval(p[i])) < 0)
 					return -1;
 				v = v << 4 | (unsigned)x;
 			}
@@ -132,12 +132,12 @@ event_sc_string(struct event_sc *c, int *esc)
 
 /* A key (no escapes) and its colon; *k and *klen: the key without quotes. */
 static int
-event_sc_key(struct event_sc *c, const unsigned char **k, size_t *klen)
+event_scan_key(struct event_scan_state *c, const unsigned char **k, size_t *klen)
 {
 	int esc;
 
 	*k = c->p + 1;
-	if (c->p >= c->end || *c->p != '"' || event_sc_string(c, &esc) == -1 || esc ||
+	if (c->p >= c->end || *c->p != '"' || event_scan_string(c, &esc) == -1 || esc ||
 	    c->p >= c->end || *c->p != ':')
 		return -1;
 	*klen = (size_t)(c->p - *k) - 1;
@@ -149,7 +149,7 @@ event_sc_key(struct event_sc *c, const unsigned char **k, size_t *klen)
 /* Returns 1 for an integer, 0 for another number, -1 when not a number
  * (or an integer json-c would clamp to 64 bits). */
 static int
-event_sc_number(struct event_sc *c)
+event_scan_number(struct event_scan_state *c)
 {
 	const unsigned char *p = c->p, *end = c->end, *d;
 	int isint = 1;
@@ -187,7 +187,7 @@ event_sc_number(struct event_sc *c)
 }
 
 static int
-event_sc_lit(struct event_sc *c, const char *lit, size_t n)
+event_scan_lit(struct event_scan_state *c, const char *lit, size_t n)
 {
 	if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n) != 0)
 		return -1;
@@ -197,7 +197,7 @@ event_sc_lit(struct event_sc *c, const char *lit, size_t n)
 
 /* After a member or an element: ',' (returns 1) or the closing byte (0). */
 static int
-event_sc_next(struct event_sc *c, int close)
+event_scan_next(struct event_scan_state *c, int close)
 {
 	if (c->p >= c->end)
 		return -1;
@@ -214,7 +214,7 @@ event_sc_next(struct event_sc *c, int close)
 
 /* Opens an object or array: 1 when it is empty (and closed), 0, or -1. */
 static int
-event_sc_open(struct event_sc *c, int open, int close)
+event_scan_open(struct event_scan_state *c, int open, int close)
 {
 	if (c->p >= c->end || *c->p != open || ++c->depth >= c->depth_max - 1)
 		return -1;
@@ -227,37 +227,37 @@ event_sc_open(struct event_sc *c, int open, int close)
 }
 
 static int
-event_sc_object(struct event_sc *c)
+event_scan_object(struct event_scan_state *c)
 {
 	const unsigned char *k;
 	size_t klen;
 	int r;
 
-	if ((r = event_sc_open(c, '{', '}')) != 0)
+	if ((r = event_scan_open(c, '{', '}')) != 0)
 		return r < 0 ? -1 : 0;
 	do {
-		if (event_sc_key(c, &k, &klen) == -1 || event_sc_value(c) == -1)
+		if (event_scan_key(c, &k, &klen) == -1 || event_scan_value(c) == -1)
 			return -1;
-	} while ((r = event_sc_next(c, '}')) == 1);
+	} while ((r = event_scan_next(c, '}')) == 1);
 	return r;
 }
 
 static int
-event_sc_array(struct event_sc *c)
+event_scan_array(struct event_scan_state *c)
 {
 	int r;
 
-	if ((r = event_sc_open(c, '[', ']')) != 0)
+	if ((r = event_scan_open(c, '[', ']')) != 0)
 		return r < 0 ? -1 : 0;
 	do {
-		if (event_sc_value(c) == -1)
+		if (event_scan_value(c) == -1)
 			return -1;
-	} while ((r = event_sc_next(c, ']')) == 1);
+	} while ((r = event_scan_next(c, ']')) == 1);
 	return r;
 }
 
 static int
-event_sc_value(struct event_sc *c)
+event_scan_value(struct event_scan_state *c)
 {
 	int esc;
 
@@ -265,80 +265,80 @@ event_sc_value(struct event_sc *c)
 		return -1;
 	switch (*c->p) {
 	case '"':
-		return event_sc_string(c, &esc);
+		return event_scan_string(c, &esc);
 	case '{':
-		return event_sc_object(c);
+		return event_scan_object(c);
 	case '[':
-		return event_sc_array(c);
+		return event_scan_array(c);
 	case 't':
-		return event_sc_lit(c, "true", 4);
+		return event_scan_lit(c, "true", 4);
 	case 'f':
-		return event_sc_lit(c, "false", 5);
+		return event_scan_lit(c, "false", 5);
 	case 'n':
-		return event_sc_lit(c, "null", 4);
+		return event_scan_lit(c, "null", 4);
 	default:
-		return event_sc_number(c) < 0 ? -1 : 0;
+		return event_scan_number(c) < 0 ? -1 : 0;
 	}
 }
 
 /* "files": an array of strings. */
 static int
-event_sc_files(struct event_sc *c)
+event_scan_files(struct event_scan_state *c)
 {
 	int r, esc;
 
-	if ((r = event_sc_open(c, '[', ']')) != 0)
+	if ((r = event_scan_open(c, '[', ']')) != 0)
 		return r < 0 ? -1 : 0;
 	do {
-		if (c->p >= c->end || *c->p != '"' || event_sc_string(c, &esc) == -1)
+		if (c->p >= c->end || *c->p != '"' || event_scan_string(c, &esc) == -1)
 			return -1;
-	} while ((r = event_sc_next(c, ']')) == 1);
+	} while ((r = event_scan_next(c, ']')) == 1);
 	return r;
 }
 
 /* "meta": an object; *scrubbed: whether it has an integer "scrubbed". */
 static int
-event_sc_meta(struct event_sc *c, int *scrubbed)
+event_scan_meta(struct event_scan_state *c, int *scrubbed)
 {
 	const unsigned char *k;
 	size_t klen;
 	int r;
 
 	*scrubbed = 0;
-	if ((r = event_sc_open(c, '{', '}')) != 0)
+	if ((r = event_scan_open(c, '{', '}')) != 0)
 		return r < 0 ? -1 : 0;
 	do {
-		if (event_sc_key(c, &k, &klen) == -1)
+		if (event_scan_key(c, &k, &klen) == -1)
 			return -1;
 		if (klen == 8 && memcmp(k, "scrubbed", 8) == 0) {
-			if (*scrubbed || event_sc_number(c) != 1)
+			if (*scrubbed || event_scan_number(c) != 1)
 				return -1;
 			*scrubbed = 1;
-		} else if (event_sc_value(c) == -1)
+		} else if (event_scan_value(c) == -1)
 			return -1;
-	} while ((r = event_sc_next(c, '}')) == 1);
+	} while ((r = event_scan_next(c, '}')) == 1);
 	return r;
 }
 
 static int
-event_member_find(const unsigned char *k, size_t klen)
+event_scan_member_find(const unsigned char *k, size_t klen)
 {
 	static size_t lens[EVENT_M_COUNT];
 	int i;
 
 	if (lens[0] == 0) /* constant tables: racing threads write the same values */
 		for (i = 0; i < EVENT_M_COUNT; i++)
-			lens[i] = strlen(event_member_names[i]);
+			lens[i] = strlen(event_scan_names[i]);
 	for (i = 0; i < EVENT_M_COUNT; i++)
-		if (lens[i] == klen && event_member_names[i][0] == k[0] &&
-		    memcmp(event_member_names[i], k, klen) == 0)
+		if (lens[i] == klen && event_scan_names[i][0] == k[0] &&
+		    memcmp(event_scan_names[i], k, klen) == 0)
 			return i;
 	return -1;
 }
 
 /* Member m is a string (without escapes when plain). */
 static int
-event_sc_is_str(const char *line, const struct event_scan *sc, int m, int plain)
+event_scan_is_str(const char *line, const struct event_scan *sc, int m, int plain)
 {
 	const char *v = line + sc->es_off[m];
 
@@ -352,7 +352,7 @@ event_scan(const char *line, size_t len, int depth_max, struct event_scan *sc)
 {
 	static const int optstr[] = {EVENT_M_AGENT_ID, EVENT_M_TOOL, EVENT_M_CWD,
 				     EVENT_M_HOST,     EVENT_M_USER, EVENT_M_PROJECT};
-	struct event_sc c;
+	struct event_scan_state c;
 	const unsigned char *k, *v;
 	size_t klen, risky0, i;
 	int m, r, nmem = 0, data_at = -1, meta_at = -1;
@@ -365,20 +365,20 @@ event_scan(const char *line, size_t len, int depth_max, struct event_scan *sc)
 	c.depth_max = depth_max;
 	c.risky = 0;
 	c.members = 0;
-	if (event_sc_open(&c, '{', '}') != 0)
+	if (event_scan_open(&c, '{', '}') != 0)
 		return -1;
 	do {
-		if (event_sc_key(&c, &k, &klen) == -1)
+		if (event_scan_key(&c, &k, &klen) == -1)
 			return -1;
-		m = event_member_find(k, klen);
+		m = event_scan_member_find(k, klen);
 		v = c.p;
 		risky0 = c.risky;
 		if (m == EVENT_M_META)
-			r = event_sc_meta(&c, &sc->es_meta_scrubbed);
+			r = event_scan_meta(&c, &sc->es_meta_scrubbed);
 		else if (m == EVENT_M_FILES)
-			r = event_sc_files(&c);
+			r = event_scan_files(&c);
 		else
-			r = event_sc_value(&c);
+			r = event_scan_value(&c);
 		if (r == -1)
 			return -1;
 		/* known members only, each once, in their order */
@@ -395,16 +395,16 @@ event_scan(const char *line, size_t len, int depth_max, struct event_scan *sc)
 				meta_at = nmem;
 		}
 		nmem++;
-	} while ((r = event_sc_next(&c, '}')) == 1);
+	} while ((r = event_scan_next(&c, '}')) == 1);
 	if (r == -1 || c.p != c.end)
 		return -1;
 	sc->es_members = c.members;
 
 	/* What event_validate() checks, and what the router reads as text. */
 	if (sc->es_len[EVENT_M_SEQ] != 0 || sc->es_len[EVENT_M_ID] != EVENT_ID_LEN + 2 ||
-	    !event_sc_is_str(line, sc, EVENT_M_ID, 1) ||
-	    !event_sc_is_str(line, sc, EVENT_M_TS, 1) ||
-	    !event_sc_is_str(line, sc, EVENT_M_EVENT, 1) || sc->es_len[EVENT_M_EVENT] == 2)
+	    !event_scan_is_str(line, sc, EVENT_M_ID, 1) ||
+	    !event_scan_is_str(line, sc, EVENT_M_TS, 1) ||
+	    !event_scan_is_str(line, sc, EVENT_M_EVENT, 1) || sc->es_len[EVENT_M_EVENT] == 2)
 		return -1;
 	for (i = 1; i <= EVENT_ID_LEN; i++) {
 		int ch = line[sc->es_off[EVENT_M_ID] + i];
@@ -413,12 +413,12 @@ event_scan(const char *line, size_t len, int depth_max, struct event_scan *sc)
 			return -1;
 	}
 	if ((sc->es_len[EVENT_M_SESSION_ID] != 0 &&
-	     !event_sc_is_str(line, sc, EVENT_M_SESSION_ID, 1)) ||
+	     !event_scan_is_str(line, sc, EVENT_M_SESSION_ID, 1)) ||
 	    (sc->es_len[EVENT_M_TOOL_USE_ID] != 0 &&
-	     !event_sc_is_str(line, sc, EVENT_M_TOOL_USE_ID, 1)))
+	     !event_scan_is_str(line, sc, EVENT_M_TOOL_USE_ID, 1)))
 		return -1;
 	for (i = 0; i < sizeof(optstr) / sizeof(optstr[0]); i++)
-		if (sc->es_len[optstr[i]] != 0 && !event_sc_is_str(line, sc, optstr[i], 0))
+		if (sc->es_len[optstr[i]] != 0 && !event_scan_is_str(line, sc, optstr[i], 0))
 			return -1;
 	if (sc->es_len[EVENT_M_DATA] == 0 || line[sc->es_off[EVENT_M_DATA]] != '{')
 		return -1;
@@ -429,7 +429,7 @@ event_scan(const char *line, size_t len, int depth_max, struct event_scan *sc)
 }
 
 size_t
-event_count_members(json_object *obj)
+event_scan_count_members(json_object *obj)
 {
 	size_t n = 0, i, len;
 
@@ -437,12 +437,12 @@ event_count_members(json_object *obj)
 	case json_type_array:
 		len = json_object_array_length(obj);
 		for (i = 0; i < len; i++)
-			n += event_count_members(json_object_array_get_idx(obj, i));
+			n += event_scan_count_members(json_object_array_get_idx(obj, i));
 		return n;
 	case json_type_object: {
 		json_object_object_foreach (obj, key, val) {
 			(void)key;
-			n += 1 + event_count_members(val);
+			n += 1 + event_scan_count_members(val);
 		}
 		return n;
 	}

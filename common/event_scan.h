@@ -60,6 +60,6 @@ int event_scan(const char *line, size_t len, int depth_max, struct event_scan *s
 
 /* The number of object members in obj, at every depth (compared with
  * es_members, it tells whether json-c dropped a repeated key). */
-size_t event_count_members(json_object *obj);
+size_t event_scan_count_members(json_object *obj);
 
 #endif

@@ -464,7 +464,7 @@ router_line(struct router *rt, const char *line, size_t len, uint64_t *seq, cons
 		goto reject;
 	/* The line's own text is what json-c parsed when no key repeats
 	 * inside it (json-c keeps the last value of a repeated key). */
-	text = scanned && event_count_members(ev) == sc.es_members;
+	text = scanned && event_scan_count_members(ev) == sc.es_members;
 	id = router_get_str(ev, "id");
 	memcpy(rt->r_id, id, EVENT_ID_LEN);
 	rt->r_id[EVENT_ID_LEN] = '\0';

@@ -37,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ev = event_parse_line(line, size, &lim, &reason);
 	if (ev == NULL || event_validate(ev, &reason) == -1)
 		abort();
-	if (event_count_members(ev) > sc.es_members)
+	if (event_scan_count_members(ev) > sc.es_members)
 		abort();
 	for (m = 0; m < EVENT_M_COUNT; m++) {
 		if (sc.es_len[m] == 0) {

@@ -118,7 +118,7 @@ check_spans(const char *line, const struct event_scan *sc)
 	ck_assert_msg(event_validate(ev, &reason) == 0, "scanned but invalid (%s): %s", reason,
 		      line);
 	/* json-c drops repeated keys, never adds any */
-	ck_assert_uint_ge(sc->es_members, event_count_members(ev));
+	ck_assert_uint_ge(sc->es_members, event_scan_count_members(ev));
 	for (m = 0; m < EVENT_M_COUNT; m++) {
 		if (sc->es_len[m] == 0) {
 			ck_assert(!json_object_object_get_ex(ev, names[m], NULL));
