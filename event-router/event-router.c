@@ -3,7 +3,7 @@
  * socket and from the spool, drops duplicates, scrubs secrets, numbers
  * them, appends them to the journal and publishes them into the ring
  * (event-router(8)).  This file holds main(): options, configuration,
- * start-up order, signals and shutdown; the work is in pipeline.c,
+ * start-up order, signals and shutdown; the work is in router.c,
  * ingest.c, drain.c, journal.c and dedup.c.
  */
 #include <getopt.h>

@@ -4,7 +4,7 @@
  *   dedup.c     the id table and the content window (no I/O)
  *   journal.c   the append-only NDJSON journal: segments, rotation, retention,
  *               fsync policy, recovery of a truncated last line, replay
- *   pipeline.c  one event from a line to the batch: parse, validate, dedup,
+ *   router.c    one event from a line to the batch: parse, validate, dedup,
  *               scrub, sequence number; a batch committed to journal + ring
  *   ingest.c    the ingest socket: connections, framing, back-pressure, replies
  *   drain.c     the spool: drained at start and on inotify
@@ -115,7 +115,7 @@ uint64_t journal_seq_for_bytes(const char *dir, uint64_t bytes);
 /* Reads "seq" of a journal line (the first member).  Returns 0 when absent. */
 uint64_t journal_line_seq(const char *line, size_t len);
 
-/* ---------------------------------------------------------------- pipeline.c */
+/* ---------------------------------------------------------------- router.c */
 
 struct scrub;
 struct router;

@@ -1,6 +1,6 @@
 /*
  * check_event_scan.c: event_scan() (common/event_scan.c) and the router's fast
- * path that uses it (event-router/pipeline.c).
+ * path that uses it (event-router/router.c).
  *
  * accept:  compact canonical events are scanned, each member's span holds
  *          the value json-c parses for it; the data and meta flags

@@ -1,5 +1,5 @@
 /*
- * pipeline.c: what the router does to one event, and to a batch of them.
+ * router.c: what the router does to one event, and to a batch of them.
  *
  * router_line(): line limit, parse (event_parse_line), validate
  * (event_validate), duplicate by id, duplicate by content within the
