@@ -9,6 +9,8 @@
  *   ingest.c    the ingest socket: connections, framing, back-pressure, replies
  *   drain.c     the spool: drained at start and on inotify
  *   tail.c      event-tail's filters and formats (no libevent)
+ *   scrub*.c    secret scrubbing, behind its own header (scrub.h; no I/O)
+ *   event-router.c, event-tail.c  the two mains
  */
 #ifndef HOOKWIRE_ROUTER_H
 #define HOOKWIRE_ROUTER_H

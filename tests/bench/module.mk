@@ -10,8 +10,9 @@
 # FILE prints the table of a results.json again.
 #
 # scrub-bench: ns per 1 KiB event of the secret scrubber on a realistic mix
-# (hookwire-scrub(5)).  Links event-router/scrub.c directly so that it builds
-# before the router's archive exists.
+# (hookwire-scrub(5)).  Links the scrubber's sources (SCRUB_SRCS, named in
+# event-router/module.mk) directly so that it builds before the router's
+# archive exists.
 SCRUB_BENCH := $(BIN)/scrub-bench
 EXEC_BENCH := $(BIN)/exec-bench
 INGEST_BENCH := $(BIN)/ingest-bench
@@ -22,7 +23,7 @@ FLOOR := $(BIN)/floor
 BENCH_TOOLS := $(SCRUB_BENCH) $(EXEC_BENCH) $(INGEST_BENCH) $(SIO_LOAD) $(FLOOR)
 BINS += $(SIO_LOAD)
 
-$(SCRUB_BENCH): $(call objs,tests/bench/scrub-bench.c event-router/scrub.c)
+$(SCRUB_BENCH): $(call objs,tests/bench/scrub-bench.c $(SCRUB_SRCS))
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(JSON_LIBS) $(BSD_LIBS) $(PCRE_LIBS)
 

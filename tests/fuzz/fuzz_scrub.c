@@ -14,7 +14,8 @@
  * prefilter missed.
  * Seeds: tests/fuzz/corpus/fuzz_scrub/ (secrets, look-alikes, hook fixtures).
  */
-/* fuzz-srcs: event-router/scrub.c */
+/* fuzz-srcs: event-router/scrub.c event-router/scrub_rules.c event-router/scrub_prefilter.c
+ * event-router/scrub_keys.c */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
