@@ -7,21 +7,21 @@
  * a restarted writer re-attaches and continues.  Readers never write to the
  * mapping; they copy a record, then check with the intent word that the
  * writer did not overwrite it meanwhile.  Records a reader cannot find by
- * the index (slot reused) are found by walking from first_pos.
+ * the index (slot reused) are found by walking from first_pos.  How
+ * readers wait for the writer (the futex) is ringwake.c's business.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <linux/futex.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ring.h"
+#include "ringwake.h"
 
 #define RING_REC_HDR  sizeof(struct ring_rec)
 #define RING_ALIGN(n) (((n) + 7) & ~(uint64_t)7)
@@ -382,7 +382,7 @@ void
 ring_notify(struct ring *r)
 {
 	atomic_fetch_add_explicit(&r->hdr->notify, 1, memory_order_release);
-	syscall(SYS_futex, &r->hdr->notify, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+	ringwake_notify(r);
 }
 
 /* ---------------------------------------------------------------- readers */
@@ -588,23 +588,4 @@ uint32_t
 ring_notify_value(const struct ring *r)
 {
 	return atomic_load_explicit(&r->hdr->notify, memory_order_acquire);
-}
-
-int
-ring_wait(const struct ring *r, uint32_t seen, int timeout_ms)
-{
-	struct timespec ts, *tsp = NULL;
-	long rc;
-
-	if (atomic_load_explicit(&r->hdr->notify, memory_order_acquire) != seen)
-		return 0;
-	if (timeout_ms >= 0) {
-		ts.tv_sec = timeout_ms / 1000;
-		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000;
-		tsp = &ts;
-	}
-	rc = syscall(SYS_futex, &r->hdr->notify, FUTEX_WAIT, seen, tsp, NULL, 0);
-	if (rc == -1 && errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT)
-		return -1;
-	return 0;
 }

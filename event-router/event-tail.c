@@ -1,7 +1,7 @@
 /*
  * event-tail: prints the events of the ring as NDJSON (event-tail(1)).
  * Maps the ring read-only; never writes to it.  --follow waits on the
- * ring's futex (ring_wait), no polling.  A reader overrun by the writer
+ * ring's futex (ringwake_wait), no polling.  A reader overrun by the writer
  * says on stderr which sequence numbers it lost, and goes on.  A closed
  * pipe (head, grep -m) ends it quietly with status 0.
  */
@@ -15,6 +15,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "paths.h"
+#include "ringwake.h"
 #include "router.h"
 #include "util.h"
 
@@ -255,7 +256,7 @@ main(int argc, char *argv[])
 		flush();
 		if (!follow)
 			break;
-		if (ring_wait(r, seen, -1) == -1) {
+		if (ringwake_wait(r, seen, -1) == -1) {
 			fprintf(stderr, "event-tail: futex wait: %s\n", strerror(errno));
 			return EXIT_RUNTIME;
 		}

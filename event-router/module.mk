@@ -20,7 +20,8 @@ $(BIN)/event-router: $(OBJ)/event-router/event-router.o $(ROUTER_LIB) $(COMMON_L
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) $(PCRE_LIBS) $(XXHASH_LIBS) $(COMMON_LIBS) -lpthread
 
-# event-tail needs no libevent: only tail.o and common/ are pulled in.
+# event-tail needs no libevent: only tail.o and common/ are pulled in
+# (ring.o brings ringwake.o, hence -lpthread).
 $(BIN)/event-tail: $(OBJ)/event-router/event-tail.o $(ROUTER_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(COMMON_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(COMMON_LIBS) -lpthread

@@ -1,101 +1,43 @@
 /*
  * source.c: the ring source (see source.h).
  *
- * A helper thread blocks in ring_wait() on the ring's futex word and
- * writes to an eventfd whenever the word changes; the event loop watches
- * the eventfd.  No timers, no spinning: an idle ring costs nothing.
- * The thread only reads the notify word; all record reads happen on the
- * event loop's thread.
+ * The ring's waker is common/ringwake.c: a descriptor that becomes
+ * readable when the router published records, which the event loop
+ * watches.  No timers, no spinning: an idle ring costs nothing.
  */
 #include <sys/eventfd.h>
 
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "ringwake.h"
 #include "source.h"
 #include "source_redis.h"
 
 struct source {
 	struct source_redis *redis; /* the Redis source, or NULL for the ring */
 	struct ring *ring;
-	int efd;
-	pthread_t thread;
-	int thread_started;
-	atomic_int stop;
+	struct ringwake *wake; /* the ring's waker */
+	int efd;	       /* the Redis source's wake-ups */
 };
-
-/* SIGUSR2 only interrupts the waker's futex wait (no SA_RESTART). */
-static void
-source_sigusr2(int sig)
-{
-	(void)sig;
-}
-
-static void *
-source_waker(void *arg)
-{
-	struct source *src = arg;
-	uint64_t one = 1;
-	uint32_t seen;
-	ssize_t n;
-
-	sigset_t usr2;
-
-	sigemptyset(&usr2);
-	sigaddset(&usr2, SIGUSR2);
-	pthread_sigmask(SIG_UNBLOCK, &usr2, NULL);
-	while (!atomic_load(&src->stop)) {
-		seen = ring_notify_value(src->ring);
-		n = write(src->efd, &one, sizeof(one));
-		(void)n;
-		if (atomic_load(&src->stop))
-			break;
-		if (ring_wait(src->ring, seen, -1) < 0)
-			sleep(1); /* should not happen; never spin */
-	}
-	return NULL;
-}
 
 struct source *
 source_open_ring(const char *name, char *err, size_t errlen)
 {
 	struct source *src;
-	sigset_t all, old;
-	struct sigaction sa;
 
 	if ((src = calloc(1, sizeof(*src))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	src->efd = -1;
-	if ((src->ring = ring_open(name, err, errlen)) == NULL)
+	if ((src->ring = ring_open(name, err, errlen)) == NULL ||
+	    (src->wake = ringwake_new(src->ring, err, errlen)) == NULL)
 		goto fail;
-	if ((src->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "eventfd: %s", strerror(errno));
-		goto fail;
-	}
-	/* The thread takes no signals but SIGUSR2 (source_close() wakes it with
-	 * that): the event loop handles the others. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = source_sigusr2;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR2, &sa, NULL);
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if (pthread_create(&src->thread, NULL, source_waker, src) != 0) {
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		snprintf(err, errlen, "pthread_create failed");
-		goto fail;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	src->thread_started = 1;
 	return src;
 fail:
 	source_close(src);
@@ -133,26 +75,7 @@ source_close(struct source *src)
 	if (src == NULL)
 		return;
 	source_redis_free(src->redis);
-	if (src->thread_started) {
-		struct timespec ts;
-		int i;
-		/* The signal may land just before the wait starts: send it until
-		 * the thread is gone (bounded). */
-		atomic_store(&src->stop, 1);
-		for (i = 0; i < 200; i++) {
-			pthread_kill(src->thread, SIGUSR2);
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 10 * 1000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			if (pthread_timedjoin_np(src->thread, NULL, &ts) == 0)
-				break;
-		}
-		if (i == 200)
-			pthread_detach(src->thread);
-	}
+	ringwake_free(src->wake);
 	if (src->efd >= 0)
 		close(src->efd);
 	ring_close(src->ring);
@@ -162,7 +85,7 @@ source_close(struct source *src)
 int
 source_fd(const struct source *src)
 {
-	return src->efd;
+	return src->wake != NULL ? ringwake_fd(src->wake) : src->efd;
 }
 
 void
@@ -171,6 +94,10 @@ source_ack(struct source *src)
 	uint64_t v;
 	ssize_t n;
 
+	if (src->wake != NULL) {
+		ringwake_ack(src->wake);
+		return;
+	}
 	n = read(src->efd, &v, sizeof(v));
 	(void)n;
 }

@@ -66,6 +66,6 @@ BENCH_TOOLS += $(ROUTER_CPU)
 
 $(ROUTER_CPU): $(OBJ)/tests/bench/router-cpu.o $(ROUTER_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(XXHASH_LIBS) $(COMMON_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(XXHASH_LIBS) $(COMMON_LIBS) -lpthread
 
 $(OBJ)/tests/bench/router-cpu.o: CPPFLAGS += -Ievent-router

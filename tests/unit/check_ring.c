@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ring.h"
+#include "ringwake.h"
 
 static char ring_name[64];
 
@@ -302,8 +303,8 @@ START_TEST(test_limits)
 	big = calloc(1, 16385);
 	ck_assert_int_eq(ring_publish(w, 1, big, 16385, 0), -1);
 	ck_assert_int_eq(ring_publish(w, 1, big, 16384, 0), 0);
-	ck_assert_int_eq(ring_wait(w, ring_notify_value(w) + 1, 0), 0);
-	ck_assert_int_eq(ring_wait(w, ring_notify_value(w), 10), 0); /* times out */
+	ck_assert_int_eq(ringwake_wait(w, ring_notify_value(w) + 1, 0), 0);
+	ck_assert_int_eq(ringwake_wait(w, ring_notify_value(w), 10), 0); /* times out */
 	free(big);
 	ring_close(w);
 }
@@ -349,7 +350,7 @@ START_TEST(test_concurrent)
 		len = sizeof(buf);
 		st = ring_read(rd, &cur, buf, &len, &seq, NULL, &lf, &lt);
 		if (st == RING_EMPTY) {
-			ring_wait(rd, seen, 100);
+			ringwake_wait(rd, seen, 100);
 			continue;
 		}
 		if (st == RING_LAPPED) {
