@@ -584,6 +584,48 @@ ring_read(const struct ring *r, struct ring_cursor *cur, void *buf, size_t *len,
 	return RING_EMPTY;
 }
 
+#define RING_READ_GROW_FIRST 65536 /* the buffer ring_read_grow() starts with */
+
+int
+ring_read_grow(const struct ring *r, struct ring_cursor *cur, char **buf, size_t *cap, size_t *len,
+	       uint64_t *seq, int64_t *ts_us, uint64_t *lost_from, uint64_t *lost_to)
+{
+	enum ring_read_status st;
+	size_t n;
+	char *nb;
+
+	for (;;) {
+		if (*buf == NULL) {
+			if ((*buf = malloc(RING_READ_GROW_FIRST)) == NULL)
+				return -1;
+			*cap = RING_READ_GROW_FIRST;
+		}
+		n = *cap;
+		st = ring_read(r, cur, *buf, &n, seq, ts_us, lost_from, lost_to);
+		if (st != RING_TOOSMALL) {
+			if (st == RING_OK)
+				*len = n;
+			return (int)st;
+		}
+		if ((nb = realloc(*buf, n + 1)) == NULL)
+			return -1;
+		*buf = nb;
+		*cap = n + 1;
+	}
+}
+
+uint64_t
+ring_first_seq(const struct ring *r)
+{
+	return atomic_load_explicit(&r->hdr->first_seq, memory_order_acquire);
+}
+
+uint64_t
+ring_last_seq(const struct ring *r)
+{
+	return atomic_load_explicit(&r->hdr->last_seq, memory_order_acquire);
+}
+
 uint32_t
 ring_notify_value(const struct ring *r)
 {

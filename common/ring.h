@@ -214,6 +214,21 @@ enum ring_read_status ring_read(const struct ring *r, struct ring_cursor *cur, v
 				size_t *len, uint64_t *seq, int64_t *ts_us, uint64_t *lost_from,
 				uint64_t *lost_to);
 
+/*
+ * As ring_read(), into a buffer grown as needed: *buf (NULL, or *cap bytes
+ * from malloc) is reallocated when a record does not fit, to one byte more
+ * than the record (room for a NUL).  Returns RING_EMPTY, RING_OK (*len set)
+ * or RING_LAPPED, never RING_TOOSMALL, or -1 when out of memory.  The
+ * caller frees *buf.
+ */
+int ring_read_grow(const struct ring *r, struct ring_cursor *cur, char **buf, size_t *cap,
+		   size_t *len, uint64_t *seq, int64_t *ts_us, uint64_t *lost_from,
+		   uint64_t *lost_to);
+
+/* The oldest and the newest sequence numbers held, 0 when empty. */
+uint64_t ring_first_seq(const struct ring *r);
+uint64_t ring_last_seq(const struct ring *r);
+
 /* The notify word, to wait on (ringwake_wait()) after a read found nothing. */
 uint32_t ring_notify_value(const struct ring *r);
 
