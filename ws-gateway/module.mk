@@ -1,5 +1,8 @@
 # ws-gateway: the Socket.IO server.  The codecs and the server live in
 # libgateway.a so that unit tests and fuzz targets link them directly.
+# Events come through source.c, the interface, from one of its two
+# implementations: source_ring.c (the local ring, read with common/'s ring
+# and ringwake) or source_redis.c (a Redis stream, via common/redisconn).
 GATEWAY_SRCS := $(filter-out ws-gateway/gateway.c,$(wildcard ws-gateway/*.c))
 GATEWAY_LIB  := $(BUILD)/lib/libgateway.a
 

@@ -1,5 +1,7 @@
 /*
- * source_redis.c: the Redis Streams source (see source_redis.h).
+ * source_redis.c: the Redis Streams source (see source_redis.h), one
+ * implementation of source.h: struct source_redis starts with its struct
+ * source, and source_redis_ops, at the end, is its table.
  *
  * Start-up loads the newest entries of the stream synchronously (XREVRANGE,
  * with XINFO STREAM in one transaction, with a deadline), so that the gateway seeds its sessions
@@ -38,6 +40,8 @@
  * head; floor remembers the newest position dropped, so a reader behind it
  * learns the range it lost.
  */
+#include <sys/eventfd.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -65,9 +69,10 @@ struct source_redis_ent {
 };
 
 struct source_redis {
+	struct source sr_src; /* first: a struct source * is a struct source_redis * */
 	struct redisurl sr_url;
 	char *sr_stream;
-	int sr_efd;
+	int sr_efd; /* readable when entries were added (an eventfd) */
 	int sr_timeout_ms;
 	struct redisconn *sr_rc; /* the following connection, its setup and back-off */
 	char sr_lastid[48];	 /* newest id held or seen; "0-0" before any */
@@ -80,6 +85,16 @@ struct source_redis {
 	size_t sr_bytes, sr_bytes_max;
 	uint64_t sr_floor;
 };
+
+static const struct source_ops source_redis_ops;
+static void source_redis_free(struct source_redis *sr);
+static uint64_t source_redis_last(const struct source *src);
+
+static struct source_redis *
+source_redis_of(const struct source *src)
+{
+	return (struct source_redis *)src;
+}
 
 uint64_t
 source_redis_pos(const char *id)
@@ -595,9 +610,9 @@ fail:
 	return rc;
 }
 
-struct source_redis *
+struct source *
 source_redis_new(struct event_base *base, const char *url, const char *stream, size_t window,
-		 size_t window_bytes, int timeout_ms, int efd, char *err, size_t errlen)
+		 size_t window_bytes, int timeout_ms, char *err, size_t errlen)
 {
 	static const struct redisconn_cb cb = {source_redis_start_cb, source_redis_down_cb};
 	struct source_redis *sr;
@@ -606,12 +621,16 @@ source_redis_new(struct event_base *base, const char *url, const char *stream, s
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	sr->sr_efd = efd;
+	sr->sr_src.src_ops = &source_redis_ops;
 	sr->sr_timeout_ms = timeout_ms;
 	sr->sr_cap = window > 0 ? window : 1;
 	sr->sr_bytes_max = window_bytes;
 	snprintf(sr->sr_lastid, sizeof(sr->sr_lastid), "0-0");
 	sr->sr_idx = -1;
+	if ((sr->sr_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
 	if (redisurl_parse(url, &sr->sr_url, err, errlen) == -1)
 		goto fail;
 	if (sr->sr_url.ru_tls) {
@@ -633,18 +652,20 @@ source_redis_new(struct event_base *base, const char *url, const char *stream, s
 		 sr->sr_url.ru_host, sr->sr_url.ru_port,
 		 (unsigned long long)(sr->sr_tail - sr->sr_head), sr->sr_lastid);
 	redisconn_connect(sr->sr_rc);
-	return sr;
+	return &sr->sr_src;
 fail:
 	source_redis_free(sr);
 	return NULL;
 }
 
-void
+static void
 source_redis_free(struct source_redis *sr)
 {
 	if (sr == NULL)
 		return;
 	redisconn_free(sr->sr_rc);
+	if (sr->sr_efd >= 0)
+		close(sr->sr_efd);
 	if (sr->sr_ents != NULL)
 		while (sr->sr_head < sr->sr_tail)
 			source_redis_drop_head(sr);
@@ -668,10 +689,12 @@ source_redis_next_at(const struct source_redis *sr, uint64_t abs, uint64_t after
 	return after + 1;
 }
 
-int
-source_redis_seek(struct source_redis *sr, struct ring_cursor *cur, uint64_t pos,
-		  uint64_t *lost_from, uint64_t *lost_to)
+static int
+source_redis_seek(struct source *src, struct source_cursor *scur, uint64_t pos, uint64_t *lost_from,
+		  uint64_t *lost_to)
 {
+	struct source_redis *sr = source_redis_of(src);
+	struct ring_cursor *cur = &scur->rc;
 	uint64_t lo = sr->sr_head, hi = sr->sr_tail, mid;
 
 	cur->pos_known = 1;
@@ -704,21 +727,26 @@ source_redis_seek(struct source_redis *sr, struct ring_cursor *cur, uint64_t pos
 	return 0;
 }
 
-void
-source_redis_seek_end(struct source_redis *sr, struct ring_cursor *cur)
+static void
+source_redis_seek_end(struct source *src, struct source_cursor *scur)
 {
+	struct source_redis *sr = source_redis_of(src);
+	struct ring_cursor *cur = &scur->rc;
+
 	cur->pos_known = 1;
 	cur->pos = sr->sr_tail;
-	cur->next_seq = source_redis_last(sr) + 1;
+	cur->next_seq = source_redis_last(src) + 1;
 	if (cur->next_seq <= sr->sr_floor)
 		cur->next_seq = sr->sr_floor + 1;
 }
 
-int
-source_redis_read(struct source_redis *sr, struct ring_cursor *cur, char **buf, size_t *cap,
+static int
+source_redis_read(struct source *src, struct source_cursor *scur, char **buf, size_t *cap,
 		  size_t *len, uint64_t *pos, int64_t *ts_us, uint64_t *lost_from,
 		  uint64_t *lost_to)
 {
+	struct source_redis *sr = source_redis_of(src);
+	struct ring_cursor *cur = &scur->rc;
 	const struct source_redis_ent *e;
 	char *nb;
 
@@ -756,9 +784,10 @@ source_redis_read(struct source_redis *sr, struct ring_cursor *cur, char **buf, 
 	return SOURCE_OK;
 }
 
-uint64_t
-source_redis_first(const struct source_redis *sr)
+static uint64_t
+source_redis_first(const struct source *src)
 {
+	const struct source_redis *sr = source_redis_of(src);
 	uint64_t abs = sr->sr_head;
 
 	if (abs < sr->sr_tail && source_redis_at(sr, abs)->se_json == NULL)
@@ -766,8 +795,45 @@ source_redis_first(const struct source_redis *sr)
 	return abs < sr->sr_tail ? source_redis_at(sr, abs)->se_pos : 0;
 }
 
-uint64_t
-source_redis_last(const struct source_redis *sr)
+static uint64_t
+source_redis_last(const struct source *src)
 {
+	const struct source_redis *sr = source_redis_of(src);
+
 	return sr->sr_tail > sr->sr_head ? source_redis_at(sr, sr->sr_tail - 1)->se_pos : 0;
 }
+
+static int
+source_redis_fd(const struct source *src)
+{
+	return source_redis_of(src)->sr_efd;
+}
+
+static void
+source_redis_ack(struct source *src)
+{
+	uint64_t v;
+	ssize_t n;
+
+	n = read(source_redis_of(src)->sr_efd, &v, sizeof(v));
+	(void)n; /* EAGAIN: nothing to clear */
+}
+
+static void
+source_redis_close(struct source *src)
+{
+	source_redis_free(source_redis_of(src));
+}
+
+static const struct source_ops source_redis_ops = {
+    .so_name = "redis",
+    .so_close = source_redis_close,
+    .so_fd = source_redis_fd,
+    .so_ack = source_redis_ack,
+    .so_seek = source_redis_seek,
+    .so_seek_end = source_redis_seek_end,
+    .so_read = source_redis_read,
+    .so_first_seq = source_redis_first,
+    .so_last_seq = source_redis_last,
+    .so_ring_header = NULL,
+};
