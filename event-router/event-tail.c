@@ -27,8 +27,8 @@ struct tail_copy {
 };
 
 static int pretty;
-static char *pbuf;
-static size_t pcap = 65536;
+static char *pbuf; /* the record read (ring_read_grow()) */
+static size_t pcap;
 
 static void __attribute__((noreturn)) usage(int code)
 {
@@ -81,32 +81,21 @@ lost(uint64_t from, uint64_t to)
 	    (unsigned long long)from, (unsigned long long)to);
 }
 
-/* Reads the next record into pbuf (grown as needed).  Returns the status. */
+/* Reads the next record into pbuf (grown as needed); says what was lost on
+ * the way.  Returns RING_EMPTY or RING_OK. */
 static enum ring_read_status
 next(struct ring *r, struct ring_cursor *cur, size_t *len, uint64_t *seq)
 {
-	enum ring_read_status st;
 	uint64_t lf, lt;
-	char *nb;
+	int st;
 
-	for (;;) {
-		*len = pcap;
-		st = ring_read(r, cur, pbuf, len, seq, NULL, &lf, &lt);
-		if (st == RING_TOOSMALL) {
-			if ((nb = realloc(pbuf, *len)) == NULL) {
-				fprintf(stderr, "event-tail: out of memory\n");
-				exit(EXIT_RUNTIME);
-			}
-			pbuf = nb;
-			pcap = *len;
-			continue;
-		}
-		if (st == RING_LAPPED) {
-			lost(lf, lt);
-			continue;
-		}
-		return st;
+	while ((st = ring_read_grow(r, cur, &pbuf, &pcap, len, seq, NULL, &lf, &lt)) == RING_LAPPED)
+		lost(lf, lt);
+	if (st == -1) {
+		fprintf(stderr, "event-tail: out of memory\n");
+		exit(EXIT_RUNTIME);
 	}
+	return (enum ring_read_status)st;
 }
 
 static uint64_t
@@ -203,8 +192,6 @@ main(int argc, char *argv[])
 		fprintf(stderr, "event-tail: %s\n", err);
 		return EXIT_RUNTIME;
 	}
-	if ((pbuf = malloc(pcap)) == NULL)
-		return EXIT_RUNTIME;
 	h = ring_header(r);
 
 	/* where to start */
