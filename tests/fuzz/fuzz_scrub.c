@@ -14,8 +14,7 @@
  * prefilter missed.
  * Seeds: tests/fuzz/corpus/fuzz_scrub/ (secrets, look-alikes, hook fixtures).
  */
-/* fuzz-srcs: event-router/scrub.c event-router/scrub_rules.c event-router/scrub_prefilter.c
- * event-router/scrub_keys.c */
+/* fuzz-srcs: event-router/scrub*.c */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
