@@ -76,7 +76,6 @@ static const char relay_script[] =
 enum relay_state { RL_DOWN = 0, RL_CONNECTING, RL_UP };
 
 struct relay {
-	struct event_base *rl_base;
 	struct ring *rl_ring;
 	struct ringwake *rl_wake;
 	struct ring_cursor rl_cur;
@@ -273,7 +272,7 @@ relay_batch_cb(redisAsyncContext *ac, void *rep, void *arg)
 	char *end;
 
 	if (rp == NULL || ac != redisconn_ctx(r->rl_rc) || r->rl_inflight == 0)
-		return; /* the connection went; relay_down() and the resume take over */
+		return; /* the connection went; relay_down_cb() and the resume take over */
 	if (--r->rl_inflight == 0)
 		evtimer_del(r->rl_watchev);
 	if (rp->type == REDIS_REPLY_ERROR) {
@@ -454,7 +453,6 @@ relay_new(struct event_base *base, const char *ring_name, const struct relay_opt
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	r->rl_base = base;
 	r->rl_o = *o;
 	r->rl_ready_cb = ready_cb;
 	r->rl_ready_arg = arg;
