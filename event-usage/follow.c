@@ -36,6 +36,7 @@
 #include "ingest_client.h"
 #include "log.h"
 #include "ring.h"
+#include "ringwake.h"
 #include "usage.h"
 #include "util.h"
 
@@ -320,7 +321,7 @@ follow_wait(const struct ring *r, uint32_t seen, int timeout_ms)
 	if (sigsetjmp(follow_jb, 1) != 0)
 		return; /* the handler jumped here: follow_waiting is 0 again */
 	follow_waiting = 1;
-	if (!follow_stop && !follow_hup && !follow_usr1 && ring_wait(r, seen, timeout_ms) == -1)
+	if (!follow_stop && !follow_hup && !follow_usr1 && ringwake_wait(r, seen, timeout_ms) == -1)
 		log_warn("futex", "%s: ring_wait", __func__);
 	follow_waiting = 0;
 }

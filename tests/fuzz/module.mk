@@ -1,6 +1,7 @@
 # libFuzzer targets (clang, ASan + UBSan): tests/fuzz/fuzz_<name>.c.
 # Each target names the sources it links in a line of its own:
 #   /* fuzz-srcs: common/ndjson.c common/event.c */
+# on one line (a glob such as event-router/scrub*.c is expanded by make).
 # Seed corpora: tests/fuzz/corpus/<name>/.  `make fuzz` runs each target for
 # FUZZ_SECONDS; `make fuzz-smoke` (part of make check) for FUZZ_SMOKE_SECONDS.
 FUZZ_CC      ?= clang
