@@ -194,6 +194,11 @@ settings_files(struct gw_cfg *c, struct config *cfg, const struct paths *paths)
 	static const char *const dash_cand[] = {HOOKWIRE_DATADIR "/dashboard",
 						"../../ws-gateway/dashboard",
 						"../../../ws-gateway/dashboard", NULL};
+	/* the browser client the dashboard ships (dashboard/vendor/README) */
+	static const char *const js_cand[] = {
+	    HOOKWIRE_DATADIR "/dashboard/vendor/socket.io.min.js",
+	    "../../ws-gateway/dashboard/vendor/socket.io.min.js",
+	    "../../../ws-gateway/dashboard/vendor/socket.io.min.js", NULL};
 	const char *dash = config_str(cfg, "gateway", "dashboard_dir");
 	char exe_dir[PATH_MAX], real[PATH_MAX];
 
@@ -211,8 +216,9 @@ settings_files(struct gw_cfg *c, struct config *cfg, const struct paths *paths)
 		   (size_t)snprintf(real, sizeof(real), "%s/vendor/socket.io.min.js",
 				    c->dashboard_dir) < sizeof(real) &&
 		   access(real, R_OK) == 0)
-		/* the browser client the dashboard ships (dashboard/vendor/README) */
 		strlcpy(c->client_js, real, sizeof(c->client_js));
+	else /* a dashboard of one's own: the client of the shipped one */
+		settings_find(exe_dir, js_cand, c->client_js, sizeof(c->client_js));
 	if (config_str(cfg, "gateway", "token_file")[0] != '\0')
 		strlcpy(c->token_file, config_str(cfg, "gateway", "token_file"),
 			sizeof(c->token_file));
