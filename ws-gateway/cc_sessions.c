@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "gateway.h"
+#include "log.h"
 #include "util.h"
 
 #define CC_SESSIONS_MAX		   10000
@@ -36,6 +37,7 @@ cc_sessions_clear(struct cc_session *cs)
 	free(cs->cs_id);
 	free(cs->cs_project);
 	free(cs->cs_tool);
+	spend_free(&cs->cs_spend);
 }
 
 static void
@@ -89,7 +91,7 @@ cc_sessions_set(char **dst, const char *v)
 }
 
 void
-cc_sessions_update(struct gw *gw, const struct record *r, int64_t ts_us)
+cc_sessions_update(struct gw *gw, const struct record *r, int64_t ts_us, int live)
 {
 	struct cc_session *cs;
 
@@ -109,12 +111,13 @@ cc_sessions_update(struct gw *gw, const struct record *r, int64_t ts_us)
 			cs->cs_ended = 1;
 		else if (strcmp(r->r_event, "SessionStart") == 0)
 			cs->cs_ended = 0;
+		spend_record(gw, &cs->cs_spend, r, live);
 	}
 	gw->cc_sessions_dirty = 1;
 }
 
 char *
-cc_sessions_json(struct gw *gw, const struct api_client *a, size_t *len)
+cc_sessions_json(struct gw *gw, char *const *scope, size_t nscope, size_t *len)
 {
 	json_object *arr, *o;
 	int64_t now = util_now_us(), active = (int64_t)CC_SESSIONS_ACTIVE_SECONDS * 1000000;
@@ -126,8 +129,7 @@ cc_sessions_json(struct gw *gw, const struct api_client *a, size_t *len)
 		return NULL;
 	for (i = 0; i < gw->ncc_sessions; i++) {
 		struct cc_session *cs = &gw->cc_sessions[i];
-		if (a != NULL && a->ac_scope != NULL &&
-		    !record_in(a->ac_scope, a->ac_nscope, cs->cs_id))
+		if (scope != NULL && !record_in((char **)scope, nscope, cs->cs_id))
 			continue;
 		state = cs->cs_ended ? "ended" : now - cs->cs_last_us < active ? "active" : "idle";
 		o = json_object_new_object();
@@ -140,6 +142,7 @@ cc_sessions_json(struct gw *gw, const struct api_client *a, size_t *len)
 		json_object_object_add(o, "events", json_object_new_int64((int64_t)cs->cs_events));
 		json_object_object_add(o, "tool",
 				       cs->cs_tool ? json_object_new_string(cs->cs_tool) : NULL);
+		json_object_object_add(o, "usage", spend_json(&cs->cs_spend));
 		json_object_array_add(arr, o);
 	}
 	txt = sio_json(arr, len);
@@ -160,4 +163,33 @@ cc_sessions_free(struct gw *gw)
 	free(gw->cc_sessions);
 	gw->cc_sessions = NULL;
 	gw->ncc_sessions = gw->cc_sessions_cap = 0;
+	spend_models_free(gw);
+}
+
+void
+cc_sessions_http(struct conn *c, const struct http_request *req, const char *query, size_t qlen)
+{
+	struct gw *gw = c->c_gw;
+	const struct gw_scoped *scoped = NULL;
+	char *j;
+	size_t jl;
+
+	if (!auth_origin(gw, req)) {
+		conn_refuse(c, GW_REFUSED_ORIGIN, 403, "text/plain", NULL, "forbidden\n");
+		return;
+	}
+	if (!auth_http(gw, req, query, qlen, &scoped)) {
+		log_warnx("token", "%s: %s: /api/sessions without a valid token", __func__,
+			  c->c_peer);
+		conn_refuse(c, GW_REFUSED_TOKEN, 401, "text/plain", "WWW-Authenticate: Bearer\r\n",
+			    "not authorized\n");
+		return;
+	}
+	if ((j = cc_sessions_json(gw, scoped != NULL ? scoped->sessions : NULL,
+				  scoped != NULL ? scoped->nsessions : 0, &jl)) == NULL) {
+		conn_respond_str(c, 503, "text/plain", NULL, "out of memory\n");
+		return;
+	}
+	conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n", j, jl);
+	free(j);
 }

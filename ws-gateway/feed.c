@@ -44,7 +44,7 @@ feed_broadcast(struct gw *gw, const char *json, size_t len, uint64_t seq, int64_
 			  (unsigned long long)seq);
 		return;
 	}
-	cc_sessions_update(gw, &r, ts_us);
+	cc_sessions_update(gw, &r, ts_us, 1);
 	gw->m.events_broadcast++;
 	metrics_latency(gw, util_now_us() - ts_us);
 	TAILQ_FOREACH_SAFE (a, &gw->api, ac_entry, na) {
@@ -142,7 +142,7 @@ feed_seed(struct gw *gw)
 		if (rc == SOURCE_LAPPED)
 			continue;
 		if (record_parse(gw->rbuf, len, &r) == 0) {
-			cc_sessions_update(gw, &r, ts);
+			cc_sessions_update(gw, &r, ts, 0);
 			record_clear(&r);
 		}
 	}

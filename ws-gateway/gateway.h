@@ -212,6 +212,32 @@ struct history_query {
 	const struct api_client *client; /* asked by a client: what it may see only */
 };
 
+/* Tokens and cost of a set of assistant messages (spend.c). */
+struct spend {
+	uint64_t sp_messages;
+	uint64_t sp_in, sp_out, sp_cw, sp_cr; /* input, output, cache write, cache read tokens */
+	int64_t sp_cost_nusd;		      /* of the priced messages, nano-dollars */
+	uint64_t sp_unpriced;		      /* messages of a model with no price */
+};
+
+/* The spend of one agent ("" for the main thread) or one model. */
+struct spend_part {
+	char *spp_name;
+	char *spp_type; /* an agent's agent_type, or NULL */
+	struct spend spp_spend;
+};
+
+/* What a Claude Code session spent (spend.c). */
+struct cc_spend {
+	struct spend csp_total;
+	struct spend_part *csp_agents, *csp_models;
+	size_t csp_nagents, csp_nmodels;
+	int64_t csp_claude_cost_nusd; /* StatusLine's cost.total_cost_usd, the latest */
+	int csp_have_claude_cost;
+	int64_t csp_ctx_used;		   /* tokens the last message was given */
+	int64_t csp_ctx_size, csp_ctx_pct; /* StatusLine's context window, the latest */
+};
+
 /* One known Claude Code session (the sessions table). */
 struct cc_session {
 	char *cs_id; /* its session_id */
@@ -221,6 +247,7 @@ struct cc_session {
 	int64_t cs_last_us; /* wall clock of the last event (from its ts), for active/idle */
 	uint64_t cs_events;
 	int cs_ended;
+	struct cc_spend cs_spend;
 };
 
 /* What the layers below tell the layers above, installed once at start-up,
@@ -327,6 +354,10 @@ struct gw {
 	struct cc_session *cc_sessions;
 	size_t ncc_sessions, cc_sessions_cap;
 	int cc_sessions_dirty; /* changed since api.c last sent it */
+
+	/* spend.c: usage events broadcast since the start, by model, for /metrics */
+	struct spend_part *spend_models;
+	size_t nspend_models;
 };
 
 /* A broadcast packet, encoded once and shared by the output of every WebSocket client. */
@@ -526,11 +557,27 @@ void static_serve(struct conn *c, const struct http_request *req, const char *pa
 void static_client_js(struct conn *c, const struct http_request *req);
 
 /* cc_sessions.c */
-/* The sessions table learns the event r (captured at ts_us); sets cc_sessions_dirty. */
-void cc_sessions_update(struct gw *gw, const struct record *r, int64_t ts_us);
-/* The table as JSON, as client a may see it (NULL: all); a new string the caller frees. */
-char *cc_sessions_json(struct gw *gw, const struct api_client *a, size_t *len);
+/* The sessions table learns the event r (captured at ts_us); sets cc_sessions_dirty.
+ * live: r is being broadcast (not read at start-up), for the /metrics counters. */
+void cc_sessions_update(struct gw *gw, const struct record *r, int64_t ts_us, int live);
+/* The table as a JSON array, the sessions in scope only (NULL: all); a new
+ * string the caller frees. */
+char *cc_sessions_json(struct gw *gw, char *const *scope, size_t nscope, size_t *len);
+/* GET /api/sessions: the table, as the token may see it. */
+void cc_sessions_http(struct conn *c, const struct http_request *req, const char *query,
+		      size_t qlen);
 void cc_sessions_free(struct gw *gw);
+
+/* spend.c */
+/* A usage or StatusLine event r of a session adds to cs (and, live, to the
+ * per-model counters of /metrics); any other event does nothing. */
+void spend_record(struct gw *gw, struct cc_spend *cs, const struct record *r, int live);
+/* cs as the "usage" member of a sessions entry (a new object), or NULL: nothing spent. */
+json_object *spend_json(const struct cc_spend *cs);
+/* The hookwire_tokens_total, hookwire_cost_usd_total and unpriced counters. */
+void spend_metrics(struct gw *gw, struct evbuffer *b);
+void spend_free(struct cc_spend *cs);
+void spend_models_free(struct gw *gw);
 
 /* record.c */
 /* Parses the canonical event json[0..len) into r (its fields point into

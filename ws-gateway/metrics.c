@@ -218,6 +218,7 @@ metrics_serve(struct conn *c)
 	metrics_counter(b, "hookwire_gateway_ring_lapped_total",
 			"Times the gateway fell a whole ring behind.", NULL, m->ring_lapped);
 	metrics_histogram(b, m);
+	spend_metrics(gw, b);
 	{
 		unsigned long long lim = metrics_memory_limit();
 

@@ -85,6 +85,10 @@ server_http_dispatch(struct conn *c, const struct http_request *req, const char 
 		history_http(c, req, query, qlen);
 		return;
 	}
+	if (strcmp(path, "/api/sessions") == 0) {
+		cc_sessions_http(c, req, query, qlen);
+		return;
+	}
 	static_serve(c, req, path);
 }
 

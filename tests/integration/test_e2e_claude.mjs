@@ -45,8 +45,12 @@
 // PostToolUseFailure; subagent events are attributed; hook-capture's
 // context (~/.claude/hookwire-context.md) reaches the model; no sanitizer
 // report from a sanitized hook-capture (make check's ASan pass); the model
-// server's usage record is what the CLI stored in its transcripts; the
-// daemons exit cleanly; and the dashboard (Debian's chromium, driven by
+// server's usage record is what the CLI stored in its transcripts; tokens and
+// cost (event-usage(8) beside the router and the gateway): one usage event per
+// model reply with its exact figures, and the gateway's totals per session,
+// per agent (main, the subagent) and per model, in /api/sessions and in
+// /metrics, equal the sums of what the model server sent, the estimated cost
+// equal to the CLI's own total_cost_usd; the daemons exit cleanly; and the dashboard (Debian's chromium, driven by
 // playwright-core) shows the session with its subagent and a summary on
 // every row.  Into $HOOKWIRE_TEST_OUT: screenshots/e2e-claude-*.png, the
 // model server's record (e2e-claude-model-log.json), the CLI's JSON result
@@ -61,6 +65,7 @@ import {
   makeInstance,
   startRouter,
   startGateway,
+  startDaemon,
   stopClean,
   within,
   until,
@@ -246,20 +251,22 @@ const contextMark = `HOOKWIRE-E2E-CONTEXT-${randomHex(6)}`;
 fs.mkdirSync(path.join(home, ".claude"), { recursive: true });
 fs.writeFileSync(path.join(home, ".claude/hookwire-context.md"), `The hookwire e2e context marker is ${contextMark}.\n`);
 
-let router, gw, ms, sock, browser;
+let router, gw, usage, ms, sock, browser;
 async function cleanup() {
   if (browser) await browser.close().catch(() => {});
   if (sock) sock.close();
   if (ms) await ms.close();
   const bad = [];
+  if (usage) bad.push(...(await stopClean(usage)));
   if (gw) bad.push(...(await stopClean(gw)));
   if (router) bad.push(...(await stopClean(router)));
-  ok(bad.length === 0, "event-router and ws-gateway exit cleanly on SIGTERM", bad);
+  ok(bad.length === 0, "event-router, ws-gateway and event-usage exit cleanly on SIGTERM", bad);
 }
 
 async function main() {
   router = await startRouter(inst);
   gw = await startGateway(inst, ["--dashboard", path.join(SRC, "ws-gateway/dashboard")]);
+  usage = await startDaemon(inst, "usage", path.join(BIN, "event-usage"), [...inst.args, "--log-file", path.join(inst.dir, "usage.jsonlog")]);
   ms = await startModelServer({ project, watch: [contextMark] });
   console.log(`gateway ${gw.url}, model server ${ms.url}, claude ${CLAUDE.version} (${CLAUDE.bin})`);
 
@@ -370,7 +377,10 @@ exit 0
   ok(R.length > 0 && R.every((r) => r.data.session_id === S), "every hook fired is of the one session", [...new Set(R.map((r) => r.data.session_id))]);
 
   // 6. What hookwire delivered, by three readers.
-  const settled = await until(() => count(live, (x) => x.ev.session_id === S) >= R.length, 10000, "the live events").then(
+  // The hooks' events, and the usage events event-usage makes of the
+  // transcripts (one per model reply), which come in beside them.
+  const isHook = (e) => e.event !== "usage";
+  const settled = await until(() => count(live, (x) => x.ev.session_id === S && isHook(x.ev)) >= R.length, 10000, "the live events").then(
     () => true,
     (e) => e
   );
@@ -382,14 +392,16 @@ exit 0
     .split("\n")
     .filter(Boolean)
     .map((l) => JSON.parse(l));
-  const D = hist;
+  const D = hist.filter(isHook);
   console.log(`FIGURE e2e_events_delivered ${D.length}`);
   fs.writeFileSync(path.join(OUT, "e2e-claude-events.ndjson"), D.map((e) => JSON.stringify(e)).join("\n") + "\n");
   const seqsOf = (l) => l.map((e) => e.seq).join(",");
   ok(D.length === R.length, "hookwire delivers as many events as hooks fired", { fired: R.length, delivered: D.length });
-  ok(seqsOf(histAll) === seqsOf(D), "the instance holds nothing else (no input errors, no strays)", tally(histAll.filter((e) => e.session_id !== S).map((e) => e.event)));
-  ok(seqsOf(live.map((x) => x.ev)) === seqsOf(D) && live.every((x) => x.offset === String(x.ev.seq) || x.offset === x.ev.seq), "live broadcasts = get_history, in order, offsets = seq", { live: seqsOf(live.map((x) => x.ev)), hist: seqsOf(D) });
-  ok(tailRun.status === 0 && seqsOf(tailEvents) === seqsOf(D) && canon(tailEvents) === canon(D), "event-tail prints the same events", { status: tailRun.status, stderr: tailRun.stderr, n: tailEvents.length });
+  ok(seqsOf(histAll.filter(isHook)) === seqsOf(D) && histAll.every((e) => e.session_id === S), "the instance holds nothing else (no input errors, no strays)", tally(histAll.filter((e) => e.session_id !== S).map((e) => e.event)));
+  const liveHooks = live.filter((x) => isHook(x.ev));
+  ok(seqsOf(liveHooks.map((x) => x.ev)) === seqsOf(D) && live.every((x) => x.offset === String(x.ev.seq) || x.offset === x.ev.seq), "live broadcasts = get_history, in order, offsets = seq", { live: seqsOf(liveHooks.map((x) => x.ev)), hist: seqsOf(D) });
+  const tailHooks = tailEvents.filter(isHook);
+  ok(tailRun.status === 0 && seqsOf(tailHooks) === seqsOf(D) && canon(tailHooks) === canon(D), "event-tail prints the same events", { status: tailRun.status, stderr: tailRun.stderr, n: tailHooks.length });
   ok(D.every((e, i) => i === 0 || e.seq > D[i - 1].seq) && new Set(D.map((e) => e.id)).size === D.length, "sequence numbers increase, ids are unique");
 
   // 7. Exactly once, exactly as sent: the multiset of payloads.
@@ -512,7 +524,41 @@ exit 0
   ok(mainReplies.every((r) => same(r, tMain.get(r.id))) && tMain.size === mainReplies.length, "the main transcript holds the main replies' ids, models and usage", { transcript: tMain.size });
   ok(subReplies.every((r) => same(r, tSub.get(r.id))) && tSub.size === subReplies.length, "the subagent transcript holds the subagent replies'", { transcript: tSub.size });
 
-  // 14. The dashboard shows the session with its subagent.
+  // 14. Tokens and cost: one usage event per model reply, with its figures;
+  //     the gateway's totals per session, agent and model equal the sums of
+  //     what the model server sent, exactly; the estimated cost equals the
+  //     CLI's own total_cost_usd.
+  // event-usage reads a transcript again 0.25, 1 and 4 s after a hook names it
+  await until(() => count(live, (x) => x.ev.event === "usage") >= L.replies.length, 20000, "the usage events").catch(() => {});
+  const U = await sock.timeout(10000).emitWithAck("get_history", { session: S, event: "usage", limit: 10000 });
+  console.log(`FIGURE e2e_usage_events ${U.length}`);
+  const byMsg = new Map(U.map((e) => [e.data.message_id, e]));
+  const wrongUsage = L.replies.filter((r) => {
+    const e = byMsg.get(r.id);
+    return !e || e.data.model !== r.model || usageKeys.some((k) => e.data[k] !== r.usage[k]) || (r.role === "subagent" ? e.agent_id !== A : e.agent_id !== undefined && e.agent_id !== null);
+  });
+  ok(U.length === L.replies.length && byMsg.size === U.length && wrongUsage.length === 0, "one usage event per model reply: its model, its four token counts, its agent", { usage: U.length, replies: L.replies.length, wrong: wrongUsage.map((r) => [r.role, r.id]) });
+  ok(U.every((e) => typeof e.data.cost_usd === "number" && e.data.cost_usd > 0), "every message priced (the model is in the price table)", U.map((e) => [e.data.model, e.data.cost_usd]));
+  const sum = (rs) => Object.fromEntries(usageKeys.map((k) => [k, rs.reduce((a, r) => a + r.usage[k], 0)]));
+  const figures = (x) => x && Object.fromEntries(usageKeys.map((k) => [k, x[k]]));
+  const r = await fetch(`${gw.url}/api/sessions`, { headers: { Authorization: `Bearer ${gw.token}` } });
+  const sessions = r.status === 200 ? await r.json() : [];
+  const su = sessions.find((x) => x.session_id === S)?.usage;
+  ok(su && canon(figures(su)) === canon(sum(L.replies)) && su.messages === L.replies.length, "/api/sessions: the session's tokens are the sums of the model server's", { gateway: figures(su), server: sum(L.replies) });
+  const agentOf = (id) => su?.agents?.find((a) => (a.agent_id ?? null) === id);
+  ok(canon(figures(agentOf(null))) === canon(sum(mainReplies)) && canon(figures(agentOf(A))) === canon(sum(subReplies)) && agentOf(A)?.agent_type === "general-purpose" && su.agents.length === 2, "per agent: the main thread's and the subagent's sums", su?.agents);
+  const models = [...new Set(L.replies.map((x) => x.model))];
+  ok(models.every((m) => canon(figures(su?.models?.find((x) => x.model === m))) === canon(sum(L.replies.filter((x) => x.model === m)))) && su?.models?.length === models.length, "per model: the sums of that model's replies", su?.models);
+  const est = U.reduce((a, e) => a + Math.round(e.data.cost_usd * 1e9), 0) / 1e9;
+  ok(Math.abs(su?.cost_usd - est) < 1e-9 && su?.unpriced_messages === 0, "the session's cost is the sum of its messages'", { gateway: su?.cost_usd, events: est });
+  console.log(`FIGURE e2e_cost_usd ${su?.cost_usd} (claude: ${result?.total_cost_usd})`);
+  ok(typeof result?.total_cost_usd === "number" && Math.abs(su?.cost_usd - result.total_cost_usd) < 1e-9, "the estimate equals the CLI's own total_cost_usd", { hookwire: su?.cost_usd, claude: result?.total_cost_usd });
+  const metrics = await (await fetch(`${gw.url}/metrics`, { headers: { Authorization: `Bearer ${gw.token}` } })).text();
+  const metric = (kind, m) => Number((metrics.match(new RegExp(`^hookwire_tokens_total\\{kind="${kind}",model="${m.replace(/[.]/g, "\\.")}"\\} (\\d+)$`, "m")) || [])[1]);
+  const kinds = { input: "input_tokens", output: "output_tokens", cache_write: "cache_creation_input_tokens", cache_read: "cache_read_input_tokens" };
+  ok(models.every((m) => Object.entries(kinds).every(([k, f]) => metric(k, m) === sum(L.replies.filter((x) => x.model === m))[f])), "/metrics: hookwire_tokens_total{kind,model} equal the sums", metrics.split("\n").filter((l) => l.startsWith("hookwire_tokens_total")));
+
+  // 15. The dashboard shows the session with its subagent.
   const profile = path.join(inst.dir, "chromium-profile");
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -525,24 +571,25 @@ exit 0
   page.on("pageerror", (e) => errors.push(e.message));
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   await page.goto(`${gw.url}/#token=${gw.token}`);
+  const all = [...D, ...U].sort((a, b) => a.seq - b.seq);
   const loaded = await page
-    .waitForFunction((n) => window.hookwire && window.hookwire.store.size >= n, D.length, { timeout: 20000 })
+    .waitForFunction((n) => window.hookwire && window.hookwire.store.size >= n, all.length, { timeout: 20000 })
     .then(() => true, (e) => e.message.split("\n")[0]);
   ok(loaded === true, "the dashboard loads the session's events", loaded);
   const pageSeqs = await page.evaluate(() => window.hookwire.seqs());
-  ok(canon([...pageSeqs].sort((a, b) => a - b)) === canon(D.map((e) => e.seq)), "the dashboard has exactly the delivered events");
+  ok(canon([...pageSeqs].sort((a, b) => a - b)) === canon(all.map((e) => e.seq)), "the dashboard has exactly the delivered events (hooks and usage)");
   const li = `#sessions li.session[data-id="${S}"]`;
   const shown = await page
     .waitForFunction((sel) => /general-purpose/.test(document.querySelector(sel)?.textContent || ""), li, { timeout: 10000 })
     .then(() => true, () => false);
   const text = (await page.textContent(li).catch(() => "")) || "";
-  ok(shown && text.includes("project") && text.includes(`${D.length} events`) && text.includes("1 failed") && /ended/.test(text), "the session is listed: project, event count, the failure, ended", text);
+  ok(shown && text.includes("project") && text.includes(`${all.length} events`) && text.includes("1 failed") && /ended/.test(text), "the session is listed: project, event count, the failure, ended", text);
   ok(A && text.includes(`↳ general-purpose ${A.slice(0, 8)}`) && /Read×1/.test(text) && /done/.test(text), "the subagent is nested under it with its tool and state", text);
   await page.click(li);
-  await page.waitForFunction((n) => window.hookwire.viewLength() === n, D.length, { timeout: 5000 }).catch(() => {});
+  await page.waitForFunction((n) => window.hookwire.viewLength() === n, all.length, { timeout: 5000 }).catch(() => {});
   const rows = await page.$$eval("#stream .vrow:not([hidden])", (els) => els.map((e) => ({ event: e.dataset.event, summary: e.children[5]?.textContent || "" })));
   const blank = rows.filter((r) => !r.summary.trim()).map((r) => r.event);
-  ok(rows.length === D.length && blank.length === 0, "every row of the session has a summary", { rows: rows.length, blank: tally(blank) });
+  ok(rows.length === all.length && blank.length === 0, "every row of the session has a summary", { rows: rows.length, blank: tally(blank) });
   await page.screenshot({ path: path.join(SHOTS, "e2e-claude-session.png") });
   await page.click("#tab-calls");
   await page.waitForSelector("#calls .vrow", { timeout: 5000 }).catch(() => {});

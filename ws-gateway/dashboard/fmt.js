@@ -112,10 +112,50 @@ export function summary(ev) {
 		case 'hookwire.input_error':
 			t = s(d.reason) || s(d.error);
 			break;
+		case 'usage':
+			// One assistant message: 'claude-sonnet-4-5 · 1.2k in · 340 out · 12k cached · $0.0123'.
+			t = [
+				s(d.model),
+				fmtTokens(d.input_tokens) + ' in',
+				fmtTokens(d.output_tokens) + ' out',
+				d.cache_read_input_tokens ? fmtTokens(d.cache_read_input_tokens) + ' cached' : '',
+				d.cache_creation_input_tokens ? fmtTokens(d.cache_creation_input_tokens) + ' written' : '',
+				fmtCost(d.cost_usd),
+			]
+				.filter(Boolean)
+				.join(' · ');
+			break;
+		case 'StatusLine': {
+			// Claude Code's own figures: model, its cost, the context window.
+			const cw = d.context_window && typeof d.context_window === 'object' ? d.context_window : {};
+			t = [
+				d.model && typeof d.model === 'object' ? s(d.model.display_name) || s(d.model.id) : '',
+				d.cost && typeof d.cost === 'object' ? fmtCost(d.cost.total_cost_usd) + ' (Claude Code)' : '',
+				Number.isFinite(cw.used_percentage) ? 'context ' + cw.used_percentage + '%' : '',
+			]
+				.filter(Boolean)
+				.join(' · ');
+			break;
+		}
 		default:
 			t = s(d.message) || s(d.prompt) || s(d.reason) || '';
 	}
 	return oneLine(t || '');
+}
+
+// 1234 -> '1.2k', 1234567 -> '1.2M'.
+export function fmtTokens(n) {
+	if (!Number.isFinite(n)) return '?';
+	if (n < 1000) return String(n);
+	if (n < 1e6) return (n / 1e3).toFixed(n < 1e4 ? 1 : 0) + 'k';
+	return (n / 1e6).toFixed(n < 1e7 ? 1 : 0) + 'M';
+}
+
+// A cost in USD; null or missing: the model is not in the price table.
+export function fmtCost(usd) {
+	if (usd === null || usd === undefined || !Number.isFinite(usd)) return 'cost unknown';
+	if (usd === 0) return '$0';
+	return '$' + (usd < 0.01 ? usd.toFixed(4) : usd < 10 ? usd.toFixed(3) : usd.toFixed(2));
 }
 
 export function shortId(id) {
