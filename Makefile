@@ -85,7 +85,13 @@ include man/module.mk
 include contrib/module.mk
 
 .PHONY: bins
-bins: $(BINS)
+bins: $(BINS) $(BIN)/.hookwire-build-tree
+
+# The mark hook-capture install looks for: binaries beside it are in a build
+# tree (make clean removes them), not installed.
+$(BIN)/.hookwire-build-tree:
+	@mkdir -p $(@D)
+	@echo "hookwire build tree: make install copies the tools elsewhere" >$@
 
 # Keep intermediate objects (unit test objects are built by a pattern chain).
 .SECONDARY:

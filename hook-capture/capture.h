@@ -33,6 +33,10 @@ struct capture_opts {
 	const char *timeout;  /* --timeout S */
 	int user;	      /* --user given */
 	int statusline;	      /* install --statusline */
+	int local;	      /* --local: the project's settings.local.json */
+	int here;	      /* install --here: this binary even in a build tree */
+	int force;	      /* install --force: event names hook-capture does not know */
+	const char *argv0;    /* how we were run, to find our own path */
 	const char *bad_flag; /* first unusable flag or argument, for the log */
 	int64_t t0;	      /* monotonic start, microseconds */
 };
@@ -189,6 +193,16 @@ char *context_answer(const char *event, const char *text);
 /* Default per-handler timeout written into settings.json, seconds. */
 #define INSTALL_TIMEOUT_DEFAULT 5
 #define INSTALL_TIMEOUT_MAX	600
+/* SessionEnd's hooks share a 1.5 s budget, which a longer timeout of ours
+ * would stretch (Claude Code raises it to the longest handler's): ours
+ * there is at most this. */
+#define INSTALL_TIMEOUT_SESSIONEND 1
+/* The files the FileChanged hook asks Claude Code to watch (literal names,
+ * '|' between them): what changes how Claude Code itself behaves. */
+#define INSTALL_FILECHANGED_MATCHER "CLAUDE.md|CLAUDE.local.md|.mcp.json|.env|.envrc"
+/* The file the build writes beside the binaries it makes (make bins): a
+ * hook-capture next to it is in a build tree, which make clean removes. */
+#define INSTALL_BUILD_MARK ".hookwire-build-tree"
 /* Suffix of the backup written next to settings.json before a change. */
 #define INSTALL_BACKUP_SUFFIX ".hookwire-bak"
 /* Largest settings file read, bytes. */
@@ -225,9 +239,10 @@ json_object *install_load(const char *path, int *existed, char *err, size_t errl
  */
 int install_save(const char *path, json_object *settings, char *err, size_t errlen);
 
-/* Checks event names (WorktreeCreate is refused).  Returns their count
- * (at least 1), or -1 with a message in err. */
-int install_check_events(const char *const *events, char *err, size_t errlen);
+/* Checks event names: WorktreeCreate is refused, and so is a name not in
+ * install_events[] unless force.  Returns their count (at least 1), or -1
+ * with a message in err. */
+int install_check_events(const char *const *events, int force, char *err, size_t errlen);
 
 /*
  * Registers one handler {type: command, command, args, timeout} for every

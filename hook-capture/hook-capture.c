@@ -21,14 +21,15 @@
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: hook-capture [-hV] [-c file] [-i name] [--log-file file] "
-		    "[--rundir dir]\n"
-		    "                    [--statedir dir]\n"
-		    "       hook-capture install [--user | --project dir] [--events list]\n"
-		    "                    [--timeout seconds] [--statusline]\n"
-		    "       hook-capture uninstall [--user | --project dir]\n"
-		    "       hook-capture status [--user | --project dir]\n"
-		    "       hook-capture statusline [-- command ...]\n");
+	fprintf(fp,
+		"usage: hook-capture [-hV] [-c file] [-i name] [--log-file file] "
+		"[--rundir dir]\n"
+		"                    [--statedir dir]\n"
+		"       hook-capture install [--user | --project dir [--local]] [--events list]\n"
+		"                    [--timeout seconds] [--statusline] [--here] [--force]\n"
+		"       hook-capture uninstall [--user | --project dir [--local]]\n"
+		"       hook-capture status [--user | --project dir [--local]]\n"
+		"       hook-capture statusline [-- command ...]\n");
 }
 
 enum {
@@ -40,6 +41,9 @@ enum {
 	OPT_EVENTS,
 	OPT_TIMEOUT,
 	OPT_STATUSLINE,
+	OPT_LOCAL,
+	OPT_HERE,
+	OPT_FORCE,
 };
 
 static const struct option longopts[] = {
@@ -53,6 +57,9 @@ static const struct option longopts[] = {
     {"events", required_argument, NULL, OPT_EVENTS},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"statusline", no_argument, NULL, OPT_STATUSLINE},
+    {"local", no_argument, NULL, OPT_LOCAL},
+    {"here", no_argument, NULL, OPT_HERE},
+    {"force", no_argument, NULL, OPT_FORCE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -80,6 +87,7 @@ main(int argc, char *argv[])
 
 	memset(&opts, 0, sizeof(opts));
 	opts.t0 = util_mono_us();
+	opts.argv0 = argv[0];
 	std_fds();
 	signal(SIGPIPE, SIG_IGN);
 	opterr = 0; /* the hook must not write to stderr */
@@ -114,6 +122,18 @@ main(int argc, char *argv[])
 			break;
 		case OPT_TIMEOUT:
 			opts.timeout = optarg;
+			subflag = 1;
+			break;
+		case OPT_LOCAL:
+			opts.local = 1;
+			subflag = 1;
+			break;
+		case OPT_HERE:
+			opts.here = 1;
+			subflag = 1;
+			break;
+		case OPT_FORCE:
+			opts.force = 1;
 			subflag = 1;
 			break;
 		case OPT_STATUSLINE:

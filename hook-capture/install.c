@@ -467,8 +467,13 @@ install_group(const char *event, const char *command, json_object *args, int tim
 		json_object_put(h);
 		return NULL;
 	}
-	if (install_event_has_matcher(event))
+	if (strcmp(event, "FileChanged") == 0)
+		json_object_object_add(group, "matcher",
+				       json_object_new_string(INSTALL_FILECHANGED_MATCHER));
+	else if (install_event_has_matcher(event))
 		json_object_object_add(group, "matcher", json_object_new_string("*"));
+	if (strcmp(event, "SessionEnd") == 0 && timeout > INSTALL_TIMEOUT_SESSIONEND)
+		timeout = INSTALL_TIMEOUT_SESSIONEND;
 	json_object_object_add(group, "hooks", inner);
 	json_object_array_add(inner, h);
 	json_object_object_add(h, "type", json_object_new_string("command"));
@@ -555,7 +560,7 @@ install_rewrite(json_object *settings, const char *command, json_object *args,
 }
 
 int
-install_check_events(const char *const *events, char *err, size_t errlen)
+install_check_events(const char *const *events, int force, char *err, size_t errlen)
 {
 	const char *const *e;
 	int n = 0;
@@ -569,6 +574,13 @@ install_check_events(const char *const *events, char *err, size_t errlen)
 			snprintf(err, errlen,
 				 "WorktreeCreate: a hook there replaces git worktree "
 				 "creation; hook-capture does not register for it");
+			return -1;
+		}
+		if (!force && !install_in_list(install_events, *e)) {
+			snprintf(err, errlen,
+				 "%s: not a Claude Code hook event hook-capture knows "
+				 "(hook-capture(1) lists them; --force takes it anyway)",
+				 *e);
 			return -1;
 		}
 	}
@@ -585,7 +597,8 @@ install_apply(json_object *settings, const char *command, json_object *args,
 {
 	int n;
 
-	if ((n = install_check_events(events, err, errlen)) == -1)
+	/* the names were checked against the list, or --force said to take them */
+	if ((n = install_check_events(events, 1, err, errlen)) == -1)
 		return -1;
 	if (timeout < 1 || timeout > INSTALL_TIMEOUT_MAX) {
 		snprintf(err, errlen, "timeout %d: not within 1 to %d seconds", timeout,
@@ -885,6 +898,117 @@ done:
 	return rc;
 }
 
+/* ---------------------------------------------------------------- our own path */
+
+/* The absolute path of the running hook-capture, into out: /proc/self/exe
+ * where there is one, else argv[0] (with a slash: as it is; without: found
+ * on PATH).  Returns 0 or -1. */
+static int
+install_self(const char *argv0, char *out, size_t outlen)
+{
+	char cand[PATH_MAX];
+	const char *p, *e;
+	size_t n;
+
+	if (realpath("/proc/self/exe", cand) != NULL && strlen(cand) < outlen) {
+		memcpy(out, cand, strlen(cand) + 1);
+		return 0;
+	}
+	if (argv0 == NULL)
+		return -1;
+	if (strchr(argv0, '/') != NULL)
+		return realpath(argv0, cand) != NULL && strlen(cand) < outlen
+			   ? (memcpy(out, cand, strlen(cand) + 1), 0)
+			   : -1;
+	for (p = getenv("PATH"); p != NULL && *p != '\0'; p = *e ? e + 1 : e) {
+		e = p + strcspn(p, ":");
+		n = (size_t)(e - p);
+		if (n > 0 &&
+		    snprintf(cand, sizeof(cand), "%.*s/%s", (int)n, p, argv0) < (int)sizeof(cand) &&
+		    access(cand, X_OK) == 0 && realpath(cand, out) != NULL)
+			return 0;
+	}
+	return -1;
+}
+
+/* True when the binary at path sits in a build tree (the build's mark
+ * beside it), which make clean removes. */
+static int
+install_in_build_tree(const char *path)
+{
+	char mark[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL || snprintf(mark, sizeof(mark), "%.*s/%s", (int)(slash - path), path,
+				      INSTALL_BUILD_MARK) >= (int)sizeof(mark))
+		return 0;
+	return access(mark, F_OK) == 0;
+}
+
+/* The first hook-capture on PATH that is not in a build tree, into out. */
+static int
+install_find_installed(char *out, size_t outlen)
+{
+	char cand[PATH_MAX], real[PATH_MAX];
+	const char *p, *e;
+	size_t n;
+
+	for (p = getenv("PATH"); p != NULL && *p != '\0'; p = *e ? e + 1 : e) {
+		e = p + strcspn(p, ":");
+		n = (size_t)(e - p);
+		if (n == 0 || snprintf(cand, sizeof(cand), "%.*s/" INSTALL_SELF_NAME, (int)n, p) >=
+				  (int)sizeof(cand))
+			continue;
+		if (access(cand, X_OK) == 0 && realpath(cand, real) != NULL &&
+		    !install_in_build_tree(real) && strlen(real) < outlen) {
+			memcpy(out, real, strlen(real) + 1);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * The hook-capture path to record in settings.json: one that stays.  Ours,
+ * unless it is in a build tree: then the installed one on PATH, or with
+ * --here ours anyway (the hooks break at make clean; said on stderr).
+ * Returns EXIT_OK, or an exit code after a message.
+ */
+static int
+install_self_stable(const struct capture_opts *opts, char *self, size_t len)
+{
+	char inst[PATH_MAX];
+
+	if (install_self(opts->argv0, self, len) == -1) {
+		fprintf(stderr, "hook-capture: cannot find my own path (%s)\n",
+			opts->argv0 ? opts->argv0 : "?");
+		return EXIT_RUNTIME;
+	}
+	if (!install_in_build_tree(self))
+		return EXIT_OK;
+	if (opts->here) {
+		fprintf(stderr,
+			"hook-capture: registering %s, in a build tree: make clean will break "
+			"the hooks (make install, then hook-capture install, records a path "
+			"that stays)\n",
+			self);
+		return EXIT_OK;
+	}
+	if (install_find_installed(inst, sizeof(inst)) == 0) {
+		fprintf(stderr,
+			"hook-capture: %s is in a build tree; registering the installed %s\n", self,
+			inst);
+		snprintf(self, len, "%s", inst);
+		return EXIT_OK;
+	}
+	fprintf(stderr,
+		"hook-capture: %s is in a build tree, which make clean removes, and no "
+		"hook-capture is installed on PATH: run make install first, or install --here "
+		"to register this one anyway\n",
+		self);
+	return EXIT_USAGE;
+}
+
 /* ---------------------------------------------------------------- the subcommands */
 
 /* Makes path absolute (relative to the current directory); into out. */
@@ -925,7 +1049,8 @@ install_settings_path(const struct capture_opts *opts, char *out, size_t outlen)
 		}
 		snprintf(dir, sizeof(dir), "%s", home);
 	}
-	if (snprintf(out, outlen, "%s/.claude/settings.json", dir) >= (int)outlen) {
+	if (snprintf(out, outlen, "%s/.claude/settings%s.json", dir, opts->local ? ".local" : "") >=
+	    (int)outlen) {
 		fprintf(stderr, "hook-capture: %s: path too long\n", dir);
 		return -1;
 	}
@@ -1012,7 +1137,7 @@ install_cmd_install(const struct capture_opts *opts, const char *path)
 				"event names\n");
 		return EXIT_USAGE;
 	}
-	if (install_check_events(events, err, sizeof(err)) == -1) {
+	if (install_check_events(events, opts->force, err, sizeof(err)) == -1) {
 		fprintf(stderr, "hook-capture: --events: %s\n", err);
 		return EXIT_USAGE;
 	}
@@ -1027,10 +1152,9 @@ install_cmd_install(const struct capture_opts *opts, const char *path)
 		}
 		timeout = (int)v;
 	}
-	if (realpath("/proc/self/exe", self) == NULL) {
-		fprintf(stderr, "hook-capture: /proc/self/exe: %s\n", strerror(errno));
-		return EXIT_RUNTIME;
-	}
+	if ((rc = install_self_stable(opts, self, sizeof(self))) != EXIT_OK)
+		return rc;
+	rc = EXIT_RUNTIME;
 	if ((settings = install_load(path, &existed, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "hook-capture: %s; file left untouched\n", err);
 		return EXIT_RUNTIME;
@@ -1237,7 +1361,7 @@ install_cmd_status(const struct capture_opts *opts, const char *path)
 		fprintf(stderr, "hook-capture: %s\n", err);
 		return EXIT_RUNTIME;
 	}
-	if (realpath("/proc/self/exe", self) == NULL)
+	if (install_self(opts->argv0, self, sizeof(self)) == -1)
 		self[0] = '\0';
 	printf("settings: %s%s\n", path, existed ? "" : " (no such file)");
 	install_print_commands(settings, self);
@@ -1284,10 +1408,16 @@ install_main(const char *sub, const struct capture_opts *opts)
 		fprintf(stderr, "hook-capture: --user and --project exclude each other\n");
 		return EXIT_USAGE;
 	}
-	if (strcmp(sub, "install") != 0 &&
-	    (opts->events != NULL || opts->timeout != NULL || opts->statusline)) {
+	if (opts->local && opts->project == NULL) {
+		fprintf(stderr, "hook-capture: --local needs --project: it names the project's "
+				".claude/settings.local.json\n");
+		return EXIT_USAGE;
+	}
+	if (strcmp(sub, "install") != 0 && (opts->events != NULL || opts->timeout != NULL ||
+					    opts->statusline || opts->here || opts->force)) {
 		fprintf(stderr,
-			"hook-capture: --events, --timeout and --statusline belong to install\n");
+			"hook-capture: --events, --timeout, --statusline, --here and --force "
+			"belong to install\n");
 		return EXIT_USAGE;
 	}
 	if (install_settings_path(opts, path, sizeof(path)) == -1)

@@ -22,18 +22,20 @@ run() {
 jqs() { jq -e "$1" "${2:-$S}" >/dev/null 2>&1; }
 
 # ---- no settings file: created with every event but WorktreeCreate
-run 0 install
+run 0 install --here
 check "settings.json created" test -f "$S"
 check "30 events registered" jqs '.hooks | length == 30'
 check "no WorktreeCreate" jqs '.hooks | has("WorktreeCreate") | not'
-check "exec form, absolute path, short timeout" jqs "[.hooks[][] | .hooks[0] | select(.type == \"command\" and .command == \"$SELF\" and .args == [] and .timeout == 5)] | length == 30"
+check "exec form, absolute path, short timeout" jqs "[.hooks[][] | .hooks[0] | select(.type == \"command\" and .command == \"$SELF\" and .args == [] and .timeout == 5)] | length == 29"
+check "SessionEnd's timeout within its 1.5 s budget" jqs '.hooks.SessionEnd[0].hooks[0].timeout == 1'
 check "matcher * on tool events" jqs '.hooks.PreToolUse[0].matcher == "*" and .hooks.SessionEnd[0].matcher == "*"'
-check "no matcher where none applies" jqs '(.hooks.Stop[0] | has("matcher") | not) and (.hooks.FileChanged[0] | has("matcher") | not)'
+check "no matcher where none applies" jqs '.hooks.Stop[0] | has("matcher") | not'
+check "FileChanged watches the files that change Claude Code" jqs '.hooks.FileChanged[0].matcher == "CLAUDE.md|CLAUDE.local.md|.mcp.json|.env|.envrc"'
 check "no backup for a new file" test ! -e "$S.hookwire-bak"
 
 # ---- second install: nothing changes, not even the bytes
 cp "$S" "$T/first.json"
-run 0 install --user
+run 0 install --here --user
 check "second install says so" grep -q 'already installed' "$T/out"
 check "second install leaves the file as it was" cmp -s "$S" "$T/first.json"
 
@@ -68,34 +70,41 @@ cat >"$S" <<'EOF'
 }
 EOF
 cp "$S" "$T/orig.json"
-run 0 install
+run 0 install --here
 check "backup is the original" cmp -s "$S.hookwire-bak" "$T/orig.json"
 check "top-level keys kept in order" test "$(jq -c keys_unsorted "$S")" = '["model","env","hooks","permissions","statusLine"]'
 check "other keys unchanged" test "$(jq -S -c 'del(.hooks)' "$S")" = "$(jq -S -c 'del(.hooks)' "$T/orig.json")"
 check "other hooks kept first" jqs '.hooks.PreToolUse[0] == {"matcher": "Bash", "hooks": [{"type": "command", "command": "/usr/local/bin/guard", "timeout": 30}]} and .hooks.Stop[0].hooks[0].command == "notify-send done"'
 check "ours added after them" jqs ".hooks.PreToolUse[1].hooks[0].command == \"$SELF\" and (.hooks.PreToolUse | length) == 2"
-run 0 install
+run 0 install --here
 check "reinstall: one handler per event" jqs "[.hooks[][] | .hooks[] | select(.command == \"$SELF\")] | length == 30"
 run 0 uninstall
 check "uninstall restores the original in meaning" test "$(jq -S -c . "$S")" = "$(jq -S -c . "$T/orig.json")"
 
 # ---- --events, --timeout and the flags carried into args
-run 0 -i other --statedir "$T/state2" install --events 'PreToolUse, Stop' --timeout 3
+run 0 -i other --statedir "$T/state2" install --here --events 'PreToolUse, Stop' --timeout 3
 check "--events: two events" jqs '[.hooks[][] | .hooks[] | select(.command | endswith("hook-capture"))] | length == 2'
 check "--timeout" jqs "[.hooks[][] | .hooks[] | select(.command == \"$SELF\") | .timeout] == [3, 3]"
 check "flags carried into args" jqs ".hooks.PreToolUse[1].hooks[0].args == [\"-i\", \"other\", \"--statedir\", \"$T/state2\"]"
 
 # ---- usage errors: exit 100, file untouched
 cp "$S" "$T/before.json"
-run 100 install --events WorktreeCreate
-run 100 install --events 'Not An Event'
-run 100 install --timeout 0
-run 100 install --timeout 601
-run 100 install --user --project "$T"
+run 100 install --here --events WorktreeCreate
+run 100 install --here --events 'Not An Event'
+run 100 install --here --events Bogus
+check "an unknown event name is refused, and says so" grep -q 'Bogus: not a Claude Code hook event' "$T/err"
+run 100 install --here --local
+check "--local needs --project" grep -q -- '--local needs --project' "$T/err"
+run 100 install --here --timeout 0
+run 100 install --here --timeout 601
+run 100 install --here --user --project "$T"
 run 100 uninstall --events Stop
 run 100 status extra
-run 100 install --bogus
+run 100 install --here --bogus
 check "usage errors left the file alone" cmp -s "$S" "$T/before.json"
+run 0 install --here --events 'Stop,NewEvent2027' --force
+check "--force takes a name hook-capture does not know" jqs '.hooks | has("NewEvent2027")'
+cp "$T/before.json" "$S"
 run 0 -h
 check "-h prints the synopsis on stderr" grep -q '^usage: hook-capture' "$T/err"
 check "-h prints nothing on stdout" test ! -s "$T/out"
@@ -105,28 +114,43 @@ check "-V on stderr" grep -q '^hook-capture [0-9]' "$T/err"
 # ---- invalid JSON: exit 1, a clear message, file untouched
 printf '{ "model": "opus", }' >"$S"
 cp "$S" "$T/bad.json"
-run 1 install
+run 1 install --here
 check "invalid JSON named" grep -q 'not valid JSON' "$T/err"
 check "invalid JSON untouched" cmp -s "$S" "$T/bad.json"
 run 1 uninstall
 check "invalid JSON untouched by uninstall" cmp -s "$S" "$T/bad.json"
 printf '{"hooks": []}' >"$S"
-run 1 install
+run 1 install --here
 check "hooks not an object: refused" grep -q '"hooks" is not an object' "$T/err"
 
 # ---- --project DIR
 mkdir -p "$T/proj"
-run 0 install --project "$T/proj"
+run 0 install --here --project "$T/proj"
 check "project settings created" jqs '.hooks | length == 30' "$T/proj/.claude/settings.json"
 run 0 status --project "$T/proj"
 check "project status" grep -q '^registered: 30 events' "$T/out"
 run 0 uninstall --project "$T/proj"
 check "project uninstall" jqs '. == {}' "$T/proj/.claude/settings.json"
-run 1 install --project "$T/no-such-dir"
+run 1 install --here --project "$T/no-such-dir"
+run 0 install --here --project "$T/proj" --local
+check "--project DIR --local: the project's settings.local.json" jqs '.hooks | length == 30' "$T/proj/.claude/settings.local.json"
+check "  and not its shared settings.json" test ! -e "$T/proj/.claude/settings.json" -o "$(jq -c . "$T/proj/.claude/settings.json")" = '{}'
+run 0 uninstall --project "$T/proj" --local
+check "uninstall --local" jqs '. == {}' "$T/proj/.claude/settings.local.json"
+
+# ---- a build tree's hook-capture: refused, or the installed one recorded
+mkdir -p "$T/home-b" "$T/inst/bin"
+HOME=$T/home-b run 100 install
+check "a build-tree path is refused without --here, saying why" grep -q 'in a build tree' "$T/err"
+check "  and the settings are not written" test ! -e "$T/home-b/.claude/settings.json"
+cp "$H" "$T/inst/bin/hook-capture"
+HOME=$T/home-b PATH=$T/inst/bin:$PATH run 0 install
+check "the installed hook-capture on PATH is recorded instead" jqs "[.hooks[][] | .hooks[0].command] | unique == [\"$T/inst/bin/hook-capture\"]" "$T/home-b/.claude/settings.json"
+check "  and install says so" grep -q "registering the installed $T/inst/bin/hook-capture" "$T/err"
 
 # ---- the installed handler runs as Claude Code would run it (exec form)
 rm -f "$S"
-run 0 --statedir "$T/state3" install --events SessionStart
+run 0 --statedir "$T/state3" install --here --events SessionStart
 cmd=$(jq -r '.hooks.SessionStart[0].hooks[0].command' "$S")
 mapfile -t args < <(jq -r '.hooks.SessionStart[0].hooks[0].args[]' "$S")
 rc=0

@@ -271,7 +271,7 @@ async function main() {
   console.log(`gateway ${gw.url}, model server ${ms.url}, claude ${CLAUDE.version} (${CLAUDE.bin})`);
 
   // 1. hook-capture install, as a user runs it, into the scratch HOME.
-  const install = spawnSync(path.join(BIN, "hook-capture"), [...inst.args, "--log-file", captureLog, "install"], {
+  const install = spawnSync(path.join(BIN, "hook-capture"), [...inst.args, "--log-file", captureLog, "install", "--here"], {
     env: { ...inst.env, HOME: home },
     encoding: "utf8",
     timeout: 10000,

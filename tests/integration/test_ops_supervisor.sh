@@ -109,7 +109,7 @@ for _ in $(seq 400); do grep -q 'Stop:' "$T/run.out" && break; kill -0 $runpid 2
 cat "$T/run.out"
 PORT=$(cat "$T/run/gateway.port")
 check "run prints the dashboard URL with the token" grep -q "Dashboard: *http://127.0.0.1:$PORT/#token=$(cat "$T/state/token")" "$T/run.out"
-check "run prints the hook install command" grep -q "Register the hooks: *$B/hook-capture install" "$T/run.out"
+check "run prints the hook install command (--here: a build tree)" grep -q "Register the hooks: *$B/hook-capture install --here\$" "$T/run.out"
 check "status under run is up" H status
 check "run started the usage stage" bash -c "sh '$HW' --bindir '$B' status | grep -Eq '^usage +up '"
 rp=$(pid_of event-router) gp=$(pid_of ws-gateway) up=$(pid_of event-usage)

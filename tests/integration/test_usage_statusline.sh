@@ -140,9 +140,9 @@ cat >"$S" <<'EOF'
 }
 EOF
 # in json-c's own layout first, so that bytes can be compared
-"$H" install --events Stop >/dev/null && "$H" uninstall >/dev/null
+"$H" install --here --events Stop >/dev/null && "$H" uninstall >/dev/null
 cp "$S" "$T/orig.json"
-check "install --statusline" bash -c "'$H' install --statusline >/dev/null"
+check "install --statusline" bash -c "'$H' install --here --statusline >/dev/null"
 jqs() { jq -e "$1" "$S" >/dev/null; }
 check "statusLine is ours, wrapping the original" \
 	jqs '.statusLine.command | test("hook-capture. statusline -- /bin/sh -c")'
@@ -153,21 +153,21 @@ check "status shows it" grep -q '^statusline: hook-capture, wrapping printf' "$T
 got=$(sh -c "$(jq -r .statusLine.command "$S")" <"$T/status.json")
 check "the installed command runs the original ($got)" test "$got" = "MINE CLAUDE-OPUS-4-6"
 cp "$S" "$T/once.json"
-"$H" install --statusline >/dev/null
+"$H" install --here --statusline >/dev/null
 check "a second install changes nothing (no double wrap)" cmp -s "$S" "$T/once.json"
 check "uninstall" bash -c "'$H' uninstall >/dev/null"
 check "uninstall restores the original file byte for byte" cmp "$S" "$T/orig.json"
 check "and removes the side file" test ! -e "$S.hookwire-statusline"
 # no statusLine before: none after
 jq 'del(.statusLine)' "$T/orig.json" >"$S"
-"$H" install --events Stop >/dev/null && "$H" uninstall >/dev/null
+"$H" install --here --events Stop >/dev/null && "$H" uninstall >/dev/null
 cp "$S" "$T/none.json"
-"$H" install --statusline >/dev/null
+"$H" install --here --statusline >/dev/null
 check "no statusLine before: ours added" jqs '.statusLine.command | test("statusline$")' 
 "$H" uninstall >/dev/null
 check "no statusLine before: none after, byte for byte" cmp "$S" "$T/none.json"
 # changed by hand after install: left alone
-"$H" install --statusline >/dev/null
+"$H" install --here --statusline >/dev/null
 jq '.statusLine = {"type": "command", "command": "echo theirs"}' "$S" >"$S.new" && mv "$S.new" "$S"
 "$H" uninstall >"$T/un.out"
 check "a statusLine changed since install is left alone" jqs '.statusLine.command == "echo theirs"' 
@@ -176,12 +176,12 @@ check "and uninstall says so" grep -q 'changed since install' "$T/un.out"
 printf '{"statusLine": "oops"}\n' >"$S"
 cp "$S" "$T/oops.json"
 rc=0
-"$H" install --statusline >/dev/null 2>"$T/err" || rc=$?
+"$H" install --here --statusline >/dev/null 2>"$T/err" || rc=$?
 check "a statusLine that is not a command object: refused ($rc)" test $rc -eq 1
 check "  with a message, the file untouched" bash -c "grep -q 'not wrapped' '$T/err' && cmp -s '$S' '$T/oops.json'"
 # a new home: no ~/.claude yet
 mkdir "$T/home2"
-check "install --statusline: exit 0 in a new home" bash -c "HOME='$T/home2' '$H' install --statusline >/dev/null"
+check "install --statusline: exit 0 in a new home" bash -c "HOME='$T/home2' '$H' install --here --statusline >/dev/null"
 check "install --statusline in a home without ~/.claude" \
 	jq -e '.statusLine.command | test("statusline$")' "$T/home2/.claude/settings.json"
 HOME=$T/home2 "$H" uninstall >/dev/null
