@@ -27,6 +27,9 @@
 /* Length of a hex event id (128 bits) without its NUL. */
 #define EVENT_ID_LEN 32
 
+/* Length of a timestamp of event_format_ts() (years 0 to 9999) without its NUL. */
+#define EVENT_TS_LEN 27
+
 struct event_limits {
 	size_t field_max; /* longest string kept whole in data */
 	size_t event_max; /* largest serialized event */
@@ -68,7 +71,8 @@ size_t event_truncate_strings(json_object *obj, size_t field_max);
 /* The file paths the hook JSON data touches, as a new array (caller puts it). */
 json_object *event_files(json_object *data);
 
-/* Writes a new random 128-bit hex id (arc4random) and its NUL into out. */
+/* Writes a new random 128-bit hex id (getentropy(), else arc4random) and its NUL
+ * into out. */
 void event_new_id(char out[EVENT_ID_LEN + 1]);
 
 /* Formats us (microseconds since the epoch) as RFC 3339 UTC with microseconds,
