@@ -3,7 +3,8 @@
  *
  * Claude Code runs hook-capture once per hook event with the hook JSON on
  * stdin.  We read it under a deadline (a hook blocked on stdin would hang
- * the session), turn it into a canonical event (event_from_hook(): bad
+ * the session), turn it into a canonical event (event_hook_text(), one
+ * pass without json-c, for the input it takes; else event_from_hook(): bad
  * input becomes a hookwire.input_error event, so nothing is lost), send it
  * to the router with a bounded wait for the ack, and spool it when the
  * router is not there.  On SessionStart and UserPromptSubmit we may print
@@ -27,6 +28,7 @@
 #include "capture.h"
 #include "config.h"
 #include "event.h"
+#include "hookscan.h"
 #include "hwlimits.h"
 #include "log.h"
 #include "paths.h"
@@ -34,8 +36,10 @@
 
 extern char **environ;
 
-/* First read size; the buffer doubles up to input_max + 1. */
-#define CAPTURE_READ_FIRST (64 * 1024)
+/* First read size; the buffer doubles up to input_max + 1.  Above malloc's
+ * mmap threshold (128 KiB in glibc), so that only the pages the input
+ * fills are touched and growing it is an mremap(2), not a copy. */
+#define CAPTURE_READ_FIRST (256 * 1024)
 
 /* Set once the log file is open; without it diagnostics are dropped. */
 static int capture_logging;
@@ -288,13 +292,13 @@ capture_input_reason(json_object *ev)
  */
 static json_object *
 capture_event(const struct capture_input *in, const struct event_limits *lim,
-	      const struct event_env *env, int stdin_ms)
+	      const struct event_env *env, int stdin_ms, int64_t now_us)
 {
 	const char *name, *why;
 	char detail[160];
 	json_object *ev, *data;
 
-	ev = event_from_hook(in->buf, in->len, lim, env, util_now_us());
+	ev = event_from_hook(in->buf, in->len, lim, env, now_us);
 	if (ev == NULL)
 		return NULL;
 	name = capture_get_str(ev, "event");
@@ -320,14 +324,14 @@ capture_event(const struct capture_input *in, const struct event_limits *lim,
 	return ev;
 }
 
-/* Prints the additionalContext answer for ev when there is context. */
+/* Prints the additionalContext answer for the event named event when there
+ * is context; cwd_hook is the hook's cwd (may be NULL). */
 static void
-capture_context(const struct config *cfg, json_object *ev)
+capture_context(const struct config *cfg, const char *event, const char *cwd_hook)
 {
-	const char *event = capture_get_str(ev, "event"), *home, *project, *files = "";
+	const char *home, *project, *files = "";
 	long long max = HW_CONTEXT_MAX;
 	char *text, *answer, cwd[4096];
-	json_object *data;
 
 	if (!context_event_wants(event))
 		return;
@@ -341,10 +345,8 @@ capture_context(const struct config *cfg, json_object *ev)
 	if (home != NULL && home[0] == '\0')
 		home = NULL;
 	project = getenv("CLAUDE_PROJECT_DIR");
-	if (project == NULL || project[0] == '\0') {
-		json_object_object_get_ex(ev, "data", &data);
-		project = capture_get_str(data, "cwd");
-	}
+	if (project == NULL || project[0] == '\0')
+		project = cwd_hook;
 	if ((project == NULL || project[0] == '\0') && getcwd(cwd, sizeof(cwd)) != NULL)
 		project = cwd;
 	if ((text = context_build(files, home, project, (size_t)max)) == NULL)
@@ -360,22 +362,108 @@ capture_context(const struct config *cfg, json_object *ev)
 	free(text);
 }
 
+/* One event ready to send, and what the log and the context answer want of it. */
+struct capture_line {
+	char *cl_buf; /* the event and its newline (malloc'd) */
+	size_t cl_len;
+	char cl_id[EVENT_ID_LEN + 1];
+	char cl_name[64]; /* the event's name; "" when longer */
+	char *cl_cwd;	  /* the hook's cwd when the event wants context (malloc'd) */
+};
+
+/*
+ * Builds the event for what capture_read() got, its capture_us set: by
+ * event_hook_text() when it takes the input (one pass, no json-c), else
+ * by event_from_hook() (bad input, stdin cut by the deadline or by
+ * input_max, and whatever else the fast path declines).  Returns 0, or -1
+ * when out of memory (logged).
+ */
+static int
+capture_build(const struct capture_input *in, const struct event_limits *lim,
+	      const struct event_env *env, int stdin_ms, int64_t t0, struct capture_line *cl)
+{
+	struct event_text et;
+	const char *line, *id, *name, *cwd = NULL;
+	json_object *ev, *data;
+	size_t len;
+	int64_t now = util_now_us();
+	int r = 1;
+
+	memset(cl, 0, sizeof(*cl));
+	if (!in->timed_out && in->total == in->len &&
+	    (r = event_hook_text(in->buf, in->len, lim, env, now, &et)) == 0) {
+		memcpy(cl->cl_id, et.et_id, sizeof(cl->cl_id));
+		if (hookscan_unquote(et.et_line + et.et_name_off, et.et_name_len, cl->cl_name,
+				     sizeof(cl->cl_name)) == -1)
+			cl->cl_name[0] = '\0';
+		if (context_event_wants(cl->cl_name) && et.et_cwd_len != 0) {
+			if ((cl->cl_cwd = malloc(et.et_cwd_len)) == NULL ||
+			    hookscan_unquote(et.et_line + et.et_cwd_off, et.et_cwd_len, cl->cl_cwd,
+					     et.et_cwd_len) == -1) {
+				free(cl->cl_cwd);
+				cl->cl_cwd = NULL;
+			}
+		}
+		event_text_set_capture_us(&et, util_mono_us() - t0);
+		cl->cl_buf = et.et_line;
+		cl->cl_len = et.et_len;
+		cl->cl_buf[cl->cl_len++] = '\n';
+		return 0;
+	}
+	if (r == -1 || (ev = capture_event(in, lim, env, stdin_ms, now)) == NULL) {
+		capture_log(LOGL_ERROR, "oom", "out of memory building the event");
+		return -1;
+	}
+	id = capture_get_str(ev, "id");
+	name = capture_get_str(ev, "event");
+	if (name != NULL && strcmp(name, EVENT_INPUT_ERROR) == 0)
+		capture_log(LOGL_WARN, capture_input_reason(ev),
+			    "bad hook input (%zu bytes), id %s", in->total, id != NULL ? id : "-");
+	else if (in->timed_out)
+		capture_log(LOGL_WARN, EVENT_R_TIMEOUT,
+			    "stdin not closed within %d ms; complete input used, id %s", stdin_ms,
+			    id != NULL ? id : "-");
+	if (id != NULL && strlen(id) == EVENT_ID_LEN)
+		memcpy(cl->cl_id, id, sizeof(cl->cl_id));
+	else
+		snprintf(cl->cl_id, sizeof(cl->cl_id), "-");
+	if (name != NULL && strlen(name) < sizeof(cl->cl_name))
+		memcpy(cl->cl_name, name, strlen(name) + 1);
+	if (context_event_wants(cl->cl_name) && json_object_object_get_ex(ev, "data", &data) &&
+	    (cwd = capture_get_str(data, "cwd")) != NULL)
+		cl->cl_cwd = strdup(cwd);
+
+	event_set_capture_us(ev, util_mono_us() - t0);
+	if ((line = event_to_string(ev, &len)) == NULL || (cl->cl_buf = malloc(len + 1)) == NULL) {
+		capture_log(LOGL_ERROR, "oom", "out of memory serializing the event");
+		json_object_put(ev);
+		free(cl->cl_cwd);
+		cl->cl_cwd = NULL;
+		return -1;
+	}
+	memcpy(cl->cl_buf, line, len);
+	cl->cl_buf[len++] = '\n';
+	cl->cl_len = len;
+	json_object_put(ev);
+	return 0;
+}
+
 int
 capture_main(const struct capture_opts *opts)
 {
 	char host[256], err[512], reason[64], cerr[512];
-	const char *rundir, *statedir, *line, *id, *name;
+	const char *rundir, *statedir, *id;
 	struct capture_input in = {NULL, 0, 0, 0};
+	struct capture_line cl = {NULL, 0, "", "", NULL};
 	struct event_limits lim;
 	struct event_env env;
 	struct config *cfg;
 	struct paths p;
-	json_object *ev = NULL;
 	enum deliver_status st = DELIVER_UNREACHABLE;
 	long long seq = 0;
 	int stdin_ms = HW_STDIN_TIMEOUT_MS, ack_ms = HW_ACK_TIMEOUT_MS, havepaths = 0;
 	size_t len;
-	char *buf = NULL;
+	char *buf;
 
 	cfg = capture_config(opts, 1, cerr, sizeof(cerr));
 	capture_log_open(cfg, opts->log_file);
@@ -411,28 +499,11 @@ capture_main(const struct capture_opts *opts)
 	env.project_dir = getenv("CLAUDE_PROJECT_DIR");
 	if (env.project_dir != NULL && env.project_dir[0] == '\0')
 		env.project_dir = NULL;
-	ev = capture_event(&in, &lim, &env, stdin_ms);
-	if (ev == NULL) {
-		capture_log(LOGL_ERROR, "oom", "out of memory building the event");
+	if (capture_build(&in, &lim, &env, stdin_ms, opts->t0, &cl) == -1)
 		goto done;
-	}
-	id = capture_get_str(ev, "id");
-	name = capture_get_str(ev, "event");
-	if (name != NULL && strcmp(name, EVENT_INPUT_ERROR) == 0)
-		capture_log(LOGL_WARN, capture_input_reason(ev),
-			    "bad hook input (%zu bytes), id %s", in.total, id != NULL ? id : "-");
-	else if (in.timed_out)
-		capture_log(LOGL_WARN, EVENT_R_TIMEOUT,
-			    "stdin not closed within %d ms; complete input used, id %s", stdin_ms,
-			    id != NULL ? id : "-");
-
-	event_set_capture_us(ev, util_mono_us() - opts->t0);
-	if ((line = event_to_string(ev, &len)) == NULL || (buf = malloc(len + 1)) == NULL) {
-		capture_log(LOGL_ERROR, "oom", "out of memory serializing the event");
-		goto done;
-	}
-	memcpy(buf, line, len);
-	buf[len++] = '\n';
+	id = cl.cl_id;
+	buf = cl.cl_buf;
+	len = cl.cl_len;
 
 	if (havepaths) {
 		st = deliver_send(p.ingest_sock, buf, len, ack_ms, reason, sizeof(reason), &seq);
@@ -461,10 +532,10 @@ capture_main(const struct capture_opts *opts)
 		capture_log(LOGL_ERROR, "paths", "no paths: %s; event id %s lost", err,
 			    id != NULL ? id : "-");
 
-	capture_context(cfg, ev);
+	capture_context(cfg, cl.cl_name, cl.cl_cwd);
 done:
-	free(buf);
-	json_object_put(ev);
+	free(cl.cl_buf);
+	free(cl.cl_cwd);
 	free(in.buf);
 	config_free(cfg);
 	if (capture_logging)
