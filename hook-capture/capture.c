@@ -195,35 +195,15 @@ fail:
 
 /* Opens the log file named by --log-file or capture.log_file, if any. */
 static void
-capture_log_open(const struct config *cfg, const char *flag_file)
+capture_log_open(const struct settings *st)
 {
-	const char *file = flag_file;
-	enum log_level level = LOGL_INFO;
 	char err[256];
 
-	if (file == NULL && cfg != NULL)
-		file = config_str(cfg, "capture", "log_file");
-	if (file == NULL || file[0] == '\0')
+	if (st->st_log_file[0] == '\0')
 		return;
-	if (cfg != NULL)
-		log_level_parse(config_str(cfg, "log", "level"), &level);
-	if (log_init("hook-capture", file, level,
-		     cfg != NULL ? (size_t)config_int(cfg, "log", "max_size") : HW_LOG_MAX_SIZE,
-		     cfg != NULL ? (int)config_int(cfg, "log", "keep") : 3, err, sizeof(err)) == 0)
+	if (log_init("hook-capture", st->st_log_file, st->st_log_level, st->st_log_max_size,
+		     st->st_log_keep, err, sizeof(err)) == 0)
 		capture_logging = 1;
-}
-
-static void
-capture_limits(const struct config *cfg, struct event_limits *lim)
-{
-	event_limits_default(lim);
-	if (cfg == NULL)
-		return;
-	lim->field_max = (size_t)config_int(cfg, "capture", "field_max");
-	lim->event_max = (size_t)config_int(cfg, "capture", "event_max");
-	lim->input_max = (size_t)config_int(cfg, "capture", "input_max");
-	lim->bad_copy = (size_t)config_int(cfg, "capture", "bad_input_copy");
-	lim->depth_max = (int)config_int(cfg, "capture", "depth_max");
 }
 
 /* The router's answer, and "ack_us": microseconds from the start to the
@@ -327,18 +307,14 @@ capture_event(const struct capture_input *in, const struct event_limits *lim,
 /* Prints the additionalContext answer for the event named event when there
  * is context; cwd_hook is the hook's cwd (may be NULL). */
 static void
-capture_context(const struct config *cfg, const char *event, const char *cwd_hook)
+capture_context(const struct settings *st, const char *event, const char *cwd_hook)
 {
-	const char *home, *project, *files = "";
-	long long max = HW_CONTEXT_MAX;
+	const char *home, *project, *files = st->st_context_files;
+	long long max = st->st_context_max;
 	char *text, *answer, cwd[4096];
 
 	if (!context_event_wants(event))
 		return;
-	if (cfg != NULL) {
-		files = config_str(cfg, "capture", "context_files");
-		max = config_int(cfg, "capture", "context_max");
-	}
 	if (max <= 0)
 		return;
 	home = getenv("HOME");
@@ -452,42 +428,33 @@ int
 capture_main(const struct capture_opts *opts)
 {
 	char host[256], err[512], reason[64], cerr[512];
-	const char *rundir, *statedir, *id;
+	const char *id;
 	struct capture_input in = {NULL, 0, 0, 0};
 	struct capture_line cl = {NULL, 0, "", "", NULL};
-	struct event_limits lim;
 	struct event_env env;
-	struct config *cfg;
+	struct settings st;
 	struct paths p;
-	enum deliver_status st = DELIVER_UNREACHABLE;
+	enum deliver_status st_ack = DELIVER_UNREACHABLE;
 	long long seq = 0;
-	int stdin_ms = HW_STDIN_TIMEOUT_MS, ack_ms = HW_ACK_TIMEOUT_MS, havepaths = 0;
+	int havepaths = 0;
 	size_t len;
 	char *buf;
 
-	cfg = capture_config(opts, 1, cerr, sizeof(cerr));
-	capture_log_open(cfg, opts->log_file);
+	settings_load(&st, opts, cerr, sizeof(cerr));
+	capture_log_open(&st);
 	if (cerr[0] != '\0')
 		capture_log(LOGL_WARN, "bad_config", "configuration partly ignored: %s", cerr);
 	if (opts->bad_flag != NULL)
 		capture_log(LOGL_WARN, "usage", "ignored: %s", opts->bad_flag);
-	capture_limits(cfg, &lim);
-	if (cfg != NULL) {
-		stdin_ms = (int)config_int(cfg, "capture", "stdin_timeout_ms");
-		ack_ms = (int)config_int(cfg, "capture", "ack_timeout_ms");
-		rundir = config_str(cfg, NULL, "rundir");
-		statedir = config_str(cfg, NULL, "statedir");
-		if (paths_init(&p, config_str(cfg, NULL, "instance"),
-			       rundir[0] != '\0' ? rundir : NULL,
-			       statedir[0] != '\0' ? statedir : NULL, err, sizeof(err)) == 0)
-			havepaths = 1;
-		else
-			capture_log(LOGL_WARN, "bad_config", "%s", err);
-	}
+	if (paths_init(&p, st.st_instance, st.st_rundir[0] != '\0' ? st.st_rundir : NULL,
+		       st.st_statedir[0] != '\0' ? st.st_statedir : NULL, err, sizeof(err)) == 0)
+		havepaths = 1;
+	else
+		capture_log(LOGL_WARN, "bad_config", "%s", err);
 	if (!havepaths && paths_init(&p, NULL, NULL, NULL, err, sizeof(err)) == 0)
 		havepaths = 1;
 
-	if (capture_read(STDIN_FILENO, lim.input_max, stdin_ms, &in) == -1) {
+	if (capture_read(STDIN_FILENO, st.st_lim.input_max, st.st_stdin_ms, &in) == -1) {
 		capture_log(LOGL_ERROR, "oom", "out of memory reading stdin");
 		goto done;
 	}
@@ -499,18 +466,19 @@ capture_main(const struct capture_opts *opts)
 	env.project_dir = getenv("CLAUDE_PROJECT_DIR");
 	if (env.project_dir != NULL && env.project_dir[0] == '\0')
 		env.project_dir = NULL;
-	if (capture_build(&in, &lim, &env, stdin_ms, opts->t0, &cl) == -1)
+	if (capture_build(&in, &st.st_lim, &env, st.st_stdin_ms, opts->t0, &cl) == -1)
 		goto done;
 	id = cl.cl_id;
 	buf = cl.cl_buf;
 	len = cl.cl_len;
 
 	if (havepaths) {
-		st = deliver_send(p.ingest_sock, buf, len, ack_ms, reason, sizeof(reason), &seq);
-		switch (st) {
+		st_ack = deliver_send(p.ingest_sock, buf, len, st.st_ack_ms, reason, sizeof(reason),
+				      &seq);
+		switch (st_ack) {
 		case DELIVER_ACCEPTED:
 		case DELIVER_DUPLICATE:
-			capture_log_ack(st, id, seq, util_mono_us() - opts->t0);
+			capture_log_ack(st_ack, id, seq, util_mono_us() - opts->t0);
 			break;
 		case DELIVER_REJECTED:
 			/* The router saw it and counts it; a spooled copy would
@@ -520,9 +488,10 @@ capture_main(const struct capture_opts *opts)
 				    id != NULL ? id : "-", len);
 			break;
 		default:
-			capture_log(st == DELIVER_UNREACHABLE ? LOGL_INFO : LOGL_WARN,
-				    deliver_status_name(st), "router %s at %s; spooling id %s",
-				    deliver_status_name(st), p.ingest_sock, id != NULL ? id : "-");
+			capture_log(st_ack == DELIVER_UNREACHABLE ? LOGL_INFO : LOGL_WARN,
+				    deliver_status_name(st_ack), "router %s at %s; spooling id %s",
+				    deliver_status_name(st_ack), p.ingest_sock,
+				    id != NULL ? id : "-");
 			if (deliver_spool(p.spool_dir, buf, len, err, sizeof(err)) == -1)
 				capture_log(LOGL_ERROR, "spool", "event id %s lost: %s",
 					    id != NULL ? id : "-", err);
@@ -532,12 +501,12 @@ capture_main(const struct capture_opts *opts)
 		capture_log(LOGL_ERROR, "paths", "no paths: %s; event id %s lost", err,
 			    id != NULL ? id : "-");
 
-	capture_context(cfg, cl.cl_name, cl.cl_cwd);
+	capture_context(&st, cl.cl_name, cl.cl_cwd);
 done:
 	free(cl.cl_buf);
 	free(cl.cl_cwd);
 	free(in.buf);
-	config_free(cfg);
+	settings_free(&st);
 	if (capture_logging)
 		log_close();
 	return EXIT_OK;

@@ -14,6 +14,9 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
+#include "event.h"
+#include "log.h"
+
 struct config;
 
 /* Flags given on the command line; NULL when not given. */
@@ -63,6 +66,41 @@ int capture_main(const struct capture_opts *opts);
  */
 struct config *capture_config(const struct capture_opts *opts, int fallback, char *err,
 			      size_t errlen);
+
+/* ---------------------------------------------------------------- settings.c */
+
+/* What one hook run needs of the configuration. */
+struct settings {
+	struct config *st_cfg;	 /* the full configuration, or NULL (settings_fast()) */
+	const char *st_instance; /* instance name */
+	const char *st_rundir;	 /* "" for the default */
+	const char *st_statedir; /* "" for the default */
+	const char *st_log_file; /* "" for no log */
+	enum log_level st_log_level;
+	size_t st_log_max_size;	    /* log.max_size */
+	int st_log_keep;	    /* log.keep */
+	struct event_limits st_lim; /* capture.field_max, event_max, ... */
+	int st_stdin_ms, st_ack_ms; /* capture.stdin_timeout_ms, ack_timeout_ms */
+	const char *st_context_files;
+	long long st_context_max;
+};
+
+/*
+ * Fills st without the full configuration when only defaults, the
+ * instance, the run and state directories, the log file and the log level
+ * can be in play (no file, no other HOOKWIRE_ variable in envp), each
+ * valid.  Returns 0, or -1 when the full configuration is needed.
+ */
+int settings_fast(struct settings *st, const struct capture_opts *opts, char *const *envp);
+
+/* Fills st from the full configuration (capture_config() in hook mode: what
+ * is unusable is reported in err and left at its default). */
+void settings_full(struct settings *st, const struct capture_opts *opts, char *err, size_t errlen);
+
+/* settings_fast() with environ, else settings_full().  Free with
+ * settings_free(); st's strings live as long as st, opts and environ. */
+void settings_load(struct settings *st, const struct capture_opts *opts, char *err, size_t errlen);
+void settings_free(struct settings *st);
 
 /* ---------------------------------------------------------------- deliver.c */
 
