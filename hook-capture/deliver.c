@@ -116,6 +116,47 @@ fail:
 	return -1;
 }
 
+/*
+ * The router's answer to an event it took or already had, exactly as
+ * router_reply() writes it: {"status":"accepted","seq":N,"id":"<32 hex>"}
+ * (or "duplicate").  Returns 1 and sets *st and *seq for such a line, else
+ * 0 (json-c reads it): the reply of every hook, without json-c's tokener,
+ * objects and their pages.
+ */
+static int
+deliver_parse_fast(const char *line, size_t len, enum deliver_status *st, long long *seq)
+{
+	static const char acc[] = "{\"status\":\"accepted\",\"seq\":";
+	static const char dup[] = "{\"status\":\"duplicate\",\"seq\":";
+	const char *p, *end = line + len;
+	enum deliver_status s;
+	long long v = 0;
+	int i;
+
+	if (len > sizeof(acc) - 1 && memcmp(line, acc, sizeof(acc) - 1) == 0) {
+		s = DELIVER_ACCEPTED;
+		p = line + sizeof(acc) - 1;
+	} else if (len > sizeof(dup) - 1 && memcmp(line, dup, sizeof(dup) - 1) == 0) {
+		s = DELIVER_DUPLICATE;
+		p = line + sizeof(dup) - 1;
+	} else
+		return 0;
+	for (i = 0; p < end && *p >= '0' && *p <= '9'; p++, i++)
+		v = v * 10 + (*p - '0');
+	if (i == 0 || i > 18 || (i > 1 && p[-i] == '0'))
+		return 0;
+	if (end - p != 7 + 32 + 2 || memcmp(p, ",\"id\":\"", 7) != 0 ||
+	    memcmp(end - 2, "\"}", 2) != 0)
+		return 0;
+	for (p += 7; p < end - 2; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return 0;
+	*st = s;
+	if (seq != NULL)
+		*seq = v;
+	return 1;
+}
+
 enum deliver_status
 deliver_parse_reply(const char *line, size_t len, char *reason, size_t reasonlen, long long *seq)
 {
@@ -126,6 +167,8 @@ deliver_parse_reply(const char *line, size_t len, char *reason, size_t reasonlen
 
 	if (reason != NULL && reasonlen > 0)
 		reason[0] = '\0';
+	if (deliver_parse_fast(line, len, &st, seq))
+		return st;
 	if ((tok = json_tokener_new()) == NULL)
 		return DELIVER_BAD_REPLY;
 	obj = json_tokener_parse_ex(tok, line, (int)len);
