@@ -436,7 +436,7 @@ capture_main(const struct capture_opts *opts)
 	struct paths p;
 	enum deliver_status st_ack = DELIVER_UNREACHABLE;
 	long long seq = 0;
-	int havepaths = 0;
+	int havepaths = 0, fd = -1;
 	size_t len;
 	char *buf;
 
@@ -453,6 +453,12 @@ capture_main(const struct capture_opts *opts)
 		capture_log(LOGL_WARN, "bad_config", "%s", err);
 	if (!havepaths && paths_init(&p, NULL, NULL, NULL, err, sizeof(err)) == 0)
 		havepaths = 1;
+	/* Connect now: the router accepts the connection (a wake-up and five
+	 * system calls of its own) while we read stdin and build the event,
+	 * and only the line waits for it later.  Without waiting: a router
+	 * whose backlog is full gets its ack_timeout_ms at the send, as before. */
+	if (havepaths)
+		fd = deliver_open(p.ingest_sock, 0, &st_ack);
 
 	if (capture_read(STDIN_FILENO, st.st_lim.input_max, st.st_stdin_ms, &in) == -1) {
 		capture_log(LOGL_ERROR, "oom", "out of memory reading stdin");
@@ -472,9 +478,19 @@ capture_main(const struct capture_opts *opts)
 	buf = cl.cl_buf;
 	len = cl.cl_len;
 
+	if (fd != -1 && !deliver_alive(fd)) {
+		/* the router went away (a restart) while we read stdin: a new
+		 * connection, as if there had been no early one */
+		close(fd);
+		fd = -1;
+	}
 	if (havepaths) {
-		st_ack = deliver_send(p.ingest_sock, buf, len, st.st_ack_ms, reason, sizeof(reason),
-				      &seq);
+		if (fd != -1)
+			st_ack = deliver_request(fd, buf, len, st.st_ack_ms, reason, sizeof(reason),
+						 &seq);
+		else
+			st_ack = deliver_send(p.ingest_sock, buf, len, st.st_ack_ms, reason,
+					      sizeof(reason), &seq);
 		switch (st_ack) {
 		case DELIVER_ACCEPTED:
 		case DELIVER_DUPLICATE:
@@ -503,6 +519,8 @@ capture_main(const struct capture_opts *opts)
 
 	capture_context(&st, cl.cl_name, cl.cl_cwd);
 done:
+	if (fd != -1)
+		close(fd);
 	free(cl.cl_buf);
 	free(cl.cl_cwd);
 	free(in.buf);

@@ -128,6 +128,22 @@ enum deliver_status deliver_send(const char *path, const char *line, size_t len,
 				 char *reason, size_t reasonlen, long long *seq);
 
 /*
+ * Connects a non-blocking AF_UNIX stream socket to path within timeout_ms
+ * (0: only when it connects at once).  Returns the socket, or -1 with *st
+ * DELIVER_UNREACHABLE or DELIVER_TIMEOUT.
+ */
+int deliver_open(const char *path, int timeout_ms, enum deliver_status *st);
+
+/* Returns 1 when the connection fd of deliver_open() has not been closed
+ * by the router (nor has anything to read), else 0. */
+int deliver_alive(int fd);
+
+/* deliver_send() on the socket fd of deliver_open(), which it leaves open
+ * (the caller closes it). */
+enum deliver_status deliver_request(int fd, const char *line, size_t len, int timeout_ms,
+				    char *reason, size_t reasonlen, long long *seq);
+
+/*
  * Parses one reply line (without its newline).  Returns DELIVER_ACCEPTED,
  * DELIVER_DUPLICATE, DELIVER_REJECTED or DELIVER_BAD_REPLY.
  */

@@ -193,9 +193,45 @@ fail:
 	return st;
 }
 
+int
+deliver_open(const char *path, int timeout_ms, enum deliver_status *st)
+{
+	int fd;
+
+	if ((fd = deliver_connect(path, util_mono_us() + (int64_t)timeout_ms * 1000)) == -1)
+		*st = errno == ETIMEDOUT ? DELIVER_TIMEOUT : DELIVER_UNREACHABLE;
+	return fd;
+}
+
+int
+deliver_alive(int fd)
+{
+	struct pollfd pfd;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	/* nothing to read before we have written: readable means closed */
+	return poll(&pfd, 1, 0) == 0;
+}
+
 enum deliver_status
 deliver_send(const char *path, const char *line, size_t len, int timeout_ms, char *reason,
 	     size_t reasonlen, long long *seq)
+{
+	enum deliver_status st;
+	int fd;
+
+	if ((fd = deliver_open(path, timeout_ms, &st)) == -1)
+		return st;
+	st = deliver_request(fd, line, len, timeout_ms, reason, reasonlen, seq);
+	close(fd);
+	return st;
+}
+
+enum deliver_status
+deliver_request(int fd, const char *line, size_t len, int timeout_ms, char *reason,
+		size_t reasonlen, long long *seq)
 {
 	char reply[DELIVER_REPLY_MAX];
 	enum deliver_status st;
@@ -203,11 +239,11 @@ deliver_send(const char *path, const char *line, size_t len, int timeout_ms, cha
 	size_t off = 0, rlen = 0;
 	ssize_t n;
 	char *nl;
-	int fd, w;
+	int w;
 
+	if (reason != NULL && reasonlen > 0)
+		reason[0] = '\0';
 	deadline = util_mono_us() + (int64_t)timeout_ms * 1000;
-	if ((fd = deliver_connect(path, deadline)) == -1)
-		return errno == ETIMEDOUT ? DELIVER_TIMEOUT : DELIVER_UNREACHABLE;
 	/* The event may be larger than the socket buffer: write as the router reads. */
 	while (off < len) {
 		n = send(fd, line + off, len - off, MSG_NOSIGNAL);
@@ -258,7 +294,6 @@ deliver_send(const char *path, const char *line, size_t len, int timeout_ms, cha
 		goto done;
 	}
 done:
-	close(fd);
 	return st;
 }
 
