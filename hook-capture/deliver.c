@@ -142,7 +142,8 @@ deliver_parse_fast(const char *line, size_t len, enum deliver_status *st, long l
 	} else
 		return 0;
 	for (i = 0; p < end && *p >= '0' && *p <= '9'; p++, i++)
-		v = v * 10 + (*p - '0');
+		if (i < 18) /* more are not ours to read */
+			v = v * 10 + (*p - '0');
 	if (i == 0 || i > 18 || (i > 1 && p[-i] == '0'))
 		return 0;
 	if (end - p != 7 + 32 + 2 || memcmp(p, ",\"id\":\"", 7) != 0 ||
