@@ -246,9 +246,11 @@ capture_log_open(const struct settings *st)
 }
 
 /* The router's answer, and "ack_us": microseconds from the start to the
- * ack, the in-process cost of a hook (make bench reads it). */
+ * ack, the in-process cost of a hook (make bench reads it); "built": how
+ * the event was made, "one_pass" (event_hook_text()) or "json-c". */
 static void
-capture_log_ack(enum deliver_status st, const char *id, long long seq, int64_t us)
+capture_log_ack(enum deliver_status st, const char *id, long long seq, int64_t us,
+		const char *built)
 {
 	char msg[128], num[24];
 
@@ -257,7 +259,7 @@ capture_log_ack(enum deliver_status st, const char *id, long long seq, int64_t u
 	snprintf(msg, sizeof(msg), "%s: id %s seq %lld", deliver_status_name(st),
 		 id != NULL ? id : "-", seq);
 	snprintf(num, sizeof(num), "%lld", (long long)us);
-	log_kv(LOGL_DEBUG, NULL, msg, "ack_us", num, (const char *)NULL);
+	log_kv(LOGL_DEBUG, NULL, msg, "ack_us", num, "built", built, (const char *)NULL);
 }
 
 /* The login name for enrichment: $USER, else $LOGNAME, else the passwd
@@ -384,6 +386,7 @@ struct capture_line {
 	char cl_id[EVENT_ID_LEN + 1];
 	char cl_name[64]; /* the event's name; "" when longer */
 	char *cl_cwd;	  /* the hook's cwd when the event wants context (malloc'd) */
+	int cl_one_pass;  /* built by event_hook_text() */
 };
 
 /*
@@ -423,6 +426,7 @@ capture_build(const struct capture_input *in, const struct event_limits *lim,
 		cl->cl_buf = et.et_line;
 		cl->cl_len = et.et_len;
 		cl->cl_buf[cl->cl_len++] = '\n';
+		cl->cl_one_pass = 1;
 		return 0;
 	}
 	if (r == -1 || (ev = capture_event(in, lim, env, stdin_ms, now)) == NULL) {
@@ -469,7 +473,7 @@ capture_main(const struct capture_opts *opts)
 	char host[256], err[512], reason[64], cerr[512];
 	const char *id;
 	struct capture_input in = {NULL, 0, 0, 0};
-	struct capture_line cl = {NULL, 0, "", "", NULL};
+	struct capture_line cl = {NULL, 0, "", "", NULL, 0};
 	struct event_env env;
 	struct settings st;
 	struct paths p;
@@ -533,7 +537,8 @@ capture_main(const struct capture_opts *opts)
 		switch (st_ack) {
 		case DELIVER_ACCEPTED:
 		case DELIVER_DUPLICATE:
-			capture_log_ack(st_ack, id, seq, util_mono_us() - opts->t0);
+			capture_log_ack(st_ack, id, seq, util_mono_us() - opts->t0,
+					cl.cl_one_pass ? "one_pass" : "json-c");
 			break;
 		case DELIVER_REJECTED:
 			/* The router saw it and counts it; a spooled copy would

@@ -198,13 +198,15 @@ BAR_LARGE_OVER_1K = 2.0         # the 166 KB Read payload within 2x of the 1 KiB
 
 def capture_acks(logfile, journal_dir):
     """ack_us of every acked run in hook-capture's debug log, with meta.capture_us
-    (start to send) of the same event from the journal: [(ack_us, capture_us)]."""
-    acks = {}
+    (start to send) of the same event from the journal: [(ack_us, capture_us)],
+    and how many of the events were built in one pass (not by json-c)."""
+    acks, one_pass = {}, 0
     with open(logfile) as f:
         for line in f:
             j = json.loads(line)
             if "ack_us" in j:
                 acks[j["msg"].split()[2]] = int(j["ack_us"])
+                one_pass += j.get("built") == "one_pass"
     cap = {}
     for name in os.listdir(journal_dir):
         with open(os.path.join(journal_dir, name), errors="replace") as f:
@@ -213,7 +215,7 @@ def capture_acks(logfile, journal_dir):
                 if i < 0 or line[i + 6:i + 38] not in acks:
                     continue
                 cap[line[i + 6:i + 38]] = json.loads(line)["meta"]["capture_us"]
-    return [(acks[i], cap.get(i)) for i in acks]
+    return [(acks[i], cap.get(i)) for i in acks], one_pass
 
 
 def bench_capture(pl, a, res):
@@ -294,12 +296,12 @@ def bench_capture(pl, a, res):
     # in-process, start to ack, from the debug logs
     journal = os.path.join(pl.state, "journal")
     for k, key in (("ack 1 KiB", "ack_1k"), ("ack 166 KB", "ack_large")):
-        pairs = capture_acks(logs[k], journal)
+        pairs, one_pass = capture_acks(logs[k], journal)
         acks = sorted(p[0] for p in pairs)
         caps = sorted(p[1] for p in pairs if p[1] is not None)
         rt = sorted(p[0] - p[1] for p in pairs if p[1] is not None)
         q = lambda xs, p: xs[int((len(xs) - 1) * p)] if xs else None
-        out[key] = {"acked": len(acks), "runs": per[k] * nblocks,
+        out[key] = {"acked": len(acks), "runs": per[k] * nblocks, "one_pass": one_pass,
                     "median_us": q(acks, 0.5), "p10_us": q(acks, 0.1), "p90_us": q(acks, 0.9),
                     "p99_us": q(acks, 0.99),
                     "start_to_send_median_us": q(caps, 0.5), "send_to_ack_median_us": q(rt, 0.5),
@@ -611,7 +613,8 @@ def report(res):
             for key, name in (("ack_1k", "1 KiB event"), ("ack_large", "166 KB Read")):
                 v = hc[key]
                 L.append(f"     {name:12} median {fmt_us(v['median_us'])} (p10 {fmt_us(v['p10_us'])}, p90 {fmt_us(v['p90_us'])}; "
-                         f"{v['acked']}/{v['runs']} acked): start to send {fmt_us(v['start_to_send_median_us'])}, "
+                         f"{v['acked']}/{v['runs']} acked, {v.get('one_pass', '-')} built in one pass): "
+                         f"start to send {fmt_us(v['start_to_send_median_us'])}, "
                          f"send to ack (the router's round trip) {fmt_us(v['send_to_ack_median_us'])}")
             b1, bl = bars["ack_1k_us"], bars["ack_large_over_1k"]
             ratio_ = "-" if bl["value"] is None else f"{bl['value']:.2f}x"
