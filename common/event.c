@@ -22,10 +22,10 @@
  * keeps its name and lifted fields with data replaced by a short
  * {"error":"event_too_large"} object.
  *
- * event_hook_text() is hook-capture's fast path around event_from_hook():
- * one pass over the hook input (hookscan.c) writes the event's text as
- * event_to_string() would write event_from_hook()'s event, for the input it
- * takes; on anything else it declines and event_from_hook() decides.
+ * hookscan_event() (hookscan.c) is hook-capture's fast path around
+ * event_from_hook(): one pass over the hook input writes the event's text
+ * as event_to_string() would write event_from_hook()'s event, for the input
+ * it takes; on anything else it declines and event_from_hook() decides.
  *
  * event_scan() is the router's fast path around all of this: a strict,
  * allocation-free scanner that accepts only lines already in the form
@@ -52,7 +52,6 @@
 #endif
 
 #include "event.h"
-#include "hookscan.h"
 #include "hwlimits.h"
 #include "util.h"
 
@@ -792,222 +791,6 @@ fail:
 	json_object_put(ev);
 	json_object_put(data);
 	return NULL;
-}
-
-/* ---------------------------------------------------------------- text */
-
-/* The tail of an event_hook_text() event before its capture_us is set. */
-#define EVENT_TEXT_TAIL "\"capture_us\":0}}"
-/* Room for the members ahead of data in event_hook_text()'s one buffer. */
-#define EVENT_TEXT_HEAD 4096
-/* Room after data: meta with its numbers, the capture_us set later, a newline. */
-#define EVENT_TEXT_TAIL_MAX 128
-
-/* Writes v in decimal; returns its length. */
-static size_t
-event_u64(char *out, uint64_t v)
-{
-	char tmp[24];
-	size_t n = 0, i;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	for (i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	return n;
-}
-
-/* Appends ,"key": and the string value v (vlen bytes, with its quotes). */
-static char *
-event_text_member(char *o, const char *key, const char *v, size_t vlen)
-{
-	size_t kl = strlen(key);
-
-	*o++ = ',';
-	*o++ = '"';
-	memcpy(o, key, kl);
-	o += kl;
-	*o++ = '"';
-	*o++ = ':';
-	memcpy(o, v, vlen);
-	return o + vlen;
-}
-
-int
-event_hook_text(const char *in, size_t len, const struct event_limits *lim,
-		const struct event_env *env, int64_t now_us, struct event_text *et)
-{
-	/* in event_assemble()'s order (event_lifted[]) */
-	static const struct {
-		const char *name;
-		int m;
-	} lifted[] = {
-	    {"session_id", HOOKSCAN_SESSION_ID},
-	    {"agent_id", HOOKSCAN_AGENT_ID},
-	    {"tool", HOOKSCAN_TOOL},
-	    {"tool_use_id", HOOKSCAN_TOOL_USE_ID},
-	    {"cwd", HOOKSCAN_CWD},
-	};
-	/* in event_files()'s order */
-	static const int files[] = {HOOKSCAN_FILE_PATH, HOOKSCAN_NOTEBOOK_PATH, HOOKSCAN_PATH,
-				    HOOKSCAN_RESP_FILE_PATH, HOOKSCAN_RESP_FILE_FILE_PATH};
-	static const char input_error[] = "\"" EVENT_INPUT_ERROR "\"";
-	const char *host = env != NULL ? env->host : NULL, *user = env != NULL ? env->user : NULL;
-	const char *project = NULL;
-	struct hookscan hs;
-	char *buf, *data, *line = NULL, *o, ts[EVENT_TS_LEN + 1];
-	size_t bufcap, cap, i, j, nfiles = 0, spans = 0, envlen = 0;
-	int fi[sizeof(files) / sizeof(files[0])], rc = 1;
-
-	memset(et, 0, sizeof(*et));
-	if (len > lim->input_max || len > INT_MAX)
-		return 1;
-	/* One buffer: the members ahead of data are written in front of it
-	 * when they fit in EVENT_TEXT_HEAD bytes, so that the data is not
-	 * copied to a second one (for the 166 KB Read payload: a second
-	 * allocation, its pages and a 17 KB copy fewer). */
-	bufcap = EVENT_TEXT_HEAD + hookscan_out_max(len, lim->field_max) + EVENT_TEXT_TAIL_MAX;
-	if ((buf = malloc(bufcap)) == NULL)
-		return -1;
-	data = buf + EVENT_TEXT_HEAD;
-	if (hookscan_run(in, len, lim->field_max, lim->depth_max, data, &hs) == -1)
-		goto done;
-	if (hs.hs_vlen[HOOKSCAN_EVENT] == sizeof(input_error) - 1 &&
-	    memcmp(data + hs.hs_off[HOOKSCAN_EVENT], input_error, sizeof(input_error) - 1) == 0)
-		goto done;
-	/* files: non-empty strings, each once (they are written the one way
-	 * json-c writes them, so equal strings are equal texts) */
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		int m = files[i];
-
-		if (hs.hs_vlen[m] == 0)
-			continue;
-		if (hs.hs_nul & 1u << m)
-			goto done; /* event_files() compares them as C strings */
-		if (hs.hs_vlen[m] == 2)
-			continue;
-		for (j = 0; j < nfiles; j++)
-			if (hs.hs_vlen[fi[j]] == hs.hs_vlen[m] &&
-			    memcmp(data + hs.hs_off[fi[j]], data + hs.hs_off[m], hs.hs_vlen[m]) ==
-				0)
-				break;
-		if (j == nfiles)
-			fi[nfiles++] = m;
-	}
-	if (env != NULL && env->project_dir != NULL && *env->project_dir != '\0')
-		project = env->project_dir;
-	for (i = 0; i < HOOKSCAN_COUNT; i++)
-		spans += hs.hs_vlen[i];
-	envlen = (host != NULL ? strlen(host) : 0) + (user != NULL ? strlen(user) : 0) +
-		 (project != NULL ? strlen(project) : 0);
-
-	cap = 2 * spans + 6 * envlen + 256; /* the members ahead of data, at most */
-	if (cap <= EVENT_TEXT_HEAD) {
-		line = buf;
-		cap = bufcap;
-	} else {
-		cap += hs.hs_len + EVENT_TEXT_TAIL_MAX;
-		if ((line = malloc(cap)) == NULL) {
-			rc = -1;
-			goto done;
-		}
-	}
-	event_new_id(et->et_id);
-	event_format_ts(now_us, ts, sizeof(ts));
-	o = line;
-	memcpy(o, "{\"id\":\"", 7);
-	o += 7;
-	memcpy(o, et->et_id, EVENT_ID_LEN);
-	o += EVENT_ID_LEN;
-	memcpy(o, "\",\"ts\":\"", 8);
-	o += 8;
-	memcpy(o, ts, strlen(ts));
-	o += strlen(ts);
-	*o++ = '"';
-	o = event_text_member(o, "event", data + hs.hs_off[HOOKSCAN_EVENT],
-			      hs.hs_vlen[HOOKSCAN_EVENT]);
-	et->et_name_off = (size_t)(o - line) - hs.hs_vlen[HOOKSCAN_EVENT];
-	et->et_name_len = hs.hs_vlen[HOOKSCAN_EVENT];
-	for (i = 0; i < sizeof(lifted) / sizeof(lifted[0]); i++) {
-		int m = lifted[i].m;
-
-		if (hs.hs_vlen[m] == 0)
-			continue;
-		o = event_text_member(o, lifted[i].name, data + hs.hs_off[m], hs.hs_vlen[m]);
-		if (m == HOOKSCAN_CWD) {
-			et->et_cwd_off = (size_t)(o - line) - hs.hs_vlen[m];
-			et->et_cwd_len = hs.hs_vlen[m];
-		}
-	}
-	if (host != NULL) {
-		memcpy(o, ",\"host\":", 8);
-		if ((j = hookscan_quote(host, strlen(host), o + 8)) == 0)
-			goto done;
-		o += 8 + j;
-	}
-	if (user != NULL) {
-		memcpy(o, ",\"user\":", 8);
-		if ((j = hookscan_quote(user, strlen(user), o + 8)) == 0)
-			goto done;
-		o += 8 + j;
-	}
-	if (project != NULL) {
-		memcpy(o, ",\"project\":", 11);
-		if ((j = hookscan_quote(project, strlen(project), o + 11)) == 0)
-			goto done;
-		o += 11 + j;
-	} else if (hs.hs_vlen[HOOKSCAN_CWD] != 0)
-		o = event_text_member(o, "project", data + hs.hs_off[HOOKSCAN_CWD],
-				      hs.hs_vlen[HOOKSCAN_CWD]);
-	memcpy(o, ",\"files\":[", 10);
-	o += 10;
-	for (i = 0; i < nfiles; i++) {
-		if (i > 0)
-			*o++ = ',';
-		memcpy(o, data + hs.hs_off[fi[i]], hs.hs_vlen[fi[i]]);
-		o += hs.hs_vlen[fi[i]];
-	}
-	memcpy(o, "],\"data\":", 9);
-	o += 9;
-	memmove(o, data, hs.hs_len); /* from ahead of it, or to another buffer */
-	o += hs.hs_len;
-	memcpy(o, ",\"meta\":{\"scrubbed\":0,\"truncated\":", 34);
-	o += 34;
-	o += event_u64(o, hs.hs_truncated);
-	*o++ = ',';
-	memcpy(o, EVENT_TEXT_TAIL, sizeof(EVENT_TEXT_TAIL));
-	o += sizeof(EVENT_TEXT_TAIL) - 1;
-	/* too large: event_from_hook() cuts harder */
-	if ((size_t)(o - line) > lim->event_max)
-		goto done;
-	et->et_line = line;
-	et->et_len = (size_t)(o - line);
-	et->et_cap = cap;
-	if (line != buf)
-		free(buf);
-	return 0;
-done:
-	if (line != buf)
-		free(line);
-	free(buf);
-	return rc;
-}
-
-int
-event_text_set_capture_us(struct event_text *et, int64_t us)
-{
-	size_t tl = sizeof(EVENT_TEXT_TAIL) - 1, at;
-
-	if (et->et_len < tl || memcmp(et->et_line + et->et_len - tl, EVENT_TEXT_TAIL, tl) != 0 ||
-	    et->et_cap < et->et_len + 24)
-		return -1;
-	at = et->et_len - 3; /* the 0 */
-	at += event_u64(et->et_line + at, us < 0 ? 0 : (uint64_t)us);
-	memcpy(et->et_line + at, "}}", 3);
-	et->et_len = at + 2;
-	return 0;
 }
 
 /* ---------------------------------------------------------------- scanning */

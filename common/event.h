@@ -61,36 +61,6 @@ json_object *event_from_hook(const char *in, size_t len, const struct event_limi
 /* Sets meta.capture_us. */
 void event_set_capture_us(json_object *ev, int64_t us);
 
-/* A canonical event as text: what event_hook_text() builds. */
-struct event_text {
-	char *et_line;			 /* compact JSON, NUL-terminated (malloc'd) */
-	size_t et_len;			 /* its length */
-	size_t et_cap;			 /* bytes allocated: room for capture_us and a newline */
-	char et_id[EVENT_ID_LEN + 1];	 /* its id */
-	size_t et_name_off, et_name_len; /* the "event" string in et_line, with its quotes */
-	size_t et_cwd_off, et_cwd_len;	 /* the "cwd" string, or 0 when there is none */
-};
-
-/*
- * hook-capture's fast path: builds the canonical event of event_from_hook()
- * as text, straight from the hook input (hookscan_run()), without json-c.
- * The text is the one event_to_string() would give for event_from_hook()'s
- * event with the same id: the same members in the same order, strings cut
- * and counted the same way, meta.capture_us 0 (set it with
- * event_text_set_capture_us()).  It declines where event_from_hook() has
- * more to do than that: input hookscan does not take (bad input among it),
- * an event over event_max, a host, user or project that is not valid
- * UTF-8, a file path with a NUL, an event named EVENT_INPUT_ERROR.
- * Returns 0 with et filled (free et->et_line), 1 when it declines (then
- * call event_from_hook()), or -1 when out of memory.
- */
-int event_hook_text(const char *in, size_t len, const struct event_limits *lim,
-		    const struct event_env *env, int64_t now_us, struct event_text *et);
-
-/* Sets meta.capture_us in an event_hook_text() event.  Returns 0, or -1 when
- * its text does not end in meta.capture_us 0. */
-int event_text_set_capture_us(struct event_text *et, int64_t us);
-
 /*
  * Cuts every string in obj longer than field_max (walking objects and arrays)
  * to field_max bytes (on a UTF-8 boundary) plus EVENT_TRUNC_MARKER.

@@ -19,8 +19,13 @@
  * backed up to the start of a UTF-8 sequence, followed by the marker
  * "[hookwire: truncated N bytes]" (EVENT_TRUNC_MARKER), as
  * event_cut_string() does; the N are summed into hs_truncated.
+ *
+ * hookscan_event() builds the canonical event around the scan, member for
+ * member in event_assemble()'s order, in the scan's own buffer.
  */
+#include <limits.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef __SSE2__
@@ -757,5 +762,222 @@ hookscan_unquote(const char *s, size_t len, char *out, size_t outlen)
 	if (n >= outlen)
 		return -1;
 	out[n] = '\0';
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the event */
+
+/* The tail of a hookscan_event() event before its capture_us is set. */
+#define HOOKSCAN_EVENT_TAIL "\"capture_us\":0}}"
+/* Room for the members ahead of data in hookscan_event()'s one buffer. */
+#define HOOKSCAN_EVENT_HEAD 4096
+/* Room after data: meta with its numbers, the capture_us set later, a newline. */
+#define HOOKSCAN_EVENT_TAIL_MAX 128
+
+/* Writes v in decimal; returns its length. */
+static size_t
+hs_u64(char *out, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Appends ,"key": and the string value v (vlen bytes, with its quotes). */
+static char *
+hs_member(char *o, const char *key, const char *v, size_t vlen)
+{
+	size_t kl = strlen(key);
+
+	*o++ = ',';
+	*o++ = '"';
+	memcpy(o, key, kl);
+	o += kl;
+	*o++ = '"';
+	*o++ = ':';
+	memcpy(o, v, vlen);
+	return o + vlen;
+}
+
+int
+hookscan_event(const char *in, size_t len, const struct event_limits *lim,
+	       const struct event_env *env, int64_t now_us, struct hookscan_event *he)
+{
+	/* in event_assemble()'s order (event_lifted[]) */
+	static const struct {
+		const char *name;
+		int m;
+	} lifted[] = {
+	    {"session_id", HOOKSCAN_SESSION_ID},
+	    {"agent_id", HOOKSCAN_AGENT_ID},
+	    {"tool", HOOKSCAN_TOOL},
+	    {"tool_use_id", HOOKSCAN_TOOL_USE_ID},
+	    {"cwd", HOOKSCAN_CWD},
+	};
+	/* in event_files()'s order */
+	static const int files[] = {HOOKSCAN_FILE_PATH, HOOKSCAN_NOTEBOOK_PATH, HOOKSCAN_PATH,
+				    HOOKSCAN_RESP_FILE_PATH, HOOKSCAN_RESP_FILE_FILE_PATH};
+	static const char input_error[] = "\"" EVENT_INPUT_ERROR "\"";
+	const char *host = env != NULL ? env->host : NULL, *user = env != NULL ? env->user : NULL;
+	const char *project = NULL;
+	struct hookscan hs;
+	char *buf, *data, *line = NULL, *o, ts[EVENT_TS_LEN + 1];
+	size_t bufcap, cap, i, j, nfiles = 0, spans = 0, envlen = 0;
+	int fi[sizeof(files) / sizeof(files[0])], rc = 1;
+
+	memset(he, 0, sizeof(*he));
+	if (len > lim->input_max || len > INT_MAX)
+		return 1;
+	/* One buffer: the members ahead of data are written in front of it
+	 * when they fit in HOOKSCAN_EVENT_HEAD bytes, so that the data is not
+	 * copied to a second one (for the 166 KB Read payload: a second
+	 * allocation, its pages and a 17 KB copy fewer). */
+	bufcap =
+	    HOOKSCAN_EVENT_HEAD + hookscan_out_max(len, lim->field_max) + HOOKSCAN_EVENT_TAIL_MAX;
+	if ((buf = malloc(bufcap)) == NULL)
+		return -1;
+	data = buf + HOOKSCAN_EVENT_HEAD;
+	if (hookscan_run(in, len, lim->field_max, lim->depth_max, data, &hs) == -1)
+		goto done;
+	if (hs.hs_vlen[HOOKSCAN_EVENT] == sizeof(input_error) - 1 &&
+	    memcmp(data + hs.hs_off[HOOKSCAN_EVENT], input_error, sizeof(input_error) - 1) == 0)
+		goto done;
+	/* files: non-empty strings, each once (they are written the one way
+	 * json-c writes them, so equal strings are equal texts) */
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		int m = files[i];
+
+		if (hs.hs_vlen[m] == 0)
+			continue;
+		if (hs.hs_nul & 1u << m)
+			goto done; /* event_files() compares them as C strings */
+		if (hs.hs_vlen[m] == 2)
+			continue;
+		for (j = 0; j < nfiles; j++)
+			if (hs.hs_vlen[fi[j]] == hs.hs_vlen[m] &&
+			    memcmp(data + hs.hs_off[fi[j]], data + hs.hs_off[m], hs.hs_vlen[m]) ==
+				0)
+				break;
+		if (j == nfiles)
+			fi[nfiles++] = m;
+	}
+	if (env != NULL && env->project_dir != NULL && *env->project_dir != '\0')
+		project = env->project_dir;
+	for (i = 0; i < HOOKSCAN_COUNT; i++)
+		spans += hs.hs_vlen[i];
+	envlen = (host != NULL ? strlen(host) : 0) + (user != NULL ? strlen(user) : 0) +
+		 (project != NULL ? strlen(project) : 0);
+
+	cap = 2 * spans + 6 * envlen + 256; /* the members ahead of data, at most */
+	if (cap <= HOOKSCAN_EVENT_HEAD) {
+		line = buf;
+		cap = bufcap;
+	} else {
+		cap += hs.hs_len + HOOKSCAN_EVENT_TAIL_MAX;
+		if ((line = malloc(cap)) == NULL) {
+			rc = -1;
+			goto done;
+		}
+	}
+	event_new_id(he->he_id);
+	event_format_ts(now_us, ts, sizeof(ts));
+	o = line;
+	memcpy(o, "{\"id\":\"", 7);
+	o += 7;
+	memcpy(o, he->he_id, EVENT_ID_LEN);
+	o += EVENT_ID_LEN;
+	memcpy(o, "\",\"ts\":\"", 8);
+	o += 8;
+	memcpy(o, ts, strlen(ts));
+	o += strlen(ts);
+	*o++ = '"';
+	o = hs_member(o, "event", data + hs.hs_off[HOOKSCAN_EVENT], hs.hs_vlen[HOOKSCAN_EVENT]);
+	he->he_name_off = (size_t)(o - line) - hs.hs_vlen[HOOKSCAN_EVENT];
+	he->he_name_len = hs.hs_vlen[HOOKSCAN_EVENT];
+	for (i = 0; i < sizeof(lifted) / sizeof(lifted[0]); i++) {
+		int m = lifted[i].m;
+
+		if (hs.hs_vlen[m] == 0)
+			continue;
+		o = hs_member(o, lifted[i].name, data + hs.hs_off[m], hs.hs_vlen[m]);
+		if (m == HOOKSCAN_CWD) {
+			he->he_cwd_off = (size_t)(o - line) - hs.hs_vlen[m];
+			he->he_cwd_len = hs.hs_vlen[m];
+		}
+	}
+	if (host != NULL) {
+		memcpy(o, ",\"host\":", 8);
+		if ((j = hookscan_quote(host, strlen(host), o + 8)) == 0)
+			goto done;
+		o += 8 + j;
+	}
+	if (user != NULL) {
+		memcpy(o, ",\"user\":", 8);
+		if ((j = hookscan_quote(user, strlen(user), o + 8)) == 0)
+			goto done;
+		o += 8 + j;
+	}
+	if (project != NULL) {
+		memcpy(o, ",\"project\":", 11);
+		if ((j = hookscan_quote(project, strlen(project), o + 11)) == 0)
+			goto done;
+		o += 11 + j;
+	} else if (hs.hs_vlen[HOOKSCAN_CWD] != 0)
+		o = hs_member(o, "project", data + hs.hs_off[HOOKSCAN_CWD],
+			      hs.hs_vlen[HOOKSCAN_CWD]);
+	memcpy(o, ",\"files\":[", 10);
+	o += 10;
+	for (i = 0; i < nfiles; i++) {
+		if (i > 0)
+			*o++ = ',';
+		memcpy(o, data + hs.hs_off[fi[i]], hs.hs_vlen[fi[i]]);
+		o += hs.hs_vlen[fi[i]];
+	}
+	memcpy(o, "],\"data\":", 9);
+	o += 9;
+	memmove(o, data, hs.hs_len); /* from ahead of it, or to another buffer */
+	o += hs.hs_len;
+	memcpy(o, ",\"meta\":{\"scrubbed\":0,\"truncated\":", 34);
+	o += 34;
+	o += hs_u64(o, hs.hs_truncated);
+	*o++ = ',';
+	memcpy(o, HOOKSCAN_EVENT_TAIL, sizeof(HOOKSCAN_EVENT_TAIL));
+	o += sizeof(HOOKSCAN_EVENT_TAIL) - 1;
+	/* too large: event_from_hook() cuts harder */
+	if ((size_t)(o - line) > lim->event_max)
+		goto done;
+	he->he_line = line;
+	he->he_len = (size_t)(o - line);
+	he->he_cap = cap;
+	if (line != buf)
+		free(buf);
+	return 0;
+done:
+	if (line != buf)
+		free(line);
+	free(buf);
+	return rc;
+}
+
+int
+hookscan_event_capture_us(struct hookscan_event *he, int64_t us)
+{
+	size_t tl = sizeof(HOOKSCAN_EVENT_TAIL) - 1, at;
+
+	if (he->he_len < tl ||
+	    memcmp(he->he_line + he->he_len - tl, HOOKSCAN_EVENT_TAIL, tl) != 0 ||
+	    he->he_cap < he->he_len + 24)
+		return -1;
+	at = he->he_len - 3; /* the 0 */
+	at += hs_u64(he->he_line + at, us < 0 ? 0 : (uint64_t)us);
+	memcpy(he->he_line + at, "}}", 3);
+	he->he_len = at + 2;
 	return 0;
 }

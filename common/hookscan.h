@@ -1,6 +1,6 @@
 /*
  * hookscan.h: one pass over Claude Code's hook JSON, hook-capture's fast
- * path (event_hook_text() in event.c builds the canonical event from it).
+ * path: hookscan_run() scans, hookscan_event() builds the canonical event.
  *
  * hookscan_run() reads the hook input once.  It checks it strictly (JSON
  * of RFC 8259, UTF-8, nesting), writes it out as compact JSON exactly as
@@ -18,12 +18,16 @@
  * depth_max, a hook_event_name that is missing, empty, not a string or
  * holds a NUL.  The caller then takes the json-c path, which decides.
  *
- * No allocation, no I/O: unit tests and fuzz targets link it directly.
+ * hookscan_run() allocates nothing; hookscan_event() allocates the text it
+ * returns.  No I/O: unit tests and fuzz targets link it (with event.c).
  */
 #ifndef HOOKWIRE_HOOKSCAN_H
 #define HOOKWIRE_HOOKSCAN_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
 
 /* Keys of the objects open at once (to find a repeated key); beyond it
  * hookscan_run() declines. */
@@ -79,5 +83,35 @@ size_t hookscan_quote(const char *s, size_t len, char *out);
  * does not fit in outlen bytes or is not such a string.
  */
 int hookscan_unquote(const char *s, size_t len, char *out, size_t outlen);
+
+/* A canonical event as text: what hookscan_event() builds. */
+struct hookscan_event {
+	char *he_line;			 /* compact JSON, NUL-terminated (malloc'd) */
+	size_t he_len;			 /* its length */
+	size_t he_cap;			 /* bytes allocated: room for capture_us and a newline */
+	char he_id[EVENT_ID_LEN + 1];	 /* its id */
+	size_t he_name_off, he_name_len; /* the "event" string in he_line, with its quotes */
+	size_t he_cwd_off, he_cwd_len;	 /* the "cwd" string, or 0 when there is none */
+};
+
+/*
+ * hook-capture's fast path: builds the canonical event of event_from_hook()
+ * as text, straight from the hook input (hookscan_run()), without json-c.
+ * The text is the one event_to_string() would give for event_from_hook()'s
+ * event with the same id: the same members in the same order, strings cut
+ * and counted the same way, meta.capture_us 0 (set it with
+ * hookscan_event_capture_us()).  It declines where event_from_hook() has
+ * more to do than that: input hookscan does not take (bad input among it),
+ * an event over event_max, a host, user or project that is not valid
+ * UTF-8, a file path with a NUL, an event named EVENT_INPUT_ERROR.
+ * Returns 0 with et filled (free he->he_line), 1 when it declines (then
+ * call event_from_hook()), or -1 when out of memory.
+ */
+int hookscan_event(const char *in, size_t len, const struct event_limits *lim,
+		   const struct event_env *env, int64_t now_us, struct hookscan_event *he);
+
+/* Sets meta.capture_us in a hookscan_event() event.  Returns 0, or -1 when
+ * its text does not end in meta.capture_us 0. */
+int hookscan_event_capture_us(struct hookscan_event *he, int64_t us);
 
 #endif

@@ -3,7 +3,7 @@
  *
  * Claude Code runs hook-capture once per hook event with the hook JSON on
  * stdin.  We read it under a deadline (a hook blocked on stdin would hang
- * the session), turn it into a canonical event (event_hook_text(), one
+ * the session), turn it into a canonical event (hookscan_event(), one
  * pass without json-c, for the input it takes; else event_from_hook(): bad
  * input becomes a hookwire.input_error event, so nothing is lost), send it
  * to the router with a bounded wait for the ack, and spool it when the
@@ -247,7 +247,7 @@ capture_log_open(const struct settings *st)
 
 /* The router's answer, and "ack_us": microseconds from the start to the
  * ack, the in-process cost of a hook (make bench reads it); "built": how
- * the event was made, "one_pass" (event_hook_text()) or "json-c". */
+ * the event was made, "one_pass" (hookscan_event()) or "json-c". */
 static void
 capture_log_ack(enum deliver_status st, const char *id, long long seq, int64_t us,
 		const char *built)
@@ -386,12 +386,12 @@ struct capture_line {
 	char cl_id[EVENT_ID_LEN + 1];
 	char cl_name[64]; /* the event's name; "" when longer */
 	char *cl_cwd;	  /* the hook's cwd when the event wants context (malloc'd) */
-	int cl_one_pass;  /* built by event_hook_text() */
+	int cl_one_pass;  /* built by hookscan_event() */
 };
 
 /*
  * Builds the event for what capture_read() got, its capture_us set: by
- * event_hook_text() when it takes the input (one pass, no json-c), else
+ * hookscan_event() when it takes the input (one pass, no json-c), else
  * by event_from_hook() (bad input, stdin cut by the deadline or by
  * input_max, and whatever else the fast path declines).  Returns 0, or -1
  * when out of memory (logged).
@@ -400,7 +400,7 @@ static int
 capture_build(const struct capture_input *in, const struct event_limits *lim,
 	      const struct event_env *env, int stdin_ms, int64_t t0, struct capture_line *cl)
 {
-	struct event_text et;
+	struct hookscan_event he;
 	const char *line, *id, *name, *cwd = NULL;
 	json_object *ev, *data;
 	size_t len;
@@ -409,22 +409,22 @@ capture_build(const struct capture_input *in, const struct event_limits *lim,
 
 	memset(cl, 0, sizeof(*cl));
 	if (!in->timed_out && in->total == in->len &&
-	    (r = event_hook_text(in->buf, in->len, lim, env, now, &et)) == 0) {
-		memcpy(cl->cl_id, et.et_id, sizeof(cl->cl_id));
-		if (hookscan_unquote(et.et_line + et.et_name_off, et.et_name_len, cl->cl_name,
+	    (r = hookscan_event(in->buf, in->len, lim, env, now, &he)) == 0) {
+		memcpy(cl->cl_id, he.he_id, sizeof(cl->cl_id));
+		if (hookscan_unquote(he.he_line + he.he_name_off, he.he_name_len, cl->cl_name,
 				     sizeof(cl->cl_name)) == -1)
 			cl->cl_name[0] = '\0';
-		if (context_event_wants(cl->cl_name) && et.et_cwd_len != 0) {
-			if ((cl->cl_cwd = malloc(et.et_cwd_len)) == NULL ||
-			    hookscan_unquote(et.et_line + et.et_cwd_off, et.et_cwd_len, cl->cl_cwd,
-					     et.et_cwd_len) == -1) {
+		if (context_event_wants(cl->cl_name) && he.he_cwd_len != 0) {
+			if ((cl->cl_cwd = malloc(he.he_cwd_len)) == NULL ||
+			    hookscan_unquote(he.he_line + he.he_cwd_off, he.he_cwd_len, cl->cl_cwd,
+					     he.he_cwd_len) == -1) {
 				free(cl->cl_cwd);
 				cl->cl_cwd = NULL;
 			}
 		}
-		event_text_set_capture_us(&et, util_mono_us() - t0);
-		cl->cl_buf = et.et_line;
-		cl->cl_len = et.et_len;
+		hookscan_event_capture_us(&he, util_mono_us() - t0);
+		cl->cl_buf = he.he_line;
+		cl->cl_len = he.he_len;
 		cl->cl_buf[cl->cl_len++] = '\n';
 		cl->cl_one_pass = 1;
 		return 0;

@@ -1,5 +1,5 @@
 /*
- * fuzz_hookscan.c: hook-capture's fast path (event_hook_text(), over
+ * fuzz_hookscan.c: hook-capture's fast path (hookscan_event(), over
  * hookscan_run()) against the json-c path (event_from_hook()).
  *
  * Differential: whenever the fast path builds an event, event_from_hook()
@@ -59,7 +59,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    {"bad\xff", "fuzzer", NULL},
 	};
 	struct event_limits lim;
-	struct event_text et;
+	struct hookscan_event he;
 	struct event_scan sc;
 	const char *in, *s, *reason = NULL;
 	json_object *ev, *fast, *v;
@@ -79,55 +79,55 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lim.input_max = 1 << 20;
 	lim.bad_copy = 256;
 
-	r = event_hook_text(in, len, &lim, &envs[(pick >> 6) & 3], 1764361503123456LL, &et);
+	r = hookscan_event(in, len, &lim, &envs[(pick >> 6) & 3], 1764361503123456LL, &he);
 	if (r == -1)
 		abort();
 	if (r == 1)
 		return 0;
-	if (et.et_len != strlen(et.et_line) || util_utf8_valid(et.et_line, et.et_len) != et.et_len)
+	if (he.he_len != strlen(he.he_line) || util_utf8_valid(he.he_line, he.he_len) != he.he_len)
 		abort();
 
 	ev = event_from_hook(in, len, &lim, &envs[(pick >> 6) & 3], 1764361503123456LL);
 	if (ev == NULL)
 		abort();
-	json_object_object_add(ev, "id", json_object_new_string(et.et_id));
+	json_object_object_add(ev, "id", json_object_new_string(he.he_id));
 	s = event_to_string(ev, &n);
-	if (s == NULL || n != et.et_len || memcmp(s, et.et_line, n) != 0)
+	if (s == NULL || n != he.he_len || memcmp(s, he.he_line, n) != 0)
 		abort();
-	fast = json_tokener_parse(et.et_line);
+	fast = json_tokener_parse(he.he_line);
 	if (fast == NULL || !json_object_equal(fast, ev))
 		abort();
 	if (event_validate(fast, &reason) != 0)
 		abort();
 	json_object_put(fast);
 
-	/* the spans event_hook_text() reports */
+	/* the spans hookscan_event() reports */
 	if (!json_object_object_get_ex(ev, "event", &v) ||
-	    et.et_name_len != strlen(json_object_to_json_string_ext(
+	    he.he_name_len != strlen(json_object_to_json_string_ext(
 				  v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)))
 		abort();
-	if (et.et_line[et.et_name_off] != '"' ||
-	    et.et_line[et.et_name_off + et.et_name_len - 1] != '"')
+	if (he.he_line[he.he_name_off] != '"' ||
+	    he.he_line[he.he_name_off + he.he_name_len - 1] != '"')
 		abort();
-	if ((et.et_cwd_len != 0) != json_object_object_get_ex(ev, "cwd", NULL))
+	if ((he.he_cwd_len != 0) != json_object_object_get_ex(ev, "cwd", NULL))
 		abort();
 
 	/* the router's fast path takes it (nesting within its limit) when the
 	 * strings it wants without escapes have none */
-	if (plain(et.et_line, et.et_name_off, et.et_name_len) && plain_member(ev, "session_id") &&
+	if (plain(he.he_line, he.he_name_off, he.he_name_len) && plain_member(ev, "session_id") &&
 	    plain_member(ev, "tool_use_id") &&
-	    event_scan(et.et_line, et.et_len, lim.depth_max + 2, &sc) != 0)
+	    event_scan(he.he_line, he.he_len, lim.depth_max + 2, &sc) != 0)
 		abort();
 	json_object_put(ev);
 
-	if (event_text_set_capture_us(&et, 987654321) != 0)
+	if (hookscan_event_capture_us(&he, 987654321) != 0)
 		abort();
-	fast = json_tokener_parse(et.et_line);
+	fast = json_tokener_parse(he.he_line);
 	if (fast == NULL || !json_object_object_get_ex(fast, "meta", &v) ||
 	    !json_object_object_get_ex(v, "capture_us", &v) ||
 	    json_object_get_int64(v) != 987654321)
 		abort();
 	json_object_put(fast);
-	free(et.et_line);
+	free(he.he_line);
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
- * check_hookscan.c: hook-capture's fast path, hookscan_run()
- * (common/hookscan.c) and event_hook_text() (common/event.c), against the
- * json-c path, event_from_hook().
+ * check_hookscan.c: hook-capture's fast path, hookscan_run() and
+ * hookscan_event() (common/hookscan.c), against the json-c path,
+ * event_from_hook().
  *
  * core:     every hook fixture takes the fast path and gives the json-c
  *           path's text byte for byte (same id); the router's scanner takes it
@@ -74,33 +74,33 @@ static int
 same(const char *in, size_t len, const struct event_limits *lim, const struct event_env *env,
      int may_decline)
 {
-	struct event_text et;
+	struct hookscan_event he;
 	json_object *ev, *fast;
 	const char *s;
 	size_t n;
 	int r;
 
-	r = event_hook_text(in, len, lim, env, NOW_US, &et);
+	r = hookscan_event(in, len, lim, env, NOW_US, &he);
 	ck_assert_int_ne(r, -1);
 	if (r == 1) {
 		ck_assert_msg(may_decline, "declined: %.*s", (int)(len < 200 ? len : 200), in);
 		return 0;
 	}
-	ck_assert_uint_eq(strlen(et.et_line), et.et_len);
-	ck_assert_uint_eq(util_utf8_valid(et.et_line, et.et_len), et.et_len);
+	ck_assert_uint_eq(strlen(he.he_line), he.he_len);
+	ck_assert_uint_eq(util_utf8_valid(he.he_line, he.he_len), he.he_len);
 	ev = event_from_hook(in, len, lim, env, NOW_US);
 	ck_assert_ptr_nonnull(ev);
-	json_object_object_add(ev, "id", json_object_new_string(et.et_id));
+	json_object_object_add(ev, "id", json_object_new_string(he.he_id));
 	s = event_to_string(ev, &n);
-	ck_assert_msg(n == et.et_len && memcmp(s, et.et_line, n) == 0,
+	ck_assert_msg(n == he.he_len && memcmp(s, he.he_line, n) == 0,
 		      "input %.*s\n json-c %s\n fast   %s", (int)(len < 300 ? len : 300), in, s,
-		      et.et_line);
-	fast = json_tokener_parse(et.et_line);
+		      he.he_line);
+	fast = json_tokener_parse(he.he_line);
 	ck_assert_ptr_nonnull(fast);
 	ck_assert(json_object_equal(fast, ev));
 	json_object_put(fast);
 	json_object_put(ev);
-	free(et.et_line);
+	free(he.he_line);
 	return 1;
 }
 
@@ -109,7 +109,7 @@ same(const char *in, size_t len, const struct event_limits *lim, const struct ev
 START_TEST(test_fixtures)
 {
 	struct event_limits lim;
-	struct event_text et;
+	struct hookscan_event he;
 	struct event_scan sc;
 	char *in, name[64];
 	size_t len;
@@ -117,15 +117,15 @@ START_TEST(test_fixtures)
 	event_limits_default(&lim);
 	in = fixture(fixtures[_i], &len);
 	ck_assert_int_eq(same(in, len, &lim, &test_env, 0), 1);
-	ck_assert_int_eq(event_hook_text(in, len, &lim, &test_env, NOW_US, &et), 0);
+	ck_assert_int_eq(hookscan_event(in, len, &lim, &test_env, NOW_US, &he), 0);
 	/* the router's fast path takes it */
-	ck_assert_int_eq(event_scan(et.et_line, et.et_len, lim.depth_max, &sc), 0);
+	ck_assert_int_eq(event_scan(he.he_line, he.he_len, lim.depth_max, &sc), 0);
 	ck_assert_int_eq(
-	    hookscan_unquote(et.et_line + et.et_name_off, et.et_name_len, name, sizeof(name)), 0);
+	    hookscan_unquote(he.he_line + he.he_name_off, he.he_name_len, name, sizeof(name)), 0);
 	ck_assert_ptr_nonnull(strstr(in, name));
-	ck_assert_uint_gt(et.et_cwd_len, 2);
-	ck_assert_int_eq(memcmp(et.et_line + et.et_cwd_off, "\"/home/dev/acme-api\"", 20), 0);
-	free(et.et_line);
+	ck_assert_uint_gt(he.he_cwd_len, 2);
+	ck_assert_int_eq(memcmp(he.he_line + he.he_cwd_off, "\"/home/dev/acme-api\"", 20), 0);
+	free(he.he_line);
 	free(in);
 }
 END_TEST
@@ -133,23 +133,23 @@ END_TEST
 START_TEST(test_large_cut)
 {
 	struct event_limits lim;
-	struct event_text et;
+	struct hookscan_event he;
 	json_object *ev, *v;
 	size_t len;
 	char *in;
 
 	event_limits_default(&lim);
 	in = fixture("posttooluse_read_large.json", &len);
-	ck_assert_int_eq(event_hook_text(in, len, &lim, &test_env, NOW_US, &et), 0);
-	ck_assert_uint_lt(et.et_len, lim.field_max + 2048);
-	ev = json_tokener_parse(et.et_line);
+	ck_assert_int_eq(hookscan_event(in, len, &lim, &test_env, NOW_US, &he), 0);
+	ck_assert_uint_lt(he.he_len, lim.field_max + 2048);
+	ev = json_tokener_parse(he.he_line);
 	ck_assert(json_object_object_get_ex(ev, "meta", &v));
 	ck_assert(json_object_object_get_ex(v, "truncated", &v));
 	ck_assert_int_gt(json_object_get_int64(v), 100000);
 	ck_assert(json_object_object_get_ex(ev, "files", &v));
 	ck_assert_int_eq(json_object_array_length(v), 1);
 	json_object_put(ev);
-	free(et.et_line);
+	free(he.he_line);
 	free(in);
 }
 END_TEST
@@ -324,13 +324,13 @@ static const struct {
 START_TEST(test_decline)
 {
 	struct event_limits lim;
-	struct event_text et;
+	struct hookscan_event he;
 	const char *in = decline_inputs[_i].in;
 	size_t len = decline_inputs[_i].len ? decline_inputs[_i].len : strlen(in);
 	json_object *ev;
 
 	event_limits_default(&lim);
-	ck_assert_msg(event_hook_text(in, len, &lim, &test_env, NOW_US, &et) == 1, "took %s", in);
+	ck_assert_msg(hookscan_event(in, len, &lim, &test_env, NOW_US, &he) == 1, "took %s", in);
 	ev = event_from_hook(in, len, &lim, &test_env, NOW_US);
 	ck_assert_ptr_nonnull(ev);
 	json_object_put(ev);
@@ -342,7 +342,7 @@ START_TEST(test_decline_limits)
 {
 	static const struct event_env badhost = {"h\xff", "u", NULL};
 	struct event_limits lim;
-	struct event_text et;
+	struct hookscan_event he;
 	char in[512];
 	const char *ok = "{\"hook_event_name\":\"E\",\"s\":\"0123456789\"}";
 	int d;
@@ -363,15 +363,15 @@ START_TEST(test_decline_limits)
 	}
 	event_limits_default(&lim);
 	lim.input_max = strlen(ok) - 1;
-	ck_assert_int_eq(event_hook_text(ok, strlen(ok), &lim, &test_env, NOW_US, &et), 1);
+	ck_assert_int_eq(hookscan_event(ok, strlen(ok), &lim, &test_env, NOW_US, &he), 1);
 	event_limits_default(&lim);
 	lim.event_max = 4096;
-	ck_assert_int_eq(event_hook_text(ok, strlen(ok), &lim, &test_env, NOW_US, &et), 0);
-	free(et.et_line);
-	lim.event_max = et.et_len - 1;
-	ck_assert_int_eq(event_hook_text(ok, strlen(ok), &lim, &test_env, NOW_US, &et), 1);
+	ck_assert_int_eq(hookscan_event(ok, strlen(ok), &lim, &test_env, NOW_US, &he), 0);
+	free(he.he_line);
+	lim.event_max = he.he_len - 1;
+	ck_assert_int_eq(hookscan_event(ok, strlen(ok), &lim, &test_env, NOW_US, &he), 1);
 	event_limits_default(&lim);
-	ck_assert_int_eq(event_hook_text(ok, strlen(ok), &lim, &badhost, NOW_US, &et), 1);
+	ck_assert_int_eq(hookscan_event(ok, strlen(ok), &lim, &badhost, NOW_US, &he), 1);
 }
 END_TEST
 
@@ -413,26 +413,26 @@ START_TEST(test_capture_us)
 {
 	static const int64_t us[] = {0, 7, 1234567, INT64_MAX, -5};
 	struct event_limits lim;
-	struct event_text et;
+	struct hookscan_event he;
 	json_object *ev, *v;
 	const char *in = "{\"hook_event_name\":\"E\"}";
 	size_t i;
 
 	event_limits_default(&lim);
 	for (i = 0; i < sizeof(us) / sizeof(us[0]); i++) {
-		ck_assert_int_eq(event_hook_text(in, strlen(in), &lim, &test_env, NOW_US, &et), 0);
-		ck_assert_int_eq(event_text_set_capture_us(&et, us[i]), 0);
-		ck_assert_uint_eq(strlen(et.et_line), et.et_len);
-		ck_assert_uint_lt(et.et_len + 1, et.et_cap);
-		ev = json_tokener_parse(et.et_line);
+		ck_assert_int_eq(hookscan_event(in, strlen(in), &lim, &test_env, NOW_US, &he), 0);
+		ck_assert_int_eq(hookscan_event_capture_us(&he, us[i]), 0);
+		ck_assert_uint_eq(strlen(he.he_line), he.he_len);
+		ck_assert_uint_lt(he.he_len + 1, he.he_cap);
+		ev = json_tokener_parse(he.he_line);
 		ck_assert_ptr_nonnull(ev);
 		ck_assert(json_object_object_get_ex(ev, "meta", &v));
 		ck_assert(json_object_object_get_ex(v, "capture_us", &v));
 		ck_assert_int_eq(json_object_get_int64(v), us[i] < 0 ? 0 : us[i]);
 		/* once set, it is not the text of a fresh event any more */
-		ck_assert_int_eq(event_text_set_capture_us(&et, 1), us[i] <= 0 ? 0 : -1);
+		ck_assert_int_eq(hookscan_event_capture_us(&he, 1), us[i] <= 0 ? 0 : -1);
 		json_object_put(ev);
-		free(et.et_line);
+		free(he.he_line);
 	}
 }
 END_TEST
