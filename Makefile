@@ -79,6 +79,7 @@ include hook-capture/module.mk
 include event-router/module.mk
 include ws-gateway/module.mk
 include event-relay/module.mk
+include event-usage/module.mk
 include tests/module.mk
 include man/module.mk
 include contrib/module.mk

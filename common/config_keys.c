@@ -45,6 +45,8 @@ const struct config_key config_keys[] = {
      "memory files whose text is returned as additionalContext"},
     {"capture", "context_max", CONFIG_INT, "10000", 0, 10000,
      "characters of additionalContext at most"},
+    {"capture", "statusline_timeout_ms", CONFIG_INT, "5000", 100, 60000,
+     "time the wrapped status line command has to finish"},
 
     /* router */
     {"router", "line_max", CONFIG_SIZE, "4M", K, 64 * M, "longest ingest line"},
@@ -126,6 +128,21 @@ const struct config_key config_keys[] = {
     {"relay", "reconnect_max_ms", CONFIG_INT, "5000", 100, 600000,
      "longest pause between reconnection attempts"},
     {"relay", "user", CONFIG_STR, "", 0, 0, "user to run as when started as root"},
+
+    /* usage (event-usage(8)) */
+    {"usage", "enabled", CONFIG_BOOL, "true", 0, 0,
+     "run event-usage under the supervisor (hookwire start)"},
+    {"usage", "prices_file", CONFIG_STR, "", 0, 0,
+     "price table to use alone; empty: the user's, then the shipped one"},
+    {"usage", "line_max", CONFIG_SIZE, "16M", 128 * K, G,
+     "longest transcript line held whole; longer ones are read from their ends"},
+    {"usage", "reread_ms", CONFIG_LIST, "250,1000,4000", 0, 0,
+     "delays between the re-reads of a transcript after a hook"},
+    {"usage", "keep_days", CONFIG_INT, "30", 0, 3650,
+     "days the state of a quiet session is kept (0: always)"},
+    {"usage", "ack_timeout_ms", CONFIG_INT, "2000", 10, 60000,
+     "deadline for the router's reply to a usage event"},
+    {"usage", "user", CONFIG_STR, "", 0, 0, "user to run as when started as root"},
 
     {NULL, NULL, CONFIG_STR, NULL, 0, 0, NULL},
 };

@@ -3,8 +3,9 @@
  *
  * hook-capture builds a canonical event from Claude Code's hook JSON with
  * event_from_hook(); the router parses and checks ingest lines with
- * event_parse_line() and event_validate().  Nothing here does I/O, logs or
- * exits, so unit tests and fuzz targets link it directly.
+ * event_parse_line() and event_validate() (and, before them, tries its
+ * fast path, event_scan.h).  Nothing here does I/O, logs or exits, so unit
+ * tests and fuzz targets link it directly.
  *
  * Canonical event fields (DESIGN.md): seq, id, ts, event, session_id,
  * agent_id, tool, tool_use_id, cwd, host, user, project, files, data, meta
@@ -96,55 +97,6 @@ int event_validate(json_object *ev, const char **reason);
 
 /* Serializes ev compactly (no spaces, "/" not escaped); the string belongs to ev. */
 const char *event_to_string(json_object *ev, size_t *len);
-
-/*
- * The router's fast path (event_scan()): the members of a compact ingest
- * line.  es_off/es_len: the value's text in the line (strings with their
- * quotes); es_len is 0 when the member is absent.
- */
-enum event_member {
-	EVENT_M_SEQ = 0,
-	EVENT_M_ID,
-	EVENT_M_TS,
-	EVENT_M_EVENT,
-	EVENT_M_SESSION_ID,
-	EVENT_M_AGENT_ID,
-	EVENT_M_TOOL,
-	EVENT_M_TOOL_USE_ID,
-	EVENT_M_CWD,
-	EVENT_M_HOST,
-	EVENT_M_USER,
-	EVENT_M_PROJECT,
-	EVENT_M_FILES,
-	EVENT_M_DATA,
-	EVENT_M_META,
-	EVENT_M_COUNT
-};
-
-struct event_scan {
-	size_t es_off[EVENT_M_COUNT], es_len[EVENT_M_COUNT];
-	int es_data_plain;    /* data holds no \\ before a u or a / */
-	int es_meta_scrubbed; /* meta has an integer member "scrubbed" */
-	size_t es_members;    /* object members in the line, at every depth */
-};
-
-/*
- * Scans an ingest line that is a canonical event written the way json-c
- * writes it: compact JSON (RFC 8259, no white space outside strings), UTF-8
- * without NUL, no \/ and no \u escape but of a control character, nesting
- * below depth_max, integers within 64 bits, only the members of
- * hookwire-event(5) (each once, in their order, "seq" absent) with the
- * types event_validate() wants, and no escapes in the id, ts, event,
- * session_id and tool_use_id strings.  Such a line means what json-c would
- * parse it to, member for member.  Returns 0 and fills sc, or -1 when the
- * line is anything else (then event_parse_line() and event_validate() say
- * whether and why it is bad).  No allocation.
- */
-int event_scan(const char *line, size_t len, int depth_max, struct event_scan *sc);
-
-/* The number of object members in obj, at every depth (compared with
- * es_members, it tells whether json-c dropped a repeated key). */
-size_t event_count_members(json_object *obj);
 
 /* Reason codes (hookwire-event(5)); these exact strings are used on the wire,
  * in logs and as metric labels. */

@@ -1,5 +1,7 @@
 # common/: the shared library.  A static archive, so each binary pulls only
-# the objects it uses (hook-capture never pulls ring.o or libevent).
+# the objects it uses (hook-capture never pulls ring.o or libevent; only
+# the binaries that use redisconn.o need hiredis and libevent, and those
+# that use ring.o, which brings ringwake.o, -lpthread).
 COMMON_SRCS := $(wildcard common/*.c)
 COMMON_LIB  := $(BUILD)/lib/libhookwire.a
 

@@ -7,21 +7,21 @@
  * a restarted writer re-attaches and continues.  Readers never write to the
  * mapping; they copy a record, then check with the intent word that the
  * writer did not overwrite it meanwhile.  Records a reader cannot find by
- * the index (slot reused) are found by walking from first_pos.
+ * the index (slot reused) are found by walking from first_pos.  How
+ * readers wait for the writer (the futex) is ringwake.c's business.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <linux/futex.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ring.h"
+#include "ringwake.h"
 
 #define RING_REC_HDR  sizeof(struct ring_rec)
 #define RING_ALIGN(n) (((n) + 7) & ~(uint64_t)7)
@@ -382,7 +382,7 @@ void
 ring_notify(struct ring *r)
 {
 	atomic_fetch_add_explicit(&r->hdr->notify, 1, memory_order_release);
-	syscall(SYS_futex, &r->hdr->notify, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+	ringwake_notify(r);
 }
 
 /* ---------------------------------------------------------------- readers */
@@ -584,28 +584,50 @@ ring_read(const struct ring *r, struct ring_cursor *cur, void *buf, size_t *len,
 	return RING_EMPTY;
 }
 
+#define RING_READ_GROW_FIRST 65536 /* the buffer ring_read_grow() starts with */
+
+int
+ring_read_grow(const struct ring *r, struct ring_cursor *cur, char **buf, size_t *cap, size_t *len,
+	       uint64_t *seq, int64_t *ts_us, uint64_t *lost_from, uint64_t *lost_to)
+{
+	enum ring_read_status st;
+	size_t n;
+	char *nb;
+
+	for (;;) {
+		if (*buf == NULL) {
+			if ((*buf = malloc(RING_READ_GROW_FIRST)) == NULL)
+				return -1;
+			*cap = RING_READ_GROW_FIRST;
+		}
+		n = *cap;
+		st = ring_read(r, cur, *buf, &n, seq, ts_us, lost_from, lost_to);
+		if (st != RING_TOOSMALL) {
+			if (st == RING_OK)
+				*len = n;
+			return (int)st;
+		}
+		if ((nb = realloc(*buf, n + 1)) == NULL)
+			return -1;
+		*buf = nb;
+		*cap = n + 1;
+	}
+}
+
+uint64_t
+ring_first_seq(const struct ring *r)
+{
+	return atomic_load_explicit(&r->hdr->first_seq, memory_order_acquire);
+}
+
+uint64_t
+ring_last_seq(const struct ring *r)
+{
+	return atomic_load_explicit(&r->hdr->last_seq, memory_order_acquire);
+}
+
 uint32_t
 ring_notify_value(const struct ring *r)
 {
 	return atomic_load_explicit(&r->hdr->notify, memory_order_acquire);
-}
-
-int
-ring_wait(const struct ring *r, uint32_t seen, int timeout_ms)
-{
-	struct timespec ts, *tsp = NULL;
-	long rc;
-
-	if (atomic_load_explicit(&r->hdr->notify, memory_order_acquire) != seen)
-		return 1;
-	if (timeout_ms >= 0) {
-		ts.tv_sec = timeout_ms / 1000;
-		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000;
-		tsp = &ts;
-	}
-	rc = syscall(SYS_futex, &r->hdr->notify, FUTEX_WAIT, seen, tsp, NULL, 0);
-	if (rc == -1 && errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT)
-		return -1;
-	/* Whatever ended the wait, the word says whether there is news. */
-	return atomic_load_explicit(&r->hdr->notify, memory_order_acquire) != seen;
 }

@@ -33,7 +33,8 @@
  *      (1 before 2: a reader that sees the new intent also sees the new first_*)
  *   3. write the record and its index slot (plain stores)
  *   4. tail = tail + span, last_seq = seq   (store, release)
- *   5. after a batch: notify += 1 (release), futex(FUTEX_WAKE, INT_MAX) on notify
+ *   5. after a batch: notify += 1 (release), then wake the readers
+ *      (ringwake_notify(): FUTEX_WAKE on notify, on Linux)
  * Reader protocol (ring_read):
  *   1. t = tail (acquire); if pos == t there is nothing new
  *   2. copy the record header and payload out of the data area (plain loads)
@@ -41,9 +42,9 @@
  *   4. if i - data_size > pos the copy may be torn: the reader was lapped;
  *      it learns the lost range [its next seq, first_seq - 1] and resumes at
  *      first_seq.  Otherwise the copy is good if rec_seq is the seq expected.
- * Waiting: a reader loads notify, re-checks tail, then FUTEX_WAIT on notify
- * (a shared futex; read-only mappings are fine).  ring_wait() does this and is
- * meant for a helper thread that then wakes the event loop (eventfd/pipe).
+ * Waiting: a reader loads notify, re-checks tail, then waits until notify
+ * moves (ringwake.h: ringwake_wait() blocks the caller; a ringwake turns
+ * it into a descriptor for an event loop).
  *
  * Restart: the writer re-attaches an existing ring whose magic, version and
  * sizes match, sets intent = tail (dropping a record torn by a crash) and
@@ -175,7 +176,8 @@ size_t ring_payload_max(const struct ring *r);
 /* Writer: publishes one record with sequence number seq (must be last_seq + 1,
  * or anything when the ring is empty).  Returns 0 or -1 (payload too large). */
 int ring_publish(struct ring *r, uint64_t seq, const void *payload, uint32_t len, int64_t ts_us);
-/* Writer: wakes waiting readers after a batch of ring_publish() calls. */
+/* Writer: bumps notify and wakes waiting readers (ringwake_notify()), after
+ * a batch of ring_publish() calls. */
 void ring_notify(struct ring *r);
 
 /* ---------------------------------------------------------------- readers */
@@ -212,12 +214,22 @@ enum ring_read_status ring_read(const struct ring *r, struct ring_cursor *cur, v
 				size_t *len, uint64_t *seq, int64_t *ts_us, uint64_t *lost_from,
 				uint64_t *lost_to);
 
-/* Blocks until notify differs from seen or timeout_ms passes (-1: forever).
- * Returns 1 when notify differs from seen (the writer published since: read
- * again), 0 when it still equals seen (the timeout passed, or a signal or a
- * spurious wake-up ended the wait early), -1 when the wait failed (errno).
- * Use: seen = ring_notify_value(r); if (ring_read(...) == RING_EMPTY) ring_wait(r, seen, -1). */
+/*
+ * As ring_read(), into a buffer grown as needed: *buf (NULL, or *cap bytes
+ * from malloc) is reallocated when a record does not fit, to one byte more
+ * than the record (room for a NUL).  Returns RING_EMPTY, RING_OK (*len set)
+ * or RING_LAPPED, never RING_TOOSMALL, or -1 when out of memory.  The
+ * caller frees *buf.
+ */
+int ring_read_grow(const struct ring *r, struct ring_cursor *cur, char **buf, size_t *cap,
+		   size_t *len, uint64_t *seq, int64_t *ts_us, uint64_t *lost_from,
+		   uint64_t *lost_to);
+
+/* The oldest and the newest sequence numbers held, 0 when empty. */
+uint64_t ring_first_seq(const struct ring *r);
+uint64_t ring_last_seq(const struct ring *r);
+
+/* The notify word, to wait on (ringwake_wait()) after a read found nothing. */
 uint32_t ring_notify_value(const struct ring *r);
-int ring_wait(const struct ring *r, uint32_t seen, int timeout_ms);
 
 #endif

@@ -6,12 +6,11 @@
 # installed path.
 BINS        += $(BIN)/hookwire
 INSTALL_BIN += hookwire
-CLIENT_JS   := ws-gateway/dashboard/vendor/socket.io.min.js
 SYSTEMD_USERDIR ?= $(PREFIX)/lib/systemd/user
 CONTRIB_DOCS := contrib/hookwire.conf.example event-router/scrub-rules.example
 CONTRIB_SCRIPTS := contrib/demo.sh contrib/replay.sh
 CONTRIB_DIRS := contrib/examples contrib/logrotate contrib/runit contrib/samples contrib/systemd \
-	contrib/launchd
+	contrib/launchd contrib/prometheus
 
 $(BIN)/hookwire: contrib/hookwire
 	@mkdir -p $(@D)
@@ -22,7 +21,7 @@ install-data:
 	install -d $(DESTDIR)$(DATADIR)
 	if [ -d ws-gateway/dashboard ]; then install -d $(DESTDIR)$(DATADIR)/dashboard && \
 		cp -R ws-gateway/dashboard/. $(DESTDIR)$(DATADIR)/dashboard/; fi
-	if [ -r $(CLIENT_JS) ]; then install -m 0644 $(CLIENT_JS) $(DESTDIR)$(DATADIR)/; fi
+	install -m 0644 contrib/prices.conf $(DESTDIR)$(DATADIR)/prices.conf
 uninstall-data:
 	rm -rf $(DESTDIR)$(DATADIR)
 install-contrib:

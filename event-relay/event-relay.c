@@ -1,9 +1,10 @@
 /*
  * event-relay: follows the local ring read-only and appends every event
  * to a Redis stream, so that pipelines on many machines feed one stream
- * (event-relay(8)).  This file holds main(): options, configuration,
- * start-up order, signals and shutdown; the work is in relay.c, the URL
- * parser in redisurl.c.
+ * (event-relay(8)).  This file holds main(): options, settings,
+ * start-up order, signals and shutdown; the work is in relay.c, which
+ * reads the ring with common/ring.c and common/ringwake.c and talks to
+ * Redis through common/redisconn.c (the URL: common/redisurl.c).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -57,6 +58,44 @@ ready_cb(void *arg)
 	if (util_readiness(ready_fd) == -1)
 		log_warn("readiness", "%s: readiness fd %d", __func__, ready_fd);
 	ready_fd = -1;
+}
+
+/* The relay's settings, but its origin (relay.host, known once the paths
+ * are).  Returns 0, or -1 with a message on stderr (a usage error). */
+static int
+settings(const struct config *cfg, struct relay_opts *ro)
+{
+	char err[1024];
+
+	memset(ro, 0, sizeof(*ro));
+	if (daemon_nonempty(config_str(cfg, "relay", "redis")) == NULL) {
+		fprintf(stderr,
+			"event-relay: relay.redis is not set (--redis redis://host:port)\n");
+		return -1;
+	}
+	if (redisurl_parse(config_str(cfg, "relay", "redis"), &ro->url, err, sizeof(err)) == -1) {
+		fprintf(stderr, "event-relay: relay.redis: %s\n", err);
+		return -1;
+	}
+	if (ro->url.ru_tls) {
+		/* Debian 12's hiredis 0.14 has no hiredis_ssl: see event-relay(8), CAVEATS */
+		fprintf(stderr,
+			"event-relay: relay.redis: rediss:// needs hiredis_ssl, which "
+			"this build lacks; tunnel TLS (stunnel, spiped) and use redis://\n");
+		return -1;
+	}
+	ro->stream = config_str(cfg, "relay", "stream");
+	if (*ro->stream == '\0') {
+		fprintf(stderr, "event-relay: relay.stream: must not be empty\n");
+		return -1;
+	}
+	ro->maxlen = config_int(cfg, "relay", "maxlen");
+	ro->minid_age_s = config_int(cfg, "relay", "minid_age");
+	ro->batch_max = (int)config_int(cfg, "relay", "batch");
+	ro->batch_bytes = (size_t)config_int(cfg, "relay", "batch_bytes");
+	ro->timeout_ms = (int)config_int(cfg, "relay", "timeout_ms");
+	ro->reconnect_max_ms = (int)config_int(cfg, "relay", "reconnect_max_ms");
+	return 0;
 }
 
 int
@@ -124,39 +163,10 @@ main(int argc, char *argv[])
 		return EXIT_USAGE;
 	}
 
-	memset(&ro, 0, sizeof(ro));
-	if (daemon_nonempty(config_str(cfg, "relay", "redis")) == NULL) {
-		fprintf(stderr,
-			"event-relay: relay.redis is not set (--redis redis://host:port)\n");
+	if (settings(cfg, &ro) == -1) {
 		daemon_close(&d);
 		return EXIT_USAGE;
 	}
-	if (redisurl_parse(config_str(cfg, "relay", "redis"), &ro.url, err, sizeof(err)) == -1) {
-		fprintf(stderr, "event-relay: relay.redis: %s\n", err);
-		daemon_close(&d);
-		return EXIT_USAGE;
-	}
-	if (ro.url.ru_tls) {
-		/* Debian 12's hiredis 0.14 has no hiredis_ssl: see event-relay(8), CAVEATS */
-		fprintf(stderr,
-			"event-relay: relay.redis: rediss:// needs hiredis_ssl, which "
-			"this build lacks; tunnel TLS (stunnel, spiped) and use redis://\n");
-		daemon_close(&d);
-		return EXIT_USAGE;
-	}
-	ro.stream = config_str(cfg, "relay", "stream");
-	if (*ro.stream == '\0') {
-		fprintf(stderr, "event-relay: relay.stream: must not be empty\n");
-		daemon_close(&d);
-		return EXIT_USAGE;
-	}
-	ro.maxlen = config_int(cfg, "relay", "maxlen");
-	ro.minid_age_s = config_int(cfg, "relay", "minid_age");
-	ro.batch_max = (int)config_int(cfg, "relay", "batch");
-	ro.batch_bytes = (size_t)config_int(cfg, "relay", "batch_bytes");
-	ro.timeout_ms = (int)config_int(cfg, "relay", "timeout_ms");
-	ro.reconnect_max_ms = (int)config_int(cfg, "relay", "reconnect_max_ms");
-
 	if ((rc = daemon_log(&d)) != 0) {
 		fprintf(stderr, "event-relay: %s\n", d.dm_err);
 		daemon_close(&d);

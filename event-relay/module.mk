@@ -1,20 +1,17 @@
-# event-relay: ring -> Redis stream.  It reads the ring through ws-gateway's
-# ring source (source.o: the waker thread and cursor calls; it brings
-# source_redis.o along), named once there.
+# event-relay: ring -> Redis stream.  It links common/ only: the ring
+# reader and its waker (ring.o, ringwake.o) and the Redis connection
+# (redisconn.o, redisurl.o), as any reader of the ring would.
 RELAY_SRCS   := event-relay/relay.c
 RELAY_LIB    := $(BUILD)/lib/librelay.a
 MODULE_LIBS  += $(RELAY_LIB)
 BINS         += $(BIN)/event-relay
 INSTALL_BIN  += event-relay
 
-$(OBJ)/event-relay/%.o: CPPFLAGS += -Iws-gateway
-
 $(RELAY_LIB): $(call objs,$(RELAY_SRCS))
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BIN)/event-relay: $(OBJ)/event-relay/event-relay.o $(RELAY_LIB) $(OBJ)/ws-gateway/source.o \
-		$(OBJ)/ws-gateway/source_redis.o $(COMMON_LIB)
+$(BIN)/event-relay: $(OBJ)/event-relay/event-relay.o $(RELAY_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(HIREDIS_LIBS) $(EVENT_LIBS) $(COMMON_LIBS) -lpthread

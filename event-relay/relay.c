@@ -34,11 +34,12 @@
 #include <event2/event.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-#include <hiredis/adapters/libevent.h>
 
 #include "log.h"
+#include "redisconn.h"
 #include "relay.h"
-#include "source.h"
+#include "ring.h"
+#include "ringwake.h"
 #include "util.h"
 
 /* KEYS: stream, "<stream>:relayed", "<stream>:lag"; ARGV: host, trim mode,
@@ -75,20 +76,17 @@ static const char relay_script[] =
 enum relay_state { RL_DOWN = 0, RL_CONNECTING, RL_UP };
 
 struct relay {
-	struct event_base *rl_base;
-	struct source *rl_src;
-	struct source_cursor rl_cur;
-	struct event *rl_srcev;	  /* the ring's wake-up descriptor */
-	struct event *rl_retryev; /* reconnect back-off */
+	struct ring *rl_ring;
+	struct ringwake *rl_wake;
+	struct ring_cursor rl_cur;
+	struct event *rl_wakeev;  /* the ring's wake-up descriptor */
 	struct event *rl_watchev; /* reply deadline */
 	struct event *rl_lagev;	  /* status while behind */
-	redisAsyncContext *rl_ac;
+	struct redisconn *rl_rc;  /* the connection, its setup and its back-off */
 	struct relay_opts rl_o;
 	char *rl_stream, *rl_host, *rl_relayed_key, *rl_lag_key;
 	enum relay_state rl_state;
 	int rl_inflight; /* batches sent and not answered */
-	int rl_closing;
-	int rl_backoff_ms;
 	void (*rl_ready_cb)(void *);
 	void *rl_ready_arg;
 
@@ -108,13 +106,12 @@ struct relay {
 	uint64_t rl_n_sent, rl_n_skipped, rl_n_lost, rl_n_batches, rl_n_connects;
 };
 
-static void relay_connect(struct relay *r);
 static void relay_pump(struct relay *r);
 
 static uint64_t
 relay_lag(const struct relay *r)
 {
-	uint64_t last = source_last_seq(r->rl_src);
+	uint64_t last = ring_last_seq(r->rl_ring);
 
 	return last > r->rl_relayed ? last - r->rl_relayed : 0;
 }
@@ -138,121 +135,71 @@ relay_lag_arm(struct relay *r)
 		evtimer_add(r->rl_lagev, &tv);
 }
 
-/* The connection is gone (or never came): schedule the next attempt. */
+/* The connection is gone, or never came (redisconn schedules the next
+ * attempt): logged once with the lag, and the ready callback told. */
 static void
-relay_down(struct relay *r)
+relay_down_cb(void *arg, enum redisconn_down what, const char *why)
 {
-	struct timeval tv;
+	struct relay *r = arg;
 
+	switch (what) {
+	case REDISCONN_FAILED:
+		log_warnx("redis_connect", "%s: %s:%d: %s; %" PRIu64 " events behind", __func__,
+			  r->rl_o.url.ru_host, r->rl_o.url.ru_port, why, relay_lag(r));
+		break;
+	case REDISCONN_LOST:
+		log_warnx("redis_lost",
+			  "%s: %s:%d: connection lost (%s); %" PRIu64 " events behind", __func__,
+			  r->rl_o.url.ru_host, r->rl_o.url.ru_port, why, relay_lag(r));
+		break;
+	case REDISCONN_DROPPED:
+		log_warnx("redis_drop", "%s: %s:%d: %s: reconnecting; %" PRIu64 " events behind",
+			  __func__, r->rl_o.url.ru_host, r->rl_o.url.ru_port, why, relay_lag(r));
+		break;
+	}
 	r->rl_state = RL_DOWN;
 	r->rl_inflight = 0;
 	evtimer_del(r->rl_watchev);
-	if (r->rl_closing)
-		return;
 	if (r->rl_down_us == 0)
 		r->rl_down_us = util_mono_us();
-	tv = util_ms_tv(r->rl_backoff_ms);
-	evtimer_add(r->rl_retryev, &tv);
-	r->rl_backoff_ms *= 2;
-	if (r->rl_backoff_ms > r->rl_o.reconnect_max_ms)
-		r->rl_backoff_ms = r->rl_o.reconnect_max_ms;
 	relay_lag_arm(r);
 	relay_ready(r);
-}
-
-/* Drops the connection on purpose (reason logged once) and schedules a new one. */
-static void
-relay_drop(struct relay *r, const char *reason)
-{
-	redisAsyncContext *ac = r->rl_ac;
-
-	if (ac == NULL)
-		return;
-	log_warnx("redis_drop", "%s: %s:%d: %s: reconnecting; %" PRIu64 " events behind", __func__,
-		  r->rl_o.url.ru_host, r->rl_o.url.ru_port, reason, relay_lag(r));
-	r->rl_ac = NULL; /* the disconnect callback then knows it is not news */
-	redisAsyncFree(ac);
-	relay_down(r);
-}
-
-static void
-relay_connect_cb(const redisAsyncContext *ac, int status)
-{
-	struct relay *r = ac->data;
-
-	if (status == REDIS_OK || ac != r->rl_ac)
-		return;
-	/* hiredis frees the context after this callback */
-	log_warnx("redis_connect", "%s: %s:%d: %s; %" PRIu64 " events behind", __func__,
-		  r->rl_o.url.ru_host, r->rl_o.url.ru_port, ac->errstr, relay_lag(r));
-	r->rl_ac = NULL;
-	relay_down(r);
-}
-
-static void
-relay_disconnect_cb(const redisAsyncContext *ac, int status)
-{
-	struct relay *r = ac->data;
-
-	if (ac != r->rl_ac)
-		return;
-	r->rl_ac = NULL;
-	log_warnx("redis_lost", "%s: %s:%d: connection lost (%s); %" PRIu64 " events behind",
-		  __func__, r->rl_o.url.ru_host, r->rl_o.url.ru_port,
-		  status == REDIS_OK ? "closed" : ac->errstr, relay_lag(r));
-	relay_down(r);
-}
-
-/* AUTH and SELECT replies: anything but OK drops the connection. */
-static void
-relay_setup_cb(redisAsyncContext *ac, void *rep, void *arg)
-{
-	struct relay *r = ac->data;
-	redisReply *rp = rep;
-	char why[160];
-
-	if (rp == NULL || ac != r->rl_ac)
-		return;
-	if (rp->type == REDIS_REPLY_ERROR) {
-		/* an AUTH error names no secret: "WRONGPASS invalid username-password pair" */
-		snprintf(why, sizeof(why), "%s refused: %.100s", (const char *)arg, rp->str);
-		relay_drop(r, why);
-	}
 }
 
 /* HGET <stream>:relayed <host>: where this origin stopped.  Seek the ring there. */
 static void
 relay_resume_cb(redisAsyncContext *ac, void *rep, void *arg)
 {
-	struct relay *r = ac->data;
+	struct relay *r = redisconn_arg(ac);
 	redisReply *rp = rep;
 	uint64_t last = 0, lost_from = 0, lost_to = 0, ring_last;
 	int64_t down_ms;
 	char *end;
 
-	if (rp == NULL || ac != r->rl_ac || r->rl_state != RL_CONNECTING)
+	if (rp == NULL || ac != redisconn_ctx(r->rl_rc) || r->rl_state != RL_CONNECTING)
 		return;
 	if (rp->type == REDIS_REPLY_STRING) {
 		errno = 0;
 		last = strtoull(rp->str, &end, 10);
 		if (errno || *end != '\0') {
-			relay_drop(r, "the relayed position in Redis is not a number");
+			redisconn_drop(r->rl_rc, "the relayed position in Redis is not a number");
 			return;
 		}
 	} else if (rp->type != REDIS_REPLY_NIL) {
-		relay_drop(r, rp->type == REDIS_REPLY_ERROR ? rp->str : "unexpected HGET reply");
+		redisconn_drop(r->rl_rc,
+			       rp->type == REDIS_REPLY_ERROR ? rp->str : "unexpected HGET reply");
 		return;
 	}
 	evtimer_del(r->rl_watchev);
 	r->rl_relayed = last;
-	ring_last = source_last_seq(r->rl_src);
+	ring_last = ring_last_seq(r->rl_ring);
 	if (last > ring_last)
 		log_warnx("seq_regressed",
 			  "%s: Redis holds seq %" PRIu64 " for %s but the ring ends at %" PRIu64
 			  ": events up to seq %" PRIu64
 			  " are taken as relayed (a new journal under an old host name?)",
 			  __func__, last, r->rl_host, ring_last, last);
-	if (source_seek(r->rl_src, &r->rl_cur, last + 1, &lost_from, &lost_to) == 1 &&
+	if (ring_seek(r->rl_ring, &r->rl_cur, last + 1, &lost_from, &lost_to) == 1 &&
 	    lost_to >= lost_from) {
 		r->rl_n_lost += lost_to - lost_from + 1;
 		log_warnx("lost",
@@ -260,7 +207,7 @@ relay_resume_cb(redisAsyncContext *ac, void *rep, void *arg)
 			  __func__, lost_from, lost_to);
 	}
 	r->rl_state = RL_UP;
-	r->rl_backoff_ms = 100;
+	redisconn_ok(r->rl_rc);
 	r->rl_n_connects++;
 	down_ms = r->rl_down_us ? (util_mono_us() - r->rl_down_us) / 1000 : 0;
 	r->rl_down_us = 0;
@@ -272,54 +219,17 @@ relay_resume_cb(redisAsyncContext *ac, void *rep, void *arg)
 	relay_pump(r);
 }
 
+/* A connection is under way (AUTH and SELECT queued): ask where this
+ * origin stopped, within the reply deadline. */
 static void
-relay_connect(struct relay *r)
+relay_start_cb(void *arg, redisAsyncContext *ac)
 {
-	redisAsyncContext *ac;
-	struct timeval tv;
-	char db[16];
+	struct relay *r = arg;
+	struct timeval tv = util_ms_tv(r->rl_o.timeout_ms);
 
-	ac = redisAsyncConnect(r->rl_o.url.ru_host, r->rl_o.url.ru_port);
-	if (ac == NULL || ac->err) {
-		log_warnx("redis_connect", "%s: %s:%d: %s", __func__, r->rl_o.url.ru_host,
-			  r->rl_o.url.ru_port, ac ? ac->errstr : "out of memory");
-		if (ac != NULL)
-			redisAsyncFree(ac);
-		relay_down(r);
-		return;
-	}
-	ac->data = r;
-	if (redisLibeventAttach(ac, r->rl_base) != REDIS_OK) {
-		redisAsyncFree(ac);
-		relay_down(r);
-		return;
-	}
-	redisAsyncSetConnectCallback(ac, relay_connect_cb);
-	redisAsyncSetDisconnectCallback(ac, relay_disconnect_cb);
-	r->rl_ac = ac;
 	r->rl_state = RL_CONNECTING;
-	/* pipelined: sent once connected, answered in order */
-	if (r->rl_o.url.ru_pass[0] != '\0') {
-		if (r->rl_o.url.ru_user[0] != '\0')
-			redisAsyncCommand(ac, relay_setup_cb, "AUTH", "AUTH %s %s",
-					  r->rl_o.url.ru_user, r->rl_o.url.ru_pass);
-		else
-			redisAsyncCommand(ac, relay_setup_cb, "AUTH", "AUTH %s",
-					  r->rl_o.url.ru_pass);
-	}
-	if (r->rl_o.url.ru_db != 0) {
-		snprintf(db, sizeof(db), "%d", r->rl_o.url.ru_db);
-		redisAsyncCommand(ac, relay_setup_cb, "SELECT", "SELECT %s", db);
-	}
 	redisAsyncCommand(ac, relay_resume_cb, NULL, "HGET %s %s", r->rl_relayed_key, r->rl_host);
-	tv = util_ms_tv(r->rl_o.timeout_ms);
 	evtimer_add(r->rl_watchev, &tv);
-}
-
-static void
-relay_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	relay_connect(arg);
 }
 
 static void
@@ -329,7 +239,7 @@ relay_watch_cb(evutil_socket_t fd, short what, void *arg)
 	char why[96];
 
 	snprintf(why, sizeof(why), "no reply within %d ms", r->rl_o.timeout_ms);
-	relay_drop(r, why);
+	redisconn_drop(r->rl_rc, why);
 }
 
 static void
@@ -343,45 +253,45 @@ relay_lag_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-relay_src_cb(evutil_socket_t fd, short what, void *arg)
+relay_wake_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay *r = arg;
 
-	source_ack(r->rl_src);
+	ringwake_ack(r->rl_wake);
 	relay_pump(r);
 }
 
 static void
 relay_batch_cb(redisAsyncContext *ac, void *rep, void *arg)
 {
-	struct relay *r = ac->data;
+	struct relay *r = redisconn_arg(ac);
 	redisReply *rp = rep;
 	long long batch_n = (long long)(intptr_t)arg;
 	uint64_t last;
 	long long n;
 	char *end;
 
-	if (rp == NULL || ac != r->rl_ac || r->rl_inflight == 0)
-		return; /* the connection went; relay_down() and the resume take over */
+	if (rp == NULL || ac != redisconn_ctx(r->rl_rc) || r->rl_inflight == 0)
+		return; /* the connection went; relay_down_cb() and the resume take over */
 	if (--r->rl_inflight == 0)
 		evtimer_del(r->rl_watchev);
 	if (rp->type == REDIS_REPLY_ERROR) {
 		char why[200];
 		snprintf(why, sizeof(why), "script refused: %.150s", rp->str);
-		relay_drop(r, why);
+		redisconn_drop(r->rl_rc, why);
 		return;
 	}
 	if (rp->type != REDIS_REPLY_ARRAY || rp->elements != 2 ||
 	    rp->element[0]->type != REDIS_REPLY_INTEGER ||
 	    rp->element[1]->type != REDIS_REPLY_STRING) {
-		relay_drop(r, "unexpected script reply");
+		redisconn_drop(r->rl_rc, "unexpected script reply");
 		return;
 	}
 	n = rp->element[0]->integer;
 	errno = 0;
 	last = strtoull(rp->element[1]->str, &end, 10);
 	if (errno || *end != '\0' || n < 0 || n > batch_n) {
-		relay_drop(r, "unexpected script reply");
+		redisconn_drop(r->rl_rc, "unexpected script reply");
 		return;
 	}
 	r->rl_relayed = last;
@@ -430,15 +340,15 @@ relay_send_batch(struct relay *r)
 
 	r->rl_alen = 0;
 	while (n < r->rl_o.batch_max && r->rl_alen < r->rl_o.batch_bytes) {
-		st = source_read(r->rl_src, &r->rl_cur, &r->rl_buf, &r->rl_cap, &len, &seq, &ts_us,
-				 &lost_from, &lost_to);
+		st = ring_read_grow(r->rl_ring, &r->rl_cur, &r->rl_buf, &r->rl_cap, &len, &seq,
+				    &ts_us, &lost_from, &lost_to);
 		if (st == -1) {
 			log_warnx("oom", "%s: out of memory reading the ring", __func__);
 			break;
 		}
-		if (st == SOURCE_EMPTY)
+		if (st == RING_EMPTY)
 			break;
-		if (st == SOURCE_LAPPED) {
+		if (st == RING_LAPPED) {
 			r->rl_n_lost += lost_to - lost_from + 1;
 			log_warnx("lost",
 				  "%s: seq %" PRIu64 "..%" PRIu64
@@ -476,7 +386,7 @@ relay_send_batch(struct relay *r)
 		snprintf(arg, sizeof(arg), "0");
 	}
 	{
-		uint64_t last = source_last_seq(r->rl_src);
+		uint64_t last = ring_last_seq(r->rl_ring);
 		snprintf(lag, sizeof(lag), "%" PRIu64, last > seq ? last - seq : 0);
 	}
 	r->rl_argv[0] = "EVAL";
@@ -492,10 +402,10 @@ relay_send_batch(struct relay *r)
 	for (i = 0; i < RELAY_FIXED_ARGS; i++)
 		r->rl_argvlen[i] = strlen(r->rl_argv[i]);
 	/* hiredis formats (copies) the command here: the buffers are free again after */
-	if (redisAsyncCommandArgv(r->rl_ac, relay_batch_cb, (void *)(intptr_t)n,
+	if (redisAsyncCommandArgv(redisconn_ctx(r->rl_rc), relay_batch_cb, (void *)(intptr_t)n,
 				  RELAY_FIXED_ARGS + 2 * n, r->rl_argv,
 				  r->rl_argvlen) != REDIS_OK) {
-		relay_drop(r, "cannot queue the batch");
+		redisconn_drop(r->rl_rc, "cannot queue the batch");
 		return 0;
 	}
 	r->rl_inflight++;
@@ -513,8 +423,8 @@ relay_send_batch(struct relay *r)
 static void
 relay_pump(struct relay *r)
 {
-	while (r->rl_state == RL_UP && r->rl_ac != NULL && r->rl_inflight < RELAY_INFLIGHT_MAX &&
-	       relay_send_batch(r))
+	while (r->rl_state == RL_UP && redisconn_ctx(r->rl_rc) != NULL &&
+	       r->rl_inflight < RELAY_INFLIGHT_MAX && relay_send_batch(r))
 		;
 }
 
@@ -535,6 +445,7 @@ struct relay *
 relay_new(struct event_base *base, const char *ring_name, const struct relay_opts *o,
 	  void (*ready_cb)(void *), void *arg, char *err, size_t errlen)
 {
+	static const struct redisconn_cb cb = {relay_start_cb, relay_down_cb};
 	struct relay *r;
 	size_t nargs;
 
@@ -542,9 +453,7 @@ relay_new(struct event_base *base, const char *ring_name, const struct relay_opt
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	r->rl_base = base;
 	r->rl_o = *o;
-	r->rl_backoff_ms = 100;
 	r->rl_ready_cb = ready_cb;
 	r->rl_ready_arg = arg;
 	nargs = RELAY_FIXED_ARGS + 2 * (size_t)o->batch_max;
@@ -559,19 +468,21 @@ relay_new(struct event_base *base, const char *ring_name, const struct relay_opt
 	}
 	r->rl_o.stream = r->rl_stream;
 	r->rl_o.host = r->rl_host;
-	if ((r->rl_src = source_open_ring(ring_name, err, errlen)) == NULL)
+	if ((r->rl_ring = ring_open(ring_name, err, errlen)) == NULL ||
+	    (r->rl_wake = ringwake_new(r->rl_ring, err, errlen)) == NULL ||
+	    (r->rl_rc = redisconn_new(base, &r->rl_o.url, o->reconnect_max_ms, 0, &cb, r, err,
+				      errlen)) == NULL)
 		goto fail;
-	source_seek_end(r->rl_src, &r->rl_cur);
-	if ((r->rl_srcev = event_new(base, source_fd(r->rl_src), EV_READ | EV_PERSIST, relay_src_cb,
-				     r)) == NULL ||
-	    event_add(r->rl_srcev, NULL) == -1 ||
-	    (r->rl_retryev = evtimer_new(base, relay_retry_cb, r)) == NULL ||
+	ring_seek_end(r->rl_ring, &r->rl_cur);
+	if ((r->rl_wakeev = event_new(base, ringwake_fd(r->rl_wake), EV_READ | EV_PERSIST,
+				      relay_wake_cb, r)) == NULL ||
+	    event_add(r->rl_wakeev, NULL) == -1 ||
 	    (r->rl_watchev = evtimer_new(base, relay_watch_cb, r)) == NULL ||
 	    (r->rl_lagev = evtimer_new(base, relay_lag_cb, r)) == NULL) {
 		snprintf(err, errlen, "libevent: cannot create events");
 		goto fail;
 	}
-	relay_connect(r);
+	redisconn_connect(r->rl_rc);
 	return r;
 fail:
 	relay_free(r);
@@ -581,24 +492,17 @@ fail:
 void
 relay_free(struct relay *r)
 {
-	redisAsyncContext *ac;
-
 	if (r == NULL)
 		return;
-	r->rl_closing = 1;
-	if ((ac = r->rl_ac) != NULL) {
-		r->rl_ac = NULL;
-		redisAsyncFree(ac);
-	}
-	if (r->rl_srcev != NULL)
-		event_free(r->rl_srcev);
-	if (r->rl_retryev != NULL)
-		event_free(r->rl_retryev);
+	redisconn_free(r->rl_rc); /* an atomic batch in flight happened or did not */
+	if (r->rl_wakeev != NULL)
+		event_free(r->rl_wakeev);
 	if (r->rl_watchev != NULL)
 		event_free(r->rl_watchev);
 	if (r->rl_lagev != NULL)
 		event_free(r->rl_lagev);
-	source_close(r->rl_src);
+	ringwake_free(r->rl_wake);
+	ring_close(r->rl_ring);
 	free(r->rl_buf);
 	free(r->rl_arena);
 	free(r->rl_off);
@@ -618,6 +522,6 @@ relay_log_status(struct relay *r)
 		 " events behind; appended %" PRIu64 ", skipped as already there %" PRIu64
 		 ", lost %" PRIu64 ", batches %" PRIu64 ", connections %" PRIu64,
 		 __func__, r->rl_state == RL_UP ? "up" : "Redis unreachable", r->rl_relayed,
-		 source_last_seq(r->rl_src), relay_lag(r), r->rl_n_sent, r->rl_n_skipped,
+		 ring_last_seq(r->rl_ring), relay_lag(r), r->rl_n_sent, r->rl_n_skipped,
 		 r->rl_n_lost, r->rl_n_batches, r->rl_n_connects);
 }

@@ -3,8 +3,10 @@
  *
  * relay.c follows the ring and appends each event to a Redis stream
  * through hiredis's libevent adapter, keeping its position in Redis itself,
- * atomically with the appends (one Lua script per batch).  The URL parser
- * is common/redisurl.c, shared with ws-gateway's Redis source.
+ * atomically with the appends (one Lua script per batch).  It reads the
+ * ring as any reader does (common/ring.c, woken by common/ringwake.c) and
+ * keeps its connection with common/redisconn.c (URL, AUTH, SELECT,
+ * back-off), which ws-gateway's Redis source shares.
  */
 #ifndef HOOKWIRE_RELAY_H
 #define HOOKWIRE_RELAY_H

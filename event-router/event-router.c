@@ -2,9 +2,9 @@
  * event-router: accepts canonical events from producers on the ingest
  * socket and from the spool, drops duplicates, scrubs secrets, numbers
  * them, appends them to the journal and publishes them into the ring
- * (event-router(8)).  This file holds main(): options, configuration,
- * start-up order, signals and shutdown; the work is in pipeline.c,
- * ingest.c, drain.c, journal.c and dedup.c.
+ * (event-router(8)).  This file holds main(): options, settings,
+ * start-up order, signals and shutdown; the work is in router.c,
+ * ingest.c, drain.c, journal.c, dedup.c and scrub*.c.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -28,6 +28,9 @@ extern char **environ;
 static struct event_base *base;
 static struct journal *journal;
 static struct event *sync_ev;
+static struct ring *ring;
+static struct scrub *scrub;
+static struct router *router;
 
 static void __attribute__((noreturn)) usage(int code)
 {
@@ -67,24 +70,86 @@ committed_cb(void *arg)
 		evtimer_add(sync_ev, &tv);
 }
 
+/* The journal's and the router's settings (ro->scrub_enabled aside).
+ * Returns 0, or -1 with a message on stderr (a usage error). */
+static int
+settings(const struct config *cfg, struct router_opts *ro, struct journal_opts *jo)
+{
+	memset(jo, 0, sizeof(*jo));
+	jo->segment_size = (uint64_t)config_int(cfg, "journal", "segment_size");
+	jo->keep_bytes = (uint64_t)config_int(cfg, "journal", "keep_bytes");
+	jo->keep_days = (int)config_int(cfg, "journal", "keep_days");
+	if (journal_fsync_parse(config_str(cfg, "journal", "fsync"), &jo->fsync) == -1) {
+		fprintf(stderr, "event-router: journal.fsync: must be always, batch or never\n");
+		return -1;
+	}
+	memset(ro, 0, sizeof(*ro));
+	event_limits_default(&ro->lim);
+	ro->line_max = (size_t)config_int(cfg, "router", "line_max");
+	ro->lim.depth_max = (int)config_int(cfg, "router", "depth_max");
+	ro->lim.event_max = (size_t)config_int(cfg, "capture", "event_max");
+	ro->lim.input_max = ro->line_max;
+	ro->dedup_ids = (size_t)config_int(cfg, "router", "dedup_ids");
+	ro->dedup_window_us = config_int(cfg, "router", "dedup_window_ms") * 1000;
+	return 0;
+}
+
+/* The ring, the journal, the scrubber and the router over them, recovered
+ * from the journal.  Exits on failure. */
+static void
+start(const struct daemon *d, struct router_opts *ro, const struct journal_opts *jo)
+{
+	const struct config *cfg = d->dm_cfg;
+	char err[1024];
+	size_t truncated;
+	uint64_t republished;
+
+	if ((ring = ring_create(d->dm_paths.ring_name, (uint64_t)config_int(cfg, "ring", "size"),
+				err, sizeof(err))) == NULL)
+		fatalx(EXIT_SYSCALL, "ring", "%s", err);
+	if ((journal = journal_open(d->dm_paths.journal_dir, jo, &truncated, err, sizeof(err))) ==
+	    NULL)
+		fatalx(EXIT_SYSCALL, "journal", "%s", err);
+	if (truncated > 0)
+		log_warnx("journal_truncated",
+			  "%s: the last journal line was incomplete (%zu bytes, never "
+			  "acknowledged): cut away",
+			  __func__, truncated);
+	if (config_bool(cfg, "scrub", "enabled")) {
+		scrub = scrub_new(daemon_nonempty(config_str(cfg, "scrub", "rules_file")),
+				  config_bool(cfg, "scrub", "builtin"), err, sizeof(err));
+		if (scrub == NULL)
+			fatalx(EXIT_USAGE, "scrub_rules", "%s", err);
+	}
+	ro->scrub_enabled = scrub != NULL;
+	if (ring_payload_max(ring) < ro->lim.event_max)
+		log_warnx("ring_small",
+			  "%s: ring.size %llu holds events up to %zu bytes, less than "
+			  "capture.event_max %zu: larger events are rejected",
+			  __func__, (unsigned long long)ring_header(ring)->data_size,
+			  ring_payload_max(ring), ro->lim.event_max);
+	if ((router = router_new(ro, ring, journal, scrub, err, sizeof(err))) == NULL)
+		fatalx(EXIT_SYSCALL, "oom", "%s", err);
+	router_export_scrub(router);
+	if (router_recover(router, d->dm_paths.journal_dir, &republished, err, sizeof(err)) == -1)
+		fatalx(EXIT_SYSCALL, "journal", "%s", err);
+	if (republished > 0)
+		log_info("%s: %llu journal events published into the ring", __func__,
+			 (unsigned long long)republished);
+}
+
 int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {DAEMON_LONGOPTS, {NULL, 0, NULL, 0}};
+	static const int signos[4] = {SIGTERM, SIGINT, SIGHUP, 0};
 	struct daemon d;
-	struct config *cfg;
-	struct ring *ring;
-	struct scrub *sc = NULL;
-	struct router *rt;
 	struct router_opts ro;
 	struct journal_opts jo;
 	struct ingest *ig;
 	struct drain *dr;
 	struct event *sigs[4];
-	static const int signos[4] = {SIGTERM, SIGINT, SIGHUP, 0};
 	char err[1024];
-	size_t truncated;
-	uint64_t republished;
 	int ch, i, rc;
 
 	daemon_init(&d, "event-router", "router");
@@ -113,13 +178,7 @@ main(int argc, char *argv[])
 		daemon_close(&d);
 		return rc;
 	}
-	cfg = d.dm_cfg;
-	memset(&jo, 0, sizeof(jo));
-	jo.segment_size = (uint64_t)config_int(cfg, "journal", "segment_size");
-	jo.keep_bytes = (uint64_t)config_int(cfg, "journal", "keep_bytes");
-	jo.keep_days = (int)config_int(cfg, "journal", "keep_days");
-	if (journal_fsync_parse(config_str(cfg, "journal", "fsync"), &jo.fsync) == -1) {
-		fprintf(stderr, "event-router: journal.fsync: must be always, batch or never\n");
+	if (settings(d.dm_cfg, &ro, &jo) == -1) {
 		daemon_close(&d);
 		return EXIT_USAGE;
 	}
@@ -133,60 +192,20 @@ main(int argc, char *argv[])
 		fatalx(rc, d.dm_reason, "%s", d.dm_err);
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((ring = ring_create(d.dm_paths.ring_name, (uint64_t)config_int(cfg, "ring", "size"),
-				err, sizeof(err))) == NULL)
-		fatalx(EXIT_SYSCALL, "ring", "%s", err);
-	if ((journal = journal_open(d.dm_paths.journal_dir, &jo, &truncated, err, sizeof(err))) ==
-	    NULL)
-		fatalx(EXIT_SYSCALL, "journal", "%s", err);
-	if (truncated > 0)
-		log_warnx("journal_truncated",
-			  "%s: the last journal line was incomplete (%zu bytes, never "
-			  "acknowledged): cut away",
-			  __func__, truncated);
-	if (config_bool(cfg, "scrub", "enabled")) {
-		sc = scrub_new(daemon_nonempty(config_str(cfg, "scrub", "rules_file")),
-			       config_bool(cfg, "scrub", "builtin"), err, sizeof(err));
-		if (sc == NULL)
-			fatalx(EXIT_USAGE, "scrub_rules", "%s", err);
-	}
-	memset(&ro, 0, sizeof(ro));
-	event_limits_default(&ro.lim);
-	ro.line_max = (size_t)config_int(cfg, "router", "line_max");
-	ro.lim.depth_max = (int)config_int(cfg, "router", "depth_max");
-	ro.lim.event_max = (size_t)config_int(cfg, "capture", "event_max");
-	ro.lim.input_max = ro.line_max;
-	ro.dedup_ids = (size_t)config_int(cfg, "router", "dedup_ids");
-	ro.dedup_window_us = config_int(cfg, "router", "dedup_window_ms") * 1000;
-	ro.scrub_enabled = sc != NULL;
-	if (ring_payload_max(ring) < ro.lim.event_max)
-		log_warnx("ring_small",
-			  "%s: ring.size %llu holds events up to %zu bytes, less than "
-			  "capture.event_max %zu: larger events are rejected",
-			  __func__, (unsigned long long)ring_header(ring)->data_size,
-			  ring_payload_max(ring), ro.lim.event_max);
-	if ((rt = router_new(&ro, ring, journal, sc, err, sizeof(err))) == NULL)
-		fatalx(EXIT_SYSCALL, "oom", "%s", err);
-	router_export_scrub(rt);
-	if (router_recover(rt, d.dm_paths.journal_dir, &republished, err, sizeof(err)) == -1)
-		fatalx(EXIT_SYSCALL, "journal", "%s", err);
-	if (republished > 0)
-		log_info("%s: %llu journal events published into the ring", __func__,
-			 (unsigned long long)republished);
-
+	start(&d, &ro, &jo);
 	if ((base = event_base_new()) == NULL)
 		fatalx(EXIT_SYSCALL, "libevent", "event_base_new failed");
 	if ((sync_ev = evtimer_new(base, sync_cb, NULL)) == NULL)
 		fatalx(EXIT_SYSCALL, "libevent", "evtimer_new failed");
-	if ((ig = ingest_new(base, rt, d.dm_paths.ingest_sock, ro.line_max,
-			     (size_t)config_int(cfg, "router", "conn_buffer"),
-			     (int)config_int(cfg, "router", "clients_max"), err, sizeof(err))) ==
-	    NULL)
+	if ((ig = ingest_new(base, router, d.dm_paths.ingest_sock, ro.line_max,
+			     (size_t)config_int(d.dm_cfg, "router", "conn_buffer"),
+			     (int)config_int(d.dm_cfg, "router", "clients_max"), err,
+			     sizeof(err))) == NULL)
 		fatalx(EXIT_SYSCALL, "bind", "%s", err);
 	ingest_set_commit_cb(ig, committed_cb, NULL);
 	if (daemon_drop_privileges(&d) == -1)
 		fatalx(EXIT_SYSCALL, d.dm_reason, "%s", d.dm_err);
-	if ((dr = drain_new(base, rt, d.dm_paths.spool_dir, err, sizeof(err))) == NULL)
+	if ((dr = drain_new(base, router, d.dm_paths.spool_dir, err, sizeof(err))) == NULL)
 		fatalx(EXIT_SYSCALL, "spool", "%s", err);
 	drain_set_commit_cb(dr, committed_cb, NULL);
 	drain_run(dr);
@@ -197,7 +216,7 @@ main(int argc, char *argv[])
 	}
 	log_info("%s: ready: instance %s, socket %s, ring %s, next seq %llu", __func__,
 		 d.dm_paths.instance, d.dm_paths.ingest_sock, d.dm_paths.ring_name,
-		 (unsigned long long)router_next_seq(rt));
+		 (unsigned long long)router_next_seq(router));
 	if (util_readiness(d.dm_ready_fd) == -1)
 		log_warn("readiness", "%s: readiness fd %d", __func__, d.dm_ready_fd);
 
@@ -212,9 +231,9 @@ main(int argc, char *argv[])
 		event_free(sigs[i]);
 	event_free(sync_ev);
 	event_base_free(base);
-	router_free(rt);
+	router_free(router);
 	journal_close(journal);
-	scrub_free(sc);
+	scrub_free(scrub);
 	ring_close(ring);
 	log_info("%s: stopped", __func__);
 	daemon_close(&d);

@@ -1,7 +1,7 @@
 /*
  * event-tail: prints the events of the ring as NDJSON (event-tail(1)).
  * Maps the ring read-only; never writes to it.  --follow waits on the
- * ring's futex (ring_wait), no polling.  A reader overrun by the writer
+ * ring's futex (ringwake_wait), no polling.  A reader overrun by the writer
  * says on stderr which sequence numbers it lost, and goes on.  A closed
  * pipe (head, grep -m) ends it quietly with status 0.
  */
@@ -15,6 +15,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "paths.h"
+#include "ringwake.h"
 #include "router.h"
 #include "util.h"
 
@@ -26,8 +27,8 @@ struct tail_copy {
 };
 
 static int pretty;
-static char *pbuf;
-static size_t pcap = 65536;
+static char *pbuf; /* the record read (ring_read_grow()) */
+static size_t pcap;
 
 static void __attribute__((noreturn)) usage(int code)
 {
@@ -80,32 +81,76 @@ lost(uint64_t from, uint64_t to)
 	    (unsigned long long)from, (unsigned long long)to);
 }
 
-/* Reads the next record into pbuf (grown as needed).  Returns the status. */
+/* Reads the next record into pbuf (grown as needed); says what was lost on
+ * the way.  Returns RING_EMPTY or RING_OK. */
 static enum ring_read_status
 next(struct ring *r, struct ring_cursor *cur, size_t *len, uint64_t *seq)
 {
-	enum ring_read_status st;
 	uint64_t lf, lt;
-	char *nb;
+	int st;
 
-	for (;;) {
-		*len = pcap;
-		st = ring_read(r, cur, pbuf, len, seq, NULL, &lf, &lt);
-		if (st == RING_TOOSMALL) {
-			if ((nb = realloc(pbuf, *len)) == NULL) {
-				fprintf(stderr, "event-tail: out of memory\n");
-				exit(EXIT_RUNTIME);
-			}
-			pbuf = nb;
-			pcap = *len;
-			continue;
-		}
-		if (st == RING_LAPPED) {
-			lost(lf, lt);
-			continue;
-		}
-		return st;
+	while ((st = ring_read_grow(r, cur, &pbuf, &pcap, len, seq, NULL, &lf, &lt)) == RING_LAPPED)
+		lost(lf, lt);
+	if (st == -1) {
+		fprintf(stderr, "event-tail: out of memory\n");
+		exit(EXIT_RUNTIME);
 	}
+	return (enum ring_read_status)st;
+}
+
+/* Positions cur where the output starts: after *since (lost ones said),
+ * at the last *count events, else at the oldest event held. */
+static void
+seek_start(struct ring *r, struct ring_cursor *cur, const uint64_t *since, const uint64_t *count)
+{
+	const struct ring_hdr *h = ring_header(r);
+	uint64_t lf, lt, start;
+
+	if (since != NULL) {
+		if (ring_seek(r, cur, *since + 1, &lf, &lt) == 1)
+			lost(lf, lt);
+	} else if (count != NULL) {
+		start = h->last_seq >= *count ? h->last_seq - *count + 1 : 1;
+		if (h->first_seq == 0)
+			ring_seek_end(r, cur);
+		else
+			ring_seek(r, cur, start < h->first_seq ? h->first_seq : start, NULL, NULL);
+	} else if (h->first_seq == 0) {
+		ring_seek_end(r, cur);
+	} else {
+		ring_seek(r, cur, h->first_seq, NULL, NULL);
+	}
+}
+
+/* -n with a filter: reads to the end, keeping the last count events that
+ * match, and prints them.  Returns 0, or -1 when out of memory. */
+static int
+emit_last(struct ring *r, struct ring_cursor *cur, const struct tail_filter *f, uint64_t count)
+{
+	struct tail_copy *last = NULL, *tc;
+	uint64_t seq, i, nlast = 0;
+	size_t len;
+
+	if (count > 0 && (last = calloc(count, sizeof(*last))) == NULL)
+		return -1;
+	while (count > 0 && next(r, cur, &len, &seq) == RING_OK) {
+		if (!tail_match(f, pbuf, len))
+			continue;
+		tc = &last[nlast++ % count];
+		free(tc->tc_buf);
+		if ((tc->tc_buf = malloc(len)) == NULL)
+			return -1;
+		memcpy(tc->tc_buf, pbuf, len);
+		tc->tc_len = len;
+	}
+	for (i = nlast > count ? nlast - count : 0; i < nlast; i++)
+		emit(last[i % count].tc_buf, last[i % count].tc_len);
+	for (i = 0; i < count && i < nlast; i++)
+		free(last[i].tc_buf);
+	free(last);
+	if (count == 0)
+		ring_seek_end(r, cur);
+	return 0;
 }
 
 static uint64_t
@@ -140,10 +185,8 @@ main(int argc, char *argv[])
 	struct paths paths;
 	struct ring *r;
 	struct ring_cursor cur;
-	const struct ring_hdr *h;
-	struct tail_copy *last = NULL;
-	uint64_t since = 0, count = 0, seq, lf, lt, i, nlast = 0, start;
-	int follow = 0, have_since = 0, have_n = 0, ch, rc;
+	uint64_t since = 0, count = 0, seq;
+	int follow = 0, have_since = 0, have_n = 0, filtered, ch, rc;
 	char err[1024];
 	size_t len;
 	uint32_t seen;
@@ -202,51 +245,11 @@ main(int argc, char *argv[])
 		fprintf(stderr, "event-tail: %s\n", err);
 		return EXIT_RUNTIME;
 	}
-	if ((pbuf = malloc(pcap)) == NULL)
+
+	filtered = f.session != NULL || f.event != NULL;
+	seek_start(r, &cur, have_since ? &since : NULL, have_n && !filtered ? &count : NULL);
+	if (have_n && filtered && emit_last(r, &cur, &f, count) == -1)
 		return EXIT_RUNTIME;
-	h = ring_header(r);
-
-	/* where to start */
-	if (have_since) {
-		if (ring_seek(r, &cur, since + 1, &lf, &lt) == 1)
-			lost(lf, lt);
-	} else if (have_n && f.session == NULL && f.event == NULL) {
-		start = h->last_seq >= count ? h->last_seq - count + 1 : 1;
-		if (h->first_seq == 0)
-			ring_seek_end(r, &cur);
-		else
-			ring_seek(r, &cur, start < h->first_seq ? h->first_seq : start, NULL, NULL);
-	} else if (h->first_seq == 0) {
-		ring_seek_end(r, &cur);
-	} else {
-		ring_seek(r, &cur, h->first_seq, NULL, NULL);
-	}
-
-	if (have_n && (f.session != NULL || f.event != NULL)) {
-		/* the last count matching events: keep them as we scan */
-		if (count > 0 && (last = calloc(count, sizeof(*last))) == NULL)
-			return EXIT_RUNTIME;
-		while (count > 0 && next(r, &cur, &len, &seq) == RING_OK) {
-			struct tail_copy *tc;
-
-			if (!tail_match(&f, pbuf, len))
-				continue;
-			tc = &last[nlast++ % count];
-			free(tc->tc_buf);
-			if ((tc->tc_buf = malloc(len)) == NULL)
-				return EXIT_RUNTIME;
-			memcpy(tc->tc_buf, pbuf, len);
-			tc->tc_len = len;
-		}
-		start = nlast > count ? nlast - count : 0;
-		for (i = start; i < nlast; i++)
-			emit(last[i % count].tc_buf, last[i % count].tc_len);
-		for (i = 0; i < count && i < nlast; i++)
-			free(last[i].tc_buf);
-		free(last);
-		if (count == 0)
-			ring_seek_end(r, &cur);
-	}
 	for (;;) {
 		seen = ring_notify_value(r);
 		while (next(r, &cur, &len, &seq) == RING_OK)
@@ -255,7 +258,7 @@ main(int argc, char *argv[])
 		flush();
 		if (!follow)
 			break;
-		if (ring_wait(r, seen, -1) == -1) {
+		if (ringwake_wait(r, seen, -1) == -1) {
 			fprintf(stderr, "event-tail: futex wait: %s\n", strerror(errno));
 			return EXIT_RUNTIME;
 		}

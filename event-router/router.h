@@ -4,11 +4,13 @@
  *   dedup.c     the id table and the content window (no I/O)
  *   journal.c   the append-only NDJSON journal: segments, rotation, retention,
  *               fsync policy, recovery of a truncated last line, replay
- *   pipeline.c  one event from a line to the batch: parse, validate, dedup,
+ *   router.c    one event from a line to the batch: parse, validate, dedup,
  *               scrub, sequence number; a batch committed to journal + ring
  *   ingest.c    the ingest socket: connections, framing, back-pressure, replies
  *   drain.c     the spool: drained at start and on inotify
  *   tail.c      event-tail's filters and formats (no libevent)
+ *   scrub*.c    secret scrubbing, behind its own header (scrub.h; no I/O)
+ *   event-router.c, event-tail.c  the two mains
  */
 #ifndef HOOKWIRE_ROUTER_H
 #define HOOKWIRE_ROUTER_H
@@ -115,7 +117,7 @@ uint64_t journal_seq_for_bytes(const char *dir, uint64_t bytes);
 /* Reads "seq" of a journal line (the first member).  Returns 0 when absent. */
 uint64_t journal_line_seq(const char *line, size_t len);
 
-/* ---------------------------------------------------------------- pipeline.c */
+/* ---------------------------------------------------------------- router.c */
 
 struct scrub;
 struct router;
@@ -131,7 +133,8 @@ struct router_opts {
 
 enum router_verdict { ROUTER_ACCEPTED = 0, ROUTER_DUPLICATE, ROUTER_REJECTED };
 
-/* Returns a new router over ring and journal (not owned), or NULL with err. */
+/* Returns a new router over ring, journal and scrubber sc (none of them owned;
+ * sc is used only when o->scrub_enabled), or NULL with err. */
 struct router *router_new(const struct router_opts *o, struct ring *ring, struct journal *jr,
 			  struct scrub *sc, char *err, size_t errlen);
 void router_free(struct router *rt);
@@ -142,9 +145,9 @@ uint64_t router_next_seq(const struct router *rt);
 /*
  * Takes one line (no newline).  On ROUTER_ACCEPTED the event is in the
  * current batch and *seq is its number; ROUTER_DUPLICATE sets *seq to the
- * earlier copy; ROUTER_REJECTED sets *reason.  *id points to the event id
- * (valid until the next call), or NULL.  Appends the reply line to reply
- * (may be NULL).  Counts received/duplicate/rejected.
+ * earlier copy; ROUTER_REJECTED sets *reason (a reason code of event.h,
+ * static).  Writes the reply line, newline and NUL included, to reply
+ * (may be NULL; cut to replylen).  Counts received/duplicate/rejected.
  */
 enum router_verdict router_line(struct router *rt, const char *line, size_t len, uint64_t *seq,
 				const char **reason, char *reply, size_t replylen);

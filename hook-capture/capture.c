@@ -32,6 +32,7 @@
 #include "event.h"
 #include "hookscan.h"
 #include "hwlimits.h"
+#include "ingest_client.h"
 #include "log.h"
 #include "paths.h"
 #include "util.h"
@@ -50,10 +51,7 @@ extern char **environ;
 /* Set once the log file is open; without it diagnostics are dropped. */
 static int capture_logging;
 
-static void capture_log(enum log_level level, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
+void
 capture_log(enum log_level level, const char *reason, const char *fmt, ...)
 {
 	va_list ap;
@@ -249,14 +247,13 @@ capture_log_open(const struct settings *st)
  * ack, the in-process cost of a hook (make bench reads it); "built": how
  * the event was made, "one_pass" (hookscan_event()) or "json-c". */
 static void
-capture_log_ack(enum deliver_status st, const char *id, long long seq, int64_t us,
-		const char *built)
+capture_log_ack(enum ingest_status st, const char *id, long long seq, int64_t us, const char *built)
 {
 	char msg[128], num[24];
 
 	if (!capture_logging || !log_enabled(LOGL_DEBUG))
 		return;
-	snprintf(msg, sizeof(msg), "%s: id %s seq %lld", deliver_status_name(st),
+	snprintf(msg, sizeof(msg), "%s: id %s seq %lld", ingest_client_status_name(st),
 		 id != NULL ? id : "-", seq);
 	snprintf(num, sizeof(num), "%lld", (long long)us);
 	log_kv(LOGL_DEBUG, NULL, msg, "ack_us", num, "built", built, (const char *)NULL);
@@ -379,27 +376,53 @@ capture_context(const struct settings *st, const char *event, const char *cwd_ho
 	free(text);
 }
 
-/* One event ready to send, and what the log and the context answer want of it. */
-struct capture_line {
-	char *cl_buf; /* the event and its newline (malloc'd) */
-	size_t cl_len;
-	char cl_id[EVENT_ID_LEN + 1];
-	char cl_name[64]; /* the event's name; "" when longer */
-	char *cl_cwd;	  /* the hook's cwd when the event wants context (malloc'd) */
-	int cl_one_pass;  /* built by hookscan_event() */
-};
-
-/*
- * Builds the event for what capture_read() got, its capture_us set: by
- * hookscan_event() when it takes the input (one pass, no json-c), else
- * by event_from_hook() (bad input, stdin cut by the deadline or by
- * input_max, and whatever else the fast path declines).  Returns 0, or -1
- * when out of memory (logged).
- */
-static int
-capture_build(const struct capture_input *in, const struct event_limits *lim,
-	      const struct event_env *env, int stdin_ms, int64_t t0, struct capture_line *cl)
+void
+capture_begin(struct capture_run *cr, const struct capture_opts *opts)
 {
+	struct settings *st = &cr->cr_st;
+	char cerr[512];
+
+	memset(cr, 0, sizeof(*cr));
+	ingest_client_init(&cr->cr_ic);
+	cr->cr_t0 = opts->t0;
+	settings_load(st, opts, cerr, sizeof(cerr));
+	capture_log_open(st);
+	if (cerr[0] != '\0')
+		capture_log(LOGL_WARN, "bad_config", "configuration partly ignored: %s", cerr);
+	if (opts->bad_flag != NULL)
+		capture_log(LOGL_WARN, "usage", "ignored: %s", opts->bad_flag);
+	if (paths_init(&cr->cr_paths, st->st_instance,
+		       st->st_rundir[0] != '\0' ? st->st_rundir : NULL,
+		       st->st_statedir[0] != '\0' ? st->st_statedir : NULL, cr->cr_err,
+		       sizeof(cr->cr_err)) == 0)
+		cr->cr_havepaths = 1;
+	else
+		capture_log(LOGL_WARN, "bad_config", "%s", cr->cr_err);
+	if (!cr->cr_havepaths &&
+	    paths_init(&cr->cr_paths, NULL, NULL, NULL, cr->cr_err, sizeof(cr->cr_err)) == 0)
+		cr->cr_havepaths = 1;
+	/* Connect now: the router accepts the connection (a wake-up and five
+	 * system calls of its own) while we read stdin and build the event,
+	 * and only the line waits for it later.  Without waiting: a router
+	 * that is away, or whose backlog is full, gets its ack_timeout_ms at
+	 * the send, as if there had been no early connection. */
+	if (cr->cr_havepaths)
+		(void)ingest_client_connect(&cr->cr_ic, cr->cr_paths.ingest_sock, 0);
+	if (gethostname(cr->cr_host, sizeof(cr->cr_host)) == -1)
+		cr->cr_host[0] = '\0';
+	cr->cr_host[sizeof(cr->cr_host) - 1] = '\0';
+	cr->cr_env.host = cr->cr_host[0] != '\0' ? cr->cr_host : NULL;
+	cr->cr_env.user = capture_user();
+	cr->cr_env.project_dir = getenv("CLAUDE_PROJECT_DIR");
+	if (cr->cr_env.project_dir != NULL && cr->cr_env.project_dir[0] == '\0')
+		cr->cr_env.project_dir = NULL;
+}
+
+int
+capture_build(struct capture_run *cr, const struct capture_input *in, const char *what,
+	      struct capture_line *cl)
+{
+	const struct event_limits *lim = &cr->cr_st.st_lim;
 	struct hookscan_event he;
 	const char *line, *id, *name, *cwd = NULL;
 	json_object *ev, *data;
@@ -408,8 +431,10 @@ capture_build(const struct capture_input *in, const struct event_limits *lim,
 	int r = 1;
 
 	memset(cl, 0, sizeof(*cl));
+	/* input cut by the stdin deadline or by input_max needs
+	 * capture_event()'s details: json-c's path */
 	if (!in->timed_out && in->total == in->len &&
-	    (r = hookscan_event(in->buf, in->len, lim, env, now, &he)) == 0) {
+	    (r = hookscan_event(in->buf, in->len, lim, &cr->cr_env, now, &he)) == 0) {
 		memcpy(cl->cl_id, he.he_id, sizeof(cl->cl_id));
 		if (hookscan_unquote(he.he_line + he.he_name_off, he.he_name_len, cl->cl_name,
 				     sizeof(cl->cl_name)) == -1)
@@ -422,26 +447,27 @@ capture_build(const struct capture_input *in, const struct event_limits *lim,
 				cl->cl_cwd = NULL;
 			}
 		}
-		hookscan_event_capture_us(&he, util_mono_us() - t0);
+		hookscan_event_capture_us(&he, util_mono_us() - cr->cr_t0);
 		cl->cl_buf = he.he_line;
 		cl->cl_len = he.he_len;
 		cl->cl_buf[cl->cl_len++] = '\n';
 		cl->cl_one_pass = 1;
 		return 0;
 	}
-	if (r == -1 || (ev = capture_event(in, lim, env, stdin_ms, now)) == NULL) {
+	if (r == -1 ||
+	    (ev = capture_event(in, lim, &cr->cr_env, cr->cr_st.st_stdin_ms, now)) == NULL) {
 		capture_log(LOGL_ERROR, "oom", "out of memory building the event");
 		return -1;
 	}
 	id = capture_get_str(ev, "id");
 	name = capture_get_str(ev, "event");
 	if (name != NULL && strcmp(name, EVENT_INPUT_ERROR) == 0)
-		capture_log(LOGL_WARN, capture_input_reason(ev),
-			    "bad hook input (%zu bytes), id %s", in->total, id != NULL ? id : "-");
+		capture_log(LOGL_WARN, capture_input_reason(ev), "bad %s input (%zu bytes), id %s",
+			    what, in->total, id != NULL ? id : "-");
 	else if (in->timed_out)
 		capture_log(LOGL_WARN, EVENT_R_TIMEOUT,
-			    "stdin not closed within %d ms; complete input used, id %s", stdin_ms,
-			    id != NULL ? id : "-");
+			    "stdin not closed within %d ms; complete input used, id %s",
+			    cr->cr_st.st_stdin_ms, id != NULL ? id : "-");
 	if (id != NULL && strlen(id) == EVENT_ID_LEN)
 		memcpy(cl->cl_id, id, sizeof(cl->cl_id));
 	else
@@ -452,12 +478,11 @@ capture_build(const struct capture_input *in, const struct event_limits *lim,
 	    (cwd = capture_get_str(data, "cwd")) != NULL)
 		cl->cl_cwd = strdup(cwd);
 
-	event_set_capture_us(ev, util_mono_us() - t0);
+	event_set_capture_us(ev, util_mono_us() - cr->cr_t0);
 	if ((line = event_to_string(ev, &len)) == NULL || (cl->cl_buf = malloc(len + 1)) == NULL) {
 		capture_log(LOGL_ERROR, "oom", "out of memory serializing the event");
 		json_object_put(ev);
-		free(cl->cl_cwd);
-		cl->cl_cwd = NULL;
+		capture_line_free(cl);
 		return -1;
 	}
 	memcpy(cl->cl_buf, line, len);
@@ -467,109 +492,85 @@ capture_build(const struct capture_input *in, const struct event_limits *lim,
 	return 0;
 }
 
+void
+capture_line_free(struct capture_line *cl)
+{
+	free(cl->cl_buf);
+	cl->cl_buf = NULL;
+	free(cl->cl_cwd);
+	cl->cl_cwd = NULL;
+}
+
+void
+capture_deliver(struct capture_run *cr, const struct capture_line *cl)
+{
+	char reason[64], err[512];
+	const char *id = cl->cl_id;
+	enum ingest_status st;
+	long long seq = 0;
+
+	if (!cr->cr_havepaths) {
+		capture_log(LOGL_ERROR, "paths", "no paths: %s; event id %s lost", cr->cr_err, id);
+		return;
+	}
+	/* on the connection made at the start, unless the router has closed
+	 * it meanwhile (a restart while stdin was read): then a new one */
+	st = ingest_client_deliver(&cr->cr_ic, cr->cr_paths.ingest_sock, cl->cl_buf, cl->cl_len,
+				   cr->cr_st.st_ack_ms, reason, sizeof(reason), &seq);
+	ingest_client_close(&cr->cr_ic);
+	switch (st) {
+	case INGEST_ACCEPTED:
+	case INGEST_DUPLICATE:
+		capture_log_ack(st, id, seq, util_mono_us() - cr->cr_t0,
+				cl->cl_one_pass ? "one_pass" : "json-c");
+		break;
+	case INGEST_REJECTED:
+		/* The router saw it and counts it; a spooled copy would
+		 * only be rejected again. */
+		capture_log(LOGL_WARN, reason[0] != '\0' ? reason : "rejected",
+			    "router rejected event id %s (%zu bytes)", id, cl->cl_len);
+		break;
+	default:
+		capture_log(st == INGEST_UNREACHABLE ? LOGL_INFO : LOGL_WARN,
+			    ingest_client_status_name(st), "router %s at %s; spooling id %s",
+			    ingest_client_status_name(st), cr->cr_paths.ingest_sock, id);
+		if (deliver_spool(cr->cr_paths.spool_dir, cl->cl_buf, cl->cl_len, err,
+				  sizeof(err)) == -1)
+			capture_log(LOGL_ERROR, "spool", "event id %s lost: %s", id, err);
+		break;
+	}
+}
+
+void
+capture_end(struct capture_run *cr)
+{
+	ingest_client_close(&cr->cr_ic);
+	settings_free(&cr->cr_st);
+	if (capture_logging)
+		log_close();
+	capture_logging = 0;
+}
+
 int
 capture_main(const struct capture_opts *opts)
 {
-	char host[256], err[512], reason[64], cerr[512];
-	const char *id;
 	struct capture_input in = {NULL, 0, 0, 0};
 	struct capture_line cl = {NULL, 0, "", "", NULL, 0};
-	struct event_env env;
-	struct settings st;
-	struct paths p;
-	enum deliver_status st_ack = DELIVER_UNREACHABLE;
-	long long seq = 0;
-	int havepaths = 0, fd = -1;
-	size_t len;
-	char *buf;
+	struct capture_run cr;
 
-	settings_load(&st, opts, cerr, sizeof(cerr));
-	capture_log_open(&st);
-	if (cerr[0] != '\0')
-		capture_log(LOGL_WARN, "bad_config", "configuration partly ignored: %s", cerr);
-	if (opts->bad_flag != NULL)
-		capture_log(LOGL_WARN, "usage", "ignored: %s", opts->bad_flag);
-	if (paths_init(&p, st.st_instance, st.st_rundir[0] != '\0' ? st.st_rundir : NULL,
-		       st.st_statedir[0] != '\0' ? st.st_statedir : NULL, err, sizeof(err)) == 0)
-		havepaths = 1;
-	else
-		capture_log(LOGL_WARN, "bad_config", "%s", err);
-	if (!havepaths && paths_init(&p, NULL, NULL, NULL, err, sizeof(err)) == 0)
-		havepaths = 1;
-	/* Connect now: the router accepts the connection (a wake-up and five
-	 * system calls of its own) while we read stdin and build the event,
-	 * and only the line waits for it later.  Without waiting: a router
-	 * whose backlog is full gets its ack_timeout_ms at the send, as before. */
-	if (havepaths)
-		fd = deliver_open(p.ingest_sock, 0, &st_ack);
-
-	if (capture_read(STDIN_FILENO, st.st_lim.input_max, st.st_stdin_ms, &in) == -1) {
+	capture_begin(&cr, opts);
+	if (capture_read(STDIN_FILENO, cr.cr_st.st_lim.input_max, cr.cr_st.st_stdin_ms, &in) ==
+	    -1) {
 		capture_log(LOGL_ERROR, "oom", "out of memory reading stdin");
 		goto done;
 	}
-	if (gethostname(host, sizeof(host)) == -1)
-		host[0] = '\0';
-	host[sizeof(host) - 1] = '\0';
-	env.host = host[0] != '\0' ? host : NULL;
-	env.user = capture_user();
-	env.project_dir = getenv("CLAUDE_PROJECT_DIR");
-	if (env.project_dir != NULL && env.project_dir[0] == '\0')
-		env.project_dir = NULL;
-	if (capture_build(&in, &st.st_lim, &env, st.st_stdin_ms, opts->t0, &cl) == -1)
+	if (capture_build(&cr, &in, "hook", &cl) == -1)
 		goto done;
-	id = cl.cl_id;
-	buf = cl.cl_buf;
-	len = cl.cl_len;
-
-	if (fd != -1 && !deliver_alive(fd)) {
-		/* the router went away (a restart) while we read stdin: a new
-		 * connection, as if there had been no early one */
-		close(fd);
-		fd = -1;
-	}
-	if (havepaths) {
-		if (fd != -1)
-			st_ack = deliver_request(fd, buf, len, st.st_ack_ms, reason, sizeof(reason),
-						 &seq);
-		else
-			st_ack = deliver_send(p.ingest_sock, buf, len, st.st_ack_ms, reason,
-					      sizeof(reason), &seq);
-		switch (st_ack) {
-		case DELIVER_ACCEPTED:
-		case DELIVER_DUPLICATE:
-			capture_log_ack(st_ack, id, seq, util_mono_us() - opts->t0,
-					cl.cl_one_pass ? "one_pass" : "json-c");
-			break;
-		case DELIVER_REJECTED:
-			/* The router saw it and counts it; a spooled copy would
-			 * only be rejected again. */
-			capture_log(LOGL_WARN, reason[0] != '\0' ? reason : "rejected",
-				    "router rejected event id %s (%zu bytes)",
-				    id != NULL ? id : "-", len);
-			break;
-		default:
-			capture_log(st_ack == DELIVER_UNREACHABLE ? LOGL_INFO : LOGL_WARN,
-				    deliver_status_name(st_ack), "router %s at %s; spooling id %s",
-				    deliver_status_name(st_ack), p.ingest_sock,
-				    id != NULL ? id : "-");
-			if (deliver_spool(p.spool_dir, buf, len, err, sizeof(err)) == -1)
-				capture_log(LOGL_ERROR, "spool", "event id %s lost: %s",
-					    id != NULL ? id : "-", err);
-			break;
-		}
-	} else
-		capture_log(LOGL_ERROR, "paths", "no paths: %s; event id %s lost", err,
-			    id != NULL ? id : "-");
-
-	capture_context(&st, cl.cl_name, cl.cl_cwd);
+	capture_deliver(&cr, &cl);
+	capture_context(&cr.cr_st, cl.cl_name, cl.cl_cwd);
 done:
-	if (fd != -1)
-		close(fd);
-	free(cl.cl_buf);
-	free(cl.cl_cwd);
+	capture_line_free(&cl);
 	free(in.buf);
-	settings_free(&st);
-	if (capture_logging)
-		log_close();
+	capture_end(&cr);
 	return EXIT_OK;
 }

@@ -1,11 +1,12 @@
 /*
  * capture.h: hook-capture's private structs and prototypes.
  *
- * hook-capture.c parses flags and picks a mode; capture.c runs one hook
- * (stdin with a deadline, canonical event, delivery, context); deliver.c
- * talks to the router's ingest socket and falls back to the spool;
- * context.c builds the additionalContext answer; install.c edits Claude
- * Code's settings.json.
+ * hook-capture.c parses flags and picks a mode; settings.c gives a run
+ * what it needs of the configuration; capture.c runs one hook (stdin with
+ * a deadline, canonical event, delivery, context), talking to the router
+ * through common/ingest_client.c; statusline.c runs one status line the
+ * same way; deliver.c writes the spool; context.c builds the
+ * additionalContext answer; install.c edits Claude Code's settings.json.
  */
 #ifndef HOOKWIRE_CAPTURE_H
 #define HOOKWIRE_CAPTURE_H
@@ -15,7 +16,9 @@
 #include <json-c/json.h>
 
 #include "event.h"
+#include "ingest_client.h"
 #include "log.h"
+#include "paths.h"
 
 struct config;
 
@@ -31,9 +34,46 @@ struct capture_opts {
 	const char *events;   /* --events LIST */
 	const char *timeout;  /* --timeout S */
 	int user;	      /* --user given */
+	int statusline;	      /* install --statusline */
 	const char *bad_flag; /* first unusable flag or argument, for the log */
 	int64_t t0;	      /* monotonic start, microseconds */
 };
+
+/* ---------------------------------------------------------------- settings.c */
+
+/* What one run (a hook, a status line) needs of the configuration. */
+struct settings {
+	struct config *st_cfg;	 /* the full configuration, or NULL (settings_fast()) */
+	const char *st_instance; /* instance name */
+	const char *st_rundir;	 /* "" for the default */
+	const char *st_statedir; /* "" for the default */
+	const char *st_log_file; /* "" for no log */
+	enum log_level st_log_level;
+	size_t st_log_max_size;	    /* log.max_size */
+	int st_log_keep;	    /* log.keep */
+	struct event_limits st_lim; /* capture.field_max, event_max, ... */
+	int st_stdin_ms, st_ack_ms; /* capture.stdin_timeout_ms, ack_timeout_ms */
+	int st_statusline_ms;	    /* capture.statusline_timeout_ms */
+	const char *st_context_files;
+	long long st_context_max;
+};
+
+/*
+ * Fills st without the full configuration when only defaults, the
+ * instance, the run and state directories, the log file and the log level
+ * can be in play (no file, no other HOOKWIRE_ variable in envp), each
+ * valid.  Returns 0, or -1 when the full configuration is needed.
+ */
+int settings_fast(struct settings *st, const struct capture_opts *opts, char *const *envp);
+
+/* Fills st from the full configuration (capture_config() in hook mode: what
+ * is unusable is reported in err and left at its default). */
+void settings_full(struct settings *st, const struct capture_opts *opts, char *err, size_t errlen);
+
+/* settings_fast() with environ, else settings_full().  Free with
+ * settings_free(); st's strings live as long as st, opts and environ. */
+void settings_load(struct settings *st, const struct capture_opts *opts, char *err, size_t errlen);
+void settings_free(struct settings *st);
 
 /* ---------------------------------------------------------------- capture.c */
 
@@ -58,6 +98,55 @@ int capture_read(int fd, size_t max, int timeout_ms, struct capture_input *in);
  * answer.  Returns the exit code, always 0. */
 int capture_main(const struct capture_opts *opts);
 
+/* What one run (a hook, a status line) works with. */
+struct capture_run {
+	struct settings cr_st; /* the configuration's values (defaults when unusable) */
+	struct paths cr_paths;
+	int cr_havepaths;
+	struct ingest_client cr_ic; /* to the router, made at the start when it can be */
+	struct event_env cr_env;
+	char cr_host[256];
+	char cr_err[512]; /* why there are no paths */
+	int64_t cr_t0;	  /* monotonic start, microseconds */
+};
+
+/* Configuration (falling back to defaults), the log file, paths, a
+ * connection to the router (without waiting: the router accepts it while
+ * stdin is read), limits and enrichment; never fails.  capture_end()
+ * releases them. */
+void capture_begin(struct capture_run *cr, const struct capture_opts *opts);
+void capture_end(struct capture_run *cr);
+
+/* One event ready to send, and what the log and the context answer want of it. */
+struct capture_line {
+	char *cl_buf; /* the event and its newline (malloc'd) */
+	size_t cl_len;
+	char cl_id[EVENT_ID_LEN + 1]; /* "-" when the event has none */
+	char cl_name[64];	      /* the event's name; "" when longer */
+	char *cl_cwd;		      /* the hook's cwd when the event wants context (malloc'd) */
+	int cl_one_pass;	      /* built by hookscan_event() */
+};
+
+/*
+ * Builds the event for what stdin gave, its capture_us set, into cl: in
+ * one pass without json-c (hookscan_event()) when that takes the input,
+ * else with event_from_hook() (bad input becomes an input error event,
+ * logged as bad "what" input).  Returns 0, or -1 when out of memory
+ * (logged).  capture_line_free() frees what cl holds.
+ */
+int capture_build(struct capture_run *cr, const struct capture_input *in, const char *what,
+		  struct capture_line *cl);
+void capture_line_free(struct capture_line *cl);
+
+/* Hands cl to the router within capture.ack_timeout_ms, on the connection
+ * made at the start when the router has not closed it, else on a new one;
+ * else spools it; logs either way. */
+void capture_deliver(struct capture_run *cr, const struct capture_line *cl);
+
+/* A diagnostic to the log file, when one is open; else dropped. */
+void capture_log(enum log_level level, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /*
  * Loads the configuration: defaults, file, environment, then the flags in
  * opts.  Returns a new config, or NULL with a message in err; with
@@ -67,92 +156,7 @@ int capture_main(const struct capture_opts *opts);
 struct config *capture_config(const struct capture_opts *opts, int fallback, char *err,
 			      size_t errlen);
 
-/* ---------------------------------------------------------------- settings.c */
-
-/* What one hook run needs of the configuration. */
-struct settings {
-	struct config *st_cfg;	 /* the full configuration, or NULL (settings_fast()) */
-	const char *st_instance; /* instance name */
-	const char *st_rundir;	 /* "" for the default */
-	const char *st_statedir; /* "" for the default */
-	const char *st_log_file; /* "" for no log */
-	enum log_level st_log_level;
-	size_t st_log_max_size;	    /* log.max_size */
-	int st_log_keep;	    /* log.keep */
-	struct event_limits st_lim; /* capture.field_max, event_max, ... */
-	int st_stdin_ms, st_ack_ms; /* capture.stdin_timeout_ms, ack_timeout_ms */
-	const char *st_context_files;
-	long long st_context_max;
-};
-
-/*
- * Fills st without the full configuration when only defaults, the
- * instance, the run and state directories, the log file and the log level
- * can be in play (no file, no other HOOKWIRE_ variable in envp), each
- * valid.  Returns 0, or -1 when the full configuration is needed.
- */
-int settings_fast(struct settings *st, const struct capture_opts *opts, char *const *envp);
-
-/* Fills st from the full configuration (capture_config() in hook mode: what
- * is unusable is reported in err and left at its default). */
-void settings_full(struct settings *st, const struct capture_opts *opts, char *err, size_t errlen);
-
-/* settings_fast() with environ, else settings_full().  Free with
- * settings_free(); st's strings live as long as st, opts and environ. */
-void settings_load(struct settings *st, const struct capture_opts *opts, char *err, size_t errlen);
-void settings_free(struct settings *st);
-
 /* ---------------------------------------------------------------- deliver.c */
-
-enum deliver_status {
-	DELIVER_ACCEPTED = 0,
-	DELIVER_DUPLICATE,
-	DELIVER_REJECTED,    /* the router refused it: do not spool */
-	DELIVER_UNREACHABLE, /* no socket, nobody listening, connect failed */
-	DELIVER_TIMEOUT,     /* no complete reply line within the deadline */
-	DELIVER_BAD_REPLY,   /* a reply that is not one of the three */
-	DELIVER_IO_ERROR     /* write or read failed */
-};
-
-/* Short name of a status, for logs ("accepted", "unreachable", ...). */
-const char *deliver_status_name(enum deliver_status st);
-
-/*
- * Connects to the AF_UNIX socket at path (non-blocking), writes line
- * (which must end in a newline) and waits for one reply line, all within
- * timeout_ms.  For DELIVER_REJECTED the reason code is copied into reason
- * (may be NULL); for DELIVER_ACCEPTED and DELIVER_DUPLICATE *seq is set
- * (may be NULL).
- */
-enum deliver_status deliver_send(const char *path, const char *line, size_t len, int timeout_ms,
-				 char *reason, size_t reasonlen, long long *seq);
-
-/*
- * Connects a non-blocking AF_UNIX stream socket to path within timeout_ms
- * (0: only when it connects at once).  Returns the socket, or -1 with *st
- * DELIVER_UNREACHABLE or DELIVER_TIMEOUT.
- */
-int deliver_open(const char *path, int timeout_ms, enum deliver_status *st);
-
-/* Returns 1 when the connection fd of deliver_open() has not been closed
- * by the router (nor has anything to read), else 0. */
-int deliver_alive(int fd);
-
-/* deliver_send() on the socket fd of deliver_open(), which it leaves open
- * (the caller closes it). */
-enum deliver_status deliver_request(int fd, const char *line, size_t len, int timeout_ms,
-				    char *reason, size_t reasonlen, long long *seq);
-
-/*
- * Parses one reply line (without its newline).  Returns DELIVER_ACCEPTED,
- * DELIVER_DUPLICATE, DELIVER_REJECTED or DELIVER_BAD_REPLY.
- */
-enum deliver_status deliver_parse_reply(const char *line, size_t len, char *reason,
-					size_t reasonlen, long long *seq);
-
-/* Returns 1 when something accepts connections on the AF_UNIX socket at
- * path within timeout_ms, else 0. */
-int deliver_probe(const char *path, int timeout_ms);
 
 /*
  * Writes buf (one event and its newline) into the spool at spool_dir,
@@ -160,6 +164,26 @@ int deliver_probe(const char *path, int timeout_ms);
  * Returns 0, or -1 with a message in err.
  */
 int deliver_spool(const char *spool_dir, const char *buf, size_t len, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- statusline.c */
+
+/* Longest status line printed, bytes (an SGR reset may follow a cut line). */
+#define STATUSLINE_LINE_MAX 512
+/* Lines of the user's command's output passed on at most. */
+#define STATUSLINE_LINES_MAX 4
+
+/* hook-capture statusline [-- COMMAND ...]: cmd is COMMAND's argv
+ * (NULL-terminated), or NULL.  Returns the exit status. */
+int statusline_main(const struct capture_opts *opts, char *const *cmd);
+
+/*
+ * One line of len bytes made safe for a terminal, into out (outmax bytes,
+ * NUL-terminated): valid UTF-8 and SGR sequences kept, every other control
+ * character, C1 control and escape sequence dropped, tabs made spaces; cut
+ * on a character boundary so that it fits, with an SGR reset added when a
+ * styled line was cut.  Returns the length.
+ */
+size_t statusline_clean(const char *in, size_t len, char *out, size_t outmax);
 
 /* ---------------------------------------------------------------- context.c */
 
@@ -281,6 +305,30 @@ int install_remove(json_object *settings);
 
 /* Events that have a hook-capture handler, as a new array of strings. */
 json_object *install_registered(json_object *settings);
+
+/* Suffix of the file next to settings.json that keeps the statusLine
+ * install --statusline replaced, for uninstall to put back. */
+#define INSTALL_STATUSLINE_SUFFIX ".hookwire-statusline"
+
+/* True when the statusLine object runs "hook-capture ... statusline". */
+int install_statusline_is_ours(json_object *sl);
+
+/* Our status line command: self and args quoted for sh, "statusline", and
+ * "-- /bin/sh -c 'WRAPPED'" when there is a command to wrap.  A new string. */
+char *install_statusline_command(const char *self, json_object *args, const char *wrapped);
+
+/*
+ * Makes settings' statusLine ours: a copy of original (its other keys,
+ * padding, refreshInterval, kept) whose command wraps original's, or
+ * {type: command} when original is NULL.  A statusLine that is not a
+ * command object is refused.  Returns 0, or -1 with err.
+ */
+int install_statusline_apply(json_object *settings, const char *self, json_object *args,
+			     json_object *original, char *err, size_t errlen);
+
+/* Takes our statusLine out: saved back in its place (have_saved and saved
+ * not NULL), else the key removed.  Returns 1 when it was ours, else 0. */
+int install_statusline_remove(json_object *settings, json_object *saved, int have_saved);
 
 /* The install, uninstall and status subcommands.  Return 0, 1 or 100. */
 int install_main(const char *sub, const struct capture_opts *opts);

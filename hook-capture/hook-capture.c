@@ -5,7 +5,9 @@
  * and hands a canonical event to event-router (capture.c).  It always
  * exits 0 and never writes to stdout or stderr then, even for bad flags.
  * The install, uninstall and status subcommands are run by a person and
- * edit or show Claude Code's settings.json (install.c).
+ * edit or show Claude Code's settings.json (install.c).  The statusline
+ * subcommand is Claude Code's status line command (statusline.c): it
+ * captures the status JSON like a hook and prints one status line.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -23,9 +25,10 @@ usage(FILE *fp)
 		    "[--rundir dir]\n"
 		    "                    [--statedir dir]\n"
 		    "       hook-capture install [--user | --project dir] [--events list]\n"
-		    "                    [--timeout seconds]\n"
+		    "                    [--timeout seconds] [--statusline]\n"
 		    "       hook-capture uninstall [--user | --project dir]\n"
-		    "       hook-capture status [--user | --project dir]\n");
+		    "       hook-capture status [--user | --project dir]\n"
+		    "       hook-capture statusline [-- command ...]\n");
 }
 
 enum {
@@ -36,6 +39,7 @@ enum {
 	OPT_PROJECT,
 	OPT_EVENTS,
 	OPT_TIMEOUT,
+	OPT_STATUSLINE,
 };
 
 static const struct option longopts[] = {
@@ -48,6 +52,7 @@ static const struct option longopts[] = {
     {"project", required_argument, NULL, OPT_PROJECT},
     {"events", required_argument, NULL, OPT_EVENTS},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"statusline", no_argument, NULL, OPT_STATUSLINE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -111,6 +116,10 @@ main(int argc, char *argv[])
 			opts.timeout = optarg;
 			subflag = 1;
 			break;
+		case OPT_STATUSLINE:
+			opts.statusline = 1;
+			subflag = 1;
+			break;
 		case 'h':
 			help = 1;
 			break;
@@ -132,6 +141,19 @@ main(int argc, char *argv[])
 		fprintf(stderr, "hook-capture %s\n", HOOKWIRE_VERSION);
 		return EXIT_OK;
 	}
+	if (optind < argc && strcmp(argv[optind], "statusline") == 0) {
+		/* Claude Code's status line: like the hook, never a usage error
+		 * on the terminal; what follows (after "--") is the user's own
+		 * status line command */
+		char **cmd = argv + optind + 1;
+
+		if (*cmd != NULL && strcmp(*cmd, "--") == 0)
+			cmd++;
+		if (subflag && opts.bad_flag == NULL)
+			opts.bad_flag = "--user, --project, --events, --timeout and --statusline "
+					"belong to install";
+		return statusline_main(&opts, *cmd != NULL ? cmd : NULL);
+	}
 	if (optind < argc) {
 		sub = argv[optind];
 		if (strcmp(sub, "install") != 0 && strcmp(sub, "uninstall") != 0 &&
@@ -147,7 +169,8 @@ main(int argc, char *argv[])
 	if (sub != NULL)
 		return install_main(sub, &opts);
 	if (subflag && opts.bad_flag == NULL)
-		opts.bad_flag = "--user, --project, --events and --timeout need a subcommand";
+		opts.bad_flag =
+		    "--user, --project, --events, --timeout and --statusline need a subcommand";
 	/* The hook: whatever happened above, capture and exit 0. */
 	return capture_main(&opts);
 }

@@ -27,6 +27,7 @@
 
 #include "capture.h"
 #include "config.h"
+#include "ingest_client.h"
 #include "paths.h"
 #include "spool.h"
 #include "util.h"
@@ -636,6 +637,254 @@ install_registered(json_object *settings)
 	return out;
 }
 
+/* ---------------------------------------------------------------- the status line */
+
+/* The first word of a command string, as install_is_ours() reads it. */
+static int
+install_cmd_runs_us(const char *cmd, const char **rest)
+{
+	const char *end, *base;
+	size_t n = strlen(INSTALL_SELF_NAME);
+
+	while (*cmd == ' ' || *cmd == '\t')
+		cmd++;
+	if (*cmd == '\'') { /* our own quoting */
+		cmd++;
+		end = cmd + strcspn(cmd, "'");
+	} else
+		end = cmd + strcspn(cmd, " \t");
+	for (base = end; base > cmd && base[-1] != '/'; base--)
+		;
+	*rest = *end == '\'' ? end + 1 : end;
+	return (size_t)(end - base) == n && memcmp(base, INSTALL_SELF_NAME, n) == 0;
+}
+
+int
+install_statusline_is_ours(json_object *sl)
+{
+	json_object *v;
+	const char *rest;
+
+	if (sl == NULL || !json_object_is_type(sl, json_type_object) ||
+	    !json_object_object_get_ex(sl, "command", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    !install_cmd_runs_us(json_object_get_string(v), &rest))
+		return 0;
+	return strstr(rest, " statusline") != NULL;
+}
+
+/* s in single quotes for sh, each ' written '\''.  A new string. */
+static char *
+install_shell_quote(const char *s)
+{
+	size_t n = 3, i, o = 0;
+	char *q;
+
+	for (i = 0; s[i] != '\0'; i++)
+		n += s[i] == '\'' ? 4 : 1;
+	if ((q = malloc(n)) == NULL)
+		return NULL;
+	q[o++] = '\'';
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] == '\'') {
+			memcpy(q + o, "'\\''", 4);
+			o += 4;
+		} else
+			q[o++] = s[i];
+	}
+	q[o++] = '\'';
+	q[o] = '\0';
+	return q;
+}
+
+/* Appends the quoted word to the growing command.  Returns 0 or -1. */
+static int
+install_cmd_add(char **cmd, size_t *len, const char *word, int quote)
+{
+	char *q = quote ? install_shell_quote(word) : strdup(word), *n;
+	size_t wl;
+
+	if (q == NULL)
+		return -1;
+	wl = strlen(q);
+	if ((n = realloc(*cmd, *len + wl + 2)) == NULL) {
+		free(q);
+		return -1;
+	}
+	if (*len > 0)
+		n[(*len)++] = ' ';
+	memcpy(n + *len, q, wl + 1);
+	*len += wl;
+	*cmd = n;
+	free(q);
+	return 0;
+}
+
+char *
+install_statusline_command(const char *self, json_object *args, const char *wrapped)
+{
+	char *cmd = NULL;
+	size_t len = 0, i;
+
+	if (install_cmd_add(&cmd, &len, self, 1) == -1)
+		goto fail;
+	for (i = 0; args != NULL && i < json_object_array_length(args); i++)
+		if (install_cmd_add(&cmd, &len,
+				    json_object_get_string(json_object_array_get_idx(args, i)),
+				    1) == -1)
+			goto fail;
+	if (install_cmd_add(&cmd, &len, "statusline", 0) == -1)
+		goto fail;
+	/* the user's command runs as Claude Code ran it: a shell command line */
+	if (wrapped != NULL && (install_cmd_add(&cmd, &len, "-- /bin/sh -c", 0) == -1 ||
+				install_cmd_add(&cmd, &len, wrapped, 1) == -1))
+		goto fail;
+	return cmd;
+fail:
+	free(cmd);
+	return NULL;
+}
+
+int
+install_statusline_apply(json_object *settings, const char *self, json_object *args,
+			 json_object *original, char *err, size_t errlen)
+{
+	json_object *sl = NULL, *v;
+	const char *wrapped = NULL;
+	char *cmd;
+
+	if (original != NULL) {
+		if (!json_object_is_type(original, json_type_object) ||
+		    (json_object_object_get_ex(original, "type", &v) &&
+		     (!json_object_is_type(v, json_type_string) ||
+		      strcmp(json_object_get_string(v), "command") != 0)) ||
+		    !json_object_object_get_ex(original, "command", &v) ||
+		    !json_object_is_type(v, json_type_string)) {
+			snprintf(
+			    err, errlen,
+			    "\"statusLine\" is not a {\"type\": \"command\", \"command\": ...} "
+			    "object; not wrapped");
+			return -1;
+		}
+		wrapped = json_object_get_string(v);
+		if (json_object_deep_copy(original, &sl, NULL) != 0)
+			goto oom;
+	} else if ((sl = json_object_new_object()) == NULL)
+		goto oom;
+	else
+		json_object_object_add(sl, "type", json_object_new_string("command"));
+	if ((cmd = install_statusline_command(self, args, wrapped)) == NULL)
+		goto oom;
+	json_object_object_add(sl, "command", json_object_new_string(cmd));
+	free(cmd);
+	/* in place when the key exists: the file keeps its order */
+	json_object_object_add(settings, "statusLine", sl);
+	return 0;
+oom:
+	json_object_put(sl);
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+int
+install_statusline_remove(json_object *settings, json_object *saved, int have_saved)
+{
+	json_object *sl, *copy = NULL;
+
+	if (!json_object_object_get_ex(settings, "statusLine", &sl) ||
+	    !install_statusline_is_ours(sl))
+		return 0;
+	if (have_saved && saved != NULL && json_object_deep_copy(saved, &copy, NULL) == 0)
+		json_object_object_add(settings, "statusLine", copy);
+	else
+		json_object_object_del(settings, "statusLine");
+	return 1;
+}
+
+/* The side file that keeps the statusLine install --statusline replaced. */
+static int
+install_side_path(const char *path, char *out, size_t outlen)
+{
+	return snprintf(out, outlen, "%s%s", path, INSTALL_STATUSLINE_SUFFIX) < (int)outlen ? 0
+											    : -1;
+}
+
+/* Reads the side file: 1 and *orig (a new object, or NULL for "none"), 0
+ * when there is none, -1 when it is bad (err). */
+static int
+install_side_read(const char *path, json_object **orig, char *err, size_t errlen)
+{
+	char side[PATH_MAX];
+	json_object *o, *v;
+	int existed;
+
+	*orig = NULL;
+	if (install_side_path(path, side, sizeof(side)) == -1)
+		return 0;
+	if ((o = install_load(side, &existed, err, errlen)) == NULL)
+		return -1;
+	if (!existed) {
+		json_object_put(o);
+		return 0;
+	}
+	if (!json_object_object_get_ex(o, "original", &v)) {
+		snprintf(err, errlen, "%.400s: no \"original\"", side);
+		json_object_put(o);
+		return -1;
+	}
+	*orig = json_object_get(v);
+	json_object_put(o);
+	return 1;
+}
+
+/* Writes the side file (temporary file, rename).  0 or -1 with err. */
+static int
+install_side_write(const char *path, json_object *orig, char *err, size_t errlen)
+{
+	char side[PATH_MAX], tmp[PATH_MAX + 8];
+	json_object *o;
+	const char *text;
+	int fd, rc = -1;
+
+	if (install_side_path(path, side, sizeof(side)) == -1 ||
+	    snprintf(tmp, sizeof(tmp), "%s.XXXXXX", side) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "%.400s: path too long", path);
+		return -1;
+	}
+	/* before the settings file is first written: make its directory */
+	snprintf(tmp, sizeof(tmp), "%s", side);
+	if (mkdir(dirname(tmp), 0700) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "mkdir %.400s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", side);
+	if ((o = json_object_new_object()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	json_object_object_add(o, "original", json_object_get(orig));
+	json_object_object_add(
+	    o, "note",
+	    json_object_new_string("the statusLine hook-capture install --statusline "
+				   "replaced; hook-capture uninstall puts it back"));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+						     JSON_C_TO_STRING_NOSLASHESCAPE);
+	if ((fd = mkstemp(tmp)) == -1) {
+		snprintf(err, errlen, "%.400s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	if (util_write_all(fd, text, strlen(text)) == -1 || util_write_all(fd, "\n", 1) == -1 ||
+	    fsync(fd) == -1 || close(fd) == -1 || rename(tmp, side) == -1) {
+		snprintf(err, errlen, "%.400s: %s", side, strerror(errno));
+		unlink(tmp);
+		goto done;
+	}
+	rc = 0;
+done:
+	json_object_put(o);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- the subcommands */
 
 /* Makes path absolute (relative to the current directory); into out. */
@@ -796,6 +1045,35 @@ install_cmd_install(const struct capture_opts *opts, const char *path)
 		rc = EXIT_USAGE;
 		goto done;
 	}
+	if (opts->statusline) {
+		json_object *cur = NULL, *saved = NULL;
+		int have;
+
+		json_object_object_get_ex(settings, "statusLine", &cur);
+		cur = json_object_get(cur); /* held: apply replaces it in settings */
+		if (install_statusline_is_ours(cur)) {
+			/* installed before: wrap what was kept then, keep the side file */
+			if ((have = install_side_read(path, &saved, err, sizeof(err))) == -1) {
+				fprintf(stderr, "hook-capture: %s; file left untouched\n", err);
+				json_object_put(cur);
+				goto done;
+			}
+			rc = install_statusline_apply(settings, self, args, have ? saved : NULL,
+						      err, sizeof(err));
+			json_object_put(saved);
+		} else {
+			rc = install_statusline_apply(settings, self, args, cur, err, sizeof(err));
+			if (rc == 0 && install_side_write(path, cur, err, sizeof(err)) == -1)
+				rc = -1;
+		}
+		json_object_put(cur);
+		if (rc == -1) {
+			fprintf(stderr, "hook-capture: %s; %s left untouched\n", err, path);
+			rc = EXIT_RUNTIME;
+			goto done;
+		}
+		rc = EXIT_RUNTIME;
+	}
 	if (existed && json_object_equal(orig, settings)) {
 		printf("hook-capture: already installed in %s for %d event%s\n", path, n,
 		       n == 1 ? "" : "s");
@@ -806,8 +1084,9 @@ install_cmd_install(const struct capture_opts *opts, const char *path)
 		fprintf(stderr, "hook-capture: %s; %s left untouched\n", err, path);
 		goto done;
 	}
-	printf("hook-capture: installed %s in %s for %d event%s%s%s%s\n", self, path, n,
-	       n == 1 ? "" : "s", existed ? " (previous file kept as " : "", existed ? path : "",
+	printf("hook-capture: installed %s in %s for %d event%s%s%s%s%s\n", self, path, n,
+	       n == 1 ? "" : "s", opts->statusline ? " and the status line" : "",
+	       existed ? " (previous file kept as " : "", existed ? path : "",
 	       existed ? INSTALL_BACKUP_SUFFIX ")" : "");
 	rc = EXIT_OK;
 done:
@@ -820,27 +1099,42 @@ done:
 static int
 install_cmd_uninstall(const char *path)
 {
-	json_object *settings;
-	char err[512];
-	int existed, n, rc = EXIT_RUNTIME;
+	json_object *settings, *saved = NULL;
+	char err[512], side[PATH_MAX];
+	int existed, n, sl, have = 0, rc = EXIT_RUNTIME;
 
 	if ((settings = install_load(path, &existed, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "hook-capture: %s; file left untouched\n", err);
 		return EXIT_RUNTIME;
 	}
-	if ((n = install_remove(settings)) == 0) {
+	if ((have = install_side_read(path, &saved, err, sizeof(err))) == -1) {
+		fprintf(stderr, "hook-capture: %s; file left untouched\n", err);
+		goto done;
+	}
+	n = install_remove(settings);
+	sl = install_statusline_remove(settings, saved, have);
+	if (n == 0 && sl == 0) {
 		printf("hook-capture: not installed in %s\n", path);
 		rc = EXIT_OK;
-		goto done;
+		goto side;
 	}
 	if (install_save(path, settings, err, sizeof(err)) == -1) {
 		fprintf(stderr, "hook-capture: %s; %s left untouched\n", err, path);
 		goto done;
 	}
-	printf("hook-capture: removed %d handler%s from %s (previous file kept as %s%s)\n", n,
-	       n == 1 ? "" : "s", path, path, INSTALL_BACKUP_SUFFIX);
+	printf("hook-capture: removed %d handler%s%s from %s (previous file kept as %s%s)\n", n,
+	       n == 1 ? "" : "s",
+	       sl ? (have ? " and restored the status line" : " and the status line") : "", path,
+	       path, INSTALL_BACKUP_SUFFIX);
 	rc = EXIT_OK;
+side:
+	/* the statusLine is ours no more (restored, or changed by hand since) */
+	if (have && install_side_path(path, side, sizeof(side)) == 0 && unlink(side) == 0 && !sl)
+		printf("hook-capture: the status line was changed since install; left as it is, "
+		       "%s removed\n",
+		       side);
 done:
+	json_object_put(saved);
 	json_object_put(settings);
 	return rc;
 }
@@ -883,6 +1177,33 @@ install_print_commands(json_object *settings, const char *self)
 		printf("command: %s%s\n", c, strcmp(c, self) == 0 ? " (this binary)" : "");
 	}
 	json_object_put(seen);
+}
+
+/* The status line: ours (and what it wraps), someone else's, or none. */
+static void
+install_print_statusline(json_object *settings, const char *path)
+{
+	json_object *sl, *v, *saved = NULL;
+	char err[512];
+	int have;
+
+	if (!json_object_object_get_ex(settings, "statusLine", &sl)) {
+		printf("statusline: none\n");
+		return;
+	}
+	if (!install_statusline_is_ours(sl)) {
+		printf("statusline: not hook-capture's: %s\n",
+		       json_object_object_get_ex(sl, "command", &v) ? json_object_get_string(v)
+								    : "(no command)");
+		return;
+	}
+	have = install_side_read(path, &saved, err, sizeof(err));
+	if (have == 1 && saved != NULL && json_object_object_get_ex(saved, "command", &v))
+		printf("statusline: hook-capture, wrapping %s\n", json_object_get_string(v));
+	else
+		printf("statusline: hook-capture%s\n",
+		       have == 1 ? "" : " (nothing kept to restore)");
+	json_object_put(saved);
 }
 
 static int
@@ -937,7 +1258,8 @@ install_cmd_status(const struct capture_opts *opts, const char *path)
 			printf("%-20s registered\n", ev);
 	}
 	printf("registered: %zu events\n", n);
-	up = deliver_probe(p.ingest_sock, 250);
+	install_print_statusline(settings, path);
+	up = ingest_client_probe(p.ingest_sock, 250);
 	printf("router: %s at %s\n", up ? "answering" : "not answering", p.ingest_sock);
 	snprintf(newdir, sizeof(newdir), "%s/new", p.spool_dir);
 	if (access(newdir, F_OK) == -1 && errno == ENOENT)
@@ -962,8 +1284,10 @@ install_main(const char *sub, const struct capture_opts *opts)
 		fprintf(stderr, "hook-capture: --user and --project exclude each other\n");
 		return EXIT_USAGE;
 	}
-	if (strcmp(sub, "install") != 0 && (opts->events != NULL || opts->timeout != NULL)) {
-		fprintf(stderr, "hook-capture: --events and --timeout belong to install\n");
+	if (strcmp(sub, "install") != 0 &&
+	    (opts->events != NULL || opts->timeout != NULL || opts->statusline)) {
+		fprintf(stderr,
+			"hook-capture: --events, --timeout and --statusline belong to install\n");
 		return EXIT_USAGE;
 	}
 	if (install_settings_path(opts, path, sizeof(path)) == -1)

@@ -1,7 +1,7 @@
 # hook-capture: links common/ without libevent (json-c, libbsd, libyaml only).
 # libcapture.a holds everything but main(), for the unit tests.
 CAPTURE_SRCS := hook-capture/capture.c hook-capture/deliver.c hook-capture/context.c \
-	hook-capture/install.c hook-capture/settings.c
+	hook-capture/install.c hook-capture/settings.c hook-capture/statusline.c
 CAPTURE_LIB  := $(BUILD)/lib/libcapture.a
 
 $(CAPTURE_LIB): $(call objs,$(CAPTURE_SRCS))

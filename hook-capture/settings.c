@@ -1,10 +1,10 @@
 /*
- * settings.c: what one hook run needs of the configuration.
+ * settings.c: what one run (a hook, a status line) needs of the configuration.
  *
  * The full configuration (config_new(), a file, every HOOKWIRE_ variable)
  * checks and canonicalises each of the ~90 keys of every stage: about
  * 150,000 instructions, a third of a hook's own work, for the dozen
- * values a hook reads.  When nothing but defaults and a few names can be
+ * values a hook or a status line reads.  When nothing but defaults and a few names can be
  * in play -- no -c, no $HOOKWIRE_CONFIG file, no default file, and no
  * HOOKWIRE_ variable but the instance, the run and state directories,
  * the log file and the log level -- settings_fast() reads the defaults
@@ -75,6 +75,7 @@ settings_values(struct settings *st, const struct config *cfg)
 	st->st_lim.depth_max = (int)settings_int(cfg, "capture", "depth_max");
 	st->st_stdin_ms = (int)settings_int(cfg, "capture", "stdin_timeout_ms");
 	st->st_ack_ms = (int)settings_int(cfg, "capture", "ack_timeout_ms");
+	st->st_statusline_ms = (int)settings_int(cfg, "capture", "statusline_timeout_ms");
 	st->st_context_files = settings_str(cfg, "capture", "context_files");
 	st->st_context_max = settings_int(cfg, "capture", "context_max");
 	st->st_log_max_size = (size_t)settings_int(cfg, "log", "max_size");

@@ -22,9 +22,9 @@ libyaml-dev libxxhash-dev libhiredis-dev util-linux"
 # browser, tools used by test scripts, the Redis server of the relay tests.
 PKGS_TEST="check libsubunit-dev clang clang-format mandoc groff-base python3 python3-socketio
 python3-websocket python3-aiohttp chromium nodejs npm jq socat curl procps psmisc openssl
-redis-server systemd dpkg-dev debhelper lintian fakeroot"
+redis-server systemd dpkg-dev debhelper lintian fakeroot prometheus"
 # Packages that start a system service when installed.
-PKGS_SERVICE="redis-server"
+PKGS_SERVICE="redis-server prometheus"
 
 # Directories with a package-lock.json of their own: the test clients, and
 # the upstream protocol suites (tests/upstream/README.md).  Test only.

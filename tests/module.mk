@@ -12,7 +12,7 @@ $(BIN)/tests/%: $(OBJ)/tests/unit/%.o $(TEST_ARCHIVES)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(TEST_LIBS)
 
-$(OBJ)/tests/unit/%.o: CPPFLAGS += $(CHECK_CFLAGS) -Ihook-capture -Ievent-router -Iws-gateway
+$(OBJ)/tests/unit/%.o: CPPFLAGS += $(CHECK_CFLAGS) -Ihook-capture -Ievent-router -Iws-gateway -Ievent-usage
 
 .PHONY: test-unit test-integration
 test-unit: $(UNIT_TESTS)

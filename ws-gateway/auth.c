@@ -24,6 +24,10 @@
 #include "log.h"
 #include "util.h"
 
+#define AUTH_TOKEN_BYTES 16   /* random bytes of a new token: twice as many hex characters */
+#define AUTH_TOKEN_MIN	 16   /* characters of a token, at least */
+#define AUTH_LINE_MAX	 8192 /* a line of the tokens file */
+
 static int
 auth_eq(const char *a, const char *b)
 {
@@ -53,8 +57,8 @@ auth_read_token(const char *path, char *out, size_t outlen, char *err, size_t er
 	fclose(f);
 	n = strcspn(out, "\r\n \t");
 	out[n] = '\0';
-	if (n < 16) {
-		snprintf(err, errlen, "%s: token shorter than 16 characters", path);
+	if (n < AUTH_TOKEN_MIN) {
+		snprintf(err, errlen, "%s: token shorter than %d characters", path, AUTH_TOKEN_MIN);
 		return -2;
 	}
 	return 0;
@@ -63,25 +67,25 @@ auth_read_token(const char *path, char *out, size_t outlen, char *err, size_t er
 static int
 auth_create_token(const char *path, char *out, size_t outlen, char *err, size_t errlen)
 {
-	unsigned char r[16];
-	char line[40];
+	unsigned char r[AUTH_TOKEN_BYTES];
+	char line[2 * AUTH_TOKEN_BYTES + 2];
 	size_t i;
 	int fd;
 
 	arc4random_buf(r, sizeof(r));
 	for (i = 0; i < sizeof(r); i++)
 		snprintf(line + 2 * i, 3, "%02x", r[i]);
-	line[32] = '\n';
+	line[2 * AUTH_TOKEN_BYTES] = '\n';
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (util_write_all(fd, line, 33) < 0 || close(fd) < 0) {
+	if (util_write_all(fd, line, 2 * AUTH_TOKEN_BYTES + 1) < 0 || close(fd) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		unlink(path);
 		return -1;
 	}
-	line[32] = '\0';
+	line[2 * AUTH_TOKEN_BYTES] = '\0';
 	strlcpy(out, line, outlen);
 	return 0;
 }
@@ -104,7 +108,7 @@ static int
 auth_load_scoped(const char *path, struct gw_scoped **out, size_t *nout, char *err, size_t errlen)
 {
 	FILE *f;
-	char line[8192], *tok, *list, *sid, *save;
+	char line[AUTH_LINE_MAX], *tok, *list, *sid, *save;
 	struct gw_scoped *t = NULL, *sc, *n;
 	size_t nt = 0;
 	struct stat st;
@@ -128,7 +132,7 @@ auth_load_scoped(const char *path, struct gw_scoped **out, size_t *nout, char *e
 			continue;
 		tok = strtok_r(line, " \t", &save);
 		list = strtok_r(NULL, " \t", &save);
-		if (tok == NULL || list == NULL || strlen(tok) < 16 ||
+		if (tok == NULL || list == NULL || strlen(tok) < AUTH_TOKEN_MIN ||
 		    strlen(tok) >= GW_TOKEN_MAX) {
 			snprintf(err, errlen, "%s:%d: expected \"<token> <session>[,...]\"", path,
 				 lineno);
@@ -195,7 +199,7 @@ auth_load(struct gw *gw, char *err, size_t errlen)
 	auth_free_table(gw->scoped, gw->nscoped);
 	gw->scoped = NULL;
 	gw->nscoped = 0;
-	if (gw->cfg.conformance)
+	if (!gw->cfg.tokens)
 		return 0;
 	if (auth_token_file(gw, 1, gw->token, sizeof(gw->token), err, errlen) < 0)
 		return -1;
@@ -210,7 +214,7 @@ auth_reload(struct gw *gw, char *err, size_t errlen)
 	size_t nt;
 
 	err[0] = '\0';
-	if (gw->cfg.conformance)
+	if (!gw->cfg.tokens)
 		return 0;
 	if (auth_token_file(gw, 0, token, sizeof(token), err, errlen) < 0)
 		return -1;
@@ -256,7 +260,7 @@ auth_origin(struct gw *gw, const struct http_request *req)
 	const char *origin, *host, *scheme;
 	size_t ol, hl, i, sl;
 
-	if (gw->cfg.conformance)
+	if (!gw->cfg.origin_check)
 		return 1;
 	if ((origin = http_header(req, "origin", &ol)) == NULL)
 		return 1; /* not a browser */

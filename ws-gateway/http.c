@@ -49,36 +49,32 @@ http_bad(struct http_request *req, int status, const char **reason, const char *
 	return HTTP_BAD;
 }
 
-enum http_status
-http_parse(const char *buf, size_t len, size_t header_max, long long body_max,
-	   struct http_request *req, const char **reason)
+/* The head is not complete: fails early on bytes no request line may hold. */
+static enum http_status
+http_incomplete(const char *buf, size_t len, size_t header_max, struct http_request *req,
+		const char **reason)
 {
-	const char *p, *end, *line, *eol, *colon, *v, *ve;
-	size_t n, hlen;
-	int have_clen = 0, conn_close = 0, conn_keep = 0;
+	size_t n;
 
-	memset(req, 0, sizeof(*req));
-	*reason = NULL;
-	hlen = http_head_end(buf, len > header_max ? header_max : len);
-	if (hlen == 0) {
-		if (len >= header_max)
-			return http_bad(req, 431, reason, "header_too_large");
-		/* Fail early on bytes no request line may hold. */
-		for (n = 0; n < len; n++) {
-			unsigned char c = (unsigned char)buf[n];
-			if (c == 0 || (c < 0x20 && c != '\r' && c != '\n' && c != '\t') ||
-			    c == 0x7f)
-				return http_bad(req, 400, reason, "bad_byte");
-			/* a bare CR would otherwise keep the head incomplete forever */
-			if (c == '\r' && n + 1 < len && buf[n + 1] != '\n')
-				return http_bad(req, 400, reason, "bare_cr");
-		}
-		return HTTP_INCOMPLETE;
+	if (len >= header_max)
+		return http_bad(req, 431, reason, "header_too_large");
+	for (n = 0; n < len; n++) {
+		unsigned char c = (unsigned char)buf[n];
+		if (c == 0 || (c < 0x20 && c != '\r' && c != '\n' && c != '\t') || c == 0x7f)
+			return http_bad(req, 400, reason, "bad_byte");
+		/* a bare CR would otherwise keep the head incomplete forever */
+		if (c == '\r' && n + 1 < len && buf[n + 1] != '\n')
+			return http_bad(req, 400, reason, "bare_cr");
 	}
-	req->head_len = hlen;
-	end = buf + hlen - 2; /* the final CRLF */
+	return HTTP_INCOMPLETE;
+}
 
-	/* Every line ends with CRLF; no bare CR or LF, no control bytes. */
+/* Every line of buf[0..end) ends with CRLF; no bare CR or LF, no control bytes. */
+static enum http_status
+http_lines(const char *buf, const char *end, struct http_request *req, const char **reason)
+{
+	const char *p;
+
 	for (p = buf; p < end; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (c == '\r') {
@@ -92,11 +88,20 @@ http_parse(const char *buf, size_t len, size_t header_max, long long body_max,
 		if (c == 0 || (c < 0x20 && c != '\t') || c == 0x7f)
 			return http_bad(req, 400, reason, "bad_byte");
 	}
+	return HTTP_OK;
+}
 
-	/* Request line: method SP target SP HTTP/1.x */
-	eol = memchr(buf, '\r', (size_t)(end - buf));
-	if (eol == NULL)
+/* The request line: method SP target SP HTTP/1.x; *eolp gets its end. */
+static enum http_status
+http_request_line(const char *buf, const char *end, struct http_request *req, const char **reason,
+		  const char **eolp)
+{
+	const char *p, *eol;
+	size_t n;
+
+	if ((eol = memchr(buf, '\r', (size_t)(end - buf))) == NULL)
 		return http_bad(req, 400, reason, "bad_request_line");
+	*eolp = eol;
 	p = buf;
 	for (n = 0; p + n < eol && http_tchar((unsigned char)p[n]); n++)
 		;
@@ -120,74 +125,125 @@ http_parse(const char *buf, size_t len, size_t header_max, long long body_max,
 	if (eol - p != 8 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1'))
 		return http_bad(req, 505, reason, "bad_version");
 	req->minor = p[7] - '0';
+	return HTTP_OK;
+}
 
-	/* Header fields. */
+/* A Content-Length value v[0..ve), at most body_max. */
+static enum http_status
+http_content_length(const char *v, const char *ve, long long body_max, struct http_request *req,
+		    const char **reason)
+{
+	const char *p;
+	long long cl = 0;
+
+	if (v == ve)
+		return http_bad(req, 400, reason, "bad_content_length");
+	for (p = v; p < ve; p++) {
+		if (*p < '0' || *p > '9')
+			return http_bad(req, 400, reason, "bad_content_length");
+		if (cl > (body_max + 9) / 10 + 1)
+			return http_bad(req, 413, reason, "body_too_large");
+		cl = cl * 10 + (*p - '0');
+	}
+	if (cl > body_max)
+		return http_bad(req, 413, reason, "body_too_large");
+	req->clen = cl;
+	return HTTP_OK;
+}
+
+/* The tokens of a Connection value v[0..ve): close, keep-alive. */
+static void
+http_connection(const char *v, const char *ve, int *conn_close, int *conn_keep)
+{
+	const char *t = v, *te;
+
+	while (t < ve) {
+		while (t < ve && (*t == ' ' || *t == ','))
+			t++;
+		te = t;
+		while (te < ve && *te != ',' && *te != ' ')
+			te++;
+		if (http_eq(t, (size_t)(te - t), "close"))
+			*conn_close = 1;
+		else if (http_eq(t, (size_t)(te - t), "keep-alive"))
+			*conn_keep = 1;
+		t = te;
+	}
+}
+
+/* One header field line[0..eol) into req; the ones the parser acts on are read. */
+static enum http_status
+http_field(const char *line, const char *eol, long long body_max, struct http_request *req,
+	   const char **reason, int *have_clen, int conn[2])
+{
+	const char *p, *colon, *v, *ve;
+
+	if (*line == ' ' || *line == '\t')
+		return http_bad(req, 400, reason, "obs_fold");
+	colon = memchr(line, ':', (size_t)(eol - line));
+	if (colon == NULL || colon == line)
+		return http_bad(req, 400, reason, "bad_header");
+	for (p = line; p < colon; p++)
+		if (!http_tchar((unsigned char)*p))
+			return http_bad(req, 400, reason, "bad_header_name");
+	v = colon + 1;
+	ve = eol;
+	while (v < ve && (*v == ' ' || *v == '\t'))
+		v++;
+	while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+		ve--;
+	if (req->nhdr == HTTP_HEADERS_MAX)
+		return http_bad(req, 431, reason, "too_many_headers");
+	req->hdr[req->nhdr].name = line;
+	req->hdr[req->nhdr].name_len = (size_t)(colon - line);
+	req->hdr[req->nhdr].value = v;
+	req->hdr[req->nhdr].value_len = (size_t)(ve - v);
+	req->nhdr++;
+	if (http_eq(line, (size_t)(colon - line), "content-length")) {
+		if (*have_clen)
+			return http_bad(req, 400, reason, "duplicate_content_length");
+		*have_clen = 1;
+		return http_content_length(v, ve, body_max, req, reason);
+	}
+	if (http_eq(line, (size_t)(colon - line), "transfer-encoding")) {
+		if (*have_clen)
+			return http_bad(req, 400, reason, "te_and_content_length");
+		return http_bad(req, 501, reason, "transfer_encoding");
+	}
+	if (http_eq(line, (size_t)(colon - line), "connection"))
+		http_connection(v, ve, &conn[0], &conn[1]);
+	return HTTP_OK;
+}
+
+enum http_status
+http_parse(const char *buf, size_t len, size_t header_max, long long body_max,
+	   struct http_request *req, const char **reason)
+{
+	const char *end, *line, *eol;
+	size_t hlen;
+	int have_clen = 0, conn[2] = {0, 0}; /* Connection: close, keep-alive */
+	enum http_status st;
+
+	memset(req, 0, sizeof(*req));
+	*reason = NULL;
+	hlen = http_head_end(buf, len > header_max ? header_max : len);
+	if (hlen == 0)
+		return http_incomplete(buf, len, header_max, req, reason);
+	req->head_len = hlen;
+	end = buf + hlen - 2; /* the final CRLF */
+	if ((st = http_lines(buf, end, req, reason)) != HTTP_OK ||
+	    (st = http_request_line(buf, end, req, reason, &eol)) != HTTP_OK)
+		return st;
 	for (line = eol + 2; line < end; line = eol + 2) {
-		eol = memchr(line, '\r', (size_t)(end - line));
-		if (eol == NULL)
+		if ((eol = memchr(line, '\r', (size_t)(end - line))) == NULL)
 			return http_bad(req, 400, reason, "bad_header");
-		if (*line == ' ' || *line == '\t')
-			return http_bad(req, 400, reason, "obs_fold");
-		colon = memchr(line, ':', (size_t)(eol - line));
-		if (colon == NULL || colon == line)
-			return http_bad(req, 400, reason, "bad_header");
-		for (p = line; p < colon; p++)
-			if (!http_tchar((unsigned char)*p))
-				return http_bad(req, 400, reason, "bad_header_name");
-		v = colon + 1;
-		ve = eol;
-		while (v < ve && (*v == ' ' || *v == '\t'))
-			v++;
-		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-			ve--;
-		if (req->nhdr == HTTP_HEADERS_MAX)
-			return http_bad(req, 431, reason, "too_many_headers");
-		req->hdr[req->nhdr].name = line;
-		req->hdr[req->nhdr].name_len = (size_t)(colon - line);
-		req->hdr[req->nhdr].value = v;
-		req->hdr[req->nhdr].value_len = (size_t)(ve - v);
-		req->nhdr++;
-
-		if (http_eq(line, (size_t)(colon - line), "content-length")) {
-			long long cl = 0;
-			if (have_clen)
-				return http_bad(req, 400, reason, "duplicate_content_length");
-			if (v == ve)
-				return http_bad(req, 400, reason, "bad_content_length");
-			for (p = v; p < ve; p++) {
-				if (*p < '0' || *p > '9')
-					return http_bad(req, 400, reason, "bad_content_length");
-				if (cl > (body_max + 9) / 10 + 1)
-					return http_bad(req, 413, reason, "body_too_large");
-				cl = cl * 10 + (*p - '0');
-			}
-			if (cl > body_max)
-				return http_bad(req, 413, reason, "body_too_large");
-			have_clen = 1;
-			req->clen = cl;
-		} else if (http_eq(line, (size_t)(colon - line), "transfer-encoding")) {
-			if (have_clen)
-				return http_bad(req, 400, reason, "te_and_content_length");
-			return http_bad(req, 501, reason, "transfer_encoding");
-		} else if (http_eq(line, (size_t)(colon - line), "connection")) {
-			const char *t = v, *te;
-			while (t < ve) {
-				while (t < ve && (*t == ' ' || *t == ','))
-					t++;
-				te = t;
-				while (te < ve && *te != ',' && *te != ' ')
-					te++;
-				if (http_eq(t, (size_t)(te - t), "close"))
-					conn_close = 1;
-				else if (http_eq(t, (size_t)(te - t), "keep-alive"))
-					conn_keep = 1;
-				t = te;
-			}
-		}
+		if ((st = http_field(line, eol, body_max, req, reason, &have_clen, conn)) !=
+		    HTTP_OK)
+			return st;
 	}
 	if (req->minor == 1 && http_header(req, "host", NULL) == NULL)
 		return http_bad(req, 400, reason, "missing_host");
-	req->keep_alive = req->minor == 1 ? !conn_close : conn_keep && !conn_close;
+	req->keep_alive = req->minor == 1 ? !conn[0] : conn[1] && !conn[0];
 	return HTTP_OK;
 }
 

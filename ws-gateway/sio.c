@@ -79,25 +79,21 @@ sio_placeholders(json_object *obj, int attachments)
 	return count;
 }
 
-int
-sio_decode(const char *s, size_t len, int depth_max, struct sio_packet *p, const char **reason)
+/* The head <type>[<attachments>-][<namespace>,][<ack id>] of s[0..len) into p;
+ * returns where the payload starts, or -1 with reason. */
+static long
+sio_decode_head(const char *s, size_t len, struct sio_packet *p, const char **reason)
 {
-	size_t i = 0, n;
-	json_tokener *tok;
-	json_object *o = NULL;
+	size_t i = 0, n, k, start;
+	long long id = 0;
+	int a = 0;
 
-	memset(p, 0, sizeof(*p));
-	p->id = -1;
-	strcpy(p->nsp, "/");
-	*reason = NULL;
 	if (len == 0 || s[0] < '0' || s[0] > '6')
 		return sio_fail(reason, "bad_packet_type");
 	p->type = s[i++] - '0';
 	if (memchr(s, '\0', len) != NULL)
 		return sio_fail(reason, "nul_byte");
-
 	if (p->type == SIO_BINARY_EVENT || p->type == SIO_BINARY_ACK) {
-		int a = 0;
 		for (n = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++, n++) {
 			a = a * 10 + (s[i] - '0');
 			if (a > SIO_ATTACH_MAX)
@@ -109,13 +105,13 @@ sio_decode(const char *s, size_t len, int depth_max, struct sio_packet *p, const
 		p->attachments = a;
 	}
 	if (i < len && s[i] == '/') {
-		size_t start = i;
+		start = i;
 		while (i < len && s[i] != ',')
 			i++;
 		n = i - start;
 		if (n >= SIO_NSP_MAX)
 			return sio_fail(reason, "bad_namespace");
-		for (size_t k = start; k < start + n; k++) {
+		for (k = start; k < start + n; k++) {
 			unsigned char c = (unsigned char)s[k];
 			if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
 				return sio_fail(reason, "bad_namespace");
@@ -126,89 +122,114 @@ sio_decode(const char *s, size_t len, int depth_max, struct sio_packet *p, const
 			i++; /* the comma */
 	}
 	if (i < len && s[i] >= '0' && s[i] <= '9') {
-		long long id = 0;
-		for (n = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++, n++) {
+		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
 			id = id * 10 + (s[i] - '0');
 			if (id > SIO_ACK_ID_MAX)
 				return sio_fail(reason, "bad_ack_id");
 		}
 		p->id = id;
 	}
-	if (i < len) {
-		tok = json_tokener_new_ex(depth_max);
-		if (tok == NULL)
-			return sio_fail(reason, "no_memory");
-		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-		o = json_tokener_parse_ex(tok, s + i, (int)(len - i));
-		if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-		    (size_t)json_tokener_get_parse_end(tok) != len - i) {
-			int deep = json_tokener_get_error(tok) == json_tokener_error_depth;
-			if (o != NULL)
-				json_object_put(o);
-			json_tokener_free(tok);
-			return sio_fail(reason, deep ? "too_deep" : "invalid_json");
-		}
+	return (long)i;
+}
+
+/* The JSON payload s[0..len) into p->data; 0, or -1 with reason. */
+static int
+sio_decode_json(const char *s, size_t len, int depth_max, struct sio_packet *p, const char **reason)
+{
+	json_tokener *tok;
+	json_object *o;
+	int deep;
+
+	if ((tok = json_tokener_new_ex(depth_max)) == NULL)
+		return sio_fail(reason, "no_memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, s, (int)len);
+	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    (size_t)json_tokener_get_parse_end(tok) != len) {
+		deep = json_tokener_get_error(tok) == json_tokener_error_depth;
+		if (o != NULL)
+			json_object_put(o);
 		json_tokener_free(tok);
-		p->data = o;
+		return sio_fail(reason, deep ? "too_deep" : "invalid_json");
 	}
+	json_tokener_free(tok);
+	p->data = o;
+	return 0;
+}
+
+/* What p's type asks of its ack id and payload: NULL when p has it, else the reason. */
+static const char *
+sio_decode_shape(const struct sio_packet *p)
+{
+	json_object *o = p->data, *name;
+	size_t n;
 
 	switch (p->type) {
 	case SIO_CONNECT:
 		if (p->id >= 0)
-			goto bad_id;
+			return "bad_ack_id";
 		if (o != NULL && !json_object_is_type(o, json_type_object))
-			goto bad_payload;
-		break;
+			return "bad_payload";
+		return NULL;
 	case SIO_DISCONNECT:
 		if (p->id >= 0)
-			goto bad_id;
-		if (o != NULL)
-			goto bad_payload;
-		break;
+			return "bad_ack_id";
+		return o != NULL ? "bad_payload" : NULL;
 	case SIO_CONNECT_ERROR:
 		if (p->id >= 0)
-			goto bad_id;
+			return "bad_ack_id";
 		if (o == NULL || (!json_object_is_type(o, json_type_object) &&
 				  !json_object_is_type(o, json_type_string)))
-			goto bad_payload;
-		break;
+			return "bad_payload";
+		return NULL;
 	case SIO_EVENT:
-	case SIO_BINARY_EVENT: {
-		json_object *name;
+	case SIO_BINARY_EVENT:
 		if (o == NULL || !json_object_is_type(o, json_type_array) ||
 		    json_object_array_length(o) == 0)
-			goto bad_payload;
+			return "bad_payload";
 		name = json_object_array_get_idx(o, 0);
 		if (json_object_is_type(name, json_type_string)) {
 			for (n = 0; sio_reserved[n] != NULL; n++)
 				if (strcmp(json_object_get_string(name), sio_reserved[n]) == 0)
-					goto bad_payload;
+					return "bad_payload";
 		} else if (!json_object_is_type(name, json_type_int))
-			goto bad_payload;
-		break;
-	}
+			return "bad_payload";
+		return NULL;
 	case SIO_ACK:
 	case SIO_BINARY_ACK:
 		if (p->id < 0)
-			goto bad_id;
+			return "bad_ack_id";
 		if (o == NULL || !json_object_is_type(o, json_type_array))
-			goto bad_payload;
-		break;
+			return "bad_payload";
+		return NULL;
 	}
-	if (p->type == SIO_BINARY_EVENT || p->type == SIO_BINARY_ACK) {
-		if (sio_placeholders(o, p->attachments) != p->attachments) {
-			sio_packet_clear(p);
-			return sio_fail(reason, "attachment_mismatch");
-		}
+	return NULL;
+}
+
+int
+sio_decode(const char *s, size_t len, int depth_max, struct sio_packet *p, const char **reason)
+{
+	const char *why;
+	long off;
+
+	memset(p, 0, sizeof(*p));
+	p->id = -1;
+	strcpy(p->nsp, "/");
+	*reason = NULL;
+	if ((off = sio_decode_head(s, len, p, reason)) < 0)
+		return -1;
+	if ((size_t)off < len &&
+	    sio_decode_json(s + off, len - (size_t)off, depth_max, p, reason) < 0)
+		return -1;
+	why = sio_decode_shape(p);
+	if (why == NULL && (p->type == SIO_BINARY_EVENT || p->type == SIO_BINARY_ACK) &&
+	    sio_placeholders(p->data, p->attachments) != p->attachments)
+		why = "attachment_mismatch";
+	if (why != NULL) {
+		sio_packet_clear(p);
+		return sio_fail(reason, why);
 	}
 	return 0;
-
-bad_id:
-	sio_packet_clear(p);
-	return sio_fail(reason, "bad_ack_id");
-bad_payload:
-	sio_packet_clear(p);
-	return sio_fail(reason, "bad_payload");
 }
 
 char *

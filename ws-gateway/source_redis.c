@@ -1,5 +1,7 @@
 /*
- * source_redis.c: the Redis Streams source (see source_redis.h).
+ * source_redis.c: the Redis Streams source (see source_redis.h), one
+ * implementation of source.h: struct source_redis starts with its struct
+ * source, and source_redis_ops, at the end, is its table.
  *
  * Start-up loads the newest entries of the stream synchronously (XREVRANGE,
  * with XINFO STREAM in one transaction, with a deadline), so that the gateway seeds its sessions
@@ -7,8 +9,8 @@
  * (hiredis on the gateway's libevent base) keeps an XREAD BLOCK 0 outstanding from the newest id
  * held, appends what it returns to the window and wakes the caller through its eventfd.  Idle,
  * nothing runs: the blocked XREAD and TCP keepalive cover a silent stream.  When Redis goes away
- * the window stays and is served; the follower reconnects with back-off and continues after the
- * newest id held.
+ * the window stays and is served; the follower reconnects with back-off (common/redisconn.c,
+ * which also does the connection's AUTH and SELECT) and continues after the newest id held.
  *
  * Entries Redis trimmed (XTRIM, XADD MAXLEN) before the follower read them
  * are found out, not skipped silently: on every (re)connection, and after
@@ -38,6 +40,8 @@
  * head; floor remembers the newest position dropped, so a reader behind it
  * learns the range it lost.
  */
+#include <sys/eventfd.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -45,16 +49,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/event.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-#include <hiredis/adapters/libevent.h>
 
 #include "log.h"
+#include "redisconn.h"
 #include "redisurl.h"
 #include "source.h"
 #include "source_redis.h"
-#include "util.h"
 
 #define SOURCE_REDIS_XREAD_COUNT    1000 /* entries per XREAD reply at most */
 #define SOURCE_REDIS_BACKOFF_MAX_MS 5000
@@ -67,18 +69,15 @@ struct source_redis_ent {
 };
 
 struct source_redis {
-	struct event_base *sr_base;
+	struct source sr_src; /* first: a struct source * is a struct source_redis * */
 	struct redisurl sr_url;
 	char *sr_stream;
-	int sr_efd;
+	int sr_efd; /* readable when entries were added (an eventfd) */
 	int sr_timeout_ms;
-	int sr_backoff_ms;
-	int sr_closing;
-	redisAsyncContext *sr_ac;
-	struct event *sr_retryev;
-	char sr_lastid[48];   /* newest id held or seen; "0-0" before any */
-	long long sr_idx;     /* entries-added accounted for (read or lost); -1 unknown */
-	uint64_t sr_lostfrom; /* stream gone or recreated: lost from here to the next entry */
+	struct redisconn *sr_rc; /* the following connection, its setup and back-off */
+	char sr_lastid[48];	 /* newest id held or seen; "0-0" before any */
+	long long sr_idx;	 /* entries-added accounted for (read or lost); -1 unknown */
+	uint64_t sr_lostfrom;	 /* stream gone or recreated: lost from here to the next entry */
 
 	struct source_redis_ent *sr_ents;
 	size_t sr_cap;
@@ -87,7 +86,15 @@ struct source_redis {
 	uint64_t sr_floor;
 };
 
-static void source_redis_connect(struct source_redis *sr);
+static const struct source_ops source_redis_ops;
+static void source_redis_free(struct source_redis *sr);
+static uint64_t source_redis_last(const struct source *src);
+
+static struct source_redis *
+source_redis_of(const struct source *src)
+{
+	return (struct source_redis *)src;
+}
 
 uint64_t
 source_redis_pos(const char *id)
@@ -239,73 +246,26 @@ source_redis_wake(struct source_redis *sr)
 
 /* ---------------------------------------------------------------- following */
 
+/* The connection is gone, or never came (redisconn schedules the next
+ * attempt): the window held is still served. */
 static void
-source_redis_down(struct source_redis *sr)
+source_redis_down_cb(void *arg, enum redisconn_down what, const char *why)
 {
-	struct timeval tv;
+	struct source_redis *sr = arg;
 
-	if (sr->sr_closing)
-		return;
-	tv = util_ms_tv(sr->sr_backoff_ms);
-	evtimer_add(sr->sr_retryev, &tv);
-	sr->sr_backoff_ms *= 2;
-	if (sr->sr_backoff_ms > SOURCE_REDIS_BACKOFF_MAX_MS)
-		sr->sr_backoff_ms = SOURCE_REDIS_BACKOFF_MAX_MS;
-}
-
-static void
-source_redis_drop(struct source_redis *sr, const char *why)
-{
-	redisAsyncContext *ac = sr->sr_ac;
-
-	if (ac == NULL)
-		return;
-	log_warnx("redis_drop", "%s: %s:%d: %s; reconnecting", __func__, sr->sr_url.ru_host,
-		  sr->sr_url.ru_port, why);
-	sr->sr_ac = NULL;
-	redisAsyncFree(ac);
-	source_redis_down(sr);
-}
-
-static void
-source_redis_connect_cb(const redisAsyncContext *ac, int status)
-{
-	struct source_redis *sr = ac->data;
-
-	if (status == REDIS_OK || ac != sr->sr_ac)
-		return;
-	log_warnx("redis_connect", "%s: %s:%d: %s", __func__, sr->sr_url.ru_host,
-		  sr->sr_url.ru_port, ac->errstr);
-	sr->sr_ac = NULL;
-	source_redis_down(sr);
-}
-
-static void
-source_redis_disconnect_cb(const redisAsyncContext *ac, int status)
-{
-	struct source_redis *sr = ac->data;
-
-	if (ac != sr->sr_ac)
-		return;
-	log_warnx("redis_lost", "%s: %s:%d: connection lost (%s); serving the window held",
-		  __func__, sr->sr_url.ru_host, sr->sr_url.ru_port,
-		  status == REDIS_OK ? "closed" : ac->errstr);
-	sr->sr_ac = NULL;
-	source_redis_down(sr);
-}
-
-static void
-source_redis_setup_cb(redisAsyncContext *ac, void *rep, void *arg)
-{
-	struct source_redis *sr = ac->data;
-	redisReply *rp = rep;
-	char why[160];
-
-	if (rp == NULL || ac != sr->sr_ac)
-		return;
-	if (rp->type == REDIS_REPLY_ERROR) {
-		snprintf(why, sizeof(why), "%s refused: %.100s", (const char *)arg, rp->str);
-		source_redis_drop(sr, why);
+	switch (what) {
+	case REDISCONN_FAILED:
+		log_warnx("redis_connect", "%s: %s:%d: %s", __func__, sr->sr_url.ru_host,
+			  sr->sr_url.ru_port, why);
+		break;
+	case REDISCONN_LOST:
+		log_warnx("redis_lost", "%s: %s:%d: connection lost (%s); serving the window held",
+			  __func__, sr->sr_url.ru_host, sr->sr_url.ru_port, why);
+		break;
+	case REDISCONN_DROPPED:
+		log_warnx("redis_drop", "%s: %s:%d: %s; reconnecting", __func__, sr->sr_url.ru_host,
+			  sr->sr_url.ru_port, why);
+		break;
 	}
 }
 
@@ -506,24 +466,24 @@ source_redis_take(struct source_redis *sr, const redisReply *rp)
 static void
 source_redis_resume_cb(redisAsyncContext *ac, void *rep, void *arg)
 {
-	struct source_redis *sr = ac->data;
+	struct source_redis *sr = redisconn_arg(ac);
 	redisReply *rp = rep;
 	char why[160];
 
-	if (rp == NULL || ac != sr->sr_ac)
+	if (rp == NULL || ac != redisconn_ctx(sr->sr_rc))
 		return;
 	if (rp->type != REDIS_REPLY_ARRAY || rp->elements != 2) {
 		snprintf(why, sizeof(why), "EXEC: %.120s",
 			 rp->type == REDIS_REPLY_ERROR ? rp->str : "unexpected reply");
-		source_redis_drop(sr, why);
+		redisconn_drop(sr->sr_rc, why);
 		return;
 	}
 	if (rp->element[1]->type == REDIS_REPLY_ERROR) {
 		snprintf(why, sizeof(why), "XREAD refused: %.120s", rp->element[1]->str);
-		source_redis_drop(sr, why);
+		redisconn_drop(sr->sr_rc, why);
 		return;
 	}
-	sr->sr_backoff_ms = 100; /* a good reply: the connection works */
+	redisconn_ok(sr->sr_rc); /* a good reply: the connection works */
 	source_redis_check(sr, rp->element[0], rp->element[1], source_redis_count(rp->element[1]));
 	if (source_redis_take(sr, rp->element[1]) >= SOURCE_REDIS_XREAD_COUNT)
 		source_redis_resume(sr);
@@ -536,41 +496,41 @@ source_redis_resume_cb(redisAsyncContext *ac, void *rep, void *arg)
 static void
 source_redis_resume(struct source_redis *sr)
 {
-	redisAsyncContext *ac = sr->sr_ac;
+	redisAsyncContext *ac = redisconn_ctx(sr->sr_rc);
 
-	if (redisAsyncCommand(ac, source_redis_setup_cb, "MULTI", "MULTI") != REDIS_OK ||
-	    redisAsyncCommand(ac, source_redis_setup_cb, "XINFO", "XINFO STREAM %s",
-			      sr->sr_stream) != REDIS_OK ||
-	    redisAsyncCommand(ac, source_redis_setup_cb, "XREAD", "XREAD COUNT %d STREAMS %s %s",
+	if (redisAsyncCommand(ac, redisconn_check_cb, "MULTI", "MULTI") != REDIS_OK ||
+	    redisAsyncCommand(ac, redisconn_check_cb, "XINFO", "XINFO STREAM %s", sr->sr_stream) !=
+		REDIS_OK ||
+	    redisAsyncCommand(ac, redisconn_check_cb, "XREAD", "XREAD COUNT %d STREAMS %s %s",
 			      SOURCE_REDIS_XREAD_COUNT, sr->sr_stream, sr->sr_lastid) != REDIS_OK ||
 	    redisAsyncCommand(ac, source_redis_resume_cb, NULL, "EXEC") != REDIS_OK)
-		source_redis_drop(sr, "cannot queue MULTI/EXEC");
+		redisconn_drop(sr->sr_rc, "cannot queue MULTI/EXEC");
 }
 
 static void
 source_redis_xread(struct source_redis *sr)
 {
-	if (redisAsyncCommand(sr->sr_ac, source_redis_xread_cb, NULL,
+	if (redisAsyncCommand(redisconn_ctx(sr->sr_rc), source_redis_xread_cb, NULL,
 			      "XREAD COUNT %d BLOCK 0 STREAMS %s %s", SOURCE_REDIS_XREAD_COUNT,
 			      sr->sr_stream, sr->sr_lastid) != REDIS_OK)
-		source_redis_drop(sr, "cannot queue XREAD");
+		redisconn_drop(sr->sr_rc, "cannot queue XREAD");
 }
 
 static void
 source_redis_xread_cb(redisAsyncContext *ac, void *rep, void *arg)
 {
-	struct source_redis *sr = ac->data;
+	struct source_redis *sr = redisconn_arg(ac);
 	redisReply *rp = rep;
 
-	if (rp == NULL || ac != sr->sr_ac)
+	if (rp == NULL || ac != redisconn_ctx(sr->sr_rc))
 		return;
 	if (rp->type == REDIS_REPLY_ERROR) {
 		char why[160];
 		snprintf(why, sizeof(why), "XREAD refused: %.120s", rp->str);
-		source_redis_drop(sr, why);
+		redisconn_drop(sr->sr_rc, why);
 		return;
 	}
-	sr->sr_backoff_ms = 100; /* a good reply: the connection works */
+	redisconn_ok(sr->sr_rc); /* a good reply: the connection works */
 	if (sr->sr_idx >= 0)
 		sr->sr_idx += (long long)source_redis_count(rp);
 	if (source_redis_take(sr, rp) >= SOURCE_REDIS_XREAD_COUNT)
@@ -579,50 +539,12 @@ source_redis_xread_cb(redisAsyncContext *ac, void *rep, void *arg)
 		source_redis_xread(sr);
 }
 
+/* A connection is under way (AUTH and SELECT queued): resume after the
+ * newest id held. */
 static void
-source_redis_connect(struct source_redis *sr)
+source_redis_start_cb(void *arg, redisAsyncContext *ac)
 {
-	redisAsyncContext *ac;
-	char db[16];
-
-	ac = redisAsyncConnect(sr->sr_url.ru_host, sr->sr_url.ru_port);
-	if (ac == NULL || ac->err) {
-		log_warnx("redis_connect", "%s: %s:%d: %s", __func__, sr->sr_url.ru_host,
-			  sr->sr_url.ru_port, ac ? ac->errstr : "out of memory");
-		if (ac != NULL)
-			redisAsyncFree(ac);
-		source_redis_down(sr);
-		return;
-	}
-	ac->data = sr;
-	if (redisLibeventAttach(ac, sr->sr_base) != REDIS_OK) {
-		redisAsyncFree(ac);
-		source_redis_down(sr);
-		return;
-	}
-	redisEnableKeepAlive(&ac->c); /* a blocked XREAD on a dead peer is noticed */
-	redisAsyncSetConnectCallback(ac, source_redis_connect_cb);
-	redisAsyncSetDisconnectCallback(ac, source_redis_disconnect_cb);
-	sr->sr_ac = ac;
-	if (sr->sr_url.ru_pass[0] != '\0') {
-		if (sr->sr_url.ru_user[0] != '\0')
-			redisAsyncCommand(ac, source_redis_setup_cb, "AUTH", "AUTH %s %s",
-					  sr->sr_url.ru_user, sr->sr_url.ru_pass);
-		else
-			redisAsyncCommand(ac, source_redis_setup_cb, "AUTH", "AUTH %s",
-					  sr->sr_url.ru_pass);
-	}
-	if (sr->sr_url.ru_db != 0) {
-		snprintf(db, sizeof(db), "%d", sr->sr_url.ru_db);
-		redisAsyncCommand(ac, source_redis_setup_cb, "SELECT", "SELECT %s", db);
-	}
-	source_redis_resume(sr);
-}
-
-static void
-source_redis_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	source_redis_connect(arg);
+	source_redis_resume(arg);
 }
 
 /* ---------------------------------------------------------------- start-up */
@@ -631,38 +553,14 @@ source_redis_retry_cb(evutil_socket_t fd, short what, void *arg)
 static int
 source_redis_load(struct source_redis *sr, size_t window, char *err, size_t errlen)
 {
-	struct timeval tv = util_ms_tv(sr->sr_timeout_ms);
 	struct source_redis_info si;
 	redisContext *c;
 	redisReply *rp = NULL, *xr, *ex;
 	void *r;
 	int rc = -1, i;
 
-	if ((c = redisConnectWithTimeout(sr->sr_url.ru_host, sr->sr_url.ru_port, tv)) == NULL ||
-	    c->err) {
-		snprintf(err, errlen, "redis %s:%d: %s", sr->sr_url.ru_host, sr->sr_url.ru_port,
-			 c ? c->errstr : "out of memory");
+	if ((c = redisconn_connect_sync(&sr->sr_url, sr->sr_timeout_ms, err, errlen)) == NULL)
 		goto fail;
-	}
-	redisSetTimeout(c, tv);
-	if (sr->sr_url.ru_pass[0] != '\0') {
-		rp = sr->sr_url.ru_user[0] != '\0'
-			 ? redisCommand(c, "AUTH %s %s", sr->sr_url.ru_user, sr->sr_url.ru_pass)
-			 : redisCommand(c, "AUTH %s", sr->sr_url.ru_pass);
-		if (rp == NULL || rp->type == REDIS_REPLY_ERROR) {
-			snprintf(err, errlen, "redis AUTH: %s", rp ? rp->str : c->errstr);
-			goto fail;
-		}
-		freeReplyObject(rp);
-	}
-	if (sr->sr_url.ru_db != 0) {
-		rp = redisCommand(c, "SELECT %d", sr->sr_url.ru_db);
-		if (rp == NULL || rp->type == REDIS_REPLY_ERROR) {
-			snprintf(err, errlen, "redis SELECT: %s", rp ? rp->str : c->errstr);
-			goto fail;
-		}
-		freeReplyObject(rp);
-	}
 	/* the entries and, at the same instant, XINFO for the index of the newest */
 	redisAppendCommand(c, "MULTI");
 	redisAppendCommand(c, "XINFO STREAM %s", sr->sr_stream);
@@ -712,24 +610,27 @@ fail:
 	return rc;
 }
 
-struct source_redis *
+struct source *
 source_redis_new(struct event_base *base, const char *url, const char *stream, size_t window,
-		 size_t window_bytes, int timeout_ms, int efd, char *err, size_t errlen)
+		 size_t window_bytes, int timeout_ms, char *err, size_t errlen)
 {
+	static const struct redisconn_cb cb = {source_redis_start_cb, source_redis_down_cb};
 	struct source_redis *sr;
 
 	if ((sr = calloc(1, sizeof(*sr))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	sr->sr_base = base;
-	sr->sr_efd = efd;
+	sr->sr_src.src_ops = &source_redis_ops;
 	sr->sr_timeout_ms = timeout_ms;
-	sr->sr_backoff_ms = 100;
 	sr->sr_cap = window > 0 ? window : 1;
 	sr->sr_bytes_max = window_bytes;
 	snprintf(sr->sr_lastid, sizeof(sr->sr_lastid), "0-0");
 	sr->sr_idx = -1;
+	if ((sr->sr_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
 	if (redisurl_parse(url, &sr->sr_url, err, errlen) == -1)
 		goto fail;
 	if (sr->sr_url.ru_tls) {
@@ -737,37 +638,34 @@ source_redis_new(struct event_base *base, const char *url, const char *stream, s
 		goto fail;
 	}
 	if ((sr->sr_stream = strdup(stream)) == NULL ||
-	    (sr->sr_ents = calloc(sr->sr_cap, sizeof(*sr->sr_ents))) == NULL ||
-	    (sr->sr_retryev = evtimer_new(base, source_redis_retry_cb, sr)) == NULL) {
+	    (sr->sr_ents = calloc(sr->sr_cap, sizeof(*sr->sr_ents))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	/* keepalive: a blocked XREAD on a dead peer is noticed */
+	if ((sr->sr_rc = redisconn_new(base, &sr->sr_url, SOURCE_REDIS_BACKOFF_MAX_MS, 1, &cb, sr,
+				       err, errlen)) == NULL)
+		goto fail;
 	if (source_redis_load(sr, sr->sr_cap, err, errlen) == -1)
 		goto fail;
 	log_info("%s: stream %s on %s:%d: %llu entries held, newest %s", __func__, stream,
 		 sr->sr_url.ru_host, sr->sr_url.ru_port,
 		 (unsigned long long)(sr->sr_tail - sr->sr_head), sr->sr_lastid);
-	source_redis_connect(sr);
-	return sr;
+	redisconn_connect(sr->sr_rc);
+	return &sr->sr_src;
 fail:
 	source_redis_free(sr);
 	return NULL;
 }
 
-void
+static void
 source_redis_free(struct source_redis *sr)
 {
-	redisAsyncContext *ac;
-
 	if (sr == NULL)
 		return;
-	sr->sr_closing = 1;
-	if ((ac = sr->sr_ac) != NULL) {
-		sr->sr_ac = NULL;
-		redisAsyncFree(ac);
-	}
-	if (sr->sr_retryev != NULL)
-		event_free(sr->sr_retryev);
+	redisconn_free(sr->sr_rc);
+	if (sr->sr_efd >= 0)
+		close(sr->sr_efd);
 	if (sr->sr_ents != NULL)
 		while (sr->sr_head < sr->sr_tail)
 			source_redis_drop_head(sr);
@@ -791,10 +689,12 @@ source_redis_next_at(const struct source_redis *sr, uint64_t abs, uint64_t after
 	return after + 1;
 }
 
-int
-source_redis_seek(struct source_redis *sr, struct ring_cursor *cur, uint64_t pos,
-		  uint64_t *lost_from, uint64_t *lost_to)
+static int
+source_redis_seek(struct source *src, struct source_cursor *scur, uint64_t pos, uint64_t *lost_from,
+		  uint64_t *lost_to)
 {
+	struct source_redis *sr = source_redis_of(src);
+	struct ring_cursor *cur = &scur->rc;
 	uint64_t lo = sr->sr_head, hi = sr->sr_tail, mid;
 
 	cur->pos_known = 1;
@@ -827,21 +727,26 @@ source_redis_seek(struct source_redis *sr, struct ring_cursor *cur, uint64_t pos
 	return 0;
 }
 
-void
-source_redis_seek_end(struct source_redis *sr, struct ring_cursor *cur)
+static void
+source_redis_seek_end(struct source *src, struct source_cursor *scur)
 {
+	struct source_redis *sr = source_redis_of(src);
+	struct ring_cursor *cur = &scur->rc;
+
 	cur->pos_known = 1;
 	cur->pos = sr->sr_tail;
-	cur->next_seq = source_redis_last(sr) + 1;
+	cur->next_seq = source_redis_last(src) + 1;
 	if (cur->next_seq <= sr->sr_floor)
 		cur->next_seq = sr->sr_floor + 1;
 }
 
-int
-source_redis_read(struct source_redis *sr, struct ring_cursor *cur, char **buf, size_t *cap,
+static int
+source_redis_read(struct source *src, struct source_cursor *scur, char **buf, size_t *cap,
 		  size_t *len, uint64_t *pos, int64_t *ts_us, uint64_t *lost_from,
 		  uint64_t *lost_to)
 {
+	struct source_redis *sr = source_redis_of(src);
+	struct ring_cursor *cur = &scur->rc;
 	const struct source_redis_ent *e;
 	char *nb;
 
@@ -879,9 +784,10 @@ source_redis_read(struct source_redis *sr, struct ring_cursor *cur, char **buf, 
 	return SOURCE_OK;
 }
 
-uint64_t
-source_redis_first(const struct source_redis *sr)
+static uint64_t
+source_redis_first(const struct source *src)
 {
+	const struct source_redis *sr = source_redis_of(src);
 	uint64_t abs = sr->sr_head;
 
 	if (abs < sr->sr_tail && source_redis_at(sr, abs)->se_json == NULL)
@@ -889,8 +795,45 @@ source_redis_first(const struct source_redis *sr)
 	return abs < sr->sr_tail ? source_redis_at(sr, abs)->se_pos : 0;
 }
 
-uint64_t
-source_redis_last(const struct source_redis *sr)
+static uint64_t
+source_redis_last(const struct source *src)
 {
+	const struct source_redis *sr = source_redis_of(src);
+
 	return sr->sr_tail > sr->sr_head ? source_redis_at(sr, sr->sr_tail - 1)->se_pos : 0;
 }
+
+static int
+source_redis_fd(const struct source *src)
+{
+	return source_redis_of(src)->sr_efd;
+}
+
+static void
+source_redis_ack(struct source *src)
+{
+	uint64_t v;
+	ssize_t n;
+
+	n = read(source_redis_of(src)->sr_efd, &v, sizeof(v));
+	(void)n; /* EAGAIN: nothing to clear */
+}
+
+static void
+source_redis_close(struct source *src)
+{
+	source_redis_free(source_redis_of(src));
+}
+
+static const struct source_ops source_redis_ops = {
+    .so_name = "redis",
+    .so_close = source_redis_close,
+    .so_fd = source_redis_fd,
+    .so_ack = source_redis_ack,
+    .so_seek = source_redis_seek,
+    .so_seek_end = source_redis_seek_end,
+    .so_read = source_redis_read,
+    .so_first_seq = source_redis_first,
+    .so_last_seq = source_redis_last,
+    .so_ring_header = NULL,
+};

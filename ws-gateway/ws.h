@@ -31,6 +31,10 @@
 
 #define WS_ACCEPT_LEN 28 /* base64 of a SHA-1 digest */
 
+/* Frame headers: a server's (unmasked, 64-bit length) and a client's (masked) at most. */
+#define WS_SERVER_HEADER_MAX 10
+#define WS_CLIENT_HEADER_MAX 14
+
 /* Incremental UTF-8 validation state. */
 struct ws_utf8 {
 	uint32_t state;
@@ -71,7 +75,8 @@ void ws_reader_init(struct ws_reader *r, uint64_t max_payload);
 enum ws_status ws_read(struct ws_reader *r, uint8_t *buf, size_t len, struct ws_frame *f,
 		       size_t *need);
 
-/* Writes a server frame header (FIN set, unmasked) into out (>= 10 bytes); returns its length. */
+/* Writes a server frame header (FIN set, unmasked) into out (>= WS_SERVER_HEADER_MAX bytes);
+ * returns its length. */
 size_t ws_header(uint8_t *out, int opcode, uint64_t len);
 
 /* Sec-WebSocket-Accept for key: writes WS_ACCEPT_LEN chars and a NUL into out.  Returns 0 or -1. */

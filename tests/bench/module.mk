@@ -11,8 +11,9 @@
 # FILE prints the table of a results.json again.
 #
 # scrub-bench: ns per 1 KiB event of the secret scrubber on a realistic mix
-# (hookwire-scrub(5)).  Links event-router/scrub.c directly so that it builds
-# before the router's archive exists.
+# (hookwire-scrub(5)).  Links the scrubber's sources (SCRUB_SRCS, named in
+# event-router/module.mk) directly so that it builds before the router's
+# archive exists.
 SCRUB_BENCH := $(BIN)/scrub-bench
 EXEC_BENCH := $(BIN)/exec-bench
 INGEST_BENCH := $(BIN)/ingest-bench
@@ -24,7 +25,7 @@ BENCH_TOOLS := $(SCRUB_BENCH) $(EXEC_BENCH) $(INGEST_BENCH) $(SIO_LOAD) $(FLOOR)
 BINS += $(SIO_LOAD)
 INSTALL_BIN += sio-load # a load generator for operators (sio-load(1))
 
-$(SCRUB_BENCH): $(call objs,tests/bench/scrub-bench.c event-router/scrub.c)
+$(SCRUB_BENCH): $(call objs,tests/bench/scrub-bench.c $(SCRUB_SRCS))
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(JSON_LIBS) $(BSD_LIBS) $(PCRE_LIBS)
 
@@ -68,6 +69,6 @@ BENCH_TOOLS += $(ROUTER_CPU)
 
 $(ROUTER_CPU): $(OBJ)/tests/bench/router-cpu.o $(ROUTER_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(XXHASH_LIBS) $(COMMON_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(XXHASH_LIBS) $(COMMON_LIBS) -lpthread
 
 $(OBJ)/tests/bench/router-cpu.o: CPPFLAGS += -Ievent-router

@@ -1,7 +1,7 @@
 /*
  * fuzz_capture.c: hook-capture's parsers of untrusted bytes, besides the
  * hook JSON itself (fuzz_event): the router's reply line
- * (deliver_parse_reply), the additionalContext text cleaning and cutting
+ * (ingest_client_parse_reply), the additionalContext text cleaning and cutting
  * (context_utf8_clean, context_chars, context_cut, context_answer).
  *
  * Invariants: a reply parses to one of the four statuses, a rejected one
@@ -10,7 +10,7 @@
  * and stays valid UTF-8; the context answer is a JSON object.
  */
 /* clang-format off */
-/* fuzz-srcs: hook-capture/deliver.c hook-capture/context.c common/util.c common/spool.c common/log.c common/event.c */
+/* fuzz-srcs: common/ingest_client.c hook-capture/context.c common/util.c common/spool.c common/log.c common/event.c */
 /* clang-format on */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "capture.h"
+#include "ingest_client.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,16 +30,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char reason[32], *clean, *buf, *ans;
 	long long seq = -1;
 	size_t len, cap, max;
-	enum deliver_status st;
+	enum ingest_status st;
 	json_object *o;
 
 	/* the router's reply line */
 	memset(reason, 'X', sizeof(reason));
-	st = deliver_parse_reply((const char *)data, size, reason, sizeof(reason), &seq);
-	if (st != DELIVER_ACCEPTED && st != DELIVER_DUPLICATE && st != DELIVER_REJECTED &&
-	    st != DELIVER_BAD_REPLY)
+	st = ingest_client_parse_reply((const char *)data, size, reason, sizeof(reason), &seq);
+	if (st != INGEST_ACCEPTED && st != INGEST_DUPLICATE && st != INGEST_REJECTED &&
+	    st != INGEST_BAD_REPLY)
 		abort();
-	if (st == DELIVER_REJECTED && memchr(reason, '\0', sizeof(reason)) == NULL)
+	if (st == INGEST_REJECTED && memchr(reason, '\0', sizeof(reason)) == NULL)
 		abort();
 
 	/* additionalContext text */

@@ -7,19 +7,20 @@
  * equal as JSON (json_object_equal()) and equal as text, byte for byte.
  * The fast path must decline rather than guess, so an input it takes is
  * never one event_from_hook() turns into an input_error.  The router's
- * scanner (event_scan()) must take the fast path's text whenever the
+ * scanner (event_scan(), event_scan.c) must take the fast path's text whenever the
  * strings it wants without escapes have none, and meta.capture_us must be
  * settable.  The first input byte picks the limits and the environment
  * (small field_max so that strings are cut, shallow depth_max, a small
  * event_max, a host, user and project that need escaping), the rest is the
  * hook input.
  */
-/* fuzz-srcs: common/hookscan.c common/event.c common/util.c */
+/* fuzz-srcs: common/hookscan.c common/event.c common/event_scan.c common/util.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "event.h"
+#include "event_scan.h"
 #include "hookscan.h"
 #include "util.h"
 

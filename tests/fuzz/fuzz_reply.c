@@ -1,12 +1,14 @@
 /*
- * fuzz_reply.c: hook-capture's reading of the router's reply
- * (deliver_parse_reply(), which takes the router's own replies without
- * json-c) against json-c's reading of the same line.
+ * fuzz_reply.c: the reading of the router's reply line
+ * (ingest_client_parse_reply(), common/ingest_client.c, which takes the
+ * router's own replies without json-c) against json-c's reading of the
+ * same line.  hook-capture (hooks and status lines) and event-usage read
+ * every reply with it.
  *
  * Differential: the status, the seq of an accepted or duplicate reply and
  * the reason of a rejected one are those json-c's reading gives.
  */
-/* fuzz-srcs: hook-capture/deliver.c common/util.c common/spool.c */
+/* fuzz-srcs: common/ingest_client.c common/util.c */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,15 +16,15 @@
 
 #include <json-c/json.h>
 
-#include "capture.h"
+#include "ingest_client.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* deliver_parse_reply() as it was before it read replies itself. */
-static enum deliver_status
+/* ingest_client_parse_reply() as it was before it read replies itself. */
+static enum ingest_status
 ref_parse(const char *line, size_t len, char *reason, size_t reasonlen, long long *seq)
 {
-	enum deliver_status st = DELIVER_BAD_REPLY;
+	enum ingest_status st = INGEST_BAD_REPLY;
 	json_tokener *tok;
 	json_object *obj, *v;
 	const char *s;
@@ -38,11 +40,11 @@ ref_parse(const char *line, size_t len, char *reason, size_t reasonlen, long lon
 		goto fail;
 	s = json_object_get_string(v);
 	if (strcmp(s, "accepted") == 0 || strcmp(s, "duplicate") == 0) {
-		st = s[0] == 'a' ? DELIVER_ACCEPTED : DELIVER_DUPLICATE;
+		st = s[0] == 'a' ? INGEST_ACCEPTED : INGEST_DUPLICATE;
 		if (json_object_object_get_ex(obj, "seq", &v))
 			*seq = json_object_get_int64(v);
 	} else if (strcmp(s, "rejected") == 0) {
-		st = DELIVER_REJECTED;
+		st = INGEST_REJECTED;
 		if (json_object_object_get_ex(obj, "reason", &v))
 			snprintf(reason, reasonlen, "%s", json_object_get_string(v));
 	}
@@ -57,17 +59,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char reason[32], ref_reason[32];
 	long long seq = -7, ref_seq = -7;
-	enum deliver_status st, ref;
+	enum ingest_status st, ref;
 
 	if (size > 4096)
 		return 0;
-	st = deliver_parse_reply((const char *)data, size, reason, sizeof(reason), &seq);
+	st = ingest_client_parse_reply((const char *)data, size, reason, sizeof(reason), &seq);
 	ref = ref_parse((const char *)data, size, ref_reason, sizeof(ref_reason), &ref_seq);
 	if (st != ref)
 		abort();
-	if ((st == DELIVER_ACCEPTED || st == DELIVER_DUPLICATE) && seq != ref_seq)
+	if ((st == INGEST_ACCEPTED || st == INGEST_DUPLICATE) && seq != ref_seq)
 		abort();
-	if (st == DELIVER_REJECTED && strcmp(reason, ref_reason) != 0)
+	if (st == INGEST_REJECTED && strcmp(reason, ref_reason) != 0)
 		abort();
 	return 0;
 }

@@ -6,12 +6,13 @@
  * json-c gives that member, and json-c must not see more object members
  * than the scanner counted.  A line json-c refuses must never be scanned.
  */
-/* fuzz-srcs: common/event.c common/util.c */
+/* fuzz-srcs: common/event.c common/event_scan.c common/util.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "event.h"
+#include "event_scan.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ev = event_parse_line(line, size, &lim, &reason);
 	if (ev == NULL || event_validate(ev, &reason) == -1)
 		abort();
-	if (event_count_members(ev) > sc.es_members)
+	if (event_scan_count_members(ev) > sc.es_members)
 		abort();
 	for (m = 0; m < EVENT_M_COUNT; m++) {
 		if (sc.es_len[m] == 0) {

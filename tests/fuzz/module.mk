@@ -1,6 +1,7 @@
 # libFuzzer targets (clang, ASan + UBSan): tests/fuzz/fuzz_<name>.c.
 # Each target names the sources it links in a line of its own:
 #   /* fuzz-srcs: common/ndjson.c common/event.c */
+# on one line (a glob such as event-router/scrub*.c is expanded by make).
 # Seed corpora: tests/fuzz/corpus/<name>/.  `make fuzz` runs each target for
 # FUZZ_SECONDS; `make fuzz-smoke` (part of make check) for FUZZ_SMOKE_SECONDS.
 FUZZ_CC      ?= clang
@@ -10,7 +11,7 @@ FUZZ_SRCS_ALL := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS_ALL))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -DHOOKWIRE_VERSION='"fuzz"' -DHOOKWIRE_DATADIR='"."' -Icommon -Ievent-router \
-	-Iws-gateway -Ihook-capture $(JSON_CFLAGS) $(BSD_CFLAGS)
+	-Iws-gateway -Ihook-capture -Ievent-usage $(JSON_CFLAGS) $(BSD_CFLAGS)
 fuzz_srcs = $(shell sed -n 's|^/\* fuzz-srcs: \(.*\) \*/|\1|p' $(1))
 
 .SECONDEXPANSION:

@@ -342,7 +342,10 @@ async function main() {
 		});
 
 		// 1. The token from the URL; the empty state.
-		await page.goto(base + '/#token=' + token);
+		const first = await page.goto(base + '/#token=' + token);
+		const csp = first.headers()['content-security-policy'] || '';
+		// Any script, style or connection the policy refuses is a console error (checked below).
+		ok(/script-src 'self';/.test(csp) && !/unsafe-inline|unsafe-eval/.test(csp), "the dashboard is served with a Content-Security-Policy: script-src 'self', nothing inline", csp);
 		await waitPage(page, () => window.hookwire && ['connected', 'recovered'].includes(window.hookwire.connState()), null, 20000, 'the page to connect');
 		ok(!page.url().includes(token), 'the token is removed from the address bar', page.url());
 		ok(await page.evaluate((t) => sessionStorage.getItem('hookwire.token') === t, token), 'the token is kept in sessionStorage');

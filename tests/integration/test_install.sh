@@ -21,6 +21,8 @@ fi
 ok "make install DESTDIR=$D PREFIX=$P BUILD=$BUILD_DIR"
 
 for f in bin/hookwire bin/event-router bin/ws-gateway bin/hook-capture bin/event-tail \
+	bin/event-usage share/hookwire/prices.conf share/man/man8/event-usage.8 \
+	share/man/man5/hookwire-prices.5 lib/systemd/user/hookwire-usage.service \
 	share/man/man8/hookwire.8 share/man/man7/hookwire.7 share/hookwire/dashboard/index.html \
 	share/doc/hookwire/hookwire.conf.example lib/systemd/user/hookwire-router.service; do
 	check "installed $P/$f" test -s "$D$P/$f"
@@ -39,7 +41,8 @@ export HOOKWIRE_GATEWAY_LISTEN=127.0.0.1:0 HOOKWIRE_GATEWAY_DASHBOARD_DIR=$D$P/s
 CONF=$D$P/share/doc/hookwire/hookwire.conf.example
 inst_cleanup() {
 	sh "$H" -c "$CONF" stop >/dev/null 2>&1 || true
-	for f in "$T"/run/supervise-*.pid "$T"/run/event-router.pid "$T"/run/ws-gateway.pid; do
+	for f in "$T"/run/supervise-*.pid "$T"/run/event-router.pid "$T"/run/ws-gateway.pid \
+		"$T"/run/event-usage.pid; do
 		[ -r "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
 	done
 	hw_cleanup
@@ -51,6 +54,9 @@ echo "$out"
 check "the installed hookwire starts the pipeline with the example config" test $rc -eq 0
 check "it runs the installed router" grep -q "$D$P/bin/event-router" "$T/state/log/router.log"
 check "it runs the installed gateway" grep -q "$D$P/bin/ws-gateway" "$T/state/log/gateway.log"
+check "it runs the installed event-usage" grep -q "$D$P/bin/event-usage" "$T/state/log/usage.log"
+check "which prices with the installed table" \
+	grep -q "rows from $D$P/bin/../share/hookwire/prices.conf" "$T/state/log/usage.log"
 check "status is up" sh "$H" -c "$CONF" status
 
 PORT=$(cat "$T/run/gateway.port" 2>/dev/null || echo 0)

@@ -54,8 +54,8 @@ done
 [ $fails -ne $before ] ||
 	echo "ok: cross references resolve ($nours to our pages, $nforeign to other packages')"
 
-# Every tool the Makefile builds (its BINS) has a page.
-tools=$(printf 'hw-print-bins:\n\t@echo $(notdir $(BINS))\n' |
+# Every tool the Makefile builds (its BINS under $(BIN)) has a page.
+tools=$(printf 'hw-print-bins:\n\t@echo $(notdir $(filter $(BIN)/%%,$(BINS)))\n' |
 	make -s --no-print-directory -C "$SRC" -f Makefile -f - hw-print-bins)
 [ -n "$tools" ] || fail "could not read the Makefile's BINS"
 before=$fails

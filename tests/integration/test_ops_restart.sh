@@ -25,7 +25,8 @@ H() { sh "$SRC/contrib/hookwire" --bindir "$B" -c "$T/hw.conf" "$@"; }
 ops_cleanup() {
 	H stop >/dev/null 2>&1 || true
 	# Anything left (a loop that would not stop): by pid, from the pidfiles.
-	for f in "$T"/run/supervise-*.pid "$T"/run/event-router.pid "$T"/run/ws-gateway.pid; do
+	for f in "$T"/run/supervise-*.pid "$T"/run/event-router.pid "$T"/run/ws-gateway.pid \
+		"$T"/run/event-usage.pid; do
 		[ -r "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
 	done
 	hw_cleanup

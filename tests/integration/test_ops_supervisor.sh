@@ -15,7 +15,8 @@ printf 'router:\n  no_such_key: 1\n' >"$T/bad.conf"
 H() { sh "$HW" --bindir "$B" "$@"; }
 sup_cleanup() {
 	H -c "$T/good.conf" stop >/dev/null 2>&1 || true
-	for f in "$T"/run/supervise-*.pid "$T"/run/event-router.pid "$T"/run/ws-gateway.pid; do
+	for f in "$T"/run/supervise-*.pid "$T"/run/event-router.pid "$T"/run/ws-gateway.pid \
+		"$T"/run/event-usage.pid; do
 		[ -r "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
 	done
 	[ -n "${runpid:-}" ] && kill -KILL "$runpid" 2>/dev/null
@@ -110,13 +111,15 @@ PORT=$(cat "$T/run/gateway.port")
 check "run prints the dashboard URL with the token" grep -q "Dashboard: *http://127.0.0.1:$PORT/#token=$(cat "$T/state/token")" "$T/run.out"
 check "run prints the hook install command" grep -q "Register the hooks: *$B/hook-capture install" "$T/run.out"
 check "status under run is up" H status
-rp=$(pid_of event-router) gp=$(pid_of ws-gateway)
+check "run started the usage stage" bash -c "sh '$HW' --bindir '$B' status | grep -Eq '^usage +up '"
+rp=$(pid_of event-router) gp=$(pid_of ws-gateway) up=$(pid_of event-usage)
 kill -TERM $runpid
 wait $runpid
 rc=$?
 check "run exits 0 on SIGTERM" test $rc -eq 0
 check "run stopped the router" bash -c "! kill -0 ${rp:-999999999} 2>/dev/null"
 check "run stopped the gateway" bash -c "! kill -0 ${gp:-999999999} 2>/dev/null"
+check "run stopped event-usage" bash -c "! kill -0 ${up:-999999999} 2>/dev/null"
 runpid=
 
 # Control-C on a terminal (a pty): "run" stops the gateway, then the router.

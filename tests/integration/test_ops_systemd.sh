@@ -38,15 +38,16 @@ except socket.timeout:
     print("timeout")
 PY
 }
-for stage in router; do
+for stage in router gateway; do
 	sock=$T/notify-$stage.sock
 	notify_wait "$sock" >"$T/notify-$stage.out" &
 	np=$!
 	i=0; while [ ! -e "$sock.bound" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	NOTIFY_SOCKET=$sock hw_start_router
+	NOTIFY_SOCKET=$sock hw_start_$stage
 	wait "$np"
 	got=$(tr '\n' ' ' <"$T/notify-$stage.out")
+	eval "pid=\$${stage}_pid"
 	check "$stage: READY=1 and MAINPID on \$NOTIFY_SOCKET ($got)" \
-		test "$got" = "READY=1 MAINPID=$router_pid "
+		test "$got" = "READY=1 MAINPID=$pid "
 done
 hw_done

@@ -1,6 +1,6 @@
 /*
- * check_event_scan.c: event_scan() (common/event.c) and the router's fast
- * path that uses it (event-router/pipeline.c).
+ * check_event_scan.c: event_scan() (common/event_scan.c) and the router's fast
+ * path that uses it (event-router/router.c).
  *
  * accept:  compact canonical events are scanned, each member's span holds
  *          the value json-c parses for it; the data and meta flags
@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "event_scan.h"
 #include "router.h"
 #include "scrub.h"
 
@@ -117,7 +118,7 @@ check_spans(const char *line, const struct event_scan *sc)
 	ck_assert_msg(event_validate(ev, &reason) == 0, "scanned but invalid (%s): %s", reason,
 		      line);
 	/* json-c drops repeated keys, never adds any */
-	ck_assert_uint_ge(sc->es_members, event_count_members(ev));
+	ck_assert_uint_ge(sc->es_members, event_scan_count_members(ev));
 	for (m = 0; m < EVENT_M_COUNT; m++) {
 		if (sc->es_len[m] == 0) {
 			ck_assert(!json_object_object_get_ex(ev, names[m], NULL));

@@ -4,7 +4,8 @@
  * event_from_hook().
  *
  * core:     every hook fixture takes the fast path and gives the json-c
- *           path's text byte for byte (same id); the router's scanner takes it
+ *           path's text byte for byte (same id); the router's scanner
+ *           (event_scan.c) takes it
  * same:     inputs the fast path takes (escapes, numbers, white space, UTF-8,
  *           files, lifted members, project) give the json-c path's text
  * truncate: strings cut at field_max on every kind of boundary (ASCII, 2-,
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "event_scan.h"
 #include "hookscan.h"
 #include "util.h"
 

@@ -1,6 +1,6 @@
 /*
  * check_journal.c: the router's journal (event-router/journal.c) and the
- * start-up recovery that reads it (router_recover in pipeline.c).
+ * start-up recovery that reads it (router_recover in router.c).
  *
  * core:     append batches, last seq across reopen, replay from a seq
  * limits:   rotation at segment_size, retention by keep_bytes, a truncated

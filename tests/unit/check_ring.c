@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ring.h"
+#include "ringwake.h"
 
 static char ring_name[64];
 
@@ -318,7 +319,7 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ring_wait() tells news (1) from a timeout (0): news that came before the
+/* ringwake_wait() tells news (1) from a timeout (0): news that came before the
  * wait returns at once, a timeout returns after the time given, and a
  * ring_notify() from another process ends a long wait early. */
 START_TEST(test_wait)
@@ -337,15 +338,15 @@ START_TEST(test_wait)
 
 	seen = ring_notify_value(rd);
 	ring_notify(w);
-	ck_assert_int_eq(ring_wait(rd, seen, 0), 1);
-	ck_assert_int_eq(ring_wait(rd, seen, -1), 1);
+	ck_assert_int_eq(ringwake_wait(rd, seen, 0), 1);
+	ck_assert_int_eq(ringwake_wait(rd, seen, -1), 1);
 
 	seen = ring_notify_value(rd);
 	t0 = now_ms();
-	ck_assert_int_eq(ring_wait(rd, seen, 50), 0);
+	ck_assert_int_eq(ringwake_wait(rd, seen, 50), 0);
 	dt = now_ms() - t0;
 	ck_assert_msg(dt >= 50, "a 50 ms timeout returned after %lld ms", (long long)dt);
-	ck_assert_int_eq(ring_wait(rd, seen, 0), 0);
+	ck_assert_int_eq(ringwake_wait(rd, seen, 0), 0);
 
 	/* The writer notifies 20 ms into a 10 s wait (most often while the
 	 * reader is in FUTEX_WAIT; if it comes first, the answer is the same). */
@@ -360,7 +361,7 @@ START_TEST(test_wait)
 		_exit(0);
 	}
 	t0 = now_ms();
-	ck_assert_int_eq(ring_wait(rd, seen, 10000), 1);
+	ck_assert_int_eq(ringwake_wait(rd, seen, 10000), 1);
 	dt = now_ms() - t0;
 	ck_assert_msg(dt < 5000, "a wake-up after 20 ms took %lld ms", (long long)dt);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -410,7 +411,7 @@ START_TEST(test_concurrent)
 		len = sizeof(buf);
 		st = ring_read(rd, &cur, buf, &len, &seq, NULL, &lf, &lt);
 		if (st == RING_EMPTY) {
-			ring_wait(rd, seen, 100);
+			ringwake_wait(rd, seen, 100);
 			continue;
 		}
 		if (st == RING_LAPPED) {

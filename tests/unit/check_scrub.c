@@ -1,5 +1,5 @@
 /*
- * check_scrub: the secret scrubber (event-router/scrub.c, hookwire-scrub(5)).
+ * check_scrub: the secret scrubber (event-router/scrub*.c, hookwire-scrub(5)).
  *
  * Table-driven from tests/scrub/secrets.txt (every secret is redacted by the
  * right rule, alone and inside events) and tests/scrub/lookalikes.txt (every

@@ -69,6 +69,7 @@ assert_same(const struct settings *a, const struct settings *b)
 	ck_assert_int_eq(a->st_lim.depth_max, b->st_lim.depth_max);
 	ck_assert_int_eq(a->st_stdin_ms, b->st_stdin_ms);
 	ck_assert_int_eq(a->st_ack_ms, b->st_ack_ms);
+	ck_assert_int_eq(a->st_statusline_ms, b->st_statusline_ms);
 	ck_assert_str_eq(a->st_context_files, b->st_context_files);
 	ck_assert_int_eq(a->st_context_max, b->st_context_max);
 }

@@ -1,5 +1,5 @@
 /*
- * pipeline.c: what the router does to one event, and to a batch of them.
+ * router.c: what the router does to one event, and to a batch of them.
  *
  * router_line(): line limit, parse (event_parse_line), validate
  * (event_validate), duplicate by id, duplicate by content within the
@@ -10,7 +10,9 @@
  * {"seq":N, and the line's own text go to the batch.  When moreover its
  * data holds no trigger of a scrub rule (scrub_text_clean()), it is not
  * even parsed: the fast path, router_line_fast(), which is what
- * hook-capture's lines take, at a tenth of the cost.
+ * hook-capture's lines take, at a tenth of the cost; every other line takes
+ * router_line_event().  Both check duplicates with router_is_dup() and end
+ * in router_take(): append, remember the keys, reply.
  *
  * router_commit(): one journal write for the whole batch, then one ring
  * record per event, then one ring_notify().
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "event_scan.h"
 #include "router.h"
 #include "scrub.h"
 #include "util.h"
@@ -280,6 +283,39 @@ router_u64(char *out, uint64_t v)
 	return n;
 }
 
+/* Appends n bytes to the batch buffer (room reserved). */
+static inline void
+router_put(struct router *rt, const char *p, size_t n)
+{
+	memcpy(rt->r_buf + rt->r_len, p, n);
+	rt->r_len += n;
+}
+
+/* Starts the next entry of the batch (room reserved): assigns its sequence
+ * number (*seq) and writes {"seq":N, .  router_end() finishes it. */
+static inline struct router_ent *
+router_begin(struct router *rt, int64_t ts_us, uint64_t *seq)
+{
+	struct router_ent *e = &rt->r_ents[rt->r_n++];
+
+	*seq = rt->r_next_seq++;
+	e->e_off = rt->r_len;
+	e->e_seq = *seq;
+	e->e_ts_us = ts_us;
+	router_put(rt, "{\"seq\":", 7);
+	rt->r_len += router_u64(rt->r_buf + rt->r_len, *seq);
+	rt->r_buf[rt->r_len++] = ',';
+	return e;
+}
+
+/* Ends entry e (its closing brace written): its length, then the newline. */
+static void
+router_end(struct router *rt, struct router_ent *e)
+{
+	e->e_len = rt->r_len - e->e_off;
+	rt->r_buf[rt->r_len++] = '\n';
+}
+
 /* {"status":"<status>","seq":N,"id":"<r_id>"} and a newline into reply. */
 static void
 router_reply(struct router *rt, const char *status, uint64_t seq, char *reply, size_t replylen)
@@ -333,6 +369,39 @@ router_text_key(const char *line, const struct event_scan *sc, struct dedup_key 
 			    sc->es_len[EVENT_M_DATA], ck);
 }
 
+/* The content key of a parsed event: its data serialized. */
+static void
+router_json_key(json_object *ev, struct dedup_key *ck)
+{
+	json_object *data = NULL;
+	const char *ds;
+	size_t dlen;
+
+	json_object_object_get_ex(ev, "data", &data);
+	ds = json_object_to_json_string_length(data, ROUTER_JSON_FLAGS, &dlen);
+	dedup_content_key(router_get_str(ev, "session_id"), router_get_str(ev, "event"),
+			  router_get_str(ev, "tool_use_id"), ds, dlen, ck);
+}
+
+/* The capture time of a scanned line: its ts, or now when that is not one. */
+static int64_t
+router_scan_ts(const char *line, const struct event_scan *sc)
+{
+	const char *ts;
+	char tsbuf[64];
+	size_t tsl;
+	int64_t ts_us = 0;
+
+	ts = router_scan_str(line, sc, EVENT_M_TS, &tsl);
+	if (tsl < sizeof(tsbuf)) {
+		memcpy(tsbuf, ts, tsl);
+		tsbuf[tsl] = '\0';
+	}
+	if (tsl >= sizeof(tsbuf) || router_parse_ts(tsbuf, &ts_us) == -1)
+		ts_us = util_now_us();
+	return ts_us;
+}
+
 /*
  * Appends a scanned line to the batch as event *seq (assigned here): {"seq":N,
  * then the line after its brace, with what scrub_event() adds to meta when
@@ -361,22 +430,139 @@ router_append_text(struct router *rt, const char *line, size_t len, const struct
 	if (need > rt->r_opts.lim.event_max || need > rt->r_payload_max ||
 	    router_reserve(rt, need + 1) == -1 || router_reserve_ents(rt) == -1)
 		return -1;
-	*seq = rt->r_next_seq++;
-	e = &rt->r_ents[rt->r_n++];
-	e->e_off = rt->r_len;
-	memcpy(rt->r_buf + rt->r_len, "{\"seq\":", 7);
-	rt->r_len += 7;
-	rt->r_len += router_u64(rt->r_buf + rt->r_len, *seq);
-	rt->r_buf[rt->r_len++] = ',';
-	memcpy(rt->r_buf + rt->r_len, line + 1, keep - 1);
-	rt->r_len += keep - 1;
-	memcpy(rt->r_buf + rt->r_len, tail, taillen);
-	rt->r_len += taillen;
-	e->e_len = rt->r_len - e->e_off;
-	rt->r_buf[rt->r_len++] = '\n';
-	e->e_seq = *seq;
-	e->e_ts_us = ts_us;
+	e = router_begin(rt, ts_us, seq);
+	router_put(rt, line + 1, keep - 1);
+	router_put(rt, tail, taillen);
+	router_end(rt, e);
 	return 0;
+}
+
+/*
+ * Appends a parsed event to the batch as event *seq (assigned here):
+ * {"seq":N, the other members, "data":..., "meta":...}.  data and meta are
+ * taken out of ev (which is left without them) so that the rest is
+ * serialized alone and data, the bulk, only once.  Returns 0, or -1 when
+ * the event is too large or memory is short.
+ */
+static int
+router_append_json(struct router *rt, json_object *ev, int64_t ts_us, uint64_t *seq)
+{
+	json_object *data = NULL, *meta = NULL;
+	json_object *hd, *hm = NULL; /* data and meta, held while out of ev */
+	struct router_ent *e;
+	const char *s, *ds, *ms = "";
+	size_t slen, dlen, mlen = 0, need;
+	int rc = -1;
+
+	json_object_object_get_ex(ev, "data", &data);
+	ds = json_object_to_json_string_length(data, ROUTER_JSON_FLAGS, &dlen);
+	hd = json_object_get(data);
+	if (json_object_object_get_ex(ev, "meta", &meta))
+		hm = json_object_get(meta);
+	json_object_object_del(ev, "data");
+	json_object_object_del(ev, "meta");
+	json_object_object_del(ev, "seq");
+	if (meta != NULL)
+		ms = json_object_to_json_string_length(meta, ROUTER_JSON_FLAGS, &mlen);
+	if ((s = event_to_string(ev, &slen)) == NULL || slen < 2 || s[0] != '{')
+		goto done;
+	need = 32 + slen + 8 + dlen + 8 + mlen + 2;
+	if (need - 32 > rt->r_opts.lim.event_max || need - 32 > rt->r_payload_max ||
+	    router_reserve(rt, need) == -1 || router_reserve_ents(rt) == -1)
+		goto done;
+	e = router_begin(rt, ts_us, seq);
+	if (slen > 2) {
+		router_put(rt, s + 1, slen - 2);
+		rt->r_buf[rt->r_len++] = ',';
+	}
+	router_put(rt, "\"data\":", 7);
+	router_put(rt, ds, dlen);
+	if (meta != NULL) {
+		router_put(rt, ",\"meta\":", 8);
+		router_put(rt, ms, mlen);
+	}
+	rt->r_buf[rt->r_len++] = '}';
+	router_end(rt, e);
+	rc = 0;
+done:
+	json_object_put(hd);
+	json_object_put(hm);
+	return rc;
+}
+
+/* One line on its way through router_line(). */
+struct router_in {
+	const char *in_line;
+	size_t in_len;
+	const struct event_scan *in_sc; /* the line's scan, or NULL: not in json-c's form */
+	int64_t in_now;			/* monotonic time, for the content window */
+	int64_t in_ts_us;		/* capture time */
+	struct dedup_key in_idk, in_ck; /* id and content keys */
+};
+
+/*
+ * router_is_dup() and router_take() are forced inline: each is used by
+ * both paths, and as calls they would add about 0.5% to the fast path's
+ * instructions per event (tests/bench/router-cpu.c under callgrind).
+ */
+#define ROUTER_HOT static inline __attribute__((always_inline))
+
+/*
+ * Whether the event whose id is in r_id is a duplicate: of an earlier id,
+ * or of an earlier content within the window (ev: the parsed event, or NULL
+ * when the line was scanned).  Sets in_idk and in_ck.  A duplicate is
+ * counted and replied to, and *seq set to the earlier copy's number.
+ */
+ROUTER_HOT int
+router_is_dup(struct router *rt, struct router_in *in, json_object *ev, uint64_t *seq, char *reply,
+	      size_t replylen)
+{
+	dedup_id_key(rt->r_id, EVENT_ID_LEN, &in->in_idk);
+	if (dedup_id_find(rt->r_dedup, &in->in_idk, seq)) {
+		router_count(rt, RING_C_DUPLICATE_ID, 1);
+		router_reply(rt, "duplicate", *seq, reply, replylen);
+		return 1;
+	}
+	/* The content window is keyed on what arrived, before scrubbing: two
+	 * prompts that differ only in a secret are two events, and they would
+	 * be one after it.  Only the hash is kept. */
+	if (in->in_sc != NULL)
+		router_text_key(in->in_line, in->in_sc, &in->in_ck);
+	else
+		router_json_key(ev, &in->in_ck);
+	if (dedup_content_find(rt->r_dedup, &in->in_ck, in->in_now, seq)) {
+		router_count(rt, RING_C_DUPLICATE_CONTENT, 1);
+		dedup_id_add(rt->r_dedup, &in->in_idk, *seq); /* its retry is a duplicate too */
+		router_reply(rt, "duplicate", *seq, reply, replylen);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The tail both paths share: appends the event to the batch as *seq (the
+ * line's own text when ev is NULL, else ev serialized), remembers its keys
+ * and replies "accepted".  ROUTER_REJECTED with *reason when it is too
+ * large or memory is short.
+ */
+ROUTER_HOT enum router_verdict
+router_take(struct router *rt, const struct router_in *in, json_object *ev, uint64_t *seq,
+	    const char **reason, char *reply, size_t replylen)
+{
+	int rc;
+
+	if (ev == NULL)
+		rc = router_append_text(rt, in->in_line, in->in_len, in->in_sc, in->in_ts_us, seq);
+	else
+		rc = router_append_json(rt, ev, in->in_ts_us, seq);
+	if (rc == -1) {
+		*reason = EVENT_R_TOO_LARGE;
+		return ROUTER_REJECTED;
+	}
+	dedup_id_add(rt->r_dedup, &in->in_idk, *seq);
+	dedup_content_add(rt->r_dedup, &in->in_ck, in->in_now, *seq);
+	router_reply(rt, "accepted", *seq, reply, replylen);
+	return ROUTER_ACCEPTED;
 }
 
 /*
@@ -386,208 +572,88 @@ router_append_text(struct router *rt, const char *line, size_t len, const struct
  * scrub rule.  The same checks and counts as the general path.
  */
 static enum router_verdict
-router_line_fast(struct router *rt, const char *line, size_t len, const struct event_scan *sc,
-		 int64_t now, uint64_t *seq, const char **reason, char *reply, size_t replylen)
+router_line_fast(struct router *rt, struct router_in *in, uint64_t *seq, const char **reason,
+		 char *reply, size_t replylen)
 {
-	struct dedup_key idk, ck;
-	const char *ts;
-	char tsbuf[64];
-	size_t tsl;
-	int64_t ts_us = 0;
-
-	router_count(rt, RING_C_RECEIVED, 1);
-	memcpy(rt->r_id, line + sc->es_off[EVENT_M_ID] + 1, EVENT_ID_LEN);
+	memcpy(rt->r_id, in->in_line + in->in_sc->es_off[EVENT_M_ID] + 1, EVENT_ID_LEN);
 	rt->r_id[EVENT_ID_LEN] = '\0';
-	dedup_id_key(rt->r_id, EVENT_ID_LEN, &idk);
-	if (dedup_id_find(rt->r_dedup, &idk, seq)) {
-		router_count(rt, RING_C_DUPLICATE_ID, 1);
-		router_reply(rt, "duplicate", *seq, reply, replylen);
+	if (router_is_dup(rt, in, NULL, seq, reply, replylen))
 		return ROUTER_DUPLICATE;
-	}
-	router_text_key(line, sc, &ck);
-	if (dedup_content_find(rt->r_dedup, &ck, now, seq)) {
-		router_count(rt, RING_C_DUPLICATE_CONTENT, 1);
-		dedup_id_add(rt->r_dedup, &idk, *seq);
-		router_reply(rt, "duplicate", *seq, reply, replylen);
-		return ROUTER_DUPLICATE;
-	}
-	ts = router_scan_str(line, sc, EVENT_M_TS, &tsl);
-	if (tsl < sizeof(tsbuf)) {
-		memcpy(tsbuf, ts, tsl);
-		tsbuf[tsl] = '\0';
-	}
-	if (tsl >= sizeof(tsbuf) || router_parse_ts(tsbuf, &ts_us) == -1)
-		ts_us = util_now_us();
-	if (router_append_text(rt, line, len, sc, ts_us, seq) == -1) {
-		*reason = EVENT_R_TOO_LARGE;
-		router_reject(rt, *reason, reply, replylen);
+	in->in_ts_us = router_scan_ts(in->in_line, in->in_sc);
+	return router_take(rt, in, NULL, seq, reason, reply, replylen);
+}
+
+/*
+ * The general path for a parsed line (ev, the caller's): validate, dedup,
+ * scrub; then the line's own text is published when it was scanned and
+ * nothing changed, else the event serialized once.
+ */
+static enum router_verdict
+router_line_event(struct router *rt, struct router_in *in, json_object *ev, uint64_t *seq,
+		  const char **reason, char *reply, size_t replylen)
+{
+	const char *ts;
+	int n = 0, text;
+
+	if (event_validate(ev, reason) == -1)
 		return ROUTER_REJECTED;
+	/* The line's own text is what json-c parsed when no key repeats
+	 * inside it (json-c keeps the last value of a repeated key). */
+	text = in->in_sc != NULL && event_scan_count_members(ev) == in->in_sc->es_members;
+	memcpy(rt->r_id, router_get_str(ev, "id"), EVENT_ID_LEN);
+	rt->r_id[EVENT_ID_LEN] = '\0';
+	if (router_is_dup(rt, in, ev, seq, reply, replylen))
+		return ROUTER_DUPLICATE;
+	/* The output is made from the scrubbed data, serialized once (or not
+	 * at all when nothing changed and the line's text can be published). */
+	if (rt->r_scrub != NULL) {
+		if ((n = scrub_event(rt->r_scrub, ev)) < 0) {
+			*reason = EVENT_R_TOO_LARGE; /* out of memory: never publish unscrubbed */
+			return ROUTER_REJECTED;
+		}
+		if (n > 0)
+			router_count(rt, RING_C_SCRUBBED, (uint64_t)n);
 	}
-	dedup_id_add(rt->r_dedup, &idk, *seq);
-	dedup_content_add(rt->r_dedup, &ck, now, *seq);
-	router_reply(rt, "accepted", *seq, reply, replylen);
-	return ROUTER_ACCEPTED;
+	if ((ts = router_get_str(ev, "ts")) == NULL || router_parse_ts(ts, &in->in_ts_us) == -1)
+		in->in_ts_us = util_now_us();
+	return router_take(rt, in, text && n == 0 ? NULL : ev, seq, reason, reply, replylen);
 }
 
 enum router_verdict
 router_line(struct router *rt, const char *line, size_t len, uint64_t *seq, const char **reason,
 	    char *reply, size_t replylen)
 {
-	json_object *ev = NULL, *data = NULL, *meta = NULL;
-	json_object *hd = NULL, *hm = NULL; /* data and meta, held while out of ev */
-	struct dedup_key idk, ck;
+	struct router_in in;
 	struct event_scan sc;
-	const char *s, *id, *ds = NULL, *ms;
-	size_t slen, dlen, mlen, need;
-	int64_t now = util_mono_us(), ts_us;
-	int n = 0, scanned, text;
-	struct router_ent *e;
+	json_object *ev;
 	enum router_verdict v = ROUTER_REJECTED;
 
 	*reason = NULL;
-	scanned = len <= rt->r_opts.line_max && !rt->r_opts.slow_only &&
-		  event_scan(line, len, rt->r_opts.lim.depth_max, &sc) == 0;
-	if (scanned &&
+	in.in_line = line;
+	in.in_len = len;
+	in.in_now = util_mono_us();
+	in.in_sc = NULL;
+	router_count(rt, RING_C_RECEIVED, 1);
+	if (len <= rt->r_opts.line_max && !rt->r_opts.slow_only &&
+	    event_scan(line, len, rt->r_opts.lim.depth_max, &sc) == 0)
+		in.in_sc = &sc;
+	if (in.in_sc != NULL &&
 	    (rt->r_scrub == NULL ||
 	     (sc.es_data_plain && scrub_text_clean(rt->r_scrub, line + sc.es_off[EVENT_M_DATA],
 						   sc.es_len[EVENT_M_DATA]))))
-		return router_line_fast(rt, line, len, &sc, now, seq, reason, reply, replylen);
-	router_count(rt, RING_C_RECEIVED, 1);
-	if (len > rt->r_opts.line_max) {
+		v = router_line_fast(rt, &in, seq, reason, reply, replylen);
+	else if (len > rt->r_opts.line_max)
 		*reason = EVENT_R_LINE_TOO_LONG;
-		goto reject;
+	else if ((ev = event_parse_line(line, len, &rt->r_opts.lim, reason)) != NULL) {
+		v = router_line_event(rt, &in, ev, seq, reason, reply, replylen);
+		json_object_put(ev);
 	}
-	if ((ev = event_parse_line(line, len, &rt->r_opts.lim, reason)) == NULL)
-		goto reject;
-	if (event_validate(ev, reason) == -1)
-		goto reject;
-	/* The line's own text is what json-c parsed when no key repeats
-	 * inside it (json-c keeps the last value of a repeated key). */
-	text = scanned && event_count_members(ev) == sc.es_members;
-	id = router_get_str(ev, "id");
-	memcpy(rt->r_id, id, EVENT_ID_LEN);
-	rt->r_id[EVENT_ID_LEN] = '\0';
-	dedup_id_key(rt->r_id, EVENT_ID_LEN, &idk);
-	if (dedup_id_find(rt->r_dedup, &idk, seq)) {
-		router_count(rt, RING_C_DUPLICATE_ID, 1);
-		v = ROUTER_DUPLICATE;
-		goto dup;
+	if (v == ROUTER_REJECTED) {
+		if (*reason == NULL)
+			*reason = EVENT_R_INVALID_JSON;
+		router_reject(rt, *reason, reply, replylen);
 	}
-	/* The content window is keyed on what arrived, before scrubbing: two
-	 * prompts that differ only in a secret are two events, and they would
-	 * be one after it.  Only the hash is kept. */
-	json_object_object_get_ex(ev, "data", &data);
-	if (scanned)
-		router_text_key(line, &sc, &ck);
-	else {
-		ds = json_object_to_json_string_length(data, ROUTER_JSON_FLAGS, &dlen);
-		dedup_content_key(router_get_str(ev, "session_id"), router_get_str(ev, "event"),
-				  router_get_str(ev, "tool_use_id"), ds, dlen, &ck);
-	}
-	if (dedup_content_find(rt->r_dedup, &ck, now, seq)) {
-		router_count(rt, RING_C_DUPLICATE_CONTENT, 1);
-		dedup_id_add(rt->r_dedup, &idk, *seq); /* its retry is a duplicate too */
-		v = ROUTER_DUPLICATE;
-		goto dup;
-	}
-	/* The output is made from the scrubbed data, serialized once (or not
-	 * at all when nothing changed and the line's text can be published). */
-	if (rt->r_scrub != NULL) {
-		if ((n = scrub_event(rt->r_scrub, ev)) < 0) {
-			*reason = EVENT_R_TOO_LARGE; /* out of memory: never publish unscrubbed */
-			goto reject;
-		}
-		if (n > 0)
-			router_count(rt, RING_C_SCRUBBED, (uint64_t)n);
-	}
-	text = text && n == 0;
-	if (!text)
-		ds = json_object_to_json_string_length(data, ROUTER_JSON_FLAGS, &dlen);
-	if ((s = router_get_str(ev, "ts")) == NULL || router_parse_ts(s, &ts_us) == -1)
-		ts_us = util_now_us();
-	if (text) {
-		if (router_append_text(rt, line, len, &sc, ts_us, seq) == -1) {
-			*reason = EVENT_R_TOO_LARGE;
-			goto reject;
-		}
-		goto accepted;
-	}
-	/*
-	 * The output is {"seq":N, the other members, "data":..., "meta":...}:
-	 * data and meta are taken out so that the rest is serialized alone and
-	 * data, the bulk, only once.
-	 */
-	hd = json_object_get(data);
-	if (json_object_object_get_ex(ev, "meta", &meta))
-		hm = json_object_get(meta);
-	json_object_object_del(ev, "data");
-	json_object_object_del(ev, "meta");
-	json_object_object_del(ev, "seq");
-	ms = meta != NULL ? json_object_to_json_string_length(meta, ROUTER_JSON_FLAGS, &mlen) : "";
-	if (meta == NULL)
-		mlen = 0;
-	if ((s = event_to_string(ev, &slen)) == NULL || slen < 2 || s[0] != '{') {
-		*reason = EVENT_R_TOO_LARGE;
-		goto reject;
-	}
-	need = 32 + slen + 8 + dlen + 8 + mlen + 2;
-	if (need - 32 > rt->r_opts.lim.event_max || need - 32 > rt->r_payload_max) {
-		*reason = EVENT_R_TOO_LARGE;
-		goto reject;
-	}
-	if (router_reserve(rt, need) == -1 || router_reserve_ents(rt) == -1) {
-		*reason = EVENT_R_TOO_LARGE; /* out of memory */
-		goto reject;
-	}
-	*seq = rt->r_next_seq++;
-	e = &rt->r_ents[rt->r_n++];
-	e->e_off = rt->r_len;
-	memcpy(rt->r_buf + rt->r_len, "{\"seq\":", 7);
-	rt->r_len += 7;
-	rt->r_len += router_u64(rt->r_buf + rt->r_len, *seq);
-	rt->r_buf[rt->r_len++] = ',';
-	if (slen > 2) {
-		memcpy(rt->r_buf + rt->r_len, s + 1, slen - 2);
-		rt->r_len += slen - 2;
-		rt->r_buf[rt->r_len++] = ',';
-	}
-	memcpy(rt->r_buf + rt->r_len, "\"data\":", 7);
-	rt->r_len += 7;
-	memcpy(rt->r_buf + rt->r_len, ds, dlen);
-	rt->r_len += dlen;
-	if (meta != NULL) {
-		memcpy(rt->r_buf + rt->r_len, ",\"meta\":", 8);
-		rt->r_len += 8;
-		memcpy(rt->r_buf + rt->r_len, ms, mlen);
-		rt->r_len += mlen;
-	}
-	rt->r_buf[rt->r_len++] = '}';
-	e->e_len = rt->r_len - e->e_off;
-	rt->r_buf[rt->r_len++] = '\n';
-	e->e_seq = *seq;
-	e->e_ts_us = ts_us;
-accepted:
-	dedup_id_add(rt->r_dedup, &idk, *seq);
-	dedup_content_add(rt->r_dedup, &ck, now, *seq);
-	router_reply(rt, "accepted", *seq, reply, replylen);
-	json_object_put(ev);
-	json_object_put(hd);
-	json_object_put(hm);
-	return ROUTER_ACCEPTED;
-dup:
-	router_reply(rt, "duplicate", *seq, reply, replylen);
-	json_object_put(ev);
-	json_object_put(hd);
-	json_object_put(hm);
 	return v;
-reject:
-	if (*reason == NULL)
-		*reason = EVENT_R_INVALID_JSON;
-	router_reject(rt, *reason, reply, replylen);
-	json_object_put(ev);
-	json_object_put(hd);
-	json_object_put(hm);
-	return ROUTER_REJECTED;
 }
 
 int
