@@ -2,10 +2,12 @@
  * event.h: the canonical event (hookwire-event(5)).
  *
  * hook-capture builds a canonical event from Claude Code's hook JSON with
- * event_from_hook(); the router parses and checks ingest lines with
- * event_parse_line() and event_validate() (and, before them, tries its
- * fast path, event_scan.h).  Nothing here does I/O, logs or exits, so unit
- * tests and fuzz targets link it directly.
+ * event_from_hook() (and, before it, tries its one-pass path, hookscan.h,
+ * which takes event_new_id() and event_format_ts() from here); the router
+ * parses and checks ingest lines with event_parse_line() and
+ * event_validate() (and, before them, tries its fast path, event_scan.h).
+ * Neither fast path is linked by what links this file alone.  Nothing here
+ * does I/O, logs or exits, so unit tests and fuzz targets link it directly.
  *
  * Canonical event fields (DESIGN.md): seq, id, ts, event, session_id,
  * agent_id, tool, tool_use_id, cwd, host, user, project, files, data, meta
