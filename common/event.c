@@ -22,6 +22,11 @@
  * keeps its name and lifted fields with data replaced by a short
  * {"error":"event_too_large"} object.
  *
+ * hookscan_event() (hookscan.c) is hook-capture's fast path around
+ * event_from_hook(): one pass over the hook input writes the event's text
+ * as event_to_string() would write event_from_hook()'s event, for the input
+ * it takes; on anything else it declines and event_from_hook() decides.
+ *
  * The router's strict scanner for lines already in json-c's form is
  * event_scan.c (router only: hook-capture does not link it).
  *
@@ -36,6 +41,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#ifdef __APPLE__
+#include <sys/random.h>
+#endif
 
 #include "event.h"
 #include "hwlimits.h"
@@ -72,7 +81,11 @@ event_new_id(char out[EVENT_ID_LEN + 1])
 	unsigned char b[EVENT_ID_LEN / 2];
 	size_t i;
 
-	arc4random_buf(b, sizeof(b));
+	/* One getrandom(2) (what getentropy() is on Linux): the id needs
+	 * 128 random bits, not a ChaCha generator seeded for the process
+	 * (libbsd's arc4random costs a key setup, two mmaps and getpid). */
+	if (getentropy(b, sizeof(b)) == -1)
+		arc4random_buf(b, sizeof(b));
 	for (i = 0; i < sizeof(b); i++) {
 		out[2 * i] = hex[b[i] >> 4];
 		out[2 * i + 1] = hex[b[i] & 0xf];
@@ -101,6 +114,16 @@ event_civil(int64_t days, int64_t *y, int *m, int *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
+/* Writes v (>= 0) as n decimal digits, zero-padded. */
+static void
+event_digits(char *out, int64_t v, int n)
+{
+	while (n-- > 0) {
+		out[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 void
 event_format_ts(int64_t us, char *out, size_t outlen)
 {
@@ -120,8 +143,27 @@ event_format_ts(int64_t us, char *out, size_t outlen)
 		days--;
 	}
 	event_civil(days, &y, &m, &d);
-	snprintf(out, outlen, "%04lld-%02d-%02dT%02d:%02d:%02d.%06lldZ", (long long)y, m, d,
-		 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (long long)frac);
+	if (y < 0 || y > 9999 || outlen < EVENT_TS_LEN + 1) {
+		snprintf(out, outlen, "%04lld-%02d-%02dT%02d:%02d:%02d.%06lldZ", (long long)y, m, d,
+			 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (long long)frac);
+		return;
+	}
+	/* The same without printf: it runs once per hook. */
+	event_digits(out, y, 4);
+	out[4] = '-';
+	event_digits(out + 5, m, 2);
+	out[7] = '-';
+	event_digits(out + 8, d, 2);
+	out[10] = 'T';
+	event_digits(out + 11, rem / 3600, 2);
+	out[13] = ':';
+	event_digits(out + 14, rem / 60 % 60, 2);
+	out[16] = ':';
+	event_digits(out + 17, rem % 60, 2);
+	out[19] = '.';
+	event_digits(out + 20, frac, 6);
+	out[26] = 'Z';
+	out[27] = '\0';
 }
 
 void

@@ -2,10 +2,12 @@
  * event.h: the canonical event (hookwire-event(5)).
  *
  * hook-capture builds a canonical event from Claude Code's hook JSON with
- * event_from_hook(); the router parses and checks ingest lines with
- * event_parse_line() and event_validate() (and, before them, tries its
- * fast path, event_scan.h).  Nothing here does I/O, logs or exits, so unit
- * tests and fuzz targets link it directly.
+ * event_from_hook() (and, before it, tries its one-pass path, hookscan.h,
+ * which takes event_new_id() and event_format_ts() from here); the router
+ * parses and checks ingest lines with event_parse_line() and
+ * event_validate() (and, before them, tries its fast path, event_scan.h).
+ * Neither fast path is linked by what links this file alone.  Nothing here
+ * does I/O, logs or exits, so unit tests and fuzz targets link it directly.
  *
  * Canonical event fields (DESIGN.md): seq, id, ts, event, session_id,
  * agent_id, tool, tool_use_id, cwd, host, user, project, files, data, meta
@@ -27,6 +29,9 @@
 
 /* Length of a hex event id (128 bits) without its NUL. */
 #define EVENT_ID_LEN 32
+
+/* Length of a timestamp of event_format_ts() (years 0 to 9999) without its NUL. */
+#define EVENT_TS_LEN 27
 
 struct event_limits {
 	size_t field_max; /* longest string kept whole in data */
@@ -69,7 +74,8 @@ size_t event_truncate_strings(json_object *obj, size_t field_max);
 /* The file paths the hook JSON data touches, as a new array (caller puts it). */
 json_object *event_files(json_object *data);
 
-/* Writes a new random 128-bit hex id (arc4random) and its NUL into out. */
+/* Writes a new random 128-bit hex id (getentropy(), else arc4random) and its NUL
+ * into out. */
 void event_new_id(char out[EVENT_ID_LEN + 1]);
 
 /* Formats us (microseconds since the epoch) as RFC 3339 UTC with microseconds,

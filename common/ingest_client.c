@@ -7,6 +7,15 @@
  * costs the caller at most its timeout.  A reply is one JSON object on one
  * line: {"status":"accepted"|"duplicate","seq":N,...} or
  * {"status":"rejected","reason":"..."}; anything else is a bad reply.
+ * The router's own replies to an event it took or had are read without
+ * json-c (ingest_client_parse_fast()); any other line goes to json-c.
+ *
+ * A connection may be made early, without waiting (hook-capture connects
+ * when it starts, so that the router accepts while the hook's input is
+ * read), or kept between requests (event-usage).  Either way it may have
+ * been closed by the router meanwhile (a restart): ingest_client_ready()
+ * finds that with a zero-timeout poll and connects anew, so that nothing
+ * is sent on a dead connection and nothing is sent twice.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -134,6 +143,50 @@ ingest_client_close(struct ingest_client *c)
 	c->ic_fd = -1;
 }
 
+/*
+ * The router's answer to an event it took or already had, exactly as
+ * router_reply() writes it: {"status":"accepted","seq":N,"id":"<32 hex>"}
+ * (or "duplicate").  Returns 1 and sets *st and *seq (may be NULL) for
+ * such a line, else 0 (json-c reads it): the reply of every hook, without
+ * json-c's tokener, objects and their pages.
+ */
+static int
+ingest_client_parse_fast(const char *line, size_t len, enum ingest_status *st, long long *seq)
+{
+	static const char acc[] = "{\"status\":\"accepted\",\"seq\":";
+	static const char dup[] = "{\"status\":\"duplicate\",\"seq\":";
+	const char *p, *end = line + len;
+	enum ingest_status s;
+	long long v = 0;
+	int i;
+
+	if (len > sizeof(acc) - 1 && memcmp(line, acc, sizeof(acc) - 1) == 0) {
+		s = INGEST_ACCEPTED;
+		p = line + sizeof(acc) - 1;
+	} else if (len > sizeof(dup) - 1 && memcmp(line, dup, sizeof(dup) - 1) == 0) {
+		s = INGEST_DUPLICATE;
+		p = line + sizeof(dup) - 1;
+	} else
+		return 0;
+	/* 1 to 18 digits, no leading zero: digits past the 18th are only
+	 * counted (a 19th could overflow v), and such a seq is json-c's */
+	for (i = 0; p < end && *p >= '0' && *p <= '9'; p++, i++)
+		if (i < 18)
+			v = v * 10 + (*p - '0');
+	if (i == 0 || i > 18 || (i > 1 && p[-i] == '0'))
+		return 0;
+	if (end - p != 7 + 32 + 2 || memcmp(p, ",\"id\":\"", 7) != 0 ||
+	    memcmp(end - 2, "\"}", 2) != 0)
+		return 0;
+	for (p += 7; p < end - 2; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return 0;
+	*st = s;
+	if (seq != NULL)
+		*seq = v;
+	return 1;
+}
+
 enum ingest_status
 ingest_client_parse_reply(const char *line, size_t len, char *reason, size_t reasonlen,
 			  long long *seq)
@@ -145,6 +198,8 @@ ingest_client_parse_reply(const char *line, size_t len, char *reason, size_t rea
 
 	if (reason != NULL && reasonlen > 0)
 		reason[0] = '\0';
+	if (ingest_client_parse_fast(line, len, &st, seq))
+		return st;
 	if ((tok = json_tokener_new()) == NULL)
 		return INGEST_BAD_REPLY;
 	obj = json_tokener_parse_ex(tok, line, (int)len);
@@ -181,6 +236,8 @@ ingest_client_request(struct ingest_client *c, const char *line, size_t len, int
 	char *nl;
 	int w;
 
+	if (reason != NULL && reasonlen > 0)
+		reason[0] = '\0';
 	if (c->ic_fd == -1)
 		return INGEST_UNREACHABLE;
 	deadline = util_mono_us() + (int64_t)timeout_ms * 1000;
@@ -245,19 +302,56 @@ fail:
 	return st;
 }
 
+int
+ingest_client_alive(const struct ingest_client *c)
+{
+	struct pollfd pfd;
+
+	if (c->ic_fd == -1)
+		return 0;
+	pfd.fd = c->ic_fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	/* Between requests nothing is due to be read: readable (an end of
+	 * file, a reset, stray bytes) or a hang-up means this connection is
+	 * of no more use. */
+	return poll(&pfd, 1, 0) == 0;
+}
+
+enum ingest_status
+ingest_client_ready(struct ingest_client *c, const char *path, int timeout_ms)
+{
+	if (ingest_client_alive(c))
+		return INGEST_ACCEPTED;
+	/* closed, or closed by the router since (a restart): a new one, as if
+	 * there had been none; nothing was written on the old one */
+	return ingest_client_connect(c, path, timeout_ms);
+}
+
+enum ingest_status
+ingest_client_deliver(struct ingest_client *c, const char *path, const char *line, size_t len,
+		      int timeout_ms, char *reason, size_t reasonlen, long long *seq)
+{
+	enum ingest_status st;
+	int64_t deadline = util_mono_us() + (int64_t)timeout_ms * 1000;
+
+	if (reason != NULL && reasonlen > 0)
+		reason[0] = '\0';
+	if ((st = ingest_client_ready(c, path, timeout_ms)) != INGEST_ACCEPTED)
+		return st;
+	return ingest_client_request(c, line, len, ingest_client_left_ms(deadline), reason,
+				     reasonlen, seq);
+}
+
 enum ingest_status
 ingest_client_send(const char *path, const char *line, size_t len, int timeout_ms, char *reason,
 		   size_t reasonlen, long long *seq)
 {
 	struct ingest_client c;
 	enum ingest_status st;
-	int64_t deadline = util_mono_us() + (int64_t)timeout_ms * 1000;
 
 	ingest_client_init(&c);
-	if ((st = ingest_client_connect(&c, path, timeout_ms)) != INGEST_ACCEPTED)
-		return st;
-	st = ingest_client_request(&c, line, len, ingest_client_left_ms(deadline), reason,
-				   reasonlen, seq);
+	st = ingest_client_deliver(&c, path, line, len, timeout_ms, reason, reasonlen, seq);
 	ingest_client_close(&c);
 	return st;
 }

@@ -9,7 +9,9 @@
  * while a read or a retry is scheduled: idle, it sleeps until the router
  * publishes.
  *
- * A router that is away (restarting) leaves the events in the outbox; they
+ * The kept connection is checked before each batch (ingest_client_ready()):
+ * one the router closed since (a restart) is replaced at once.  A router
+ * that is away leaves the events in the outbox; they
  * are sent again with back-off (100 ms doubling to 5 s), in order, and
  * transcripts are not read while the outbox is full.  The state is not
  * written while events wait, so a stop or a crash then resumes from the
@@ -197,9 +199,11 @@ follow_deliver(struct follow *fw, int64_t now)
 
 	if (TAILQ_EMPTY(&fw->fo_outbox) || now < fw->fo_retry_us)
 		return;
-	if (fw->fo_ic.ic_fd == -1 &&
-	    (st = ingest_client_connect(&fw->fo_ic, fw->fo_o.fo_ingest, fw->fo_o.fo_ack_ms)) !=
-		INGEST_ACCEPTED) {
+	/* the connection kept since the last batch, unless the router closed
+	 * it meanwhile (a restart): then a new one, without a failed request
+	 * and a back-off first */
+	if ((st = ingest_client_ready(&fw->fo_ic, fw->fo_o.fo_ingest, fw->fo_o.fo_ack_ms)) !=
+	    INGEST_ACCEPTED) {
 		follow_retry(fw, st, now);
 		return;
 	}

@@ -3,7 +3,8 @@
  *
  * Claude Code runs hook-capture once per hook event with the hook JSON on
  * stdin.  We read it under a deadline (a hook blocked on stdin would hang
- * the session), turn it into a canonical event (event_from_hook(): bad
+ * the session), turn it into a canonical event (hookscan_event(), one
+ * pass without json-c, for the input it takes; else event_from_hook(): bad
  * input becomes a hookwire.input_error event, so nothing is lost), send it
  * to the router with a bounded wait for the ack, and spool it when the
  * router is not there.  On SessionStart and UserPromptSubmit we may print
@@ -11,6 +12,8 @@
  * exit code is always 0 (exit 2 would block the user's tool call).
  * Diagnostics go to the log file when one is configured, else nowhere.
  */
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -27,6 +30,7 @@
 #include "capture.h"
 #include "config.h"
 #include "event.h"
+#include "hookscan.h"
 #include "hwlimits.h"
 #include "ingest_client.h"
 #include "log.h"
@@ -35,8 +39,14 @@
 
 extern char **environ;
 
-/* First read size; the buffer doubles up to input_max + 1. */
-#define CAPTURE_READ_FIRST (64 * 1024)
+/* First read size; the buffer doubles up to input_max + 1.  Above malloc's
+ * mmap threshold (128 KiB in glibc), so that only the pages the input
+ * fills are touched and growing it is an mremap(2), not a copy. */
+#define CAPTURE_READ_FIRST (256 * 1024)
+
+/* Bytes waiting on stdin from which their pages are faulted in at once
+ * (capture_populate()). */
+#define CAPTURE_POPULATE_MIN (32 * 1024)
 
 /* Set once the log file is open; without it diagnostics are dropped. */
 static int capture_logging;
@@ -51,6 +61,37 @@ capture_log(enum log_level level, const char *reason, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(level, reason, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Before a read into p (room bytes): when at least CAPTURE_POPULATE_MIN
+ * bytes wait on fd, faults in the pages they will fill with one
+ * madvise(MADV_POPULATE_WRITE) instead of one page fault each inside
+ * read(2) (for the 166 KB Read payload, 41 faults: 77 us of read become
+ * 62 us here).  Below that, the FIONREAD is all it costs.  Linux 5.14 and
+ * later; elsewhere, or when it fails, the read faults them in as before.
+ */
+static void
+capture_populate(int fd, char *p, size_t room)
+{
+#ifdef MADV_POPULATE_WRITE
+	long page = sysconf(_SC_PAGESIZE);
+	uintptr_t a, b;
+	int avail;
+
+	if (page <= 0 || ioctl(fd, FIONREAD, &avail) == -1 || avail < CAPTURE_POPULATE_MIN)
+		return;
+	if ((size_t)avail > room)
+		avail = (int)room;
+	/* whole pages: those the read will write to, in part or whole */
+	a = (uintptr_t)p & ~((uintptr_t)page - 1);
+	b = ((uintptr_t)p + (size_t)avail + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+	(void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+#else
+	(void)fd;
+	(void)p;
+	(void)room;
+#endif
 }
 
 int
@@ -96,6 +137,8 @@ capture_read(int fd, size_t max, int timeout_ms, struct capture_input *in)
 			}
 			in->buf = p;
 		}
+		if (in->len < cap)
+			capture_populate(fd, in->buf + in->len, cap - in->len);
 		/* Past max + 1 bytes the input is bad anyway: read on and
 		 * discard, so the writer does not get EPIPE. */
 		if (in->len < cap)
@@ -189,46 +232,50 @@ fail:
 
 /* Opens the log file named by --log-file or capture.log_file, if any. */
 static void
-capture_log_open(const struct config *cfg, const char *flag_file)
+capture_log_open(const struct settings *st)
 {
-	const char *file = flag_file;
-	enum log_level level = LOGL_INFO;
 	char err[256];
 
-	if (file == NULL && cfg != NULL)
-		file = config_str(cfg, "capture", "log_file");
-	if (file == NULL || file[0] == '\0')
+	if (st->st_log_file[0] == '\0')
 		return;
-	if (cfg != NULL)
-		log_level_parse(config_str(cfg, "log", "level"), &level);
-	if (log_init("hook-capture", file, level,
-		     cfg != NULL ? (size_t)config_int(cfg, "log", "max_size") : HW_LOG_MAX_SIZE,
-		     cfg != NULL ? (int)config_int(cfg, "log", "keep") : 3, err, sizeof(err)) == 0)
+	if (log_init("hook-capture", st->st_log_file, st->st_log_level, st->st_log_max_size,
+		     st->st_log_keep, err, sizeof(err)) == 0)
 		capture_logging = 1;
 }
 
+/* The router's answer, and "ack_us": microseconds from the start to the
+ * ack, the in-process cost of a hook (make bench reads it); "built": how
+ * the event was made, "one_pass" (hookscan_event()) or "json-c". */
 static void
-capture_limits(const struct config *cfg, struct event_limits *lim)
+capture_log_ack(enum ingest_status st, const char *id, long long seq, int64_t us, const char *built)
 {
-	event_limits_default(lim);
-	if (cfg == NULL)
+	char msg[128], num[24];
+
+	if (!capture_logging || !log_enabled(LOGL_DEBUG))
 		return;
-	lim->field_max = (size_t)config_int(cfg, "capture", "field_max");
-	lim->event_max = (size_t)config_int(cfg, "capture", "event_max");
-	lim->input_max = (size_t)config_int(cfg, "capture", "input_max");
-	lim->bad_copy = (size_t)config_int(cfg, "capture", "bad_input_copy");
-	lim->depth_max = (int)config_int(cfg, "capture", "depth_max");
+	snprintf(msg, sizeof(msg), "%s: id %s seq %lld", ingest_client_status_name(st),
+		 id != NULL ? id : "-", seq);
+	snprintf(num, sizeof(num), "%lld", (long long)us);
+	log_kv(LOGL_DEBUG, NULL, msg, "ack_us", num, "built", built, (const char *)NULL);
 }
 
-/* The login name for enrichment: the passwd entry, else $USER. */
+/* The login name for enrichment: $USER, else $LOGNAME, else the passwd
+ * entry.  The variables first: a passwd lookup goes through NSS (nscd's
+ * socket, nsswitch.conf, /etc/passwd or a directory service), which is
+ * most of a hook's system calls, for a name the environment already has. */
 static const char *
 capture_user(void)
 {
+	const char *u;
 	struct passwd *pw;
 
+	if ((u = getenv("USER")) != NULL && u[0] != '\0')
+		return u;
+	if ((u = getenv("LOGNAME")) != NULL && u[0] != '\0')
+		return u;
 	if ((pw = getpwuid(getuid())) != NULL)
 		return pw->pw_name;
-	return getenv("USER");
+	return NULL;
 }
 
 /* The string member name of obj, or NULL. */
@@ -263,13 +310,13 @@ capture_input_reason(json_object *ev)
  */
 static json_object *
 capture_event(const struct capture_input *in, const struct event_limits *lim,
-	      const struct event_env *env, int stdin_ms)
+	      const struct event_env *env, int stdin_ms, int64_t now_us)
 {
 	const char *name, *why;
 	char detail[160];
 	json_object *ev, *data;
 
-	ev = event_from_hook(in->buf, in->len, lim, env, util_now_us());
+	ev = event_from_hook(in->buf, in->len, lim, env, now_us);
 	if (ev == NULL)
 		return NULL;
 	name = capture_get_str(ev, "event");
@@ -295,31 +342,25 @@ capture_event(const struct capture_input *in, const struct event_limits *lim,
 	return ev;
 }
 
-/* Prints the additionalContext answer for ev when there is context. */
+/* Prints the additionalContext answer for the event named event when there
+ * is context; cwd_hook is the hook's cwd (may be NULL). */
 static void
-capture_context(const struct config *cfg, json_object *ev)
+capture_context(const struct settings *st, const char *event, const char *cwd_hook)
 {
-	const char *event = capture_get_str(ev, "event"), *home, *project, *files = "";
-	long long max = HW_CONTEXT_MAX;
+	const char *home, *project, *files = st->st_context_files;
+	long long max = st->st_context_max;
 	char *text, *answer, cwd[4096];
-	json_object *data;
 
 	if (!context_event_wants(event))
 		return;
-	if (cfg != NULL) {
-		files = config_str(cfg, "capture", "context_files");
-		max = config_int(cfg, "capture", "context_max");
-	}
 	if (max <= 0)
 		return;
 	home = getenv("HOME");
 	if (home != NULL && home[0] == '\0')
 		home = NULL;
 	project = getenv("CLAUDE_PROJECT_DIR");
-	if (project == NULL || project[0] == '\0') {
-		json_object_object_get_ex(ev, "data", &data);
-		project = capture_get_str(data, "cwd");
-	}
+	if (project == NULL || project[0] == '\0')
+		project = cwd_hook;
 	if ((project == NULL || project[0] == '\0') && getcwd(cwd, sizeof(cwd)) != NULL)
 		project = cwd;
 	if ((text = context_build(files, home, project, (size_t)max)) == NULL)
@@ -338,36 +379,35 @@ capture_context(const struct config *cfg, json_object *ev)
 void
 capture_begin(struct capture_run *cr, const struct capture_opts *opts)
 {
-	const char *rundir, *statedir;
+	struct settings *st = &cr->cr_st;
 	char cerr[512];
 
 	memset(cr, 0, sizeof(*cr));
-	cr->cr_stdin_ms = HW_STDIN_TIMEOUT_MS;
-	cr->cr_ack_ms = HW_ACK_TIMEOUT_MS;
+	ingest_client_init(&cr->cr_ic);
 	cr->cr_t0 = opts->t0;
-	cr->cr_cfg = capture_config(opts, 1, cerr, sizeof(cerr));
-	capture_log_open(cr->cr_cfg, opts->log_file);
+	settings_load(st, opts, cerr, sizeof(cerr));
+	capture_log_open(st);
 	if (cerr[0] != '\0')
 		capture_log(LOGL_WARN, "bad_config", "configuration partly ignored: %s", cerr);
 	if (opts->bad_flag != NULL)
 		capture_log(LOGL_WARN, "usage", "ignored: %s", opts->bad_flag);
-	capture_limits(cr->cr_cfg, &cr->cr_lim);
-	if (cr->cr_cfg != NULL) {
-		cr->cr_stdin_ms = (int)config_int(cr->cr_cfg, "capture", "stdin_timeout_ms");
-		cr->cr_ack_ms = (int)config_int(cr->cr_cfg, "capture", "ack_timeout_ms");
-		rundir = config_str(cr->cr_cfg, NULL, "rundir");
-		statedir = config_str(cr->cr_cfg, NULL, "statedir");
-		if (paths_init(&cr->cr_paths, config_str(cr->cr_cfg, NULL, "instance"),
-			       rundir[0] != '\0' ? rundir : NULL,
-			       statedir[0] != '\0' ? statedir : NULL, cr->cr_err,
-			       sizeof(cr->cr_err)) == 0)
-			cr->cr_havepaths = 1;
-		else
-			capture_log(LOGL_WARN, "bad_config", "%s", cr->cr_err);
-	}
+	if (paths_init(&cr->cr_paths, st->st_instance,
+		       st->st_rundir[0] != '\0' ? st->st_rundir : NULL,
+		       st->st_statedir[0] != '\0' ? st->st_statedir : NULL, cr->cr_err,
+		       sizeof(cr->cr_err)) == 0)
+		cr->cr_havepaths = 1;
+	else
+		capture_log(LOGL_WARN, "bad_config", "%s", cr->cr_err);
 	if (!cr->cr_havepaths &&
 	    paths_init(&cr->cr_paths, NULL, NULL, NULL, cr->cr_err, sizeof(cr->cr_err)) == 0)
 		cr->cr_havepaths = 1;
+	/* Connect now: the router accepts the connection (a wake-up and five
+	 * system calls of its own) while we read stdin and build the event,
+	 * and only the line waits for it later.  Without waiting: a router
+	 * that is away, or whose backlog is full, gets its ack_timeout_ms at
+	 * the send, as if there had been no early connection. */
+	if (cr->cr_havepaths)
+		(void)ingest_client_connect(&cr->cr_ic, cr->cr_paths.ingest_sock, 0);
 	if (gethostname(cr->cr_host, sizeof(cr->cr_host)) == -1)
 		cr->cr_host[0] = '\0';
 	cr->cr_host[sizeof(cr->cr_host) - 1] = '\0';
@@ -378,15 +418,46 @@ capture_begin(struct capture_run *cr, const struct capture_opts *opts)
 		cr->cr_env.project_dir = NULL;
 }
 
-json_object *
-capture_build(struct capture_run *cr, const struct capture_input *in, const char *what)
+int
+capture_build(struct capture_run *cr, const struct capture_input *in, const char *what,
+	      struct capture_line *cl)
 {
-	const char *id, *name;
-	json_object *ev;
+	const struct event_limits *lim = &cr->cr_st.st_lim;
+	struct hookscan_event he;
+	const char *line, *id, *name, *cwd = NULL;
+	json_object *ev, *data;
+	size_t len;
+	int64_t now = util_now_us();
+	int r = 1;
 
-	if ((ev = capture_event(in, &cr->cr_lim, &cr->cr_env, cr->cr_stdin_ms)) == NULL) {
+	memset(cl, 0, sizeof(*cl));
+	/* input cut by the stdin deadline or by input_max needs
+	 * capture_event()'s details: json-c's path */
+	if (!in->timed_out && in->total == in->len &&
+	    (r = hookscan_event(in->buf, in->len, lim, &cr->cr_env, now, &he)) == 0) {
+		memcpy(cl->cl_id, he.he_id, sizeof(cl->cl_id));
+		if (hookscan_unquote(he.he_line + he.he_name_off, he.he_name_len, cl->cl_name,
+				     sizeof(cl->cl_name)) == -1)
+			cl->cl_name[0] = '\0';
+		if (context_event_wants(cl->cl_name) && he.he_cwd_len != 0) {
+			if ((cl->cl_cwd = malloc(he.he_cwd_len)) == NULL ||
+			    hookscan_unquote(he.he_line + he.he_cwd_off, he.he_cwd_len, cl->cl_cwd,
+					     he.he_cwd_len) == -1) {
+				free(cl->cl_cwd);
+				cl->cl_cwd = NULL;
+			}
+		}
+		hookscan_event_capture_us(&he, util_mono_us() - cr->cr_t0);
+		cl->cl_buf = he.he_line;
+		cl->cl_len = he.he_len;
+		cl->cl_buf[cl->cl_len++] = '\n';
+		cl->cl_one_pass = 1;
+		return 0;
+	}
+	if (r == -1 ||
+	    (ev = capture_event(in, lim, &cr->cr_env, cr->cr_st.st_stdin_ms, now)) == NULL) {
 		capture_log(LOGL_ERROR, "oom", "out of memory building the event");
-		return NULL;
+		return -1;
 	}
 	id = capture_get_str(ev, "id");
 	name = capture_get_str(ev, "event");
@@ -396,65 +467,85 @@ capture_build(struct capture_run *cr, const struct capture_input *in, const char
 	else if (in->timed_out)
 		capture_log(LOGL_WARN, EVENT_R_TIMEOUT,
 			    "stdin not closed within %d ms; complete input used, id %s",
-			    cr->cr_stdin_ms, id != NULL ? id : "-");
-	return ev;
+			    cr->cr_st.st_stdin_ms, id != NULL ? id : "-");
+	if (id != NULL && strlen(id) == EVENT_ID_LEN)
+		memcpy(cl->cl_id, id, sizeof(cl->cl_id));
+	else
+		snprintf(cl->cl_id, sizeof(cl->cl_id), "-");
+	if (name != NULL && strlen(name) < sizeof(cl->cl_name))
+		memcpy(cl->cl_name, name, strlen(name) + 1);
+	if (context_event_wants(cl->cl_name) && json_object_object_get_ex(ev, "data", &data) &&
+	    (cwd = capture_get_str(data, "cwd")) != NULL)
+		cl->cl_cwd = strdup(cwd);
+
+	event_set_capture_us(ev, util_mono_us() - cr->cr_t0);
+	if ((line = event_to_string(ev, &len)) == NULL || (cl->cl_buf = malloc(len + 1)) == NULL) {
+		capture_log(LOGL_ERROR, "oom", "out of memory serializing the event");
+		json_object_put(ev);
+		capture_line_free(cl);
+		return -1;
+	}
+	memcpy(cl->cl_buf, line, len);
+	cl->cl_buf[len++] = '\n';
+	cl->cl_len = len;
+	json_object_put(ev);
+	return 0;
 }
 
 void
-capture_deliver(struct capture_run *cr, json_object *ev)
+capture_line_free(struct capture_line *cl)
+{
+	free(cl->cl_buf);
+	cl->cl_buf = NULL;
+	free(cl->cl_cwd);
+	cl->cl_cwd = NULL;
+}
+
+void
+capture_deliver(struct capture_run *cr, const struct capture_line *cl)
 {
 	char reason[64], err[512];
-	const char *line, *id = capture_get_str(ev, "id");
+	const char *id = cl->cl_id;
 	enum ingest_status st;
 	long long seq = 0;
-	size_t len;
-	char *buf;
 
-	event_set_capture_us(ev, util_mono_us() - cr->cr_t0);
-	if ((line = event_to_string(ev, &len)) == NULL || (buf = malloc(len + 1)) == NULL) {
-		capture_log(LOGL_ERROR, "oom", "out of memory serializing the event");
-		return;
-	}
-	memcpy(buf, line, len);
-	buf[len++] = '\n';
 	if (!cr->cr_havepaths) {
-		capture_log(LOGL_ERROR, "paths", "no paths: %s; event id %s lost", cr->cr_err,
-			    id != NULL ? id : "-");
-		free(buf);
+		capture_log(LOGL_ERROR, "paths", "no paths: %s; event id %s lost", cr->cr_err, id);
 		return;
 	}
-	st = ingest_client_send(cr->cr_paths.ingest_sock, buf, len, cr->cr_ack_ms, reason,
-				sizeof(reason), &seq);
+	/* on the connection made at the start, unless the router has closed
+	 * it meanwhile (a restart while stdin was read): then a new one */
+	st = ingest_client_deliver(&cr->cr_ic, cr->cr_paths.ingest_sock, cl->cl_buf, cl->cl_len,
+				   cr->cr_st.st_ack_ms, reason, sizeof(reason), &seq);
+	ingest_client_close(&cr->cr_ic);
 	switch (st) {
 	case INGEST_ACCEPTED:
 	case INGEST_DUPLICATE:
-		capture_log(LOGL_DEBUG, NULL, "%s: id %s seq %lld", ingest_client_status_name(st),
-			    id != NULL ? id : "-", seq);
+		capture_log_ack(st, id, seq, util_mono_us() - cr->cr_t0,
+				cl->cl_one_pass ? "one_pass" : "json-c");
 		break;
 	case INGEST_REJECTED:
 		/* The router saw it and counts it; a spooled copy would
 		 * only be rejected again. */
 		capture_log(LOGL_WARN, reason[0] != '\0' ? reason : "rejected",
-			    "router rejected event id %s (%zu bytes)", id != NULL ? id : "-", len);
+			    "router rejected event id %s (%zu bytes)", id, cl->cl_len);
 		break;
 	default:
 		capture_log(st == INGEST_UNREACHABLE ? LOGL_INFO : LOGL_WARN,
 			    ingest_client_status_name(st), "router %s at %s; spooling id %s",
-			    ingest_client_status_name(st), cr->cr_paths.ingest_sock,
-			    id != NULL ? id : "-");
-		if (deliver_spool(cr->cr_paths.spool_dir, buf, len, err, sizeof(err)) == -1)
-			capture_log(LOGL_ERROR, "spool", "event id %s lost: %s",
-				    id != NULL ? id : "-", err);
+			    ingest_client_status_name(st), cr->cr_paths.ingest_sock, id);
+		if (deliver_spool(cr->cr_paths.spool_dir, cl->cl_buf, cl->cl_len, err,
+				  sizeof(err)) == -1)
+			capture_log(LOGL_ERROR, "spool", "event id %s lost: %s", id, err);
 		break;
 	}
-	free(buf);
 }
 
 void
 capture_end(struct capture_run *cr)
 {
-	config_free(cr->cr_cfg);
-	cr->cr_cfg = NULL;
+	ingest_client_close(&cr->cr_ic);
+	settings_free(&cr->cr_st);
 	if (capture_logging)
 		log_close();
 	capture_logging = 0;
@@ -464,20 +555,21 @@ int
 capture_main(const struct capture_opts *opts)
 {
 	struct capture_input in = {NULL, 0, 0, 0};
+	struct capture_line cl = {NULL, 0, "", "", NULL, 0};
 	struct capture_run cr;
-	json_object *ev = NULL;
 
 	capture_begin(&cr, opts);
-	if (capture_read(STDIN_FILENO, cr.cr_lim.input_max, cr.cr_stdin_ms, &in) == -1) {
+	if (capture_read(STDIN_FILENO, cr.cr_st.st_lim.input_max, cr.cr_st.st_stdin_ms, &in) ==
+	    -1) {
 		capture_log(LOGL_ERROR, "oom", "out of memory reading stdin");
 		goto done;
 	}
-	if ((ev = capture_build(&cr, &in, "hook")) == NULL)
+	if (capture_build(&cr, &in, "hook", &cl) == -1)
 		goto done;
-	capture_deliver(&cr, ev);
-	capture_context(cr.cr_cfg, ev);
+	capture_deliver(&cr, &cl);
+	capture_context(&cr.cr_st, cl.cl_name, cl.cl_cwd);
 done:
-	json_object_put(ev);
+	capture_line_free(&cl);
 	free(in.buf);
 	capture_end(&cr);
 	return EXIT_OK;

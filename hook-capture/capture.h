@@ -1,11 +1,12 @@
 /*
  * capture.h: hook-capture's private structs and prototypes.
  *
- * hook-capture.c parses flags and picks a mode; capture.c runs one hook
- * (stdin with a deadline, canonical event, delivery, context), talking to
- * the router through common/ingest_client.c; deliver.c writes the spool;
- * context.c builds the additionalContext answer; install.c edits Claude
- * Code's settings.json.
+ * hook-capture.c parses flags and picks a mode; settings.c gives a run
+ * what it needs of the configuration; capture.c runs one hook (stdin with
+ * a deadline, canonical event, delivery, context), talking to the router
+ * through common/ingest_client.c; statusline.c runs one status line the
+ * same way; deliver.c writes the spool; context.c builds the
+ * additionalContext answer; install.c edits Claude Code's settings.json.
  */
 #ifndef HOOKWIRE_CAPTURE_H
 #define HOOKWIRE_CAPTURE_H
@@ -15,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "event.h"
+#include "ingest_client.h"
 #include "log.h"
 #include "paths.h"
 
@@ -41,6 +43,42 @@ struct capture_opts {
 	int64_t t0;	      /* monotonic start, microseconds */
 };
 
+/* ---------------------------------------------------------------- settings.c */
+
+/* What one run (a hook, a status line) needs of the configuration. */
+struct settings {
+	struct config *st_cfg;	 /* the full configuration, or NULL (settings_fast()) */
+	const char *st_instance; /* instance name */
+	const char *st_rundir;	 /* "" for the default */
+	const char *st_statedir; /* "" for the default */
+	const char *st_log_file; /* "" for no log */
+	enum log_level st_log_level;
+	size_t st_log_max_size;	    /* log.max_size */
+	int st_log_keep;	    /* log.keep */
+	struct event_limits st_lim; /* capture.field_max, event_max, ... */
+	int st_stdin_ms, st_ack_ms; /* capture.stdin_timeout_ms, ack_timeout_ms */
+	int st_statusline_ms;	    /* capture.statusline_timeout_ms */
+	const char *st_context_files;
+	long long st_context_max;
+};
+
+/*
+ * Fills st without the full configuration when only defaults, the
+ * instance, the run and state directories, the log file and the log level
+ * can be in play (no file, no other HOOKWIRE_ variable in envp), each
+ * valid.  Returns 0, or -1 when the full configuration is needed.
+ */
+int settings_fast(struct settings *st, const struct capture_opts *opts, char *const *envp);
+
+/* Fills st from the full configuration (capture_config() in hook mode: what
+ * is unusable is reported in err and left at its default). */
+void settings_full(struct settings *st, const struct capture_opts *opts, char *err, size_t errlen);
+
+/* settings_fast() with environ, else settings_full().  Free with
+ * settings_free(); st's strings live as long as st, opts and environ. */
+void settings_load(struct settings *st, const struct capture_opts *opts, char *err, size_t errlen);
+void settings_free(struct settings *st);
+
 /* ---------------------------------------------------------------- capture.c */
 
 /* What capture_read() got from stdin. */
@@ -66,30 +104,48 @@ int capture_main(const struct capture_opts *opts);
 
 /* What one run (a hook, a status line) works with. */
 struct capture_run {
-	struct config *cr_cfg; /* NULL when even the defaults failed */
+	struct settings cr_st; /* the configuration's values (defaults when unusable) */
 	struct paths cr_paths;
 	int cr_havepaths;
-	int cr_stdin_ms, cr_ack_ms;
-	struct event_limits cr_lim;
+	struct ingest_client cr_ic; /* to the router, made at the start when it can be */
 	struct event_env cr_env;
 	char cr_host[256];
 	char cr_err[512]; /* why there are no paths */
 	int64_t cr_t0;	  /* monotonic start, microseconds */
 };
 
-/* Configuration (falling back to defaults), the log file, paths, limits
- * and enrichment; never fails.  capture_end() releases them. */
+/* Configuration (falling back to defaults), the log file, paths, a
+ * connection to the router (without waiting: the router accepts it while
+ * stdin is read), limits and enrichment; never fails.  capture_end()
+ * releases them. */
 void capture_begin(struct capture_run *cr, const struct capture_opts *opts);
 void capture_end(struct capture_run *cr);
 
-/* The canonical event for what stdin gave (bad input becomes an input
- * error event, logged as bad "what" input).  A new object, or NULL when
- * out of memory (logged). */
-json_object *capture_build(struct capture_run *cr, const struct capture_input *in,
-			   const char *what);
+/* One event ready to send, and what the log and the context answer want of it. */
+struct capture_line {
+	char *cl_buf; /* the event and its newline (malloc'd) */
+	size_t cl_len;
+	char cl_id[EVENT_ID_LEN + 1]; /* "-" when the event has none */
+	char cl_name[64];	      /* the event's name; "" when longer */
+	char *cl_cwd;		      /* the hook's cwd when the event wants context (malloc'd) */
+	int cl_one_pass;	      /* built by hookscan_event() */
+};
 
-/* Hands ev to the router within cr_ack_ms, else spools it; logs either way. */
-void capture_deliver(struct capture_run *cr, json_object *ev);
+/*
+ * Builds the event for what stdin gave, its capture_us set, into cl: in
+ * one pass without json-c (hookscan_event()) when that takes the input,
+ * else with event_from_hook() (bad input becomes an input error event,
+ * logged as bad "what" input).  Returns 0, or -1 when out of memory
+ * (logged).  capture_line_free() frees what cl holds.
+ */
+int capture_build(struct capture_run *cr, const struct capture_input *in, const char *what,
+		  struct capture_line *cl);
+void capture_line_free(struct capture_line *cl);
+
+/* Hands cl to the router within capture.ack_timeout_ms, on the connection
+ * made at the start when the router has not closed it, else on a new one;
+ * else spools it; logs either way. */
+void capture_deliver(struct capture_run *cr, const struct capture_line *cl);
 
 /* A diagnostic to the log file, when one is open; else dropped. */
 void capture_log(enum log_level level, const char *reason, const char *fmt, ...)

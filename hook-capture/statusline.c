@@ -35,7 +35,6 @@
 #include <json-c/json.h>
 
 #include "capture.h"
-#include "config.h"
 #include "util.h"
 
 /* Output of the user's command read at most; the rest is read and dropped. */
@@ -188,20 +187,22 @@ statusline_own(json_object *st, char *out, size_t outmax)
 	statusline_clean(raw, strlen(raw), out, outmax);
 }
 
-/* The status JSON as a hook event named StatusLine: the input with
- * hook_event_name set, or the input itself when it is not an object (it
- * becomes an input error event then).  *obj gets the parsed object or NULL. */
-static json_object *
-statusline_event(struct capture_run *cr, struct capture_input *in, json_object **obj)
+/* The status JSON as a hook event named StatusLine, built into cl: the
+ * input with hook_event_name set, or the input itself when it is not an
+ * object (it becomes an input error event then).  *obj gets the parsed
+ * object or NULL.  Returns capture_build()'s result. */
+static int
+statusline_event(struct capture_run *cr, struct capture_input *in, json_object **obj,
+		 struct capture_line *cl)
 {
 	struct capture_input named = *in;
 	json_tokener *tok;
-	json_object *o = NULL, *ev;
+	json_object *o = NULL;
 	const char *s;
 	size_t len;
 
 	*obj = NULL;
-	if ((tok = json_tokener_new_ex(cr->cr_lim.depth_max)) != NULL) {
+	if ((tok = json_tokener_new_ex(cr->cr_st.st_lim.depth_max)) != NULL) {
 		o = json_tokener_parse_ex(tok, in->buf, (int)in->len);
 		if (o != NULL && (!json_object_is_type(o, json_type_object) ||
 				  json_tokener_get_parse_end(tok) != in->len)) {
@@ -222,8 +223,7 @@ statusline_event(struct capture_run *cr, struct capture_input *in, json_object *
 		named.total = len;
 		*obj = o;
 	}
-	ev = capture_build(cr, &named, "status line");
-	return ev;
+	return capture_build(cr, &named, "status line", cl);
 }
 
 /* The user's command: its process, stdin and stdout pipes. */
@@ -396,16 +396,17 @@ statusline_main(const struct capture_opts *opts, char *const *cmd)
 {
 	struct capture_input in = {NULL, 0, 0, 0};
 	struct statusline_cmd sc = {-1, -1, -1};
+	struct capture_line cl = {NULL, 0, "", "", NULL, 0};
 	struct capture_run cr;
-	json_object *ev = NULL, *st = NULL;
+	json_object *st = NULL;
 	char own[STATUSLINE_LINE_MAX + 1], *out = NULL;
 	size_t outlen = 0;
-	int timeout_ms = 5000, rc = EXIT_OK, spawned = 0;
+	int timeout_ms, rc = EXIT_OK, spawned = 0;
 
 	capture_begin(&cr, opts);
-	if (cr.cr_cfg != NULL)
-		timeout_ms = (int)config_int(cr.cr_cfg, "capture", "statusline_timeout_ms");
-	if (capture_read(STDIN_FILENO, cr.cr_lim.input_max, cr.cr_stdin_ms, &in) == -1) {
+	timeout_ms = cr.cr_st.st_statusline_ms;
+	if (capture_read(STDIN_FILENO, cr.cr_st.st_lim.input_max, cr.cr_st.st_stdin_ms, &in) ==
+	    -1) {
 		capture_log(LOGL_ERROR, "oom", "out of memory reading stdin");
 		in.buf = NULL;
 		in.len = 0;
@@ -414,8 +415,8 @@ statusline_main(const struct capture_opts *opts, char *const *cmd)
 	if (cmd != NULL && cmd[0] != NULL && (out = malloc(STATUSLINE_CMD_MAX)) != NULL &&
 	    statusline_spawn(&sc, cmd) == 0)
 		spawned = 1;
-	if (in.buf != NULL && (ev = statusline_event(&cr, &in, &st)) != NULL)
-		capture_deliver(&cr, ev);
+	if (in.buf != NULL && statusline_event(&cr, &in, &st, &cl) == 0)
+		capture_deliver(&cr, &cl);
 
 	own[0] = '\0';
 	statusline_own(st, own, sizeof(own));
@@ -444,7 +445,7 @@ statusline_main(const struct capture_opts *opts, char *const *cmd)
 	}
 	fflush(stdout);
 	json_object_put(st);
-	json_object_put(ev);
+	capture_line_free(&cl);
 	free(out);
 	free(in.buf);
 	capture_end(&cr);

@@ -7,7 +7,12 @@ measures, in one run, on this machine:
 
   1. hook-capture, exec to exit with the router up and the ack received,
      beside /bin/true exec'd the same way (the floor) and beside a bash+curl
-     hook POSTing the same JSON to a local Node.js HTTP server (exec-bench);
+     hook POSTing the same JSON to a local Node.js HTTP server (exec-bench),
+     with CPU and page faults per run; and in the same interleaved blocks its
+     in-process time from start to ack (ack_us of its debug log, stdin from a
+     file) for a 1 KiB event and for the 166 KB Read payload, split at the
+     send (meta.capture_us) into its own work and the router's round trip;
+     each figure against its bar in DESIGN.md (PASS/FAIL);
   2. router ingest of 1 KiB events, scrubbing on (ingest-bench), with the
      router's CPU-seconds from /proc/<pid>/stat;
   3. gateway fan-out to N Socket.IO clients (sio-load) at R events/s, a
@@ -19,11 +24,13 @@ measures, in one run, on this machine:
 
 Prints a table and writes every figure as JSON (--out).  Repeated scenarios
 report the median and the spread (min..max).  --quick runs a small version
-of everything (for development: about a minute).
+of everything (for development: about a minute); --only capture (make bench
+BENCH_ARGS="--only capture") runs section 1 alone.
 """
 import argparse
 import json
 import os
+import pwd
 import select
 import shutil
 import signal
@@ -154,10 +161,10 @@ class Pipeline:
     def bin(self, name):
         return os.path.join(self.a.bin, name)
 
-    def start_router(self):
+    def start_router(self, extra_env=None):
         self.router = start("event-router", [self.bin("event-router")] + self.args +
                             ["--log-file", os.path.join(self.tmp, "router.jsonl")],
-                            self.env, self.tmp)
+                            dict(self.env, **(extra_env or {})), self.tmp)
 
     def start_gateway(self, coalesce_ms=0):
         self.gateway = start("ws-gateway", [self.bin("ws-gateway")] + self.args +
@@ -183,8 +190,36 @@ class Pipeline:
 # ------------------------------------------------------------ 1. hook-capture
 
 
+# DESIGN.md's bars for hook-capture
+BAR_EXEC_OVER_TRUE_US = 500     # exec to exit, median, minus /bin/true exec'd the same way
+BAR_ACK_1K_US = 150             # in-process, start to ack, median, 1 KiB event
+BAR_LARGE_OVER_1K = 2.0         # the 166 KB Read payload within 2x of the 1 KiB event
+
+
+def capture_acks(logfile, journal_dir):
+    """ack_us of every acked run in hook-capture's debug log, with meta.capture_us
+    (start to send) of the same event from the journal: [(ack_us, capture_us)],
+    and how many of the events were built in one pass (not by json-c)."""
+    acks, one_pass = {}, 0
+    with open(logfile) as f:
+        for line in f:
+            j = json.loads(line)
+            if "ack_us" in j:
+                acks[j["msg"].split()[2]] = int(j["ack_us"])
+                one_pass += j.get("built") == "one_pass"
+    cap = {}
+    for name in os.listdir(journal_dir):
+        with open(os.path.join(journal_dir, name), errors="replace") as f:
+            for line in f:
+                i = line.find('"id":"')
+                if i < 0 or line[i + 6:i + 38] not in acks:
+                    continue
+                cap[line[i + 6:i + 38]] = json.loads(line)["meta"]["capture_us"]
+    return [(acks[i], cap.get(i)) for i in acks], one_pass
+
+
 def bench_capture(pl, a, res):
-    fix = a.fixture
+    fix, large = a.fixture, a.fixture_large
     node = shutil.which("node")
     portfile = os.path.join(pl.tmp, "sink.port")
     sink = start("http-sink", [node, os.path.join(a.src, "tests/bench/http-sink.mjs"),
@@ -192,46 +227,94 @@ def bench_capture(pl, a, res):
     with open(portfile) as f:
         sink_url = f"http://127.0.0.1:{int(f.read())}/events"
     env = dict(pl.env, HOOK_CURL_URL=sink_url)
-    eb = pl.bin("exec-bench")
+    # Claude Code runs hooks in the user's login environment, which has
+    # USER; without it hook-capture asks NSS for the name (its fallback:
+    # nsswitch.conf, /etc/passwd), which a real hook does not pay.
+    user_set = "USER" not in env and "LOGNAME" not in env
+    if user_set:
+        env["USER"] = pwd.getpwuid(os.getuid()).pw_name
+    # Every hook event is a new one: the router must journal and publish it,
+    # not drop it as a copy of the previous run's identical input.
+    stop(pl.router)
+    pl.start_router({"HOOKWIRE_ROUTER_DEDUP_WINDOW_MS": "0"})
+    eb, hc = pl.bin("exec-bench"), pl.bin("hook-capture")
+    logs = {"ack 1 KiB": os.path.join(pl.tmp, "capture-1k.jsonl"),
+            "ack 166 KB": os.path.join(pl.tmp, "capture-large.jsonl")}
     # Interleaved blocks: on a loaded machine the exec floor moves minute by
-    # minute, so the three commands take turns in short blocks and the figures
+    # minute, so the commands take turns in short blocks and the figures
     # pool every run; "minus the floor" is the median of per-block differences.
     n, nblocks = a.capture_runs, a.capture_blocks
     per = {"true": max(n // nblocks, 5), "hook-capture": max(n // nblocks, 5),
-           "bash+curl": max(n // nblocks // 5, 3)}
-    cmds = {"true": ["/bin/true"], "hook-capture": [pl.bin("hook-capture")],
-            "bash+curl": ["/bin/bash", os.path.join(a.src, "tests/bench/hook-curl.sh")]}
+           "bash+curl": max(n // nblocks // 5, 3),
+           "ack 1 KiB": max(n // nblocks, 5), "ack 166 KB": max(n // nblocks // 2, 5)}
+    dbg = dict(env, HOOKWIRE_LOG_LEVEL="debug")
+    cmds = {"true": (["/bin/true"], fix, env), "hook-capture": ([hc], fix, env),
+            "bash+curl": (["/bin/bash", os.path.join(a.src, "tests/bench/hook-curl.sh")], fix, env),
+            "ack 1 KiB": ([hc, "--log-file", logs["ack 1 KiB"]], fix, dbg),
+            "ack 166 KB": ([hc, "--log-file", logs["ack 166 KB"]], large, dbg)}
     blocks = {k: [] for k in cmds}
     spool_new = os.path.join(pl.state, "spool", "new")
-    for k in cmds:  # warm-up: page cache, the router's first connections
-        run_json([eb, "-j", "-n", "3", "-w", "3", "-i", fix, "--"] + cmds[k], env)
+    for k, (c, f, e) in cmds.items():  # warm-up: page cache, the router's first connections
+        run_json([eb, "-j", "-n", "3", "-w", "3", "-i", f, "--"] + c, e)
+    for lf in logs.values():
+        if os.path.exists(lf):
+            os.unlink(lf)
     for r in range(nblocks):
         if r % 5 == 0:
             log(f"hook-capture: block {r + 1}/{nblocks}")
-        order = list(cmds)[r % 3:] + list(cmds)[:r % 3]
+        order = list(cmds)[r % len(cmds):] + list(cmds)[:r % len(cmds)]
         for k in order:
-            blocks[k].append(run_json([eb, "-j", "-a", "-n", str(per[k]), "-w", "0", "-i", fix, "--"] + cmds[k], env))
+            c, f, e = cmds[k]
+            blocks[k].append(run_json([eb, "-j", "-a", "-n", str(per[k]), "-w", "0", "-i", f, "--"] + c, e))
     stop(sink)
+    stop(pl.router)
+    pl.start_router()
     spooled = len(os.listdir(spool_new)) if os.path.isdir(spool_new) else 0
     out = {"runs": {k: per[k] * nblocks for k in cmds}, "blocks": nblocks,
-           "spooled_instead_of_acked": spooled, "fixture": fix}
+           "spooled_instead_of_acked": spooled, "fixture": fix, "fixture_large": large,
+           "user_set_by_bench": user_set, "router_dedup_window_ms": 0}
     for k, v in blocks.items():
         allv = sorted(x for b in v for x in b["samples_us"])
         out[k] = {"median_us": allv[len(allv) // 2], "p99_us": allv[int((len(allv) - 1) * 0.99)],
                   "max_us": allv[-1],
                   "median_us_spread": spread([b["median_us"] for b in v]),
                   "cpu_us_per_run": med([b["cpu_us_per_run"] for b in v]),
+                  "faults_per_run": med([b["faults_per_run"] for b in v]),
                   "failed": sum(b["failed"] for b in v),
                   "block_medians_us": [b["median_us"] for b in v]}
     fl = out["true"]["median_us"]
-    hc, cu = out["hook-capture"]["median_us"], out["bash+curl"]["median_us"]
-    out["hook_capture_minus_floor_us"] = med([c["median_us"] - t["median_us"]
-                                              for c, t in zip(blocks["hook-capture"], blocks["true"])])
+    hc_med, cu = out["hook-capture"]["median_us"], out["bash+curl"]["median_us"]
+    diffs = [c["median_us"] - t["median_us"] for c, t in zip(blocks["hook-capture"], blocks["true"])]
+    out["hook_capture_minus_floor_us"] = med(diffs)
+    out["hook_capture_minus_floor_us_spread"] = spread(diffs)
     out["curl_minus_floor_us"] = med([c["median_us"] - t["median_us"]
                                       for c, t in zip(blocks["bash+curl"], blocks["true"])])
-    out["hook_capture_over_floor"] = hc / fl if fl else None
-    out["curl_over_hook_capture"] = cu / hc if hc else None
+    out["hook_capture_over_floor"] = hc_med / fl if fl else None
+    out["curl_over_hook_capture"] = cu / hc_med if hc_med else None
     out["cpu_us_minus_floor"] = out["hook-capture"]["cpu_us_per_run"] - out["true"]["cpu_us_per_run"]
+    out["faults_minus_floor"] = out["hook-capture"]["faults_per_run"] - out["true"]["faults_per_run"]
+    # in-process, start to ack, from the debug logs
+    journal = os.path.join(pl.state, "journal")
+    for k, key in (("ack 1 KiB", "ack_1k"), ("ack 166 KB", "ack_large")):
+        pairs, one_pass = capture_acks(logs[k], journal)
+        acks = sorted(p[0] for p in pairs)
+        caps = sorted(p[1] for p in pairs if p[1] is not None)
+        rt = sorted(p[0] - p[1] for p in pairs if p[1] is not None)
+        q = lambda xs, p: xs[int((len(xs) - 1) * p)] if xs else None
+        out[key] = {"acked": len(acks), "runs": per[k] * nblocks, "one_pass": one_pass,
+                    "median_us": q(acks, 0.5), "p10_us": q(acks, 0.1), "p90_us": q(acks, 0.9),
+                    "p99_us": q(acks, 0.99),
+                    "start_to_send_median_us": q(caps, 0.5), "send_to_ack_median_us": q(rt, 0.5),
+                    "send_to_ack_p90_us": q(rt, 0.9)}
+    a1, al = out["ack_1k"]["median_us"], out["ack_large"]["median_us"]
+    out["bars"] = {
+        "exec_minus_true_us": {"value": out["hook_capture_minus_floor_us"], "bar": BAR_EXEC_OVER_TRUE_US,
+                               "pass": out["hook_capture_minus_floor_us"] is not None and
+                               out["hook_capture_minus_floor_us"] <= BAR_EXEC_OVER_TRUE_US},
+        "ack_1k_us": {"value": a1, "bar": BAR_ACK_1K_US, "pass": a1 is not None and a1 <= BAR_ACK_1K_US},
+        "ack_large_over_1k": {"value": al / a1 if a1 and al else None, "bar": BAR_LARGE_OVER_1K,
+                              "pass": bool(a1 and al and al <= BAR_LARGE_OVER_1K * a1)},
+    }
     res["hook_capture"] = out
 
 
@@ -499,20 +582,44 @@ def report(res):
     L.append("medians of %d repetitions, [min..max] spread; CPU-s from /proc/<pid>/stat" % res["args"]["repeat"])
     hc = res.get("hook_capture")
     if hc:
+        pf = lambda b: "PASS" if b["pass"] else "FAIL"
+        bars = hc.get("bars", {})
         L.append("")
-        L.append("1. hook-capture, exec to exit, router up, ack received  (bar: median <= 1 ms)")
-        L.append(f"   {hc['blocks']} interleaved blocks; median and p99 of all runs pooled, [min..max] of block medians")
-        L.append(f"   {'':14}{'runs':>6}{'median':>12}{'block medians':>26}{'p99':>12}{'CPU/run':>12}")
-        for k in ("true", "hook-capture", "bash+curl"):
+        L.append("1. hook-capture, exec to exit, router up, ack received  "
+                 f"(bar: median <= /bin/true + {fmt_us(BAR_EXEC_OVER_TRUE_US)})")
+        L.append(f"   {hc['blocks']} interleaved blocks; median and p99 of all runs pooled, [min..max] of block medians;"
+                 f" router's dedup window 0")
+        L.append(f"   {'':14}{'runs':>6}{'median':>12}{'block medians':>26}{'p99':>12}{'CPU/run':>12}{'faults':>9}")
+        for k in ("true", "hook-capture", "bash+curl", "ack 1 KiB", "ack 166 KB"):
+            if k not in hc:
+                continue
             v = hc[k]
             s_ = v["median_us_spread"]
             L.append(f"   {k:14}{hc['runs'][k]:>6}{fmt_us(v['median_us']):>12}"
                      f"{'[' + fmt_us(s_[0]) + '..' + fmt_us(s_[1]) + ']':>26}"
-                     f"{fmt_us(v['p99_us']):>12}{fmt_us(v['cpu_us_per_run']):>12}")
-        L.append(f"   hook-capture minus the exec floor (median of paired blocks): {fmt_us(hc['hook_capture_minus_floor_us'])}, "
-                 f"CPU {fmt_us(hc['cpu_us_minus_floor'])}; {hc['hook_capture_over_floor']:.2f}x /bin/true")
+                     f"{fmt_us(v['p99_us']):>12}{fmt_us(v['cpu_us_per_run']):>12}"
+                     f"{fmt(v.get('faults_per_run'), 1):>9}")
+        sp_ = hc.get("hook_capture_minus_floor_us_spread")
+        b = bars.get("exec_minus_true_us")
+        L.append(f"   hook-capture minus /bin/true (median of paired blocks): {fmt_us(hc['hook_capture_minus_floor_us'])}"
+                 f"{sp(sp_)}  {pf(b) if b else ''}")
+        L.append(f"   CPU per hook {fmt_us(hc['hook-capture']['cpu_us_per_run'])} ({fmt_us(hc['cpu_us_minus_floor'])} over /bin/true), "
+                 f"page faults {fmt(hc['hook-capture'].get('faults_per_run'), 1)} "
+                 f"({fmt(hc.get('faults_minus_floor'), 1)} over /bin/true); {hc['hook_capture_over_floor']:.2f}x /bin/true")
         L.append(f"   bash+curl minus the floor: {fmt_us(hc['curl_minus_floor_us'])}; bash+curl / hook-capture: "
                  f"{hc['curl_over_hook_capture']:.1f}x; runs spooled instead of acked: {hc['spooled_instead_of_acked']}")
+        if "ack_1k" in hc:
+            L.append(f"   in-process, start to ack (ack_us of the debug log, stdin from a file):")
+            for key, name in (("ack_1k", "1 KiB event"), ("ack_large", "166 KB Read")):
+                v = hc[key]
+                L.append(f"     {name:12} median {fmt_us(v['median_us'])} (p10 {fmt_us(v['p10_us'])}, p90 {fmt_us(v['p90_us'])}; "
+                         f"{v['acked']}/{v['runs']} acked, {v.get('one_pass', '-')} built in one pass): "
+                         f"start to send {fmt_us(v['start_to_send_median_us'])}, "
+                         f"send to ack (the router's round trip) {fmt_us(v['send_to_ack_median_us'])}")
+            b1, bl = bars["ack_1k_us"], bars["ack_large_over_1k"]
+            ratio_ = "-" if bl["value"] is None else f"{bl['value']:.2f}x"
+            L.append(f"     bar 1 KiB <= {fmt_us(BAR_ACK_1K_US)}: {pf(b1)};  "
+                     f"bar 166 KB <= {BAR_LARGE_OVER_1K:.0f}x 1 KiB: {ratio_} {pf(bl)}")
     ri = res.get("router_ingest")
     if ri:
         L.append("")
@@ -626,7 +733,8 @@ def main():
     ap.add_argument("--coalesce", default="10,25", help="coalesce_ms values for the extra 1000-client runs")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--keep", action="store_true", help="keep the private directory (logs)")
-    ap.add_argument("--fixture", default=None)
+    ap.add_argument("--fixture", default=None, help="the 1 KiB hook input (pretooluse_bash.json)")
+    ap.add_argument("--fixture-large", default=None, help="the large hook input (posttooluse_read_large.json)")
     ap.add_argument("--profile", metavar="DIR", help="perf record the servers and the router into DIR")
     a = ap.parse_args()
     a.coalesce = [int(x) for x in a.coalesce.split(",") if x.strip() and int(x)]
@@ -652,11 +760,13 @@ def main():
         a.scenarios = [("50x50/s", 50, 50, 300, a.repeat, 0), ("1000x200/s", 1000, 200, 1200, a.repeat, 0),
                        ("100 burst 10000", 100, 0, 10000, 1, 0), ("1000 burst 2000", 1000, 0, 2000, a.repeat, 0),
                        ("10000 idle+10/s", 10000, 10, 50, 1, 5)]
-    if a.fixture is None:
+    for attr, name in (("fixture", "pretooluse_bash.json"), ("fixture_large", "posttooluse_read_large.json")):
+        if getattr(a, attr) is not None:
+            continue
         for d in (os.path.join(a.src, "../shared/fixtures/hooks"), os.path.join(a.src, "tests/fixtures/hooks")):
-            f = os.path.join(d, "pretooluse_bash.json")
+            f = os.path.join(d, name)
             if os.path.exists(f):
-                a.fixture = os.path.abspath(f)
+                setattr(a, attr, os.path.abspath(f))
                 break
     only = set(a.only.split(","))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -671,7 +781,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     try:
         pl.start_router()
-        if "capture" in only and a.fixture:
+        if "capture" in only and a.fixture and a.fixture_large:
             bench_capture(pl, a, res)
         if "fanout" in only:
             gw = GatewayServer(pl)

@@ -7,7 +7,8 @@
  * Forks and execs COMMAND RUNS times one after another (after WARMUP runs
  * that are not counted), each with INPUT on stdin and stdout/stderr to
  * /dev/null, and prints the median, p90, p99 and max wall time in
- * microseconds, and the children's CPU time per run.  With -j the figures
+ * microseconds, and the children's CPU time and page faults (minor and
+ * major) per run.  With -j the figures
  * are printed as one JSON object; -a adds every run's wall time to it
  * ("samples_us", sorted), so that a driver can pool interleaved blocks.  Exits 1 if any run exits
  * non-zero.
@@ -89,7 +90,7 @@ main(int argc, char **argv)
 	int json = 0, all = 0, ch, failed = 0;
 	int64_t *t;
 	struct rusage ru;
-	double cpu;
+	double cpu, faults;
 	long i;
 
 	while ((ch = getopt(argc, argv, "n:w:jai:")) != -1) {
@@ -125,18 +126,22 @@ main(int argc, char **argv)
 	getrusage(RUSAGE_CHILDREN, &ru);
 	cpu = -(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 		(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	faults = -(double)(ru.ru_minflt + ru.ru_majflt);
 	for (i = 0; i < runs; i++)
 		if ((t[i] = run_once(input, argv)) < 0)
 			failed++, t[i] = 0;
 	getrusage(RUSAGE_CHILDREN, &ru);
 	cpu += ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	faults += (double)(ru.ru_minflt + ru.ru_majflt);
 	qsort(t, runs, sizeof(*t), cmp_i64);
 #define PCT(p) (t[(size_t)((runs - 1) * (p))] / 1000.0)
 	if (json) {
 		printf("{\"runs\":%ld,\"failed\":%d,\"median_us\":%.1f,\"p90_us\":%.1f,"
-		       "\"p99_us\":%.1f,\"max_us\":%.1f,\"cpu_us_per_run\":%.1f",
-		       runs, failed, PCT(0.5), PCT(0.9), PCT(0.99), PCT(1.0), cpu * 1e6 / runs);
+		       "\"p99_us\":%.1f,\"max_us\":%.1f,\"cpu_us_per_run\":%.1f,"
+		       "\"faults_per_run\":%.1f",
+		       runs, failed, PCT(0.5), PCT(0.9), PCT(0.99), PCT(1.0), cpu * 1e6 / runs,
+		       faults / runs);
 		if (all) {
 			printf(",\"samples_us\":[");
 			for (i = 0; i < runs; i++)
@@ -146,8 +151,9 @@ main(int argc, char **argv)
 		printf("}\n");
 	} else
 		printf("runs %ld failed %d median %.1f us p90 %.1f us p99 %.1f us max %.1f us "
-		       "cpu %.1f us/run\n",
-		       runs, failed, PCT(0.5), PCT(0.9), PCT(0.99), PCT(1.0), cpu * 1e6 / runs);
+		       "cpu %.1f us/run faults %.1f/run\n",
+		       runs, failed, PCT(0.5), PCT(0.9), PCT(0.99), PCT(1.0), cpu * 1e6 / runs,
+		       faults / runs);
 	free(t);
 	return failed ? 1 : 0;
 }

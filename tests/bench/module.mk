@@ -5,7 +5,8 @@
 # bash+curl hook), router ingest, gateway fan-out beside the Node.js socket.io
 # reference server, and scrub-bench.  It prints a table and writes
 # $(BUILD)/bench/results.json.  BENCH_ARGS passes options to bench.py
-# (e.g. BENCH_ARGS=--quick for a small run, BENCH_ARGS="--profile DIR" for
+# (e.g. BENCH_ARGS=--quick for a small run, BENCH_ARGS="--only capture" for
+# hook-capture's section alone, without relay-bench; BENCH_ARGS="--profile DIR" for
 # perf profiles of the servers and the router); tests/bench/bench.py --table
 # FILE prints the table of a results.json again.
 #
@@ -57,7 +58,8 @@ exec-bench: $(EXEC_BENCH)
 bench: bins bench-tools
 	python3 tests/bench/bench.py --bin $(abspath $(BIN)) --src $(CURDIR) \
 		--out $(abspath $(BUILD))/bench/results.json $(BENCH_ARGS)
-	bash tests/bench/relay-bench.sh -n 50000 $(abspath $(BIN)) | tee $(abspath $(BUILD))/bench/relay.json
+	@case "$(BENCH_ARGS)" in *--only*) echo "bench: --only: relay-bench skipped" ;; \
+	*) bash tests/bench/relay-bench.sh -n 50000 $(abspath $(BIN)) | tee $(abspath $(BUILD))/bench/relay.json ;; esac
 
 # router-cpu: the router's CPU per event without sockets (router_line() and
 # router_commit() on prepared lines); run under callgrind for instruction

@@ -78,5 +78,28 @@ if [ -x "$B/exec-bench" ]; then
 	"$B/exec-bench" -n 200 -w 20 -i "$FIX/pretooluse_bash.json" -- /bin/true >"$T/bench" 2>&1 &&
 		echo "FIGURE /bin/true on this machine: $(cat "$T/bench")"
 fi
+# ---- the router restarts while a hook reads its stdin: hook-capture
+# connects when it starts, finds that connection closed when it sends, and
+# sends on a new one (not to the spool)
+: >"$LOG"
+mkfifo "$T/stdin"
+"$H" --log-file "$LOG" <"$T/stdin" &
+hpid=$!
+exec 7>"$T/stdin"
+# bounded poll: hook-capture holds its early connection (a socket among its fds)
+i=0
+until ls -l "/proc/$hpid/fd" 2>/dev/null | grep -q 'socket:' || [ $i -ge 200 ]; do
+	sleep 0.01
+	i=$((i + 1))
+done
+check "early connection made" ls -l "/proc/$hpid/fd" | grep -q 'socket:'
+hw_stop "$router_pid"
+hw_start_router
+cat "$FIX/pretooluse_edit_subagent.json" >&7
+exec 7>&-
+wait "$hpid"
+check "router restarted meanwhile: acked by the new router" grep -q '"msg":"\(accepted\|duplicate\): id ' "$LOG"
+check "router restarted meanwhile: nothing spooled" test "$(hw_spool_count)" -eq 0
+
 check "router still up" kill -0 "$router_pid"
 hw_done
