@@ -177,11 +177,17 @@ START_TEST(test_no_file)
 	ck_assert(json_object_is_type(v, json_type_array));
 	ck_assert(json_object_object_get_ex(h, "timeout", &v));
 	ck_assert_int_eq(json_object_get_int(v), INSTALL_TIMEOUT_DEFAULT);
-	/* Events without matcher support get none; FileChanged none either. */
+	/* Events without matcher support get none; FileChanged the files to watch. */
 	ck_assert(json_object_object_get_ex(hooks, "UserPromptSubmit", &arr));
 	ck_assert(!json_object_object_get_ex(json_object_array_get_idx(arr, 0), "matcher", &v));
 	ck_assert(json_object_object_get_ex(hooks, "FileChanged", &arr));
-	ck_assert(!json_object_object_get_ex(json_object_array_get_idx(arr, 0), "matcher", &v));
+	ck_assert(json_object_object_get_ex(json_object_array_get_idx(arr, 0), "matcher", &v));
+	ck_assert_str_eq(json_object_get_string(v), INSTALL_FILECHANGED_MATCHER);
+	/* SessionEnd's handler within its hooks' 1.5 s budget */
+	ck_assert(json_object_object_get_ex(hooks, "SessionEnd", &arr));
+	ck_assert(json_object_object_get_ex(json_object_array_get_idx(arr, 0), "hooks", &v));
+	ck_assert(json_object_object_get_ex(json_object_array_get_idx(v, 0), "timeout", &v));
+	ck_assert_int_eq(json_object_get_int(v), INSTALL_TIMEOUT_SESSIONEND);
 	ck_assert(!json_object_object_get_ex(hooks, "WorktreeCreate", &arr));
 	json_object_put(s);
 }
