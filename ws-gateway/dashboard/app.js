@@ -643,7 +643,7 @@ function selectSession(id, additive, toggle = true) {
 		else next.add(id);
 	} else next = toggle && cur.size === 1 && cur.has(id) ? new Set() : new Set([id]);
 	state.f.session = next;
-	drawSessions.t = 0; // redraw the list now, not at its usual pace
+	drawSessions.t = -Infinity; // redraw the list now, not at its usual pace
 	changed();
 }
 
@@ -727,7 +727,7 @@ function applyState() {
 	viewDirty = true;
 	streamUrgent = true;
 	sessionsDirty = true;
-	drawSessions.t = 0;
+	drawSessions.t = -Infinity;
 	callsDirty = true;
 	filesDirty = true;
 	if (state.view !== ui.tab) showTab(state.view);
@@ -1004,7 +1004,7 @@ function frame(now) {
 		setText($('count-events'), fmt.fmtCount(store.size));
 	}
 	if (sessionsDirty || store.version !== drawSessions.v) {
-		if (now - (drawSessions.t || 0) > 500) {
+		if (now - (drawSessions.t ?? -Infinity) > 500) {
 			drawSessions.v = store.version;
 			drawSessions.t = now;
 			drawSessions();
