@@ -630,10 +630,22 @@ async function main() {
 		await page.click('#f-clear');
 		await waitFor(page, (n) => window.hookwire.viewLength() === n, all.length, 'clearing the filters');
 		ok(new URL(page.url()).hash === '', 'clearing the filters clears the address', page.url());
+		// The agent filter alone: one subagent's events, its lane alone.
+		await pick(page, '#f-agent', [hand.A]);
+		n = all.filter((e) => e.agent_id === hand.A).length;
+		await waitFor(page, (n) => window.hookwire.viewLength() === n, n, 'the agent filter');
+		const agentRows = await page.$$eval('#stream .vrow:not([hidden])', (els) => els.map((e) => e.children[2].textContent));
+		ok(n >= 5 && agentRows.length === n && agentRows.every((a) => a === 'Explore ' + hand.A.slice(0, 8)), 'the agent filter shows that subagent\'s events only', { n, agentRows });
+		await page.click('#tab-timeline');
+		await waitFor(page, () => window.hookwire.timeline.debug()?.lanes.length === 1, null, 'the agent filter on the timeline');
+		d = await tl(page);
+		ok(d.lanes.length === 1 && d.lanes[0].agent === hand.A && d.total === 2, 'the timeline shows that agent\'s lane alone', d.lanes.map((l) => [l.label, l.calls]));
+		await page.click('#tab-stream');
+		await pick(page, '#f-agent', []);
 
 		// 6. The conversation of the hand-built session.
 		await page.click('#tab-conversation');
-		ok(await page.isVisible('#cv-pick'), 'with no session selected the conversation asks which');
+		ok(await waitFor(page, () => !document.getElementById('cv-pick').hidden, null, 'the session picker'), 'with no session selected the conversation asks which');
 		await page.click('#cv-pick-list button[data-id="' + hand.sid + '"]');
 		await waitFor(page, () => window.hookwire.conversation.items().length > 5, null, 'the conversation');
 		ok(new URL(page.url()).hash === '#view=conversation&session=' + hand.sid, 'the conversation and its session are in the address', page.url());
