@@ -682,13 +682,15 @@ async function main() {
 		await shot(page, 'conversation');
 		// The samples: a Stop's message on its own, a scrubbed prompt.
 		await page.click('#sessions li.session[data-id="' + acme + '"]');
-		await waitFor(page, (s) => window.hookwire.conversation.items().some((i) => i.kind === 'stop') && location.hash.includes(s), acme, 'the acme-api conversation');
+		const acmeStopEv = all.find((e) => e.session_id === acme && e.event === 'Stop');
+		await waitFor(page, (seq) => window.hookwire.conversation.items().some((i) => i.kind === 'stop' && i.seq === seq), acmeStopEv.seq, 'the acme-api conversation');
 		const acmeStop = (await cvItems(page)).find((i) => i.kind === 'stop');
-		const acmeFinal = all.find((e) => e.session_id === acme && e.event === 'Stop').data.last_assistant_message;
+		const acmeFinal = acmeStopEv.data.last_assistant_message;
 		ok(acmeStop && acmeStop.text.includes(acmeFinal), 'a Stop shows last_assistant_message', acmeStop && acmeStop.text);
 		ok((await page.$$('#cv .cv-prompt mark.redacted')).length === 1, 'the scrubbed key in the prompt is marked');
 		await page.click('#sessions li.session[data-id="' + shop + '"]');
-		await waitFor(page, () => window.hookwire.conversation.items().some((i) => i.kind === 'agent'), null, 'the web-shop conversation');
+		const shopFirst = all.find((e) => e.session_id === shop).seq;
+		await waitFor(page, (seq) => window.hookwire.conversation.items()[0]?.seq === seq, shopFirst, 'the web-shop conversation');
 		const shopGot = (await cvItems(page)).map((i) => i.kind + '#' + i.seq + '@' + i.depth);
 		ok(JSON.stringify(shopGot) === JSON.stringify(conversationOf(all.filter((e) => e.session_id === shop))), 'the web-shop sample in event order, its Explore run nested', shopGot);
 		await shot(page, 'conversation-sample');
