@@ -159,28 +159,39 @@ export class MultiSelect {
 		return o ? o[1] : this.o.describe ? this.o.describe(v) : v;
 	}
 
+	// Rows are keyed by value: those already there stay (a box under the
+	// pointer is not replaced when more options arrive while it is open).
 	render() {
 		const all = this.options.slice();
 		for (const v of this.value) if (!all.some((p) => p[0] === v)) all.push([v, this.labelOf(v), v]);
-		const focused = document.activeElement && this.list.contains(document.activeElement) ? document.activeElement.value : null;
-		const items = all.map(([v, label, title]) => {
-			const li = document.createElement('li');
-			const lab = document.createElement('label');
-			const cb = document.createElement('input');
-			cb.type = 'checkbox';
-			cb.value = v;
-			cb.checked = this.value.has(v);
-			const t = document.createElement('span');
-			t.textContent = label;
+		const old = new Map();
+		for (const li of this.list.children) old.set(li._value, li);
+		let prev = null;
+		for (const [v, label, title] of all) {
+			let li = old.get(v);
+			if (li) old.delete(v);
+			else {
+				li = document.createElement('li');
+				li._value = v;
+				const lab = document.createElement('label');
+				const cb = document.createElement('input');
+				cb.type = 'checkbox';
+				cb.value = v;
+				lab.append(cb, document.createElement('span'));
+				li.append(lab);
+			}
+			const lab = li.firstChild;
+			if (lab.lastChild.textContent !== label) lab.lastChild.textContent = label;
 			if (title) lab.title = title;
-			lab.append(cb, t);
-			li.append(lab);
-			return li;
-		});
-		this.list.replaceChildren(...items);
-		this.none.hidden = items.length > 0;
+			else lab.removeAttribute('title');
+			lab.firstChild.checked = this.value.has(v);
+			const want = prev ? prev.nextSibling : this.list.firstChild;
+			if (want !== li) this.list.insertBefore(li, want);
+			prev = li;
+		}
+		for (const li of old.values()) li.remove();
+		this.none.hidden = all.length > 0;
 		this.narrow();
-		if (focused !== null) for (const cb of this.list.querySelectorAll('input')) if (cb.value === focused) cb.focus();
 	}
 }
 
