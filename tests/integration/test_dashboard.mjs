@@ -291,6 +291,17 @@ async function waitPage(page, fn, arg, timeoutMs, what) {
 	}
 }
 
+// Sets a multi-select filter (#f-event, #f-tool, ...) to exactly values,
+// as a user does: open it, tick the boxes, close it with Esc.
+async function pick(page, id, values) {
+	await page.click(id + ' .ms-btn');
+	for (const cb of await page.$$(id + ' .ms-list input')) {
+		const want = values.includes(await cb.getAttribute('value'));
+		if ((await cb.isChecked()) !== want) await cb.click();
+	}
+	await page.keyboard.press('Escape');
+}
+
 // Visible stream rows as {seq, event, session, text}.
 function rows(page, sel = '#stream') {
 	return page.$$eval(sel + ' .vrow:not([hidden])', (els) =>
@@ -378,17 +389,17 @@ async function main() {
 		await shot(page, 'stream');
 
 		// 3. Filters: event name, tool, free text; session focus.
-		await page.selectOption('#f-event', 'PostToolUseFailure');
+		await pick(page, '#f-event', ['PostToolUseFailure']);
 		await waitPage(page, () => window.hookwire.viewLength() === 1, null, 5000, 'the event filter');
 		r = await rows(page);
 		ok(r.length === 1 && r[0].event === 'PostToolUseFailure' && r[0].cells[5].includes('Exit code 1'), 'event filter: one failing tool call', r.map((x) => x.cells));
-		await page.selectOption('#f-event', '');
-		await page.selectOption('#f-tool', 'Grep');
+		await pick(page, '#f-event', []);
+		await pick(page, '#f-tool', ['Grep']);
 		const nGrep = jr.filter((e) => e.tool === 'Grep').length;
 		await waitPage(page, (n) => window.hookwire.viewLength() === n, nGrep, 5000, 'the tool filter');
 		r = await rows(page);
 		ok(r.length === nGrep && r.every((x) => x.tool === 'Grep'), 'tool filter: only Grep rows', r.map((x) => x.tool));
-		await page.selectOption('#f-tool', '');
+		await pick(page, '#f-tool', []);
 		await page.keyboard.press('/');
 		ok(await page.evaluate(() => document.activeElement.id === 'f-text'), '"/" focuses the search box');
 		await page.keyboard.type('npm test');
@@ -432,7 +443,7 @@ async function main() {
 		const prompt = jr.find((e) => e.event === 'UserPromptSubmit' && e.session_id === acme);
 		const redactions = (JSON.stringify(prompt).match(/\[REDACTED:[^\]]*\]/g) || []).length;
 		ok(redactions >= 1 && prompt.meta?.scrubbed === redactions && !JSON.stringify(prompt).includes(KEY), 'the router scrubbed the API key in the sample prompt', { redactions, meta: prompt.meta });
-		await page.selectOption('#f-event', 'UserPromptSubmit');
+		await pick(page, '#f-event', ['UserPromptSubmit']);
 		const promptRow = '#stream .vrow[data-seq="' + prompt.seq + '"]';
 		await page.waitForSelector(promptRow);
 		await page.click(promptRow);
@@ -445,7 +456,7 @@ async function main() {
 		// Untrusted text is never parsed as HTML.
 		ok((await page.$$('#stream .vrow *:not(span):not(mark)')).length === 0, 'rows hold only text spans (and marks)');
 		ok((await page.$$eval(promptRow + ' mark.redacted', (m) => m.length)) >= 1, 'the scrubbed value is marked in its row too');
-		await page.selectOption('#f-event', '');
+		await pick(page, '#f-event', []);
 		await page.keyboard.press('Escape');
 
 		// 5. Tool calls: pairs, durations, outcome; slowest; failures.

@@ -595,6 +595,40 @@ exit 0
   await page.waitForSelector("#calls .vrow", { timeout: 5000 }).catch(() => {});
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   await page.screenshot({ path: path.join(SHOTS, "e2e-claude-calls.png") });
+  // The timeline: a lane for the main agent and one for the subagent, with
+  // their own calls; the failing Bash counted where it failed.
+  await page.click("#tab-timeline");
+  const tl = await page
+    .waitForFunction((n) => window.hookwire.timeline.debug()?.total === n, pre.length, { timeout: 5000 })
+    .then(() => page.evaluate(() => window.hookwire.timeline.debug()), () => page.evaluate(() => window.hookwire.timeline.debug()));
+  const lanes = tl ? tl.lanes.map((l) => [l.agent, l.label, l.calls, l.failed]) : null;
+  const mainCalls = pre.filter((e) => !e.agent_id).length;
+  ok(
+    tl && tl.lanes.length === 2 && tl.lanes[0].agent === "" && tl.lanes[0].calls === mainCalls && tl.lanes[0].failed === 1 && tl.lanes[1].agent === A && tl.lanes[1].label === `general-purpose ${A.slice(0, 8)}` && tl.lanes[1].calls === pre.length - mainCalls,
+    "the timeline has the main lane and the subagent's, each with its calls",
+    lanes
+  );
+  ok(tl && tl.lanes[0].marks.join() === "SessionStart,UserPromptSubmit,Stop,SessionEnd", "the session's start, prompt, Stop and end are markers", tl && tl.lanes[0].marks);
+  const agentRect = await page.evaluate((id) => window.hookwire.timeline.rectOf(id), agentCall?.tool_use_id);
+  const subRect = await page.evaluate((id) => window.hookwire.timeline.rectOf(id), [...subIds][0]);
+  ok(agentRect && subRect && subRect.x >= agentRect.x && subRect.x + subRect.w <= agentRect.x + agentRect.w + 1 && subRect.y > agentRect.y, "the subagent's Read is drawn below its Agent call, inside its span", { agentRect, subRect });
+  await page.screenshot({ path: path.join(SHOTS, "e2e-claude-timeline.png") });
+  // The conversation: the subagent's run nested where it started, with its
+  // Read and its answer; the prompt and the final message.
+  await page.click("#tab-conversation");
+  await page.waitForFunction(() => window.hookwire.conversation.items().some((i) => i.kind === "agent"), null, { timeout: 5000 }).catch(() => {});
+  const conv = await page.evaluate(() => window.hookwire.conversation.items());
+  const nested = conv.filter((i) => i.depth === 1);
+  const group = conv.find((i) => i.kind === "agent");
+  ok(
+    group && nested.length === 1 && nested[0].kind === "call" && nested[0].key === `c:${[...subIds][0]}` && group.text.includes(String(stops[0]?.data.last_assistant_message)),
+    "the conversation nests the subagent's Read and its answer",
+    conv.map((i) => `${i.kind}@${i.depth}`)
+  );
+  ok(conv.filter((i) => i.kind === "call").length === pre.length && conv.filter((i) => i.kind === "call" && i.status === "failed").length === 1, "the conversation lists every call, the failing one as failed");
+  ok(conv.filter((i) => i.depth === 0).every((x, i, a) => i === 0 || a[i - 1].seq < x.seq), "the conversation is in event order");
+  ok(conv.some((i) => i.kind === "prompt" && i.text.includes(prompt)) && conv.some((i) => i.kind === "stop"), "the prompt and the Stop are in it");
+  await page.screenshot({ path: path.join(SHOTS, "e2e-claude-conversation.png") });
   ok(errors.length === 0, "no errors in the page console", errors.slice(0, 5));
 }
 

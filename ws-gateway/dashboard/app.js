@@ -6,11 +6,23 @@
 // draws what changed, and the long lists are virtual (vlist.js), so the page
 // stays smooth with 100,000 events and hundreds arriving per second.
 // Event data is untrusted: it only ever reaches the DOM through textContent.
+//
+// What the user looks at (the view, the filters) is state.js's, kept in the
+// address's fragment; every view reads the same filters.  The views:
+// stream, tool calls, files and health are here; the pulse chart
+// (pulse.js), the timeline (timeline.js) and the conversation
+// (conversation.js) are panels, see PANELS below for how one plugs in.
 
-import { Store, Rate, MAX_EVENTS, HARD_MAX } from './store.js';
+import { Store, Rate, MAX_EVENTS, HARD_MAX, parseTs } from './store.js';
 import { takeToken, saveToken, forgetToken, connect, getHistory } from './conn.js';
 import { VList } from './vlist.js';
 import { drawRate } from './chart.js';
+import { state, matches, filtering, setViews, onChange, changed, decode, setText as setQuery, MAIN } from './state.js';
+import { MultiSelect } from './multiselect.js';
+import { sessionColour } from './colors.js';
+import { createPulse } from './pulse.js';
+import { createTimeline } from './timeline.js';
+import { createConversation } from './conversation.js';
 import * as fmt from './fmt.js';
 
 const PAGE = 5000; // events per get_history call (the gateway may send fewer)
@@ -32,10 +44,6 @@ const store = new Store();
 const rate = new Rate(60);
 
 const ui = {
-	focus: '', // session filter ('' = all)
-	fEvent: '',
-	fTool: '',
-	fText: '',
 	order: 'newest', // or 'oldest' (following the end)
 	paused: false,
 	tab: 'stream',
@@ -70,33 +78,7 @@ function shown() {
 
 // ---------------------------------------------------------------- filters
 
-function textOf(ev) {
-	// Lazily cached lower-case text for free-text search.
-	if (ev._text === undefined) {
-		let d = '';
-		try {
-			d = JSON.stringify(ev.data);
-		} catch (e) {
-			d = '';
-		}
-		ev._text = (ev.event + ' ' + (ev.tool || '') + ' ' + (ev.session_id || '') + ' ' + (ev.project || '') + ' ' + d).toLowerCase();
-		Object.defineProperty(ev, '_text', { enumerable: false });
-	}
-	return ev._text;
-}
-
-function matches(ev) {
-	if (ui.focus && ev.session_id !== ui.focus) return false;
-	if (ui.fEvent && ev.event !== ui.fEvent) return false;
-	if (ui.fTool && (ev.tool || ev.data?.tool_name) !== ui.fTool) return false;
-	if (ui.fText && !textOf(ev).includes(ui.fText)) return false;
-	return true;
-}
-
-function filtering() {
-	return !!(ui.focus || ui.fEvent || ui.fTool || ui.fText);
-}
-
+// matches() and filtering() are state.js's: every view uses the same ones.
 function rebuildView() {
 	view = filtering() ? store.events.filter(matches) : store.events.slice();
 	frozen = -1;
@@ -568,6 +550,8 @@ function sessionEl(id) {
 	const st = document.createElement('span');
 	st.className = 's-state';
 	head.append(proj, st);
+	// The session's colour in the pulse chart and the timeline.
+	li.style.setProperty('--sc', sessionColour(id));
 	const meta = document.createElement('div');
 	meta.className = 's-meta';
 	const agents = document.createElement('ul');
@@ -588,23 +572,23 @@ function drawSessions() {
 	const now = Date.now();
 	const list = store.sessionList();
 	let prev = $('session-all');
-	const allSel = ui.focus === '' ? 'true' : 'false';
+	const allSel = state.f.session.size === 0 ? 'true' : 'false';
 	if ($('session-all').getAttribute('aria-selected') !== allSel) $('session-all').setAttribute('aria-selected', allSel);
 	setText($('all-meta'), fmt.fmtCount(store.size) + ' events');
 	for (const s of list) {
 		const li = sessionEl(s.session_id);
-		const state = store.stateOf(s, now);
+		const st = store.stateOf(s, now);
 		const [head, meta, agents] = li.children;
 		setText(head.children[0], basename(s.project) || '(no project)');
 		if (head.children[0].title !== s.project) head.children[0].title = s.project;
-		setText(head.children[1], state);
-		if (head.children[1].dataset.state !== state) head.children[1].dataset.state = state;
+		setText(head.children[1], st);
+		if (head.children[1].dataset.state !== st) head.children[1].dataset.state = st;
 		const tool = s.ended ? '' : s.events ? s.tool : s.serverTool || '';
 		setText(meta, fmt.shortId(s.session_id) + ' · ' + fmt.fmtDate(s.started || s.serverStarted) + ' · ' + fmt.fmtCount(s.serverEvents > s.events ? s.serverEvents : s.events) + ' events' + (s.failures ? ' · ' + s.failures + ' failed' : '') + (tool ? ' · ' + tool + '…' : ''));
 		if (meta.title !== s.session_id) meta.title = s.session_id;
-		const selv = ui.focus === s.session_id ? 'true' : 'false';
+		const selv = state.f.session.has(s.session_id) ? 'true' : 'false';
 		if (li.getAttribute('aria-selected') !== selv) li.setAttribute('aria-selected', selv);
-		if (li.dataset.state !== state) li.dataset.state = state;
+		if (li.dataset.state !== st) li.dataset.state = st;
 		// Subagents, nested: which agent ran which tools.
 		const subs = [...s.agents.values()].filter((a) => a.agent_id);
 		setHidden(agents, subs.length === 0);
@@ -638,43 +622,41 @@ function drawSessions() {
 		prev = li;
 	}
 	setText($('count-sessions'), fmt.fmtCount(list.length));
-	// The session filter's options follow the list.
-	syncOptions($('f-session'), list.map((s) => [s.session_id, (basename(s.project) || '?') + ' · ' + fmt.shortId(s.session_id)]), ui.focus);
 	sessionsDirty = false;
 }
 
-function syncOptions(sel, pairs, value) {
-	const key = pairs.map((p) => p[0]).join('\n');
-	if (sel._key !== key) {
-		const opts = [new Option('all', '')];
-		for (const [v, label] of pairs) opts.push(new Option(label, v));
-		sel.replaceChildren(...opts);
-		sel._key = key;
-	}
-	if (sel.value !== value) sel.value = value;
+// A session's name in the views: its project's last directory and its id.
+function sessionLabel(id) {
+	const s = store.sessions.get(id);
+	return (basename(s && s.project) || '(no project)') + ' · ' + fmt.shortId(id);
 }
 
-function setFocus(id) {
-	ui.focus = id || '';
-	drawSessions.t = 0; // redraw the list now, not at its usual pace
-	viewDirty = true;
-	streamUrgent = true;
-	sessionsDirty = true;
-	callsDirty = true;
-	filesDirty = true;
-	kick();
+// Selects one session (additive: adds it to the selection, or takes it
+// out); toggle: a click on the only selected session shows all again.
+function selectSession(id, additive, toggle = true) {
+	const cur = state.f.session;
+	let next;
+	if (!id) next = new Set();
+	else if (additive) {
+		next = new Set(cur);
+		if (next.has(id)) next.delete(id);
+		else next.add(id);
+	} else next = toggle && cur.size === 1 && cur.has(id) ? new Set() : new Set([id]);
+	state.f.session = next;
+	drawSessions.t = -Infinity; // redraw the list now, not at its usual pace
+	changed();
 }
 
 $('sessions').addEventListener('click', (e) => {
 	const li = e.target.closest('li.session');
-	if (li) setFocus(li.dataset.id === ui.focus ? '' : li.dataset.id);
+	if (li) selectSession(li.dataset.id, !!li.dataset.id && (e.ctrlKey || e.metaKey || e.shiftKey));
 });
 $('sessions').addEventListener('keydown', (e) => {
 	const li = e.target.closest('li.session');
 	if (!li) return;
 	if (e.key === 'Enter' || e.key === ' ') {
 		e.preventDefault();
-		setFocus(li.dataset.id);
+		selectSession(li.dataset.id, !!li.dataset.id && (e.ctrlKey || e.metaKey || e.shiftKey), false);
 	} else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
 		e.preventDefault();
 		const all = [...$('sessions').querySelectorAll(':scope > li.session')];
@@ -685,35 +667,73 @@ $('sessions').addEventListener('keydown', (e) => {
 
 // ---------------------------------------------------------------- filters UI
 
-function syncFilterOptions() {
-	syncOptions($('f-event'), [...store.names].sort().map((n) => [n, n]), ui.fEvent);
-	syncOptions($('f-tool'), [...store.tools].sort().map((n) => [n, n]), ui.fTool);
+const pickers = {
+	session: new MultiSelect($('f-session'), { label: 'Session', onChange: (v, first) => setFilter('session', v, first), describe: (id) => fmt.shortId(id) }),
+	agent: new MultiSelect($('f-agent'), { label: 'Agent', onChange: (v, first) => setFilter('agent', v, first), describe: (id) => (id === MAIN ? 'main' : fmt.shortId(id)) }),
+	event: new MultiSelect($('f-event'), { label: 'Event', onChange: (v, first) => setFilter('event', v, first) }),
+	tool: new MultiSelect($('f-tool'), { label: 'Tool', onChange: (v, first) => setFilter('tool', v, first) }),
+};
+
+// One visit to a filter's panel is one step back in the browser's history.
+function setFilter(k, v, push = true) {
+	state.f[k] = v;
+	changed(push);
 }
 
-$('f-session').addEventListener('change', (e) => setFocus(e.target.value));
-$('f-event').addEventListener('change', (e) => {
-	ui.fEvent = e.target.value;
-	viewDirty = true;
-	streamUrgent = true;
-	kick();
-});
-$('f-tool').addEventListener('change', (e) => {
-	ui.fTool = e.target.value;
-	viewDirty = true;
-	streamUrgent = true;
-	kick();
-});
+// The options follow what the page has seen.
+function syncFilterOptions() {
+	const list = store.sessionList();
+	pickers.session.setOptions(list.map((s) => [s.session_id, sessionLabel(s.session_id), s.project + ' ' + s.session_id]));
+	pickers.event.setOptions([...store.names].sort().map((n) => [n, n]));
+	pickers.tool.setOptions([...store.tools].filter(Boolean).sort().map((n) => [n, n]));
+	const agents = [[MAIN, 'main', 'the main thread of each session']];
+	const several = state.f.session.size !== 1;
+	for (const s of list) {
+		if (state.f.session.size && !state.f.session.has(s.session_id)) continue;
+		for (const a of s.agents.values()) if (a.agent_id && agents.length < 300) agents.push([a.agent_id, (a.agent_type || 'subagent') + ' ' + fmt.shortId(a.agent_id) + (several ? ' · ' + basename(s.project) : ''), a.agent_id]);
+	}
+	pickers.agent.setOptions(agents);
+}
+
+// Typing in the search box: the first keystroke makes a history entry,
+// the next ones update it.
 let textTimer = 0;
+let typing = false;
 $('f-text').addEventListener('input', (e) => {
 	clearTimeout(textTimer);
 	textTimer = setTimeout(() => {
-		ui.fText = e.target.value.trim().toLowerCase();
-		viewDirty = true;
-		streamUrgent = true;
-		kick();
+		if (e.target.value === state.text) return;
+		setQuery(e.target.value);
+		changed(!typing);
+		typing = true;
 	}, 120);
 });
+$('f-text').addEventListener('blur', () => (typing = false));
 $('filters').addEventListener('submit', (e) => e.preventDefault());
+$('f-clear').addEventListener('click', () => {
+	for (const k of Object.keys(state.f)) state.f[k] = new Set();
+	setQuery('');
+	changed();
+});
+
+// After any change of the state (by the user here, or back and forward):
+// the controls show it and every view redraws with it.
+function applyState() {
+	for (const [k, p] of Object.entries(pickers)) p.set(state.f[k]);
+	if ($('f-text').value !== state.text && document.activeElement !== $('f-text')) $('f-text').value = state.text;
+	setHidden($('f-clear'), !filtering() && state.f.session.size === 0);
+	pulse.sync();
+	for (const p of PANELS) p.invalidate();
+	viewDirty = true;
+	streamUrgent = true;
+	sessionsDirty = true;
+	drawSessions.t = -Infinity;
+	callsDirty = true;
+	filesDirty = true;
+	if (state.view !== ui.tab) showTab(state.view);
+	kick();
+}
+onChange(applyState);
 
 function setPaused(p) {
 	ui.paused = p;
@@ -740,8 +760,17 @@ $('order').addEventListener('click', () => {
 
 // ---------------------------------------------------------------- tabs
 
+// The user picks a view: a history entry, then showTab (applyState).
 function setTab(name) {
+	if (name === state.view) return;
+	state.view = name;
+	changed();
+}
+
+function showTab(name) {
+	const was = ui.tab;
 	ui.tab = name;
+	for (const p of PANELS) if (p.id === was && p.id !== name) p.hide();
 	for (const b of document.querySelectorAll('.tabs [role=tab]')) {
 		const on = b.dataset.view === name;
 		b.setAttribute('aria-selected', on ? 'true' : 'false');
@@ -755,6 +784,7 @@ function setTab(name) {
 	streamUrgent = true;
 	stream.schedule(true);
 	calls.schedule(true);
+	for (const p of PANELS) if (p.id === name) p.show();
 	kick();
 }
 document.querySelector('.tabs').addEventListener('click', (e) => {
@@ -821,7 +851,8 @@ const calls = new VList($('calls'), {
 function drawCalls() {
 	const sort = $('c-sort').value;
 	const failedOnly = $('c-failed').checked;
-	let list = store.callList.filter((c) => (!ui.focus || c.session_id === ui.focus) && (!failedOnly || c.status === 'failed' || c.status === 'interrupted'));
+	const narrow = filtering();
+	let list = store.callList.filter((c) => (!narrow || (c.pre && matches(c.pre)) || (c.post && matches(c.post))) && (!failedOnly || c.status === 'failed' || c.status === 'interrupted'));
 	if (sort === 'slowest') list.sort((a, b) => (Number.isFinite(b.duration) ? b.duration : -1) - (Number.isFinite(a.duration) ? a.duration : -1));
 	else list.reverse();
 	callsView = list;
@@ -854,7 +885,7 @@ const OP_NAMES = { read: 'read', write: 'written', edit: 'edited', search: 'sear
 function drawFiles() {
 	const rows = [];
 	for (const s of store.sessions.values()) {
-		if (ui.focus && s.session_id !== ui.focus) continue;
+		if (state.f.session.size && !state.f.session.has(s.session_id)) continue;
 		for (const f of s.files.values()) rows.push([s, f]);
 	}
 	rows.sort((a, b) => (a[1].lastTs < b[1].lastTs ? 1 : a[1].lastTs > b[1].lastTs ? -1 : 0));
@@ -879,7 +910,7 @@ function drawFiles() {
 		return tr;
 	});
 	$('files-body').replaceChildren(...trs);
-	$('files-summary').textContent = rows.length ? fmt.fmtCount(rows.length) + ' files' + (ui.focus ? ' in this session' : ' in all sessions') + (rows.length > shown.length ? ' (the ' + shown.length + ' most recent shown)' : '') : 'No file operations seen yet.';
+	$('files-summary').textContent = rows.length ? fmt.fmtCount(rows.length) + ' files' + (state.f.session.size === 1 ? ' in this session' : state.f.session.size ? ' in the selected sessions' : ' in all sessions') + (rows.length > shown.length ? ' (the ' + shown.length + ' most recent shown)' : '') : 'No file operations seen yet.';
 	filesDirty = false;
 	filesLast = performance.now();
 }
@@ -973,7 +1004,7 @@ function frame(now) {
 		setText($('count-events'), fmt.fmtCount(store.size));
 	}
 	if (sessionsDirty || store.version !== drawSessions.v) {
-		if (now - (drawSessions.t || 0) > 500) {
+		if (now - (drawSessions.t ?? -Infinity) > 500) {
 			drawSessions.v = store.version;
 			drawSessions.t = now;
 			drawSessions();
@@ -993,6 +1024,8 @@ function frame(now) {
 		} else kick();
 	}
 	if (ui.tab === 'health' && (healthDirty || now - healthLast > 1000)) drawHealth();
+	for (const p of PANELS) if (p.id === ui.tab) p.frame(now);
+	pulse.frame(now);
 	if (now - lastRateDraw > 1000) {
 		lastRateDraw = now;
 		const b = rate.buckets;
@@ -1012,6 +1045,36 @@ setInterval(() => {
 	kick();
 }, 1000);
 
+// ---------------------------------------------------------------- panels
+
+// A panel is a view in a module of its own, made by a function that takes
+// the context below and returns {id, show(), hide(), invalidate(), frame(now)}:
+//   id           its tab's data-view, and its section's id after 'view-'
+//   show, hide   its tab was selected, or left
+//   invalidate   the state (filters, view) changed: rebuild on the next frame
+//   frame(now)   called on every animation frame the page draws (arrivals,
+//                user actions, and once a second): compare store.version
+//                with what was drawn, rebuild at a pace that suits the panel
+// To add one (tokens and cost per session, a history browser): write
+// name.js, add a tab button and a <section id="view-name"> to index.html,
+// and its create function to PANELS.  A panel that needs an aggregate of
+// its own registers a store.addIndexer() in its create function: it sees
+// every event once, live or from history.
+const panelCtx = {
+	store,
+	parseTs,
+	kick: () => kick(),
+	showDetail: (ev, call) => showDetail(ev, call),
+	selectSession: (id, additive) => selectSession(id, additive, false),
+	sessionLabel,
+	changed: () => changed(),
+};
+const pulse = createPulse(panelCtx);
+const timeline = createTimeline(panelCtx);
+const conversation = createConversation(panelCtx);
+const PANELS = [timeline, conversation];
+setViews([...document.querySelectorAll('.tabs [role=tab]')].map((b) => b.dataset.view));
+
 // ---------------------------------------------------------------- keyboard
 
 document.addEventListener('keydown', (e) => {
@@ -1019,7 +1082,7 @@ document.addEventListener('keydown', (e) => {
 	const typing = t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA');
 	if (e.key === '/' && !typing) {
 		e.preventDefault();
-		setTab('stream');
+		if (ui.tab === 'files' || ui.tab === 'health') setTab('stream');
 		$('f-text').focus();
 		$('f-text').select();
 	} else if (e.key === 'Escape') {
@@ -1031,8 +1094,10 @@ document.addEventListener('keydown', (e) => {
 			} else t.blur();
 		} else if (ui.selected) {
 			closeDetail();
-			(ui.tab === 'calls' ? calls : stream).root.focus();
-		} else if (ui.focus) setFocus('');
+			if (ui.tab === 'timeline') $('tl-canvas').focus();
+			else if (ui.tab === 'conversation') $('cv').querySelector('.cv-item[tabindex="0"]')?.focus();
+			else (ui.tab === 'calls' ? calls : stream).root.focus();
+		} else if (state.f.session.size) selectSession('');
 	} else if ((e.key === 'p' || e.key === 'P') && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
 		setPaused(!ui.paused);
 	}
@@ -1044,13 +1109,19 @@ document.addEventListener('keydown', (e) => {
 window.hookwire = Object.freeze({
 	store,
 	ui,
+	state,
 	seqs: () => store.events.map((e) => e.seq),
 	viewLength: () => view.length,
 	connState: () => ui.connState,
+	timeline: Object.freeze({ debug: () => timeline.debug(), rectOf: (id) => timeline.rectOf(id) }),
+	conversation: Object.freeze({ items: () => conversation.items() }),
+	pulse: Object.freeze({ drawn: () => pulse.drawn() }),
 });
 
+// The token first (it leaves the address), then the view the address names.
 const token = takeToken();
+decode(location.hash);
 if (token) start(token);
 else askToken();
-setTab('stream');
-kick();
+showTab('stream');
+applyState();

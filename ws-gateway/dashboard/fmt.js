@@ -55,6 +55,14 @@ export function toolSummary(tool, input, cwd) {
 	}
 }
 
+// What a call's event is about, with paths relative to the session's
+// working directory, else to its project.
+export function callSummary(tool, ev) {
+	const t = toolSummary(tool, ev && ev.data ? ev.data.tool_input : null, s(ev && ev.cwd));
+	const p = s(ev && ev.project);
+	return p && t.startsWith(p + '/') ? t.slice(p.length + 1) : t;
+}
+
 // The one-line summary shown in the stream.
 export function summary(ev) {
 	const d = ev.data && typeof ev.data === 'object' ? ev.data : {};

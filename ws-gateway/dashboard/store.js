@@ -12,6 +12,10 @@ export const MAX_EVENTS = 100000; // events kept while following the live end
 export const HARD_MAX = 125000; // while the user browses older events
 const MAX_CALLS = 50000; // tool calls kept for the tool-call view
 const IDLE_MS = 60000; // a session with no event for this long is idle
+const MAX_MARKS = 5000; // markers kept per session for the timeline
+
+// Events the timeline draws as markers on an agent's lane.
+export const MARK_EVENTS = new Set(['SessionStart', 'SessionEnd', 'UserPromptSubmit', 'Stop', 'StopFailure', 'Notification', 'PreCompact']);
 
 // Tool names whose file paths count as reads, writes, edits or searches.
 const FILE_OPS = {
@@ -60,6 +64,16 @@ export class Store {
 		this.dropped = 0; // oldest events dropped by the cap, cumulated
 		this.lastSeq = 0; // highest seq seen (for get_history after a reconnect)
 		this.gaps = []; // {from, to} ranges the server said were lost
+		this.indexers = []; // fn(ev, ms, session): more aggregates (addIndexer)
+	}
+
+	// Registers fn(ev, ms, session), called once for every new event (in any
+	// order: history arrives after live events), after the store's own
+	// aggregates are updated.  This is how a panel keeps an aggregate of its
+	// own (events per second per session, tokens per session) without
+	// walking the events array.
+	addIndexer(fn) {
+		this.indexers.push(fn);
 	}
 
 	get size() {
@@ -179,6 +193,7 @@ export class Store {
 				files: new Map(), // path -> {path, read, write, edit, search, last, lastTs}
 				failures: 0,
 				calls: 0,
+				marks: [], // {ms, ev} of MARK_EVENTS, in seq order
 				fromServer: false,
 			};
 			this.sessions.set(id, s);
@@ -189,7 +204,7 @@ export class Store {
 	agent(s, id, type) {
 		let a = s.agents.get(id);
 		if (!a) {
-			a = { agent_id: id, agent_type: type || '', started: '', stopped: '', tools: new Map(), events: 0, running: false };
+			a = { agent_id: id, agent_type: type || '', started: '', stopped: '', startMs: NaN, stopMs: NaN, firstMs: 0, lastMs: NaN, stopEv: null, tools: new Map(), events: 0, running: false };
 			s.agents.set(id, a);
 		}
 		if (type && !a.agent_type) a.agent_type = type;
@@ -216,15 +231,31 @@ export class Store {
 			else if (name === 'PostToolUse' || name === 'PostToolUseFailure' || name === 'Stop') s.tool = '';
 		}
 		if (name === 'SessionEnd') s.ended = true;
+		if (MARK_EVENTS.has(name)) {
+			const m = s.marks;
+			const k = { ms, ev };
+			if (!m.length || m[m.length - 1].ev.seq < ev.seq) m.push(k);
+			else {
+				let i = m.length;
+				while (i > 0 && m[i - 1].ev.seq > ev.seq) i--;
+				m.splice(i, 0, k);
+			}
+			if (m.length > MAX_MARKS + 500) m.splice(0, m.length - MAX_MARKS);
+		}
 
 		const aid = str(ev.agent_id) || (name === 'SubagentStart' || name === 'SubagentStop' ? str(data.agent_id) : '');
 		const ag = this.agent(s, aid, str(data.agent_type));
 		ag.events++;
+		if (!ag.firstMs || ms < ag.firstMs) ag.firstMs = ms;
+		if (!(ag.lastMs >= ms)) ag.lastMs = ms;
 		if (name === 'SubagentStart') {
 			ag.started = str(ev.ts);
+			ag.startMs = ms;
 			ag.running = !ag.stopped;
 		} else if (name === 'SubagentStop') {
 			ag.stopped = str(ev.ts);
+			ag.stopMs = ms;
+			ag.stopEv = ev;
 			ag.running = false;
 		}
 
@@ -233,7 +264,7 @@ export class Store {
 			let c = this.calls.get(tuid);
 			const first = !c;
 			if (!c) {
-				c = { id: tuid, session_id: sid, agent_id: aid, tool, pre: null, post: null, status: 'running', duration: NaN, startMs: ms };
+				c = { id: tuid, session_id: sid, agent_id: aid, tool, pre: null, post: null, status: 'running', duration: NaN, startMs: ms, endMs: NaN };
 				this.calls.set(tuid, c);
 				this.callList.push(c);
 				s.calls++;
@@ -247,6 +278,9 @@ export class Store {
 			} else {
 				if (c.status !== 'failed' && name === 'PostToolUseFailure') s.failures++;
 				c.post = ev;
+				c.endMs = ms;
+				// No PreToolUse (yet): the call started duration_ms before.
+				if (!c.pre) c.startMs = typeof data.duration_ms === 'number' ? ms - data.duration_ms : ms;
 				c.status = name === 'PostToolUseFailure' ? (data.is_interrupt ? 'interrupted' : 'failed') : 'ok';
 			}
 			if (c.pre && c.post) c.duration = parseTs(c.post.ts) - parseTs(c.pre.ts);
@@ -276,6 +310,7 @@ export class Store {
 				}
 			}
 		}
+		for (const fn of this.indexers) fn(ev, ms, s);
 	}
 
 	// Merges the server's sessions list (authoritative for state and counts).
