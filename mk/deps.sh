@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 
 # Build: compiler, pkg-config and the -dev packages DESIGN.md names.
 PKGS_BUILD="make gcc pkg-config libevent-dev libjson-c-dev check libsubunit-dev libbsd-dev
-libpcre2-dev libssl-dev libyaml-dev libxxhash-dev libhiredis-dev"
+libpcre2-dev libssl-dev libyaml-dev libxxhash-dev libhiredis-dev libsqlite3-dev"
 # Tests: man page lint, real clients, browser, tools used by test scripts.
 PKGS_TEST="clang-format mandoc groff-base python3 python3-socketio python3-websocket python3-aiohttp
-chromium nodejs npm jq socat curl clang procps psmisc util-linux redis-server openssl"
+chromium nodejs npm jq socat curl clang procps psmisc util-linux redis-server openssl sqlite3"
 
 missing_debs() {
 	for p in $PKGS_BUILD $PKGS_TEST; do
