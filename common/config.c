@@ -49,7 +49,7 @@ static const char *config_env_skip[] = {"HOOKWIRE_CONFIG",
 #define CONFIG_ENV_SKIP_PREFIX "HOOKWIRE_TEST_"
 
 static const char *config_sections[] = {"log",	 "capture", "router", "journal", "ring",
-					"scrub", "gateway", "relay",  NULL};
+					"scrub", "gateway", "relay",  "store",	 NULL};
 
 static int
 config_find(const char *section, const char *name)
