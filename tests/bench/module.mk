@@ -68,3 +68,15 @@ $(ROUTER_CPU): $(OBJ)/tests/bench/router-cpu.o $(ROUTER_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(XXHASH_LIBS) $(COMMON_LIBS)
 
 $(OBJ)/tests/bench/router-cpu.o: CPPFLAGS += -Ievent-router
+
+# store-gen: realistic canonical events for the store benchmarks
+# (store-bench.sh): NDJSON, journal segments, or a database written through
+# event-store's own writer.
+STORE_GEN := $(BIN)/store-gen
+BENCH_TOOLS += $(STORE_GEN)
+
+$(STORE_GEN): $(OBJ)/tests/bench/store-gen.o $(STORE_LIB) $(ROUTER_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(SQLITE_LIBS) $(COMMON_LIBS)
+
+$(OBJ)/tests/bench/store-gen.o: CPPFLAGS += -Ievent-store
