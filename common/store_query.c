@@ -242,7 +242,8 @@ store_query_events(struct store_query *q, const struct store_filter *f, store_ev
 	const char *expr = NULL, *e = "";
 	uint64_t lo, hi;
 	size_t limit = f->limit ? f->limit : STORE_LIMIT_DEFAULT, i;
-	int asc = f->since_seq != 0 || f->since_us != 0, fts, snip, driven = 0, rc;
+	int asc = f->oldest_first || f->since_seq != 0 || f->since_us != 0, fts, snip, driven = 0,
+	    rc;
 	long n = 0;
 
 	if (limit > STORE_LIMIT_MAX) {
@@ -627,8 +628,6 @@ store_query_parse_time(const char *s, int64_t now_us, int64_t *us, uint64_t *seq
 		errno = 0;
 		v = strtoull(s, &end, 10);
 		if (errno == 0 && *end == '\0') {
-			if (v == 0)
-				return -1;
 			*seq = v;
 			return 0;
 		}

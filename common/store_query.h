@@ -94,10 +94,12 @@ struct store_filter {
 	 * (case-insensitive; at least STORE_SEARCH_MIN characters), or a raw
 	 * FTS5 expression in match (for callers who want AND/OR/NEAR). */
 	const char *search, *match;
-	/* With since_seq or since_us: the first limit events after the bound,
-	 * else the last limit (the newest).  Rows always come oldest first.
-	 * 0 means STORE_LIMIT_DEFAULT; more than STORE_LIMIT_MAX is an error. */
+	/* With since_seq, since_us or oldest_first set: the first limit events
+	 * after the bounds, else the last limit (the newest).  Rows always come
+	 * oldest first.  limit 0 means STORE_LIMIT_DEFAULT; more than
+	 * STORE_LIMIT_MAX is an error. */
 	size_t limit;
+	int oldest_first;
 	/* With search or match and hl_open set, each row carries a snippet of
 	 * its indexed text with every hit between hl_open and hl_close. */
 	const char *hl_open, *hl_close;
@@ -189,7 +191,7 @@ int store_query_bounds(struct store_query *q, struct store_bounds *b, char *err,
 
 /*
  * Parses a time bound for --since and --until: a sequence number (digits
- * only: *seq set, *us 0), a duration back from now_us ("90s", "15m", "2h",
+ * only: *seq set, 0 included, *us 0), a duration back from now_us ("90s", "15m", "2h",
  * "2d", "1w"), an RFC 3339 time ("2026-11-28T20:25:03Z", with a fraction
  * and an offset "+02:00" allowed) or a date ("2026-11-28": midnight UTC);
  * these set *us and leave *seq 0.  Returns 0 or -1.

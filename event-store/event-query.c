@@ -188,6 +188,7 @@ main(int argc, char *argv[])
 			bad("--since", since, "not a seq, a duration (2d) or an RFC 3339 time");
 		f.since_seq = seq;
 		f.since_us = sf.from_us = us;
+		f.oldest_first = 1;
 	}
 	if (until != NULL) {
 		if (store_query_parse_time(until, now, &us, &seq) == -1)

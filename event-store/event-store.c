@@ -33,23 +33,25 @@ static void __attribute__((noreturn)) usage(int code)
 	fprintf(code ? stderr : stdout,
 		"usage: event-store [-hV] [-c file] [-i name] [--rundir dir] [--statedir dir]\n"
 		"                   [--readiness-fd fd] [--log-file file] [--log-level level]\n"
-		"                   [--user user] [--rebuild]\n");
+		"                   [--user user] [--rebuild | --enabled]\n");
 	exit(code);
 }
 
 int
 main(int argc, char *argv[])
 {
-	enum { O_REBUILD = DAEMON_O_END };
-	static const struct option longopts[] = {
-	    DAEMON_LONGOPTS, {"rebuild", no_argument, NULL, O_REBUILD}, {NULL, 0, NULL, 0}};
+	enum { O_REBUILD = DAEMON_O_END, O_ENABLED };
+	static const struct option longopts[] = {DAEMON_LONGOPTS,
+						 {"rebuild", no_argument, NULL, O_REBUILD},
+						 {"enabled", no_argument, NULL, O_ENABLED},
+						 {NULL, 0, NULL, 0}};
 	struct daemon d;
 	struct config *cfg;
 	struct follow_opts fo;
 	struct follow *f;
 	sigset_t sigs;
 	char err[1024], dir[4200], db[4300];
-	int ch, rc, sig, rebuild = 0;
+	int ch, rc, sig, rebuild = 0, enabled = 0;
 
 	daemon_init(&d, "event-store", "store");
 	while ((ch = getopt_long(argc, argv, DAEMON_SHORTOPTS, longopts, NULL)) != -1) {
@@ -61,6 +63,9 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case O_REBUILD:
 			rebuild = 1;
+			break;
+		case O_ENABLED:
+			enabled = 1;
 			break;
 		case 'h':
 			usage(EXIT_OK);
@@ -81,6 +86,12 @@ main(int argc, char *argv[])
 		return rc;
 	}
 	cfg = d.dm_cfg;
+	if (enabled) {
+		/* for the supervisor: is the stage on? */
+		rc = config_bool(cfg, "store", "enabled") ? EXIT_OK : EXIT_RUNTIME;
+		daemon_close(&d);
+		return rc;
+	}
 	memset(&fo, 0, sizeof(fo));
 	schema_opts_default(&fo.schema);
 	retain_opts_default(&fo.retain);
