@@ -409,11 +409,13 @@ store_query_bounds(struct store_query *q, struct store_bounds *b, char *err, siz
 	if (rc != SQLITE_ROW)
 		return store_query_fail(q, "bounds", err, errlen);
 	b->count = b->newest - b->oldest + 1 - (uint64_t)gapseqs;
+	if (b->kept < b->oldest)
+		b->kept = b->oldest;
 	return 0;
 }
 
 struct store_holes {
-	uint64_t sh_oldest, sh_newest; /* meta.oldest_seq, max(seq) */
+	uint64_t sh_oldest, sh_newest; /* the bounds' kept, max(seq) */
 	store_hole_cb sh_cb;
 	void *sh_arg;
 };
@@ -471,8 +473,10 @@ store_query_range(struct store_query *q, uint64_t from_seq, uint64_t to_seq, siz
 	memset(&h, 0, sizeof(h));
 	h.sh_cb = hole_cb;
 	h.sh_arg = arg;
-	if (store_query_int(q->q_db, "SELECT value FROM meta WHERE key = 'oldest_seq'", &v) !=
-	    SQLITE_OK)
+	if (store_query_int(q->q_db,
+			    "SELECT max(coalesce((SELECT value FROM meta WHERE key = 'oldest_seq'),"
+			    " 0), coalesce((SELECT min(seq) FROM events), 0))",
+			    &v) != SQLITE_OK)
 		return store_query_fail(q, "meta", err, errlen);
 	h.sh_oldest = (uint64_t)v;
 	if (store_query_int(q->q_db, "SELECT max(seq) FROM events", &v) != SQLITE_OK)

@@ -38,9 +38,9 @@
  *   gaps     from_seq PRIMARY KEY, to_seq, reason, noted_us: seqs the store
  *            will never hold (they left the ring and the journal before the
  *            store read them)
- *   meta     key PRIMARY KEY, value: "created_us"; "oldest_seq" (below it:
- *            removed by retention, or older than the store); "indexed_seq" (the
- *            FTS index holds every event up to it and none after)
+ *   meta     key PRIMARY KEY, value: "created_us"; "oldest_seq" (retention
+ *            removed everything below it; 0 before the first removal);
+ *            "indexed_seq" (the FTS index holds every event up to it, none after)
  */
 #ifndef HOOKWIRE_STORE_QUERY_H
 #define HOOKWIRE_STORE_QUERY_H
@@ -120,10 +120,10 @@ typedef int (*store_event_cb)(void *arg, uint64_t seq, const char *json, size_t 
 long store_query_events(struct store_query *q, const struct store_filter *f, store_event_cb cb,
 			void *arg, char *err, size_t errlen);
 
-/* A hole in a range: seqs from..to are not in the store.  reason: "gap" (a
- * recorded gap row: left the ring and the journal before the store read
- * them), "retention" (below the oldest seq kept) or "not_yet" (above the
- * newest seq stored). */
+/* A hole in a range: seqs from..to are not in the store.  reason:
+ * "retention" (below kept: removed by retention, or older than the store),
+ * "gap" (left the ring and the journal before the store read them: gap rows)
+ * or "not_yet" (above the newest seq stored). */
 typedef int (*store_hole_cb)(void *arg, uint64_t from, uint64_t to, const char *reason);
 
 /*
@@ -173,8 +173,9 @@ struct store_bounds {
 	uint64_t oldest;  /* the oldest seq stored, 0 when empty */
 	uint64_t newest;  /* the newest seq stored, 0 when empty */
 	uint64_t count;	  /* events stored */
-	uint64_t kept;	  /* meta.oldest_seq: below it, retention removed them (or the
-			   * store began after them) */
+	uint64_t kept;	  /* nothing below it is or will be in the store: retention
+			   * removed it or the store began after it (the larger of
+			   * meta.oldest_seq and oldest) */
 	uint64_t indexed; /* the full-text index holds every event up to this seq */
 	uint64_t gaps;	  /* gap rows */
 };

@@ -132,7 +132,8 @@ size_t writer_pending(const struct writer *w);
 int64_t writer_began_us(const struct writer *w);
 /* The highest seq stored (committed or not), 0 when empty. */
 uint64_t writer_max_seq(const struct writer *w);
-/* Retention moved meta.oldest_seq to oldest: seqs below it are skipped from now on. */
+/* Retention moved meta.oldest_seq to oldest: seqs below it are skipped from now on
+ * (writer_new() reads it). */
 void writer_set_oldest(struct writer *w, uint64_t oldest);
 /* The SQLite result code of the last failure. */
 int writer_rc(const struct writer *w);

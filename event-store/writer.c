@@ -33,7 +33,7 @@ struct writer_hour {
 struct writer {
 	sqlite3 *w_db;
 	struct writer_opts w_opts;
-	sqlite3_stmt *w_begin, *w_commit, *w_insert, *w_session, *w_hour, *w_gap, *w_oldest;
+	sqlite3_stmt *w_begin, *w_commit, *w_insert, *w_session, *w_hour, *w_gap;
 	struct row w_row;
 	int w_in_txn;
 	size_t w_pending;
@@ -64,7 +64,6 @@ static const char *writer_sql[] = {
     " SET first_seq = min(hours.first_seq, excluded.first_seq),"
     " last_seq = max(hours.last_seq, excluded.last_seq)",
     "INSERT OR IGNORE INTO gaps(from_seq, to_seq, reason, noted_us) VALUES (?, ?, ?, ?)",
-    "INSERT OR REPLACE INTO meta(key, value) VALUES ('oldest_seq', ?)",
 };
 
 static int
@@ -79,7 +78,7 @@ struct writer *
 writer_new(sqlite3 *db, const struct writer_opts *o, char *err, size_t errlen)
 {
 	struct writer *w;
-	sqlite3_stmt **st[7];
+	sqlite3_stmt **st[6];
 	int64_t v;
 	size_t i;
 	int rc;
@@ -98,8 +97,7 @@ writer_new(sqlite3 *db, const struct writer_opts *o, char *err, size_t errlen)
 	st[3] = &w->w_session;
 	st[4] = &w->w_hour;
 	st[5] = &w->w_gap;
-	st[6] = &w->w_oldest;
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 6; i++)
 		if ((rc = sqlite3_prepare_v3(db, writer_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					     st[i], NULL)) != SQLITE_OK) {
 			writer_fail(w, rc, "prepare", err, errlen);
@@ -159,7 +157,6 @@ writer_free(struct writer *w)
 	sqlite3_finalize(w->w_session);
 	sqlite3_finalize(w->w_hour);
 	sqlite3_finalize(w->w_gap);
-	sqlite3_finalize(w->w_oldest);
 	row_clear(&w->w_row);
 	free(w);
 }
@@ -298,9 +295,8 @@ writer_add(struct writer *w, const char *json, size_t len, uint64_t seq, int64_t
 	if (writer_begin(w, err, errlen) == -1)
 		return -1;
 	w->w_pending++;
-	if (w->w_oldest_seq != 0 && seq < w->w_oldest_seq) {
-		/* below what the store keeps: retention removed it, or it is
-		 * older than the store; it does not come back */
+	if (seq < w->w_oldest_seq) {
+		/* retention removed it: it does not come back */
 		w->w_skipped++;
 		goto done;
 	}
@@ -335,12 +331,6 @@ writer_add(struct writer *w, const char *json, size_t len, uint64_t seq, int64_t
 		return -1;
 	if (seq > w->w_max)
 		w->w_max = seq;
-	if (w->w_oldest_seq == 0) {
-		w->w_oldest_seq = seq;
-		sqlite3_bind_int64(w->w_oldest, 1, (int64_t)seq);
-		if ((rc = writer_run(w->w_oldest)) != SQLITE_OK)
-			return writer_fail(w, rc, "meta", err, errlen);
-	}
 done:
 	if (w->w_pending >= w->w_opts.batch_max && writer_commit(w, err, errlen) == -1)
 		return -1;
