@@ -39,9 +39,9 @@ static void __attribute__((noreturn)) bad(const char *opt, const char *arg, cons
 /* A write error on stdout: a closed pipe is a normal end. */
 static void __attribute__((noreturn)) out_failed(void)
 {
-	if (errno == EPIPE)
+	if (output_failed == EPIPE)
 		exit(EXIT_OK);
-	fprintf(stderr, "event-query: standard output: %s\n", strerror(errno));
+	fprintf(stderr, "event-query: standard output: %s\n", strerror(output_failed));
 	exit(EXIT_RUNTIME);
 }
 

@@ -3,6 +3,7 @@
  * line on stdout.  Events are printed byte for byte as the store holds
  * them; --highlight adds one member, "snippet", at the end.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,8 +15,10 @@ int output_failed;
 static int
 output_put(const char *s, size_t n)
 {
-	if (output_failed || fwrite(s, 1, n, stdout) != n) {
-		output_failed = 1;
+	if (output_failed)
+		return -1;
+	if (fwrite(s, 1, n, stdout) != n) {
+		output_failed = errno ? errno : EIO;
 		return -1;
 	}
 	return 0;
@@ -110,8 +113,10 @@ output_gap(void *arg, uint64_t from, uint64_t to, const char *reason, int64_t no
 int
 output_flush(void)
 {
-	if (output_failed || fflush(stdout) == EOF) {
-		output_failed = 1;
+	if (output_failed)
+		return -1;
+	if (fflush(stdout) == EOF) {
+		output_failed = errno ? errno : EIO;
 		return -1;
 	}
 	return 0;

@@ -4,7 +4,8 @@
  *
  * A step deletes at most a chunk of the oldest events, in one transaction:
  * those older than keep_days, or, while the pages in use exceed keep_bytes,
- * the oldest regardless of age.  Only a prefix of the seqs is ever removed,
+ * the oldest regardless of age, as many as the excess takes at the mean
+ * size of an event (the next step measures again).  Only a prefix of the seqs is ever removed,
  * so everything below meta.oldest_seq is gone and nothing above it is
  * missing but recorded gaps.  The full-text index loses what it held of
  * the chunk (an FTS5 'delete' with the text it was indexed with), the
@@ -191,17 +192,32 @@ retain_step(sqlite3 *db, const struct retain_opts *o, int64_t now_us, struct ret
 	sqlite3_stmt *st;
 	uint64_t used, freep, cut = 0, seq;
 	int64_t cutoff = o->keep_us > 0 ? now_us - o->keep_us : INT64_MIN, ts;
-	size_t n = 0;
+	size_t n = 0, limit;
 	int by_size, more = 0, rc;
 
 	memset(res, 0, sizeof(*res));
 	if (retain_usage(db, &used, &freep) == -1)
 		return retain_fail(db, "page_count", err, errlen);
 	by_size = o->keep_bytes > 0 && used > o->keep_bytes;
+	limit = o->chunk;
+	if (by_size) {
+		/* as many of the oldest as the excess takes at the mean size of
+		 * an event (at least one), not a whole chunk: the next step looks
+		 * again */
+		int64_t span = retain_int(db, "SELECT max(seq) - min(seq) + 1 FROM events");
+
+		if (span > 0) {
+			uint64_t mean = used / (uint64_t)span + 1;
+			uint64_t need = (used - o->keep_bytes + mean - 1) / mean;
+
+			if (need < limit)
+				limit = need > 0 ? need : 1;
+		}
+	}
 	if (sqlite3_prepare_v2(db, "SELECT seq, ts_us FROM events ORDER BY seq LIMIT ?", -1, &st,
 			       NULL) != SQLITE_OK)
 		return retain_fail(db, "oldest", err, errlen);
-	sqlite3_bind_int64(st, 1, (int64_t)o->chunk);
+	sqlite3_bind_int64(st, 1, (int64_t)limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		seq = (uint64_t)sqlite3_column_int64(st, 0);
 		ts = sqlite3_column_int64(st, 1);
@@ -219,7 +235,7 @@ retain_step(sqlite3 *db, const struct retain_opts *o, int64_t now_us, struct ret
 		res->rr_deleted = n;
 		res->rr_oldest = cut;
 		res->rr_why = by_size ? "size" : "age";
-		more = n == o->chunk;
+		more = by_size || n == o->chunk;
 	}
 	/* give back what the new events will not need soon */
 	if (retain_usage(db, &used, &freep) == 0 && freep > (uint64_t)o->free_reserve &&

@@ -207,6 +207,16 @@ schema_open(const char *path, const struct schema_opts *o, sqlite3 **dbp, char *
 	err[0] = '\0';
 	fresh = stat(path, &st) == -1 ? errno == ENOENT : st.st_size == 0;
 	if (fresh) {
+		char side[4200];
+
+		/* a WAL left behind by a file that is gone would be read into
+		 * the new one */
+		snprintf(side, sizeof(side), "%s-wal", path);
+		unlink(side);
+		snprintf(side, sizeof(side), "%s-shm", path);
+		unlink(side);
+	}
+	if (fresh) {
 		/* events carry prompts and commands: the file, and the WAL and
 		 * shared memory files SQLite gives the same mode, are the user's */
 		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -285,10 +295,18 @@ schema_move_aside(const char *path, const char *why, char *moved, size_t movedle
 	moved[0] = '\0';
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if ((size_t)snprintf(to, sizeof(to), "%s.%s-%s", path, why, stamp) >= sizeof(to) ||
-	    strlen(to) >= movedlen) {
-		snprintf(err, errlen, "%s: name too long", path);
-		return -1;
+	/* a second file moved aside in the same second gets a number */
+	for (i = 0; i < 100; i++) {
+		size_t n =
+		    i == 0 ? (size_t)snprintf(to, sizeof(to), "%s.%s-%s", path, why, stamp)
+			   : (size_t)snprintf(to, sizeof(to), "%s.%s-%s.%d", path, why, stamp, i);
+
+		if (n >= sizeof(to) || n >= movedlen) {
+			snprintf(err, errlen, "%s: name too long", path);
+			return -1;
+		}
+		if (access(to, F_OK) == -1)
+			break;
 	}
 	if (rename(path, to) == -1) {
 		if (errno == ENOENT)

@@ -258,7 +258,7 @@ int follow_rebuild(const struct follow_opts *o, char *err, size_t errlen);
 /* ---------------------------------------------------------------- output.c */
 
 /* The callbacks of store_query_*() that print to stdout as NDJSON.  A write
- * error on stdout sets output_failed (errno kept) and stops the query. */
+ * error on stdout sets output_failed to its errno and stops the query. */
 extern int output_failed;
 /* An event as stored; with a snippet, a "snippet" member is added last. */
 int output_event(void *arg, uint64_t seq, const char *json, size_t len, const char *snippet);
