@@ -9,8 +9,11 @@
  * which SQLite checks on the row without using their index.  A time bound
  * becomes a seq bound through the hours table first (every event of an
  * hour lies between that hour's first_seq and last_seq), then the exact
- * ts_us comparison filters the rows in between.  Full-text queries walk
- * the FTS5 index in rowid (seq) order and join the events by primary key.
+ * ts_us comparison filters the rows in between.  Each column filter
+ * narrows the seq range too (min and max seq of its value, through its
+ * index), so a full-text query, which walks the FTS5 index in rowid (seq)
+ * order and joins the events by primary key, only walks the hits where the
+ * session, agent or tool call can be.
  */
 #include <sys/stat.h>
 
@@ -225,6 +228,47 @@ store_query_time_bounds(struct store_query *q, const struct store_filter *f, uin
 	return none || *lo > *hi;
 }
 
+/*
+ * Narrows *lo..*hi to the seqs where col = val: min(seq) and max(seq)
+ * through the column's index, two seeks.  A search then walks the hits of
+ * the full-text index only between them, which for a session, an agent or
+ * a tool_use_id is a small part of the store.  Returns 1 when no event has
+ * the value, 0, or -1.
+ */
+static int
+store_query_column_bounds(struct store_query *q, const char *col, const char *val, uint64_t *lo,
+			  uint64_t *hi)
+{
+	sqlite3_stmt *st;
+	char sql[160];
+	int rc, none = 0;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT (SELECT seq FROM events WHERE %s = ?1 ORDER BY seq LIMIT 1),"
+		 " (SELECT seq FROM events WHERE %s = ?1 ORDER BY seq DESC LIMIT 1)",
+		 col, col);
+	if (sqlite3_prepare_v2(q->q_db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, val, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+			none = 1;
+		else {
+			uint64_t a = (uint64_t)sqlite3_column_int64(st, 0);
+			uint64_t b = (uint64_t)sqlite3_column_int64(st, 1);
+
+			if (a > *lo)
+				*lo = a;
+			if (b < *hi)
+				*hi = b;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return -1;
+	return none || *lo > *hi;
+}
+
 long
 store_query_events(struct store_query *q, const struct store_filter *f, store_event_cb cb,
 		   void *arg, char *err, size_t errlen)
@@ -268,9 +312,13 @@ store_query_events(struct store_query *q, const struct store_filter *f, store_ev
 		expr = f->match;
 	fts = expr != NULL;
 	snip = fts && f->hl_open != NULL;
-	if ((rc = store_query_time_bounds(q, f, &lo, &hi)) != 0) {
+	rc = store_query_time_bounds(q, f, &lo, &hi);
+	for (i = 0; rc == 0 && i < sizeof(cols) / sizeof(cols[0]); i++)
+		if (cols[i].val != NULL)
+			rc = store_query_column_bounds(q, cols[i].col, cols[i].val, &lo, &hi);
+	if (rc != 0) {
 		sqlite3_free(phrase);
-		return rc == 1 ? 0 : store_query_fail(q, "hours", err, errlen);
+		return rc == 1 ? 0 : store_query_fail(q, "bounds", err, errlen);
 	}
 
 	memset(&p, 0, sizeof(p));

@@ -80,3 +80,12 @@ $(STORE_GEN): $(OBJ)/tests/bench/store-gen.o $(STORE_LIB) $(ROUTER_LIB) $(COMMON
 	$(CC) $(LDFLAGS) -o $@ $^ $(SQLITE_LIBS) $(COMMON_LIBS)
 
 $(OBJ)/tests/bench/store-gen.o: CPPFLAGS += -Ievent-store
+
+# store-query-bench: latencies of the store's read API on a database
+# (store-bench.sh runs it on the 10M-event store that store-gen builds).
+STORE_QUERY_BENCH := $(BIN)/store-query-bench
+BENCH_TOOLS += $(STORE_QUERY_BENCH)
+
+$(STORE_QUERY_BENCH): $(OBJ)/tests/bench/store-query-bench.o $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(SQLITE_LIBS) $(COMMON_LIBS)

@@ -293,6 +293,30 @@ START_TEST(test_search)
 	f.project = "/p1";
 	f.limit = 100;
 	ck_assert_str_eq(run(q, &f), "1,10,11,12,13,14,15,16,17,18,19");
+	/* a selective column drives, the index is asked per row */
+	memset(&f, 0, sizeof(f));
+	f.search = "git status";
+	f.agent = "agent-7";
+	ck_assert_str_eq(run(q, &f), "3,13,23");
+	f.hl_open = "[";
+	f.hl_close = "]";
+	ck_assert_str_eq(run(q, &f), "3,13,23");
+	{
+		static struct got g;
+
+		memset(&g, 0, sizeof(g));
+		ck_assert_int_eq(store_query_events(q, &f, got_cb, &g, err, sizeof(err)), 3);
+		ck_assert_msg(strstr(g.snippet, "[git status]") != NULL, "%s", g.snippet);
+	}
+	memset(&f, 0, sizeof(f));
+	f.search = "push";
+	f.tool_use_id = "tu17";
+	ck_assert_str_eq(run(q, &f), "33");
+	f.tool_use_id = "tu16";
+	ck_assert_str_eq(run(q, &f), "");
+	f.tool_use_id = NULL;
+	f.session = "nobody";
+	ck_assert_str_eq(run(q, &f), "");
 	/* bad requests */
 	memset(&f, 0, sizeof(f));
 	f.search = "rm";
