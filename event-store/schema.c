@@ -207,16 +207,6 @@ schema_open(const char *path, const struct schema_opts *o, sqlite3 **dbp, char *
 	err[0] = '\0';
 	fresh = stat(path, &st) == -1 ? errno == ENOENT : st.st_size == 0;
 	if (fresh) {
-		char side[4200];
-
-		/* a WAL left behind by a file that is gone would be read into
-		 * the new one */
-		snprintf(side, sizeof(side), "%s-wal", path);
-		unlink(side);
-		snprintf(side, sizeof(side), "%s-shm", path);
-		unlink(side);
-	}
-	if (fresh) {
 		/* events carry prompts and commands: the file, and the WAL and
 		 * shared memory files SQLite gives the same mode, are the user's */
 		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);

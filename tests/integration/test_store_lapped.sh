@@ -6,7 +6,9 @@
 #      with no gap row;
 #   2. the journal lost part of that range too (its segments removed, as
 #      retention would): exactly those seqs become gap rows, event-query
-#      --gaps shows them, and the store holds every other seq once.
+#      --gaps shows them, and the store holds every other seq once;
+#   3. the journal lost altogether while the store was stopped: it resumes
+#      from the ring at exactly the seq after its newest.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storelib.sh"
 export HOOKWIRE_RING_SIZE=64k HOOKWIRE_JOURNAL_SEGMENT_SIZE=64k HOOKWIRE_STORE_COMMIT_MS=50
@@ -63,4 +65,15 @@ store_seqs >"$T/s2"
 { seq 1 2020; while read -r a b; do seq "$a" "$b"; done <"$T/want_gaps"; } | sort -n | uniq -u >"$T/want"
 check "every other seq once, in order" cmp -s "$T/s2" "$T/want"
 check "--stats counts them" test "$("$B/event-query" --stats | jq .count)" -eq "$(wc -l <"$T/want")"
+
+# 3. the journal lost, the ring holds the events: the store resumes from the
+# ring at exactly the seq after its newest
+hw_stop "$store_pid"
+export PAD=0
+store_feed 2021 30
+rm -f "$T/state/journal"/journal-*.ndjson
+hw_start_store
+check "the store takes 2021..2050 from the ring" store_wait_indexed 2050
+store_seqs | tail -n 31 >"$T/s3"
+check "every one of them once, none skipped" cmp -s "$T/s3" <(seq 2020 2050)
 hw_done

@@ -4,7 +4,8 @@
 #     at start-up the file is moved aside to events.db.bad-<time>, with its
 #     WAL, a new store is built from the journal, every event is back;
 #   - garbage over the header only: the same;
-#   - the database removed: a new store, every event back;
+#   - the database removed after a SIGKILL, its WAL left with frames: a new
+#     store (the old WAL is not read into it), every event back;
 #   - event-store --rebuild: refused while the daemon runs (the pidfile),
 #     done when it is stopped: the old store moved to events.db.old-<time>,
 #     every event back and searchable, exit 0.
@@ -47,28 +48,31 @@ check "a damaged header: rebuilt" store_wait_indexed 250
 check "and logged" grep -q '"reason":"store_bad"' "$T/store.log"
 check "two damaged files kept now, neither overwritten" test "$(ls "$S" | grep -c '^events\.db\.bad-[0-9TZ.]*$')" -eq 2
 
-# the database removed, its WAL left behind
-hw_stop "$store_pid"
-check "the WAL of the store is there" test -s "$DB-wal" -o -e "$DB-wal"
+# the database removed, its WAL left behind with frames not yet
+# checkpointed (the store was killed)
+store_feed 251 10
+check "250..260 stored" store_wait_indexed 260
+hw_stop "$store_pid" KILL
+check "the WAL of the store holds frames" test -s "$DB-wal"
 rm -f "$DB"
 : >"$T/store.log"
 hw_start_store
-check "a missing store: built anew from the journal" store_wait_indexed 250
+check "a missing store: built anew from the journal" store_wait_indexed 260
 check "the log says it is new" grep -q 'new store' "$T/store.log"
-check "every event once" cmp -s <(store_seqs) <(seq 1 250)
-check "the old WAL was not read into it" test "$(sqlite3 "$DB" 'PRAGMA integrity_check')" = ok
+check "every event once" cmp -s <(store_seqs) <(seq 1 260)
+check "and sound" test "$(sqlite3 "$DB" 'PRAGMA integrity_check')" = ok
 
 # --rebuild
 rc=0; "$B/event-store" --rebuild 2>"$T/rebuild.err" || rc=$?
 check "--rebuild while the daemon runs: refused" test "$rc" -ne 0
 cat "$T/rebuild.err"
 check "naming the running daemon" grep -q "$store_pid" "$T/rebuild.err"
-check "the running store is untouched" test "$(store_stat newest)" -eq 250
+check "the running store is untouched" test "$(store_stat newest)" -eq 260
 hw_stop "$store_pid"
 rc=0; "$B/event-store" --rebuild --log-file "$T/rebuild.log" || rc=$?
 check "--rebuild with the daemon stopped: exit 0" test "$rc" -eq 0
 check "the old store was moved aside" test "$(ls "$S" | grep -c '^events\.db\.old-[0-9TZ]*$')" -eq 1
-check "every event back" cmp -s <(store_seqs) <(seq 1 250)
-check "all of it searchable" test "$(store_stat indexed)" -eq 250
-check "the log counts the journal's events" grep -q '250 events from the journal' "$T/rebuild.log"
+check "every event back" cmp -s <(store_seqs) <(seq 1 260)
+check "all of it searchable" test "$(store_stat indexed)" -eq 260
+check "the log counts the journal's events" grep -q '260 events from the journal' "$T/rebuild.log"
 hw_done

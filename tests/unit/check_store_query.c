@@ -275,6 +275,8 @@ START_TEST(test_search)
 	ck_assert_str_eq(run(q, &f), "17");
 	f.search = "\"quoted\"";
 	ck_assert_str_eq(run(q, &f), "17");
+	f.search = "build/ \"quo"; /* a quote inside the text: still one literal */
+	ck_assert_str_eq(run(q, &f), "17");
 	f.search = "File33.ts";
 	ck_assert_str_eq(run(q, &f), "33");
 	f.search = "push";
