@@ -269,25 +269,208 @@ store_query_column_bounds(struct store_query *q, const char *col, const char *va
 	return none || *lo > *hi;
 }
 
+/* The column filters, most selective first: the first one given drives
+ * the plan of a plain query. */
+#define STORE_COLS 6
+struct store_cols {
+	const char *col, *val;
+};
+
+static void
+store_query_cols(const struct store_filter *f, struct store_cols *c)
+{
+	c[0] = (struct store_cols){"tool_use_id", f->tool_use_id};
+	c[1] = (struct store_cols){"session_id", f->session};
+	c[2] = (struct store_cols){"agent_id", f->agent};
+	c[3] = (struct store_cols){"project", f->project};
+	c[4] = (struct store_cols){"tool", f->tool};
+	c[5] = (struct store_cols){"event", f->event};
+}
+
+/*
+ * Appends the time and column filters of f for the table alias e ("" or
+ * "e."): ts_us compared on the row (+), the first column given plainly so
+ * that its (col, seq) index drives a plain query, the others with + so that
+ * they are checked on the row; all with + when unary is set (a search,
+ * where the full-text index drives).
+ */
+static void
+store_query_row_filters(sqlite3_str *x, struct store_params *p, const struct store_filter *f,
+			const char *e, int unary)
+{
+	struct store_cols cols[STORE_COLS];
+	int i, driven = unary;
+
+	store_query_cols(f, cols);
+	if (f->since_us != 0) {
+		sqlite3_str_appendf(x, " AND +%sts_us >= ?", e);
+		store_param_int(p, f->since_us);
+	}
+	if (f->until_us != 0) {
+		sqlite3_str_appendf(x, " AND +%sts_us <= ?", e);
+		store_param_int(p, f->until_us);
+	}
+	for (i = 0; i < STORE_COLS; i++) {
+		if (cols[i].val == NULL)
+			continue;
+		sqlite3_str_appendf(x, " AND %s%s%s = ?", driven ? "+" : "", e, cols[i].col);
+		store_param_text(p, cols[i].val);
+		driven = 1;
+	}
+}
+
+struct store_hit {
+	uint64_t seq;
+	char *snippet;
+};
+
+/*
+ * A search: the full-text tables (fts_parts) that meet [lo, hi] and the
+ * seq bounds of f, newest first (or oldest first with asc), each asked for
+ * the hits that are left to find, in rowid order; then the events of the
+ * hits, oldest first, by primary key.
+ */
+static long
+store_query_search(struct store_query *q, const struct store_filter *f, const char *expr,
+		   uint64_t lo, uint64_t hi, size_t limit, int asc, store_event_cb cb, void *arg,
+		   char *err, size_t errlen)
+{
+	struct store_hit *hits = NULL;
+	struct store_params p;
+	sqlite3_stmt *parts = NULL, *st = NULL;
+	sqlite3_str *x;
+	char *sql;
+	uint64_t a = lo, b = hi;
+	size_t nh = 0, i;
+	long n = 0, rc = -1;
+	int snip = f->hl_open != NULL, r;
+
+	if (f->since_seq != 0 && f->since_seq + 1 > a)
+		a = f->since_seq + 1;
+	if (f->before_seq != 0 && f->before_seq - 1 < b)
+		b = f->before_seq - 1;
+	if (b > (uint64_t)INT64_MAX)
+		b = INT64_MAX;
+	if (a > b)
+		return 0;
+	if ((hits = calloc(limit, sizeof(*hits))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (sqlite3_prepare_v2(q->q_db,
+			       asc ? "SELECT part, first_seq, last_seq FROM fts_parts"
+				     " WHERE last_seq >= ? AND first_seq <= ? ORDER BY part ASC"
+				   : "SELECT part, first_seq, last_seq FROM fts_parts"
+				     " WHERE last_seq >= ? AND first_seq <= ? ORDER BY part DESC",
+			       -1, &parts, NULL) != SQLITE_OK) {
+		store_query_fail(q, "search", err, errlen);
+		goto done;
+	}
+	sqlite3_bind_int64(parts, 1, (int64_t)a);
+	sqlite3_bind_int64(parts, 2, (int64_t)b);
+	while (nh < limit && (r = sqlite3_step(parts)) == SQLITE_ROW) {
+		long long part = sqlite3_column_int64(parts, 0);
+		uint64_t pa = (uint64_t)sqlite3_column_int64(parts, 1);
+		uint64_t pb = (uint64_t)sqlite3_column_int64(parts, 2);
+
+		memset(&p, 0, sizeof(p));
+		x = sqlite3_str_new(q->q_db);
+		if (snip) {
+			sqlite3_str_appendf(
+			    x, "SELECT e.seq, snippet(events_fts_%lld, 0, ?, ?, '…', 48)", part);
+			store_param_text(&p, f->hl_open);
+			store_param_text(&p, f->hl_close != NULL ? f->hl_close : "");
+		} else
+			sqlite3_str_appendall(x, "SELECT e.seq, NULL");
+		sqlite3_str_appendf(
+		    x,
+		    " FROM events_fts_%lld AS t CROSS JOIN events e ON e.seq = t.rowid"
+		    " WHERE events_fts_%lld MATCH ? AND t.rowid >= ? AND t.rowid <= ?",
+		    part, part);
+		store_param_text(&p, expr);
+		store_param_int(&p, (int64_t)(pa > a ? pa : a));
+		store_param_int(&p, (int64_t)(pb < b ? pb : b));
+		store_query_row_filters(x, &p, f, "e.", 1);
+		sqlite3_str_appendf(x, " ORDER BY t.rowid %s LIMIT ?", asc ? "ASC" : "DESC");
+		store_param_int(&p, (int64_t)(limit - nh));
+		if ((sql = sqlite3_str_finish(x)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto done;
+		}
+		r = sqlite3_prepare_v2(q->q_db, sql, -1, &st, NULL);
+		sqlite3_free(sql);
+		if (r != SQLITE_OK) {
+			store_query_fail(q, "search", err, errlen);
+			goto done;
+		}
+		store_params_bind(st, &p);
+		while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+			hits[nh].seq = (uint64_t)sqlite3_column_int64(st, 0);
+			if (snip && sqlite3_column_text(st, 1) != NULL &&
+			    (hits[nh].snippet = strdup((const char *)sqlite3_column_text(st, 1))) ==
+				NULL) {
+				snprintf(err, errlen, "out of memory");
+				goto done;
+			}
+			nh++;
+		}
+		if (r != SQLITE_DONE) {
+			/* an FTS5 expression that does not parse fails here with
+			 * SQLITE_ERROR; damage and I/O have codes of their own */
+			store_query_fail(q, "search", err, errlen);
+			rc = r == SQLITE_ERROR ? -2 : -1;
+			goto done;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	sqlite3_finalize(parts);
+	parts = NULL;
+	/* the events, oldest first */
+	if (sqlite3_prepare_v2(q->q_db, "SELECT json FROM events WHERE seq = ?", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		store_query_fail(q, "search", err, errlen);
+		goto done;
+	}
+	for (i = 0; i < nh; i++) {
+		struct store_hit *h = &hits[asc ? i : nh - 1 - i];
+
+		sqlite3_bind_int64(st, 1, (int64_t)h->seq);
+		if ((r = sqlite3_step(st)) == SQLITE_ROW) {
+			n++;
+			if (cb(arg, h->seq, (const char *)sqlite3_column_text(st, 0),
+			       (size_t)sqlite3_column_bytes(st, 0), h->snippet) != 0)
+				break;
+		} else if (r != SQLITE_DONE) {
+			store_query_fail(q, "search", err, errlen);
+			goto done;
+		}
+		sqlite3_reset(st);
+	}
+	rc = n;
+done:
+	sqlite3_finalize(parts);
+	sqlite3_finalize(st);
+	for (i = 0; i < nh; i++)
+		free(hits[i].snippet);
+	free(hits);
+	return rc;
+}
+
 long
 store_query_events(struct store_query *q, const struct store_filter *f, store_event_cb cb,
 		   void *arg, char *err, size_t errlen)
 {
 	/* column filters, most selective first: the first one given drives the plan */
-	const struct {
-		const char *col, *val;
-	} cols[] = {
-	    {"tool_use_id", f->tool_use_id}, {"session_id", f->session}, {"agent_id", f->agent},
-	    {"project", f->project},	     {"tool", f->tool},		 {"event", f->event}};
+	struct store_cols cols[STORE_COLS];
 	struct store_params p;
 	sqlite3_str *x;
 	sqlite3_stmt *st = NULL;
 	char *sql = NULL, *phrase = NULL;
-	const char *expr = NULL, *e = "";
+	const char *expr = NULL;
 	uint64_t lo, hi;
 	size_t limit = f->limit ? f->limit : STORE_LIMIT_DEFAULT, i;
-	int asc = f->oldest_first || f->since_seq != 0 || f->since_us != 0, fts, snip, driven = 0,
-	    rc;
+	int asc = f->oldest_first || f->since_seq != 0 || f->since_us != 0, rc;
 	long n = 0;
 
 	if (limit > STORE_LIMIT_MAX) {
@@ -310,10 +493,9 @@ store_query_events(struct store_query *q, const struct store_filter *f, store_ev
 		}
 	} else if (f->match != NULL)
 		expr = f->match;
-	fts = expr != NULL;
-	snip = fts && f->hl_open != NULL;
+	store_query_cols(f, cols);
 	rc = store_query_time_bounds(q, f, &lo, &hi);
-	for (i = 0; rc == 0 && i < sizeof(cols) / sizeof(cols[0]); i++)
+	for (i = 0; rc == 0 && i < STORE_COLS; i++)
 		if (cols[i].val != NULL)
 			rc = store_query_column_bounds(q, cols[i].col, cols[i].val, &lo, &hi);
 	if (rc != 0) {
@@ -321,28 +503,16 @@ store_query_events(struct store_query *q, const struct store_filter *f, store_ev
 		return rc == 1 ? 0 : store_query_fail(q, "bounds", err, errlen);
 	}
 
+	if (expr != NULL) {
+		n = store_query_search(q, f, expr, lo, hi, limit, asc, cb, arg, err, errlen);
+		sqlite3_free(phrase);
+		return n;
+	}
 	memset(&p, 0, sizeof(p));
 	x = sqlite3_str_new(q->q_db);
-	if (snip) {
-		sqlite3_str_appendall(x,
-				      "SELECT e.seq, e.json, snippet(events_fts, 0, ?, ?, '…', 48)"
-				      " FROM events_fts CROSS JOIN events e"
-				      " ON e.seq = events_fts.rowid WHERE events_fts MATCH ?");
-		store_param_text(&p, f->hl_open);
-		store_param_text(&p, f->hl_close != NULL ? f->hl_close : "");
-		store_param_text(&p, expr);
-		e = "e.";
-	} else if (fts) {
-		sqlite3_str_appendall(x, "SELECT e.seq, e.json, NULL FROM events_fts CROSS JOIN "
-					 "events e ON e.seq = events_fts.rowid"
-					 " WHERE events_fts MATCH ?");
-		store_param_text(&p, expr);
-		e = "e.";
-	} else
-		sqlite3_str_appendall(x, "SELECT seq, json, NULL FROM events WHERE 1");
-	/* seq bounds: on the FTS rowid when searching, so the index skips */
+	sqlite3_str_appendall(x, "SELECT seq, json FROM events WHERE 1");
 	if (f->since_seq != 0 || lo != 0) {
-		sqlite3_str_appendf(x, " AND %s > ?", fts ? "events_fts.rowid" : "seq");
+		sqlite3_str_appendall(x, " AND seq > ?");
 		store_param_int(&p, (int64_t)(f->since_seq > lo ? f->since_seq : lo - 1));
 	}
 	if (f->before_seq != 0 || hi != UINT64_MAX) {
@@ -350,29 +520,13 @@ store_query_events(struct store_query *q, const struct store_filter *f, store_ev
 
 		if (hi != UINT64_MAX && hi + 1 < b)
 			b = hi + 1;
-		sqlite3_str_appendf(x, " AND %s < ?", fts ? "events_fts.rowid" : "seq");
+		sqlite3_str_appendall(x, " AND seq < ?");
 		store_param_int(&p, b > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)b);
 	}
-	if (f->since_us != 0) {
-		sqlite3_str_appendf(x, " AND +%sts_us >= ?", e);
-		store_param_int(&p, f->since_us);
-	}
-	if (f->until_us != 0) {
-		sqlite3_str_appendf(x, " AND +%sts_us <= ?", e);
-		store_param_int(&p, f->until_us);
-	}
-	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		if (cols[i].val == NULL)
-			continue;
-		sqlite3_str_appendf(x, " AND %s%s%s = ?", driven || fts ? "+" : "", e, cols[i].col);
-		store_param_text(&p, cols[i].val);
-		driven = 1;
-	}
-	sqlite3_str_appendf(x, " ORDER BY %s %s LIMIT ?", fts ? "events_fts.rowid" : "seq",
-			    asc ? "ASC" : "DESC");
+	store_query_row_filters(x, &p, f, "", 0);
+	sqlite3_str_appendf(x, " ORDER BY seq %s LIMIT ?", asc ? "ASC" : "DESC");
 	store_param_int(&p, (int64_t)limit);
 	if ((sql = sqlite3_str_finish(x)) == NULL) {
-		sqlite3_free(phrase);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -382,7 +536,6 @@ store_query_events(struct store_query *q, const struct store_filter *f, store_ev
 
 		sqlite3_free(sql);
 		if ((sql = outer) == NULL) {
-			sqlite3_free(phrase);
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
@@ -392,25 +545,21 @@ store_query_events(struct store_query *q, const struct store_filter *f, store_ev
 		n = -1;
 		goto done;
 	}
-	/* an FTS5 expression that does not parse fails at the first step with
-	 * SQLITE_ERROR; damage and I/O have codes of their own */
 	store_params_bind(st, &p);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n++;
 		if (cb(arg, (uint64_t)sqlite3_column_int64(st, 0),
 		       (const char *)sqlite3_column_text(st, 1),
-		       (size_t)sqlite3_column_bytes(st, 1),
-		       (const char *)sqlite3_column_text(st, 2)) != 0)
+		       (size_t)sqlite3_column_bytes(st, 1), NULL) != 0)
 			goto done;
 	}
 	if (rc != SQLITE_DONE) {
-		store_query_fail(q, fts ? "search" : "query", err, errlen);
-		n = fts && n == 0 && rc == SQLITE_ERROR ? -2 : -1;
+		store_query_fail(q, "query", err, errlen);
+		n = -1;
 	}
 done:
 	sqlite3_finalize(st);
 	sqlite3_free(sql);
-	sqlite3_free(phrase);
 	return n;
 }
 

@@ -29,7 +29,11 @@
  *            json TEXT                 the canonical event, byte for byte
  *            indexes (session_id, seq), (event, seq), (tool, seq), (project, seq),
  *            (agent_id, seq), (tool_use_id); all but event's skip NULLs
- *   events_fts  FTS5 over events.text (external content, rowid = seq)
+ *   fts_parts part PRIMARY KEY, first_seq, last_seq, text_bytes: the full-text
+ *            index is split by seq into FTS5 tables events_fts_<part> over
+ *            events.text (external content, rowid = seq, trigram tokenizer);
+ *            retention drops whole tables, so the oldest may still hold entries
+ *            of events it removed: join the events to see only what is there
  *   sessions session_id PRIMARY KEY, project, first_seq, last_seq,
  *            first_ts_us, last_ts_us, events   one row per session, kept by the writer
  *   hours    hour PRIMARY KEY (ts_us / 3600e6), first_seq, last_seq: every event

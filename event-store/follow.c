@@ -304,11 +304,13 @@ follow_retain(struct follow *f, char *err, size_t errlen)
 	if (rr.rr_deleted > 0) {
 		writer_set_oldest(f->f_w, rr.rr_oldest);
 		f->f_retained += rr.rr_deleted;
+	}
+	if (rr.rr_deleted > 0 || rr.rr_vacuumed > 0)
 		log_debug(
 		    "%s: %llu events removed by %s, seqs below %llu gone; %d pages given back",
-		    __func__, (unsigned long long)rr.rr_deleted, rr.rr_why,
-		    (unsigned long long)rr.rr_oldest, rr.rr_vacuumed);
-	}
+		    __func__, (unsigned long long)rr.rr_deleted,
+		    rr.rr_why != NULL ? rr.rr_why : "nothing", (unsigned long long)rr.rr_oldest,
+		    rr.rr_vacuumed);
 	f->f_expiry_us = rr.rr_next_us;
 	f->f_retain_due = rc == 1;
 	return 0;
@@ -443,10 +445,13 @@ follow_loop(struct follow *f, char *err, size_t errlen)
 			if (f->f_retain_due && follow_retain(f, err, errlen) == -1)
 				return -1;
 			if (f->f_index_due) {
-				if ((rc = textindex_step(f->f_db, f->f_opts.index_chunk,
-							 &f->f_indexed, err, errlen)) == -1)
+				if ((rc = textindex_step(
+					 f->f_db, f->f_opts.index_chunk,
+					 textindex_part_bytes(f->f_opts.retain.keep_bytes),
+					 &f->f_indexed, err, errlen)) == -1)
 					return -1;
 				f->f_index_due = rc == 1;
+				f->f_retain_due = 1; /* the index grew the store */
 			}
 			continue; /* look at the ring between two steps */
 		}
@@ -607,7 +612,8 @@ follow_rebuild(const struct follow_opts *o, char *err, size_t errlen)
 	/* searchable, and within its limits, as the daemon would leave it */
 	for (;;) {
 		uint64_t indexed;
-		int rc = textindex_step(f.f_db, 10000, &indexed, err, errlen);
+		int rc = textindex_step(f.f_db, 10000, textindex_part_bytes(o->retain.keep_bytes),
+					&indexed, err, errlen);
 
 		if (rc == -1) {
 			follow_close_store(&f);

@@ -7,13 +7,14 @@
  * the oldest regardless of age, as many as the excess takes at the mean
  * size of an event (the next step measures again).  Only a prefix of the seqs is ever removed,
  * so everything below meta.oldest_seq is gone and nothing above it is
- * missing but recorded gaps.  The full-text index loses what it held of
- * the chunk (an FTS5 'delete' with the text it was indexed with), the
- * sessions lose the events counted in the chunk (a session with none left
- * goes), and hours and gaps below the cut go.
+ * missing but recorded gaps.  The full-text tables that only hold seqs
+ * below the cut are dropped whole (textindex.c says why not FTS5 'delete'),
+ * the sessions lose the events counted in the chunk (a session with none
+ * left goes), and hours and gaps below the cut go.
  *
  * The pages freed go to SQLite's free list; new events reuse them.  Beyond
- * a reserve of free pages, the rest go back to the file system through
+ * a reserve of free pages (a sixteenth of keep_bytes, at most 16 MiB), the
+ * rest go back to the file system through
  * PRAGMA incremental_vacuum, vacuum_pages at a time (auto_vacuum is
  * INCREMENTAL from the creation of the file): the file shrinks in small
  * steps and never needs a VACUUM, which would copy the whole database.
@@ -47,6 +48,14 @@ retain_int(sqlite3 *db, const char *sql)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
+}
+
+int
+retain_reserve_pages(uint64_t keep_bytes)
+{
+	uint64_t pages = keep_bytes / 16 / 4096;
+
+	return pages > 4096 ? 4096 : (int)pages;
 }
 
 int
@@ -88,6 +97,38 @@ retain_exec2(sqlite3 *db, const char *sql, int64_t a, int64_t b)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
+/* Drops the full-text tables that only hold seqs below cut. */
+static int
+retain_drop_parts(sqlite3 *db, uint64_t cut)
+{
+	sqlite3_stmt *st;
+	int64_t part;
+	char *sql;
+	int rc;
+
+	for (;;) {
+		if (sqlite3_prepare_v2(db, "SELECT part FROM fts_parts WHERE last_seq < ? LIMIT 1",
+				       -1, &st, NULL) != SQLITE_OK)
+			return -1;
+		sqlite3_bind_int64(st, 1, (int64_t)cut);
+		rc = sqlite3_step(st);
+		part = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_finalize(st);
+		if (rc == SQLITE_DONE)
+			return 0;
+		if (rc != SQLITE_ROW)
+			return -1;
+		if ((sql = sqlite3_mprintf("DROP TABLE events_fts_%lld;"
+					   " DELETE FROM fts_parts WHERE part = %lld",
+					   (long long)part, (long long)part)) == NULL)
+			return -1;
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+		sqlite3_free(sql);
+		if (rc != SQLITE_OK)
+			return -1;
+	}
+}
+
 /* Deletes the events below cut and what refers to them, in one transaction. */
 static int
 retain_delete(sqlite3 *db, uint64_t cut, char *err, size_t errlen)
@@ -127,16 +168,13 @@ retain_delete(sqlite3 *db, uint64_t cut, char *err, size_t errlen)
 		goto fail;
 	sqlite3_finalize(st);
 	st = NULL;
-	/* the full-text index holds the events up to indexed_seq: take out
-	 * those (with the very text they were indexed with), then the rows */
+	/* the rows; their full-text entries stay until their table goes whole
+	 * (below): a search joins the events and finds nothing for them */
 	if (schema_meta_get(db, "indexed_seq", &indexed) != SQLITE_OK ||
-	    retain_exec2(db,
-			 "INSERT INTO events_fts(events_fts, rowid, text) SELECT 'delete', seq,"
-			 " text FROM events WHERE seq < ?1 AND seq <= ?2 AND text IS NOT NULL",
-			 (int64_t)cut, indexed) != SQLITE_OK ||
 	    retain_exec2(db, "DELETE FROM events WHERE seq < ?", (int64_t)cut, -1) != SQLITE_OK ||
 	    (indexed < (int64_t)cut - 1 &&
-	     schema_meta_set(db, "indexed_seq", (int64_t)cut - 1) != SQLITE_OK))
+	     schema_meta_set(db, "indexed_seq", (int64_t)cut - 1) != SQLITE_OK) ||
+	    retain_drop_parts(db, cut) == -1)
 		goto fail;
 	if (sqlite3_prepare_v2(
 		db,

@@ -25,7 +25,8 @@
 
 #include "store.h"
 
-/* The schema, version STORE_SCHEMA_VERSION; %s is the FTS5 tokenizer. */
+/* The schema, version STORE_SCHEMA_VERSION.  The full-text tables,
+ * events_fts_<part>, are made by textindex.c as it needs them. */
 static const char schema_ddl[] =
     "CREATE TABLE events ("
     " seq INTEGER PRIMARY KEY, ts TEXT, ts_us INTEGER NOT NULL DEFAULT 0, event TEXT,"
@@ -37,8 +38,8 @@ static const char schema_ddl[] =
     "CREATE INDEX events_project ON events(project, seq) WHERE project IS NOT NULL;"
     "CREATE INDEX events_agent ON events(agent_id, seq) WHERE agent_id IS NOT NULL;"
     "CREATE INDEX events_tool_use ON events(tool_use_id) WHERE tool_use_id IS NOT NULL;"
-    "CREATE VIRTUAL TABLE events_fts USING fts5(text, content='events', content_rowid='seq',"
-    " columnsize=0, tokenize='%s');"
+    "CREATE TABLE fts_parts (part INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL,"
+    " last_seq INTEGER NOT NULL, text_bytes INTEGER NOT NULL);"
     "CREATE TABLE sessions (session_id TEXT PRIMARY KEY, project TEXT,"
     " first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, first_ts_us INTEGER NOT NULL,"
     " last_ts_us INTEGER NOT NULL, events INTEGER NOT NULL) WITHOUT ROWID;"
@@ -117,6 +118,43 @@ schema_meta_get(sqlite3 *db, const char *key, int64_t *v)
 }
 
 int
+schema_meta_get_text(sqlite3 *db, const char *key, char *out, size_t outlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	out[0] = '\0';
+	if ((rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL)) !=
+	    SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_text(st, 0) != NULL)
+			snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+schema_meta_set_text(sqlite3 *db, const char *key, const char *v)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+				     -1, &st, NULL)) != SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int
 schema_meta_set(sqlite3 *db, const char *key, int64_t v)
 {
 	sqlite3_stmt *st;
@@ -146,7 +184,7 @@ schema_create(sqlite3 *db, const struct schema_opts *o, char *err, size_t errlen
 			      err, errlen)) != SQLITE_OK ||
 	    (rc = schema_exec(db, "PRAGMA journal_mode=WAL", err, errlen)) != SQLITE_OK)
 		return rc;
-	if ((ddl = sqlite3_mprintf(schema_ddl, o->tokenizer)) == NULL) {
+	if ((ddl = sqlite3_mprintf("%s", schema_ddl)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return SQLITE_NOMEM;
 	}
@@ -156,7 +194,8 @@ schema_create(sqlite3 *db, const struct schema_opts *o, char *err, size_t errlen
 	    (rc = schema_meta_set(db, "created_us",
 				  (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000)) == SQLITE_OK &&
 	    (rc = schema_meta_set(db, "oldest_seq", 0)) == SQLITE_OK &&
-	    (rc = schema_meta_set(db, "indexed_seq", 0)) == SQLITE_OK) {
+	    (rc = schema_meta_set(db, "indexed_seq", 0)) == SQLITE_OK &&
+	    (rc = schema_meta_set_text(db, "tokenize", o->tokenizer)) == SQLITE_OK) {
 		char pragma[128];
 
 		snprintf(pragma, sizeof(pragma), "PRAGMA application_id=%d; PRAGMA user_version=%d",
@@ -183,7 +222,7 @@ schema_probe(sqlite3 *db)
 	    "SELECT count(*) FROM meta",
 	    "SELECT max(hour) FROM hours",
 	    "SELECT max(last_ts_us) FROM sessions",
-	    "SELECT rowid FROM events_fts ORDER BY rowid DESC LIMIT 1",
+	    "SELECT max(part) FROM fts_parts",
 	    NULL};
 	int64_t v;
 	int i, rc;

@@ -97,6 +97,9 @@ int schema_move_aside(const char *path, const char *why, char *moved, size_t mov
 int schema_meta_get(sqlite3 *db, const char *key, int64_t *v);
 /* Sets meta.key.  Returns 0 or an SQLite error code. */
 int schema_meta_set(sqlite3 *db, const char *key, int64_t v);
+/* The same for a text value (meta.tokenize); out gets "" when absent. */
+int schema_meta_get_text(sqlite3 *db, const char *key, char *out, size_t outlen);
+int schema_meta_set_text(sqlite3 *db, const char *key, const char *v);
 
 /* ---------------------------------------------------------------- writer.c */
 
@@ -170,12 +173,17 @@ int fill_from_journal(struct writer *w, const char *dir, uint64_t from, uint64_t
 /* ---------------------------------------------------------------- textindex.c */
 
 /*
- * Adds the text of up to chunk events after meta.indexed_seq to the FTS5
- * index and moves the watermark, in one transaction (the writer's must be
- * committed).  *indexed gets the watermark.  Returns 1 when more events
- * wait, 0 when the index has caught up, -1 with err.
+ * Adds the text of up to chunk events after meta.indexed_seq to the newest
+ * full-text table, or to a new one when the newest holds part_bytes of
+ * text or more, and moves the watermark, in one transaction (the writer's
+ * must be committed).  *indexed gets the watermark.  Returns 1 when more
+ * events wait, 0 when the index has caught up, -1 with err.
  */
-int textindex_step(sqlite3 *db, size_t chunk, uint64_t *indexed, char *err, size_t errlen);
+int textindex_step(sqlite3 *db, size_t chunk, uint64_t part_bytes, uint64_t *indexed, char *err,
+		   size_t errlen);
+/* Text bytes per full-text table for a store limited to keep_bytes: a 64th,
+ * between 64 KiB and 64 MiB. */
+uint64_t textindex_part_bytes(uint64_t keep_bytes);
 
 /* ---------------------------------------------------------------- retain.c */
 
@@ -196,6 +204,9 @@ struct retain_result {
 };
 
 void retain_opts_default(struct retain_opts *o);
+/* The free pages kept for new events in a store limited to keep_bytes: a
+ * sixteenth of it, at most 4096 pages (16 MiB). */
+int retain_reserve_pages(uint64_t keep_bytes);
 
 /*
  * One step of retention in its own transaction (the writer's must be

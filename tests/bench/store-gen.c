@@ -463,7 +463,8 @@ main(int argc, char *argv[])
 			size0 = (uint64_t)sb.st_size;
 		iw = gen_now();
 		ic = gen_cpu();
-		while ((r = textindex_step(db, chunk, &indexed, msg, sizeof(msg))) == 1)
+		while ((r = textindex_step(db, chunk, textindex_part_bytes(2048ULL << 20), &indexed,
+					   msg, sizeof(msg))) == 1)
 			;
 		if (r == -1)
 			errx(1, "%s", msg);

@@ -39,6 +39,7 @@ check "--tool Bash: nothing but Bash" test "$(Q --tool Bash --limit 1000 | jq -r
 # time: the journal's ts of seq 150, then --since that time starts at 150
 t150=$(J 'select(.seq == 150) | .ts' | tr -d '"')
 t160=$(J 'select(.seq == 160) | .ts' | tr -d '"')
+echo "seq 150 at $t150, 160 at $t160: $(Q --since "$t150" --limit 3 | jq -c .seq | tr '\n' ' ')"
 check "--since RFC 3339 time" test "$(Q --since "$t150" --limit 3 | jq -c .seq | tr '\n' ' ')" = "150 151 152 "
 check "--since and --until times" test "$(Q --since "$t150" --until "$t160" | jq -c .seq | wc -l)" -eq 11
 check "--since 1h: everything (captured just now)" test "$(Q --since 1h --limit 1000 | wc -l)" -eq 300

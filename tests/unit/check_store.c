@@ -201,7 +201,7 @@ START_TEST(test_schema_new_reopen)
 	ck_assert_int_eq(q_int(db, "PRAGMA application_id"), STORE_APPLICATION_ID);
 	ck_assert_int_eq(q_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(q_int(db, "PRAGMA auto_vacuum"), 2);
-	ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'events_fts'"),
+	ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'fts_parts'"),
 			 1);
 	ck_assert_int_eq(schema_meta_get(db, "indexed_seq", &v), SQLITE_OK);
 	ck_assert_int_eq(v, 0);
@@ -447,14 +447,64 @@ END_TEST
 
 /* ---------------------------------------------------------------- index */
 
+/* The full-text tables, in part order, into parts; returns how many. */
+static int
+fts_parts(sqlite3 *db, int64_t *parts, int max)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+
+	ck_assert_int_eq(
+	    sqlite3_prepare_v2(db, "SELECT part FROM fts_parts ORDER BY part", -1, &st, NULL),
+	    SQLITE_OK);
+	while (n < max && sqlite3_step(st) == SQLITE_ROW)
+		parts[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Hits of a phrase in every full-text table, joined with the events (the
+ * entries of events retention removed are no hits). */
 static int64_t
 matches(sqlite3 *db, const char *phrase)
 {
-	char sql[256];
+	int64_t parts[256], sum = 0;
+	char sql[512];
+	int n = fts_parts(db, parts, 256), i;
 
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM events_fts WHERE events_fts MATCH '\"%s\"'", phrase);
-	return q_int(db, sql);
+	for (i = 0; i < n; i++) {
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM events_fts_%lld t JOIN events e ON e.seq = t.rowid"
+			 " WHERE events_fts_%lld MATCH '\"%s\"'",
+			 (long long)parts[i], (long long)parts[i], phrase);
+		sum += q_int(db, sql);
+	}
+	return sum;
+}
+
+/* FTS5's integrity-check on every full-text table from the one holding
+ * seq from on (retention leaves the entries of removed events in the
+ * table it cut into, until it drops that table whole). */
+static int
+fts_ok(sqlite3 *db, int64_t from)
+{
+	int64_t parts[256];
+	char sql[256];
+	int n = fts_parts(db, parts, 256), i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(sql, sizeof(sql),
+			 "SELECT first_seq >= %lld FROM fts_parts WHERE part = %lld",
+			 (long long)from, (long long)parts[i]);
+		if (q_int(db, sql) != 1)
+			continue;
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO events_fts_%lld(events_fts_%lld) VALUES ('integrity-check')",
+			 (long long)parts[i], (long long)parts[i]);
+		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			return 0;
+	}
+	return 1;
 }
 
 START_TEST(test_textindex)
@@ -464,29 +514,44 @@ START_TEST(test_textindex)
 	sqlite3 *db = open_new();
 	uint64_t indexed, s;
 	char err[256];
+	int rc;
 
 	w = writer_new(db, &wo, err, sizeof(err));
 	for (s = 1; s <= 25; s++)
 		add(w, s, (int)s, "s", "Bash", s == 7 ? "rm -rf /tmp/x" : "git status", 1);
 	ck_assert_int_eq(writer_commit(w, err, sizeof(err)), 0);
 	ck_assert_int_eq(matches(db, "rm -rf"), 0); /* stored, not yet indexed */
-	ck_assert_int_eq(textindex_step(db, 10, &indexed, err, sizeof(err)), 1);
-	ck_assert_uint_eq(indexed, 10);
+	/* tables of 50 bytes of text: "git status" is 10, so 5 events a table
+	 * at most (but one, whatever its size, when the table is not full) */
+	ck_assert_int_eq(textindex_step(db, 10, 50, &indexed, err, sizeof(err)), 1);
+	ck_assert_uint_eq(indexed, 5);
+	ck_assert_int_eq(q_int(db, "SELECT count(*) FROM fts_parts"), 1);
+	ck_assert_int_eq(matches(db, "git status"), 5);
+	ck_assert_int_eq(matches(db, "rm -rf"), 0);
+	ck_assert_int_eq(textindex_step(db, 10, 50, &indexed, err, sizeof(err)), 1);
+	ck_assert_int_eq(q_int(db, "SELECT count(*) FROM fts_parts"), 2); /* the first was full */
+	ck_assert_int_eq(q_int(db, "SELECT first_seq FROM fts_parts WHERE part = 2"), 6);
+	ck_assert_int_eq(q_int(db, "SELECT last_seq FROM fts_parts WHERE part = 2"), 9);
+	ck_assert_int_eq(q_int(db, "SELECT text_bytes FROM fts_parts WHERE part = 2"), 43);
 	ck_assert_int_eq(matches(db, "rm -rf"), 1);
-	ck_assert_int_eq(matches(db, "git status"), 9);
-	ck_assert_int_eq(textindex_step(db, 10, &indexed, err, sizeof(err)), 1);
-	ck_assert_int_eq(textindex_step(db, 10, &indexed, err, sizeof(err)), 0);
+	while ((rc = textindex_step(db, 10, 50, &indexed, err, sizeof(err))) == 1)
+		;
+	ck_assert_int_eq(rc, 0);
 	ck_assert_uint_eq(indexed, 25);
-	ck_assert_int_eq(textindex_step(db, 10, &indexed, err, sizeof(err)), 0);
+	ck_assert_int_eq(textindex_step(db, 10, 50, &indexed, err, sizeof(err)), 0);
+	/* the tables follow each other, cover 1..25, none much over 50 bytes */
+	ck_assert_int_ge(q_int(db, "SELECT count(*) FROM fts_parts"), 5);
+	ck_assert_int_eq(q_int(db, "SELECT count(*) FROM fts_parts a JOIN fts_parts b"
+				   " ON b.part = a.part + 1 WHERE b.first_seq != a.last_seq + 1"),
+			 0);
+	ck_assert_int_eq(q_int(db, "SELECT min(first_seq) FROM fts_parts"), 1);
+	ck_assert_int_eq(q_int(db, "SELECT max(last_seq) FROM fts_parts"), 25);
+	ck_assert_int_le(q_int(db, "SELECT max(text_bytes) FROM fts_parts"), 50 + 13);
 	ck_assert_int_eq(matches(db, "git status"), 24);
 	/* substrings, any case */
 	ck_assert_int_eq(matches(db, "TATU"), 24);
 	ck_assert(q_ok(db, "PRAGMA integrity_check"));
-	ck_assert_int_eq(sqlite3_exec(db,
-				      "INSERT INTO events_fts(events_fts) VALUES"
-				      " ('integrity-check')",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
+	ck_assert(fts_ok(db, 0));
 	writer_free(w);
 	sqlite3_close(db);
 }
@@ -514,9 +579,11 @@ START_TEST(test_retain_age)
 	ck_assert_int_eq(writer_commit(w, err, sizeof(err)), 0);
 	ck_assert_int_eq(writer_gap(w, 20, 20, "lapped", err, sizeof(err)), 0);
 	ck_assert_int_eq(writer_commit(w, err, sizeof(err)), 0);
-	while (textindex_step(db, 100, &indexed, err, sizeof(err)) == 1)
+	/* 10 events a step, a table each (text "echo new" is 8 bytes) */
+	while (textindex_step(db, 10, 80, &indexed, err, sizeof(err)) == 1)
 		;
 	ck_assert_int_eq(matches(db, "rm -rf"), 1);
+	ck_assert_int_eq(q_int(db, "SELECT count(*) FROM fts_parts"), 6);
 
 	retain_opts_default(&ro);
 	ro.keep_bytes = 0;
@@ -528,7 +595,11 @@ START_TEST(test_retain_age)
 	ck_assert_uint_eq(rr.rr_deleted, 15);
 	ck_assert_str_eq(rr.rr_why, "age");
 	ck_assert_uint_eq(rr.rr_oldest, 16);
-	ck_assert_int_eq(matches(db, "rm -rf"), 0); /* its index entry went with it */
+	ck_assert_int_eq(matches(db, "rm -rf"), 0); /* its event went */
+	/* the table of seqs 1..10 went whole, the one of 11..20 stays (cut into) */
+	ck_assert_int_eq(q_int(db, "SELECT min(first_seq) FROM fts_parts"), 11);
+	ck_assert_int_eq(
+	    q_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'events_fts_1'"), 0);
 	ck_assert_int_eq(q_int(db, "SELECT events FROM sessions WHERE session_id = 's1'"), 25);
 	ck_assert_int_eq(q_int(db, "SELECT first_seq FROM sessions WHERE session_id = 's1'"), 16);
 	while ((rc = retain_step(db, &ro, T0 + 2 * 86400 * 1000000LL, &rr, err, sizeof(err))) == 1)
@@ -542,13 +613,10 @@ START_TEST(test_retain_age)
 	ck_assert_int_eq(q_int(db, "SELECT count(*) FROM gaps"), 1);
 	ck_assert_int_eq(q_int(db, "SELECT count(*) FROM hours WHERE last_seq < 41"), 0);
 	ck_assert_int_eq(matches(db, "echo new"), 20);
+	ck_assert_int_eq(q_int(db, "SELECT min(first_seq) FROM fts_parts"), 41);
 	/* the next event of s2 passes the limit at day 2 + 41 min */
 	ck_assert_int_eq(rr.rr_next_us, T0 + (86400 + 41 * 60) * 1000000LL + ro.keep_us);
-	ck_assert_int_eq(sqlite3_exec(db,
-				      "INSERT INTO events_fts(events_fts) VALUES"
-				      " ('integrity-check')",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
+	ck_assert(fts_ok(db, 41));
 	writer_free(w);
 	sqlite3_close(db);
 }
@@ -574,7 +642,8 @@ START_TEST(test_retain_size)
 		add(w, s, (int)s, "s", "Bash", big, 1);
 	}
 	ck_assert_int_eq(writer_commit(w, err, sizeof(err)), 0);
-	while (textindex_step(db, 1000, &indexed, err, sizeof(err)) == 1)
+	/* tables of 100 events each */
+	while (textindex_step(db, 1000, 100 * 1499, &indexed, err, sizeof(err)) == 1)
 		;
 	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	ck_assert_int_eq(retain_usage(db, &used0, &freep), 0);
@@ -605,11 +674,7 @@ START_TEST(test_retain_size)
 	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	ck_assert_int_eq(stat(dbpath, &st1), 0);
 	ck_assert_int_lt(st1.st_size, st0.st_size * 2 / 3);
-	ck_assert_int_eq(sqlite3_exec(db,
-				      "INSERT INTO events_fts(events_fts) VALUES"
-				      " ('integrity-check')",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
+	ck_assert(fts_ok(db, q_int(db, "SELECT min(seq) FROM events")));
 	writer_free(w);
 	sqlite3_close(db);
 }
