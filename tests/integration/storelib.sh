@@ -9,9 +9,13 @@ hw_start_store() { hw_start store "$B/event-store" "$@"; }
 # sess-(i%3), project /home/dev/proj-(i%2), tool Bash/Read/Edit by i%3,
 # PreToolUse or PostToolUse by i%2 (every 10th a PostToolUseFailure),
 # command "echo i"; event 7 (when fed) runs "rm -rf build/ dist/", event 8
-# reads /home/dev/proj-0/src/auth.ts.  Captured DAYS_AGO days ago (0: now),
-# a millisecond apart.  PAD (env) adds that many bytes of tool output; RATE
-# (env) paces the events at about that many a second.
+# reads /home/dev/proj-0/src/auth.ts.  Event i is captured i milliseconds
+# after STORE_T0 (ten minutes before the test began), less DAYS_AGO days:
+# the capture times grow with i across feeds.  PAD (env) adds that many
+# bytes of tool output; RATE (env) paces the events at about that many a
+# second.
+STORE_T0=$(($(date +%s) - 600))
+export STORE_T0
 store_feed() {
 	/usr/bin/python3 - "$1" "$2" "${3:-0}" <<'PY'
 import json, os, socket, sys, time
@@ -19,9 +23,9 @@ first, n, days = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 pad = int(os.environ.get("PAD", "0"))
 rate = float(os.environ.get("RATE", "0"))
 t0 = time.monotonic()
-base = time.time() - days * 86400
+base = int(os.environ["STORE_T0"]) - days * 86400
 def ts(i):
-    t = base + (i - first) / 1000.0
+    t = base + i / 1000.0
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%06dZ" % int((t % 1) * 1e6)
 def ev(i):
     tool = ["Bash", "Read", "Edit"][i % 3]

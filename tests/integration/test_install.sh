@@ -41,7 +41,7 @@ export HOOKWIRE_GATEWAY_LISTEN=127.0.0.1:0 HOOKWIRE_GATEWAY_DASHBOARD_DIR=$D$P/s
 CONF=$D$P/share/doc/hookwire/hookwire.conf.example
 inst_cleanup() {
 	sh "$H" -c "$CONF" stop >/dev/null 2>&1 || true
-	for f in "$T"/run/supervise-*.pid "$T"/run/event-router.pid "$T"/run/ws-gateway.pid; do
+	for f in "$T"/run/supervise-*.pid "$T"/run/event-router.pid "$T"/run/event-store.pid "$T"/run/ws-gateway.pid; do
 		[ -r "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
 	done
 	hw_cleanup
@@ -53,6 +53,7 @@ echo "$out"
 check "the installed hookwire starts the pipeline with the example config" test $rc -eq 0
 check "it runs the installed router" grep -q "$D$P/bin/event-router" "$T/state/log/router.log"
 check "it runs the installed gateway" grep -q "$D$P/bin/ws-gateway" "$T/state/log/gateway.log"
+check "it runs the installed store" grep -q "$D$P/bin/event-store" "$T/state/log/store.log"
 check "status is up" sh "$H" -c "$CONF" status
 
 PORT=$(cat "$T/run/gateway.port" 2>/dev/null || echo 0)

@@ -4,8 +4,8 @@
 # byte as the journal has them; every filter of event-query selects
 # exactly what it says (checked against jq over the journal); full-text
 # search finds a command and a file path, with highlights when asked;
-# --sessions, --gaps, --stats; exit codes 0, 1, 100; readiness; a clean
-# stop on SIGTERM.
+# --sessions, --gaps, --stats; exit codes 0, 1, 100; readiness; a status
+# line on SIGUSR1; no CPU when idle; a clean stop on SIGTERM.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storelib.sh"
 export HOOKWIRE_STORE_COMMIT_MS=50
@@ -76,6 +76,19 @@ Q --since 0 --limit 10000 >/dev/null
 check "a query while the store writes" test $? -eq 0
 wait "$feeder"
 check "and the store keeps up" store_wait_indexed 500
+# SIGUSR1: a status line; idle: no CPU at all (a futex wait, no timer)
+kill -USR1 "$store_pid"
+i=0
+until grep -q '"msg":"follow_status: status: stored up to seq 500' "$T/store.log" || [ $i -ge 200 ]; do i=$((i + 1)); sleep 0.05; done
+check "SIGUSR1: a status line with the newest seq" grep -q '"msg":"follow_status: status: stored up to seq 500' "$T/store.log"
+# wakeups: context switches of all the store's threads (a thread that
+# sleeps in a futex wait makes none; a timer would, at every tick)
+wakeups() { cat /proc/"$store_pid"/task/*/status | awk '/ctxt_switches/ { s += $2 } END { print s }'; }
+w0=$(wakeups)
+sleep 2 # an idle store must not wake up; nothing to wait for but time
+w1=$(wakeups)
+echo "idle: $((w1 - w0)) wakeups in 2 s"
+check "idle: no wakeup in 2 s" test $((w1 - w0)) -le 2
 # SIGTERM: clean stop, logged
 hw_stop "$store_pid"
 check "SIGTERM: the store logs its last status" grep -q '"msg":"follow_status: stopping: stored up to seq 500' "$T/store.log"
