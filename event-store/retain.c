@@ -207,6 +207,8 @@ retain_delete(sqlite3 *db, uint64_t cut, char *err, size_t errlen)
 		goto fail;
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
+	sqlite3_finalize(up);
+	sqlite3_finalize(del);
 	for (i = 0; i < n; i++)
 		free(sess[i].id);
 	free(sess);
