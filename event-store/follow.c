@@ -113,8 +113,11 @@ follow_close_store(struct follow *f)
 		writer_commit(f->f_w, err, sizeof(err));
 	writer_free(f->f_w);
 	f->f_w = NULL;
-	if (f->f_db != NULL)
-		sqlite3_close(f->f_db);
+	/* a statement left unfinalized would keep the database open, and its
+	 * WAL unchecked: a bug to see in the log */
+	if (f->f_db != NULL && sqlite3_close(f->f_db) != SQLITE_OK)
+		log_warnx("store", "%s: the database stays open: %s", __func__,
+			  sqlite3_errmsg(f->f_db));
 	f->f_db = NULL;
 }
 

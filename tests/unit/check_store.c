@@ -205,13 +205,13 @@ START_TEST(test_schema_new_reopen)
 			 1);
 	ck_assert_int_eq(schema_meta_get(db, "indexed_seq", &v), SQLITE_OK);
 	ck_assert_int_eq(v, 0);
-	sqlite3_close(db);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK); /* nothing left unfinalized */
 	ck_assert_int_eq(stat(dbpath, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
 	schema_opts_default(&so);
 	ck_assert_int_eq(schema_open(dbpath, &so, &db, err, sizeof(err)), SCHEMA_OK);
 	ck_assert_str_eq((const char *)sqlite3_db_filename(db, "main"), dbpath);
-	sqlite3_close(db);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK); /* nothing left unfinalized */
 	/* the WAL is kept for read-only readers */
 	snprintf(err, sizeof(err), "%s-wal", dbpath);
 	ck_assert_int_eq(access(err, F_OK), 0);
@@ -254,7 +254,7 @@ START_TEST(test_schema_bad)
 	/* a foreign SQLite database */
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK); /* nothing left unfinalized */
 	ck_assert_int_eq(schema_open(dbpath, &so, &db, err, sizeof(err)), SCHEMA_BAD);
 	ck_assert_ptr_nonnull(strstr(err, "not a hookwire store"));
 	unlink(dbpath);
@@ -262,7 +262,7 @@ START_TEST(test_schema_bad)
 	/* another schema version */
 	db = open_new();
 	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK); /* nothing left unfinalized */
 	ck_assert_int_eq(schema_open(dbpath, &so, &db, err, sizeof(err)), SCHEMA_BAD);
 	ck_assert_ptr_nonnull(strstr(err, "schema version 99"));
 
@@ -339,7 +339,7 @@ START_TEST(test_writer_core)
 	w = writer_new(db, &wo, err, sizeof(err));
 	ck_assert_uint_eq(writer_max_seq(w), 5);
 	writer_free(w);
-	sqlite3_close(db);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK); /* nothing left unfinalized */
 }
 END_TEST
 
@@ -355,7 +355,7 @@ START_TEST(test_writer_rollback)
 	add(w, 2, 0, "s1", "Bash", "ls", 1);
 	writer_free(w); /* never committed: rolled back */
 	ck_assert_int_eq(q_int(db, "SELECT count(*) FROM events"), 0);
-	sqlite3_close(db);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK); /* nothing left unfinalized */
 }
 END_TEST
 
@@ -441,7 +441,7 @@ START_TEST(test_fill)
 			 0);
 	ck_assert_uint_eq(fr.fr_gap_seqs, 11);
 	writer_free(w);
-	sqlite3_close(db);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK); /* nothing left unfinalized */
 }
 END_TEST
 
@@ -553,7 +553,7 @@ START_TEST(test_textindex)
 	ck_assert(q_ok(db, "PRAGMA integrity_check"));
 	ck_assert(fts_ok(db, 0));
 	writer_free(w);
-	sqlite3_close(db);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK); /* nothing left unfinalized */
 }
 END_TEST
 
@@ -618,7 +618,7 @@ START_TEST(test_retain_age)
 	ck_assert_int_eq(rr.rr_next_us, T0 + (86400 + 41 * 60) * 1000000LL + ro.keep_us);
 	ck_assert(fts_ok(db, 41));
 	writer_free(w);
-	sqlite3_close(db);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK); /* nothing left unfinalized */
 }
 END_TEST
 
@@ -676,7 +676,7 @@ START_TEST(test_retain_size)
 	ck_assert_int_lt(st1.st_size, st0.st_size * 2 / 3);
 	ck_assert(fts_ok(db, q_int(db, "SELECT min(seq) FROM events")));
 	writer_free(w);
-	sqlite3_close(db);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK); /* nothing left unfinalized */
 }
 END_TEST
 
