@@ -663,7 +663,7 @@ store_query_range(struct store_query *q, uint64_t from_seq, uint64_t to_seq, siz
 		limit = STORE_LIMIT_DEFAULT;
 	if (limit > STORE_LIMIT_MAX) {
 		snprintf(err, errlen, "limit %zu: at most %d", limit, STORE_LIMIT_MAX);
-		return -1;
+		return -2;
 	}
 	if (from_seq > to_seq)
 		return 0;
@@ -729,7 +729,7 @@ store_query_sessions(struct store_query *q, const struct store_session_filter *s
 
 	if (limit > STORE_SESSIONS_MAX) {
 		snprintf(err, errlen, "limit %zu: at most %d", limit, STORE_SESSIONS_MAX);
-		return -1;
+		return -2;
 	}
 	if (sqlite3_prepare_v2(q->q_db,
 			       "SELECT session_id, project, first_seq, last_seq, first_ts_us,"

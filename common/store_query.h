@@ -135,7 +135,8 @@ typedef int (*store_hole_cb)(void *arg, uint64_t from, uint64_t to, const char *
  * at most limit (0: STORE_LIMIT_DEFAULT, at most STORE_LIMIT_MAX) of them,
  * and, in order between them, one hole_cb per missing run of seqs.  When
  * limit stops the walk early, *next_seq is where to continue (else to_seq+1).
- * Returns the number of events given, or -1 with err.
+ * Returns the number of events given, -2 with err for a limit over
+ * STORE_LIMIT_MAX, or -1 with err.
  */
 long store_query_range(struct store_query *q, uint64_t from_seq, uint64_t to_seq, size_t limit,
 		       store_event_cb ev_cb, store_hole_cb hole_cb, void *arg, uint64_t *next_seq,
@@ -159,7 +160,8 @@ typedef int (*store_session_cb)(void *arg, const struct store_session *s);
 
 /*
  * Calls cb for each session active in the range, most recently active
- * first.  Returns the number given, or -1 with err.
+ * first.  Returns the number given, -2 with err for a limit over
+ * STORE_SESSIONS_MAX, or -1 with err.
  */
 long store_query_sessions(struct store_query *q, const struct store_session_filter *sf,
 			  store_session_cb cb, void *arg, char *err, size_t errlen);

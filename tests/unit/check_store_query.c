@@ -426,7 +426,7 @@ START_TEST(test_sessions)
 	memset(&g, 0, sizeof(g));
 	ck_assert_int_eq(store_query_sessions(q, &sf, sess_cb, &g, err, sizeof(err)), 1);
 	sf.limit = STORE_SESSIONS_MAX + 1;
-	ck_assert_int_eq(store_query_sessions(q, &sf, sess_cb, &g, err, sizeof(err)), -1);
+	ck_assert_int_eq(store_query_sessions(q, &sf, sess_cb, &g, err, sizeof(err)), -2);
 	store_query_close(q);
 }
 END_TEST
@@ -508,6 +508,9 @@ START_TEST(test_range)
 	    store_query_range(q, next, 22, 3, range_ev, range_hole, &g, &next, err, sizeof(err)),
 	    2);
 	ck_assert_str_eq(g.out, "[20-20 gap],21,22");
+	ck_assert_int_eq(store_query_range(q, 1, 2, STORE_LIMIT_MAX + 1, range_ev, range_hole, &g,
+					   &next, err, sizeof(err)),
+			 -2);
 	/* the gap rows and the bounds */
 	memset(&g, 0, sizeof(g));
 	ck_assert_int_eq(store_query_gaps(q, 0, 0, gap_cb, &g, err, sizeof(err)), 1);
