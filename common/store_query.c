@@ -357,6 +357,13 @@ store_query_search(struct store_query *q, const struct store_filter *f, const ch
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	/* one read transaction: the tables listed are the tables searched,
+	 * whatever retention drops meanwhile */
+	if (sqlite3_exec(q->q_db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		store_query_fail(q, "search", err, errlen);
+		free(hits);
+		return -1;
+	}
 	if (sqlite3_prepare_v2(q->q_db,
 			       asc ? "SELECT part, first_seq, last_seq FROM fts_parts"
 				     " WHERE last_seq >= ? AND first_seq <= ? ORDER BY part ASC"
@@ -451,6 +458,7 @@ store_query_search(struct store_query *q, const struct store_filter *f, const ch
 done:
 	sqlite3_finalize(parts);
 	sqlite3_finalize(st);
+	sqlite3_exec(q->q_db, "COMMIT", NULL, NULL, NULL);
 	for (i = 0; i < nh; i++)
 		free(hits[i].snippet);
 	free(hits);
