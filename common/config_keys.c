@@ -138,6 +138,8 @@ const struct config_key config_keys[] = {
     {"store", "text_max", CONFIG_SIZE, "4k", 0, M,
      "bytes of text per event in the full-text index"},
     {"store", "user", CONFIG_STR, "", 0, 0, "user to run as when started as root"},
+    {"store", "nice", CONFIG_INT, "10", 0, 19,
+     "scheduling priority below the other stages (nice value)"},
 
     {NULL, NULL, CONFIG_STR, NULL, 0, 0, NULL},
 };

@@ -9,6 +9,7 @@
  * the follower after its commit, SIGHUP reopens the log, SIGUSR1 logs a
  * status line.  The follower thread owns the database and the ring.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -113,6 +114,11 @@ main(int argc, char *argv[])
 		fatalx(rc, d.dm_reason, "%s", d.dm_err);
 	if (daemon_drop_privileges(&d) == -1)
 		fatalx(EXIT_SYSCALL, d.dm_reason, "%s", d.dm_err);
+	/* below the router and the gateway: when the cores are busy they keep
+	 * their latency, and the ring and the journal hold what the store has
+	 * not read yet */
+	if (setpriority(PRIO_PROCESS, 0, (int)config_int(cfg, "store", "nice")) == -1)
+		log_warn("nice", "%s: setpriority", __func__);
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", d.dm_paths.statedir, STORE_DB_DIR) >=
 		sizeof(dir) ||
 	    store_query_path(d.dm_paths.statedir, db, sizeof(db)) == -1)

@@ -44,6 +44,8 @@ done
 T=$(mktemp -d "${TMPDIR:-/tmp}/store-bench.XXXXXX")
 I=sb$$
 export HOOKWIRE_INSTANCE=$I HOOKWIRE_RUNDIR=$T/run HOOKWIRE_STATEDIR=$T/state
+# room for every event of the run: retention is not what is measured here
+export HOOKWIRE_STORE_KEEP_BYTES=16G
 mkdir -p "$T/run" "$T/state"
 chmod 700 "$T/run" "$T/state"
 PIDS=""

@@ -17,6 +17,7 @@ check "and says so" grep -q "no store at" "$T/err"
 hw_start_router
 store_feed 1 100
 hw_start_store
+check "the store runs at nice 10 (store.nice)" test "$(ps -o ni= -p "$store_pid" | tr -d ' ')" -eq 10
 store_feed 101 200
 check "the store catches up and indexes every event" store_wait_indexed 300
 
