@@ -3,7 +3,9 @@
 # `make bench` builds every binary and the bench tools below, then runs
 # tests/bench/bench.py: hook-capture exec-to-exit (beside /bin/true and a
 # bash+curl hook), router ingest, gateway fan-out beside the Node.js socket.io
-# reference server, and scrub-bench.  It prints a table and writes
+# reference server, and scrub-bench; then relay-bench.sh and store-bench.sh
+# (event-store beside the router; query latencies on STORE_BENCH_DB, the
+# 10M-event store make store-bench-db builds once).  It prints a table and writes
 # $(BUILD)/bench/results.json.  BENCH_ARGS passes options to bench.py
 # (e.g. BENCH_ARGS=--quick for a small run, BENCH_ARGS="--profile DIR" for
 # perf profiles of the servers and the router); tests/bench/bench.py --table

@@ -159,7 +159,7 @@ store=$pid
 ts=$(wait_store newest $((last + N)))
 s1=$(cpu "$store")
 catchup_rate=$(calc "$N / ($ts - $t0)")
-printf 'FIGURE catch-up from the journal: %.0f events/s, %.2f CPU-s per million (storing and indexing as it goes)\n' "$catchup_rate" "$(calc "$s1 * 1e6 / $N")"
+printf 'FIGURE catch-up from the journal: %.0f events/s, %.2f CPU-s per million (stored; the index follows)\n' "$catchup_rate" "$(calc "$s1 * 1e6 / $N")"
 last=$((last + N))
 wait_store indexed "$last" >/dev/null
 
