@@ -50,6 +50,7 @@ SSL_LIBS      := $(call pc_libs,openssl)
 YAML_LIBS     := $(call pc_libs,yaml-0.1)
 XXHASH_LIBS   := $(call pc_libs,libxxhash)
 HIREDIS_LIBS  := $(call pc_libs,hiredis)
+SQLITE_LIBS   := $(call pc_libs,sqlite3)
 CHECK_CFLAGS  := $(call pc_cflags,check)
 CHECK_LIBS    := $(call pc_libs,check)
 CPPFLAGS      += $(JSON_CFLAGS) $(BSD_CFLAGS)
@@ -80,6 +81,7 @@ include event-router/module.mk
 include ws-gateway/module.mk
 include event-relay/module.mk
 include event-usage/module.mk
+include event-store/module.mk
 include tests/module.mk
 include man/module.mk
 include contrib/module.mk

@@ -48,8 +48,8 @@ static const char *config_env_skip[] = {"HOOKWIRE_CONFIG",
 					NULL};
 #define CONFIG_ENV_SKIP_PREFIX "HOOKWIRE_TEST_"
 
-static const char *config_sections[] = {"log",	 "capture", "router", "journal", "ring",
-					"scrub", "gateway", "relay",  "usage",	 NULL};
+static const char *config_sections[] = {"log",	   "capture", "router", "journal", "ring", "scrub",
+					"gateway", "relay",   "usage",	"store",   NULL};
 
 static int
 config_find(const char *section, const char *name)

@@ -14,7 +14,7 @@
  *   { "version": 1, "instance": "default",
  *     "router": { "dedup_window_ms": 2000 }, "gateway": { "listen": "127.0.0.1:8765" } }
  * or the same in YAML.  Sections: log, capture, router, journal, ring, scrub,
- * gateway, relay, usage.  Lists are JSON/YAML arrays of strings, or comma-separated strings
+ * gateway, relay, usage, store.  Lists are JSON/YAML arrays of strings, or comma-separated strings
  * in the environment and flags.
  */
 #ifndef HOOKWIRE_CONFIG_H

@@ -143,6 +143,19 @@ const struct config_key config_keys[] = {
     {"usage", "ack_timeout_ms", CONFIG_INT, "2000", 10, 60000,
      "deadline for the router's reply to a usage event"},
     {"usage", "user", CONFIG_STR, "", 0, 0, "user to run as when started as root"},
+    /* store (event-store(8)) */
+    {"store", "enabled", CONFIG_BOOL, "true", 0, 0,
+     "the supervisor runs event-store after the router"},
+    {"store", "keep_days", CONFIG_INT, "30", 0, 3650, "days events are kept in the store"},
+    {"store", "keep_bytes", CONFIG_SIZE, "2G", M, 16 * T, "store bytes in use kept at most"},
+    {"store", "batch", CONFIG_INT, "4096", 1, 1000000, "events per store transaction at most"},
+    {"store", "commit_ms", CONFIG_INT, "250", 1, 60000,
+     "the longest an event waits for its store commit"},
+    {"store", "text_max", CONFIG_SIZE, "4k", 0, M,
+     "bytes of text per event in the full-text index"},
+    {"store", "user", CONFIG_STR, "", 0, 0, "user to run as when started as root"},
+    {"store", "nice", CONFIG_INT, "10", 0, 19,
+     "scheduling priority below the other stages (nice value)"},
 
     {NULL, NULL, CONFIG_STR, NULL, 0, 0, NULL},
 };

@@ -17,12 +17,12 @@ cd "$(dirname "$0")/.."
 # Build and run: compiler, pkg-config, the -dev packages DESIGN.md names, and
 # what the supervisor script uses (flock, setsid: util-linux).
 PKGS_RUN="make gcc pkg-config libevent-dev libjson-c-dev libbsd-dev libpcre2-dev libssl-dev
-libyaml-dev libxxhash-dev libhiredis-dev util-linux"
+libyaml-dev libxxhash-dev libhiredis-dev libsqlite3-dev util-linux"
 # Tests: unit test framework, formatting and man page lint, real clients,
 # browser, tools used by test scripts, the Redis server of the relay tests.
 PKGS_TEST="check libsubunit-dev clang clang-format mandoc groff-base python3 python3-socketio
 python3-websocket python3-aiohttp chromium nodejs npm jq socat curl procps psmisc openssl
-redis-server systemd dpkg-dev debhelper lintian fakeroot prometheus"
+sqlite3 redis-server systemd dpkg-dev debhelper lintian fakeroot prometheus"
 # Packages that start a system service when installed.
 PKGS_SERVICE="redis-server prometheus"
 

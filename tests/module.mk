@@ -6,13 +6,13 @@
 UNIT_SRCS  := $(wildcard tests/unit/check_*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BIN)/tests/%,$(UNIT_SRCS))
 TEST_ARCHIVES = $(MODULE_LIBS) $(COMMON_LIB)
-TEST_LIBS  = $(CHECK_LIBS) $(EVENT_LIBS) $(PCRE_LIBS) $(SSL_LIBS) $(XXHASH_LIBS) $(HIREDIS_LIBS) $(COMMON_LIBS) -lpthread
+TEST_LIBS  = $(CHECK_LIBS) $(EVENT_LIBS) $(PCRE_LIBS) $(SSL_LIBS) $(XXHASH_LIBS) $(HIREDIS_LIBS) $(SQLITE_LIBS) $(COMMON_LIBS) -lpthread
 
 $(BIN)/tests/%: $(OBJ)/tests/unit/%.o $(TEST_ARCHIVES)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(TEST_LIBS)
 
-$(OBJ)/tests/unit/%.o: CPPFLAGS += $(CHECK_CFLAGS) -Ihook-capture -Ievent-router -Iws-gateway -Ievent-usage
+$(OBJ)/tests/unit/%.o: CPPFLAGS += $(CHECK_CFLAGS) -Ihook-capture -Ievent-router -Iws-gateway -Ievent-usage -Ievent-store
 
 .PHONY: test-unit test-integration
 test-unit: $(UNIT_TESTS)

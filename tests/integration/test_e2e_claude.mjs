@@ -564,7 +564,7 @@ exit 0
     executablePath: CHROMIUM,
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-    viewport: { width: 1440, height: 1200 }, // the whole session's rows at once
+    viewport: { width: 1440, height: 1800 }, // the whole session's rows at once (hooks and usage)
   });
   const page = browser.pages()[0] || (await browser.newPage());
   const errors = [];

@@ -41,8 +41,8 @@ export HOOKWIRE_GATEWAY_LISTEN=127.0.0.1:0 HOOKWIRE_GATEWAY_DASHBOARD_DIR=$D$P/s
 CONF=$D$P/share/doc/hookwire/hookwire.conf.example
 inst_cleanup() {
 	sh "$H" -c "$CONF" stop >/dev/null 2>&1 || true
-	for f in "$T"/run/supervise-*.pid "$T"/run/event-router.pid "$T"/run/ws-gateway.pid \
-		"$T"/run/event-usage.pid; do
+	for f in "$T"/run/supervise-*.pid "$T"/run/event-router.pid "$T"/run/event-store.pid \
+		"$T"/run/ws-gateway.pid "$T"/run/event-usage.pid; do
 		[ -r "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
 	done
 	hw_cleanup
@@ -57,6 +57,7 @@ check "it runs the installed gateway" grep -q "$D$P/bin/ws-gateway" "$T/state/lo
 check "it runs the installed event-usage" grep -q "$D$P/bin/event-usage" "$T/state/log/usage.log"
 check "which prices with the installed table" \
 	grep -q "rows from $D$P/bin/../share/hookwire/prices.conf" "$T/state/log/usage.log"
+check "it runs the installed store" grep -q "$D$P/bin/event-store" "$T/state/log/store.log"
 check "status is up" sh "$H" -c "$CONF" status
 
 PORT=$(cat "$T/run/gateway.port" 2>/dev/null || echo 0)

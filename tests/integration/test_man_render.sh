@@ -32,8 +32,8 @@ done
 # The other packages' pages are listed by hand, not looked up with man -w:
 # several are not installed by make deps (libevent has no page in Debian,
 # spiped and stunnel are suggestions) and minimal systems drop man pages.
-foreign=" fdatasync.2 futex.2 grep.1 head.1 inotify.7 jq.1 libevent.3 pcre2pattern.3 ps.1 \
-redis-cli.1 send.2 socat.1 spiped.1 stunnel.8 systemd.1 write.2 writev.2 "
+foreign=" cp.1 fdatasync.2 futex.2 grep.1 head.1 inotify.7 jq.1 libevent.3 pcre2pattern.3 ps.1 \
+redis-cli.1 send.2 socat.1 spiped.1 sqlite3.1 stunnel.8 systemd.1 write.2 writev.2 "
 nours=0 nforeign=0 before=$fails
 for page in "$SRC"/man/*.[1-8]; do
 	[ -e "$page" ] || continue

@@ -15,8 +15,8 @@ printf 'router:\n  no_such_key: 1\n' >"$T/bad.conf"
 H() { sh "$HW" --bindir "$B" "$@"; }
 sup_cleanup() {
 	H -c "$T/good.conf" stop >/dev/null 2>&1 || true
-	for f in "$T"/run/supervise-*.pid "$T"/run/event-router.pid "$T"/run/ws-gateway.pid \
-		"$T"/run/event-usage.pid; do
+	for f in "$T"/run/supervise-*.pid "$T"/run/event-router.pid "$T"/run/event-store.pid \
+		"$T"/run/ws-gateway.pid "$T"/run/event-usage.pid; do
 		[ -r "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
 	done
 	[ -n "${runpid:-}" ] && kill -KILL "$runpid" 2>/dev/null

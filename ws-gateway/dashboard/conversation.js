@@ -103,6 +103,7 @@ export function createConversation(ctx) {
 			} else if (name === 'Stop' || name === 'StopFailure') box.kids.push({ kind: 'stop', key: 'e:' + ev.seq, seq: ev.seq, ev });
 			else if (name === 'SessionStart' || name === 'SessionEnd') box.kids.push({ kind: 'session', key: 'e:' + ev.seq, seq: ev.seq, ev });
 			else if (name === 'PostToolBatch') continue; // the calls are listed already
+			else if (name === 'usage' || name === 'StatusLine') continue; // accounting, not the conversation
 			else box.kids.push({ kind: 'note', key: 'e:' + ev.seq, seq: ev.seq, ev });
 		}
 		for (const it of calls.values()) {
