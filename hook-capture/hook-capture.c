@@ -154,11 +154,11 @@ main(int argc, char *argv[])
 		}
 	}
 	if (help) {
-		usage(stderr);
+		usage(stdout); /* asked for: a person reads it (the hook mode never prints) */
 		return EXIT_OK;
 	}
 	if (version) {
-		fprintf(stderr, "hook-capture %s\n", HOOKWIRE_VERSION);
+		printf("hook-capture %s\n", HOOKWIRE_VERSION);
 		return EXIT_OK;
 	}
 	if (optind < argc && strcmp(argv[optind], "statusline") == 0) {

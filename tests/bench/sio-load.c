@@ -716,7 +716,7 @@ load_report(void)
 static void
 usage(int code)
 {
-	fprintf(stderr,
+	fprintf(code == 0 ? stdout : stderr,
 		"usage: sio-load [-h] [--clients n] [--connect-rate n] [--duration seconds]\n"
 		"                [--event name] [--expect n] [--readiness-fd n] [--sources n]\n"
 		"                [--token token] --url url\n");

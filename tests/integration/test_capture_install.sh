@@ -106,10 +106,10 @@ run 0 install --here --events 'Stop,NewEvent2027' --force
 check "--force takes a name hook-capture does not know" jqs '.hooks | has("NewEvent2027")'
 cp "$T/before.json" "$S"
 run 0 -h
-check "-h prints the synopsis on stderr" grep -q '^usage: hook-capture' "$T/err"
-check "-h prints nothing on stdout" test ! -s "$T/out"
+check "-h prints the synopsis on stdout, as every tool does" grep -q '^usage: hook-capture' "$T/out"
+check "-h prints nothing on stderr" test ! -s "$T/err"
 run 0 -V
-check "-V on stderr" grep -q '^hook-capture [0-9]' "$T/err"
+check "-V on stdout" grep -q '^hook-capture [0-9]' "$T/out"
 
 # ---- invalid JSON: exit 1, a clear message, file untouched
 printf '{ "model": "opus", }' >"$S"

@@ -5,9 +5,9 @@
 #  - the flags in `TOOL -h` (usage = the SYNOPSIS) and the flags in the page
 #    (its SYNOPSIS and its `.It Fl` option list) are the same, both ways;
 #  - `TOOL -h` prints the page's SYNOPSIS (whitespace aside);
-#  - every option in the tool's getopt_long table is in the page (a long
-#    option that is only an alias of a documented short one, --config for
-#    -c, is noted, not failed);
+#  - every option in the tool's getopt_long table is in the page, the long
+#    forms of short ones (--config for -c) included;
+#  - `TOOL -h` writes its usage to stdout and nothing to stderr;
 #  - every flag in the page is accepted: run with the flag and a missing
 #    argument (or, for a flag without argument, followed by an unknown
 #    flag), it must not be the one called unrecognized.
@@ -117,6 +117,9 @@ def synopsis(path):
     return norm("\n".join(lines))
 
 def usagetext(text):
+    # the usage proper ends at the first blank line (what follows, as in
+    # hookwire --help, is a list of commands, not the SYNOPSIS)
+    text = re.split(r"\n\s*\n", text, maxsplit=1)[0]
     return norm(re.sub(r"^\s*usage:", "", text, count=1))
 
 def expand(p, s):
@@ -225,10 +228,11 @@ for page in "$SRC"/man/*.[18]; do
 			continue
 		fi
 	fi
-	"${run[@]}" -h >"$T/usage" 2>&1 </dev/null
+	"${run[@]}" -h >"$T/usage" 2>"$T/usage.err" </dev/null
 	rc=$?
 	[ $rc -eq 0 ] || fail "$tool -h exited $rc, not 0"
-	grep -q '^usage:' "$T/usage" || { fail "$tool -h prints no usage: line"; continue; }
+	grep -q '^usage:' "$T/usage" || { fail "$tool -h prints no usage: line on stdout"; continue; }
+	[ ! -s "$T/usage.err" ] || fail "$tool -h writes to stderr: $(head -n 1 "$T/usage.err")"
 
 	$PY aliases "$page" >"$T/pa.flags"
 	if compare "$tool" "$page" "$T/usage"; then
@@ -252,7 +256,7 @@ for page in "$SRC"/man/*.[18]; do
 		while read -r f _kind alias; do
 			if grep -qx -- "$f" "$T/p.flags" "$T/pa.flags"; then continue; fi
 			if [ -n "$alias" ] && grep -qx -- "$alias" "$T/p.flags"; then
-				echo "note: $tool: $f is an undocumented alias of $alias"
+				fail "$tool: $f, the long form of $alias, is not documented in ${page##*/} (.It Fl ${alias#-} , Fl $f)"
 				continue
 			fi
 			fail "$tool: $f is accepted (${srcf#"$SRC"/}) but not documented in ${page##*/}"
