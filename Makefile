@@ -82,6 +82,7 @@ include ws-gateway/module.mk
 include event-relay/module.mk
 include event-usage/module.mk
 include event-store/module.mk
+include hookwire-config/module.mk
 include tests/module.mk
 include man/module.mk
 include contrib/module.mk

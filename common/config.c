@@ -35,8 +35,14 @@
 
 struct config {
 	size_t cfg_n;
-	char **cfg_vals; /* parallel to config_keys[] */
+	char **cfg_vals;      /* parallel to config_keys[] */
+	int cfg_version;      /* the layout version of the file being read; 0: none (environment) */
+	int cfg_file_version; /* of the file read last, for config_file_version() */
+	char *cfg_warn;	      /* config_warnings(), NULL: none */
 };
+
+/* Longest text of the warnings kept. */
+#define CONFIG_WARN_MAX 4096
 
 /* Variables that belong to the build and the tests, not to the configuration. */
 static const char *config_env_skip[] = {"HOOKWIRE_CONFIG",
@@ -254,6 +260,7 @@ config_free(struct config *cfg)
 
 	if (cfg == NULL)
 		return;
+	free(cfg->cfg_warn);
 	if (cfg->cfg_vals != NULL)
 		for (i = 0; i < cfg->cfg_n; i++)
 			free(cfg->cfg_vals[i]);
@@ -303,11 +310,84 @@ config_prefix(char *err, size_t errlen, const char *prefix)
  * item that is not a scalar), stored comma-joined.  Returns 0, or -1 with a
  * message in err that names the key.
  */
+const char *
+config_warnings(const struct config *cfg)
+{
+	return cfg->cfg_warn != NULL ? cfg->cfg_warn : "";
+}
+
+int
+config_file_version(const struct config *cfg)
+{
+	return cfg->cfg_file_version;
+}
+
+/* Adds one line to the warnings (silently dropped past CONFIG_WARN_MAX). */
+static void
+config_warn(struct config *cfg, const char *line)
+{
+	size_t have = cfg->cfg_warn != NULL ? strlen(cfg->cfg_warn) : 0, n = strlen(line);
+	char *w;
+
+	if (have + n + 2 > CONFIG_WARN_MAX || (w = realloc(cfg->cfg_warn, have + n + 2)) == NULL)
+		return;
+	memcpy(w + have, line, n);
+	w[have + n] = '\n';
+	w[have + n + 1] = '\0';
+	cfg->cfg_warn = w;
+}
+
+/* The rename of section.name that applies to what is being read (a file of
+ * an older layout, or the environment), or NULL. */
+static const struct config_rename *
+config_renamed(const struct config *cfg, const char *section, const char *name)
+{
+	const struct config_rename *r;
+
+	for (r = config_renames; r->old_name != NULL; r++)
+		if (strcmp(r->old_name, name) == 0 &&
+		    (section == NULL
+			 ? r->old_section == NULL
+			 : r->old_section != NULL && strcmp(r->old_section, section) == 0) &&
+		    (cfg->cfg_version == 0 || cfg->cfg_version < r->since))
+			return r;
+	return NULL;
+}
+
+/* Sets the new key of rename r from the old key's value, with a warning. */
+static int
+config_set_renamed(struct config *cfg, const struct config_rename *r, const char *value,
+		   const char *where, char *err, size_t errlen)
+{
+	char buf[64], line[256];
+	long long v;
+
+	if (r->mult != 1) {
+		if (config_parse_int(value, &v) == -1 || v < 0 || v > LLONG_MAX / r->mult) {
+			snprintf(err, errlen, "%s.%s: must be an integer", r->old_section,
+				 r->old_name);
+			return -1;
+		}
+		snprintf(buf, sizeof(buf), "%lld", v * r->mult);
+		value = buf;
+	}
+	if (config_set(cfg, r->new_section, r->new_name, value, err, errlen) == -1)
+		return -1;
+	snprintf(line, sizeof(line), "%s%s.%s is %s.%s since layout version %d%s%s (read as %s)",
+		 where, r->old_section ? r->old_section : "", r->old_name,
+		 r->new_section ? r->new_section : "", r->new_name, r->since,
+		 r->mult != 1 ? ", in other units" : "",
+		 *where != '\0' ? "" : "; hookwire config migrate rewrites the file", value);
+	config_warn(cfg, line);
+	return 0;
+}
+
 static int
 config_apply_value(struct config *cfg, const char *section, const char *key, const char *scalar,
 		   int list, size_t n, const char *(*item)(void *, size_t), void *arg, char *err,
 		   size_t errlen)
 {
+	const struct config_rename *r;
 	const char *s;
 	char *joined = NULL, *p, kn[96];
 	size_t len = 0, sl, i;
@@ -318,6 +398,8 @@ config_apply_value(struct config *cfg, const char *section, const char *key, con
 	else
 		snprintf(kn, sizeof(kn), "%s", key);
 	if ((idx = config_find(section, key)) == -1) {
+		if ((r = config_renamed(cfg, section, key)) != NULL && !list && scalar != NULL)
+			return config_set_renamed(cfg, r, scalar, "", err, errlen);
 		snprintf(err, errlen, "%s: unknown key", kn);
 		return -1;
 	}
@@ -423,6 +505,15 @@ config_load_json(struct config *cfg, const char *text, size_t len, char *err, si
 		snprintf(err, errlen, "must be a JSON object");
 		goto fail;
 	}
+	{
+		json_object *ver;
+
+		/* the layout first: it decides how the other keys are read */
+		cfg->cfg_version = 1;
+		if (json_object_object_get_ex(root, "version", &ver) &&
+		    json_object_is_type(ver, json_type_int))
+			cfg->cfg_version = json_object_get_int(ver);
+	}
 	json_object_object_foreach (root, key, val) {
 		if (json_object_is_type(val, json_type_object)) {
 			if (!config_is_section(key)) {
@@ -513,6 +604,15 @@ config_load_yaml(struct config *cfg, const char *text, size_t len, char *err, si
 		snprintf(err, errlen, "must be a mapping of keys and sections");
 		goto fail;
 	}
+	/* the layout first: it decides how the other keys are read */
+	cfg->cfg_version = 1;
+	for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		const char *k = config_yaml_scalar(yaml_document_get_node(&doc, p->key));
+		const char *v = config_yaml_scalar(yaml_document_get_node(&doc, p->value));
+
+		if (k != NULL && v != NULL && strcmp(k, "version") == 0)
+			cfg->cfg_version = atoi(v);
+	}
 	for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
 		kn = yaml_document_get_node(&doc, p->key);
 		vn = yaml_document_get_node(&doc, p->value);
@@ -593,12 +693,15 @@ config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
 	}
 	for (p = buf; *p != '\0' && isspace((unsigned char)*p); p++)
 		;
+	cfg->cfg_version = 1; /* an empty file: nothing to rename anyway */
 	if (*p == '{')
 		rc = config_load_json(cfg, buf, len, err, errlen);
 	else
 		rc = config_load_yaml(cfg, buf, len, err, errlen);
 	if (rc == -1)
 		config_prefix(err, errlen, path);
+	cfg->cfg_file_version = cfg->cfg_version;
+	cfg->cfg_version = 0; /* what comes next is the environment: no layout */
 fail:
 	free(buf);
 	if (fd != -1)
@@ -655,6 +758,26 @@ config_load_env(struct config *cfg, char *const *envp, char *err, size_t errlen)
 				break;
 		}
 		if (config_keys[j].name == NULL) {
+			const struct config_rename *r;
+
+			for (r = config_renames; r->old_name != NULL; r++) {
+				struct config_key old = {
+				    r->old_section, r->old_name, CONFIG_STR, "", 0, 0, ""};
+
+				config_envname(&old, kn, sizeof(kn));
+				if (strcmp(kn, name) == 0)
+					break;
+			}
+			if (r->old_name != NULL) {
+				char where[160];
+
+				snprintf(where, sizeof(where), "%s: ", name);
+				if (config_set_renamed(cfg, r, eq + 1, where, err, errlen) == -1) {
+					config_prefix(err, errlen, name);
+					return -1;
+				}
+				continue;
+			}
 			snprintf(err, errlen, "%s: unknown variable", name);
 			return -1;
 		}
@@ -714,6 +837,213 @@ config_load(struct config *cfg, const char *path, char *const *envp, char *err, 
 	if (path != NULL && config_load_file(cfg, path, err, errlen) == -1)
 		return -1;
 	return config_load_env(cfg, envp, err, errlen);
+}
+
+/* ---------------------------------------------------------------- migration */
+
+/* A growing output string. */
+struct config_buf {
+	char *b;
+	size_t len, cap;
+	int oom;
+};
+
+static void
+config_buf_add(struct config_buf *o, const char *p, size_t n)
+{
+	char *nb;
+
+	if (o->oom)
+		return;
+	if (o->len + n + 1 > o->cap) {
+		size_t nc = (o->len + n + 1) * 2;
+		if ((nb = realloc(o->b, nc)) == NULL) {
+			o->oom = 1;
+			return;
+		}
+		o->b = nb;
+		o->cap = nc;
+	}
+	memcpy(o->b + o->len, p, n);
+	o->len += n;
+	o->b[o->len] = '\0';
+}
+
+/* Where the key name (JSON: "name") starts a member on line [l, e): at the
+ * start of the line after blanks (YAML), or (JSON) anywhere after '{', ','
+ * or the line's start; followed by ':'.  Returns the offset of the value
+ * after the ':' and its blanks, or -1. */
+static long
+config_line_key(const char *l, const char *e, const char *name, int json)
+{
+	size_t n = strlen(name), kl = n + (json ? 2 : 0);
+	const char *p, *b, *q;
+
+	for (p = l; p + kl <= e; p++) {
+		if (json ? !(*p == '"' && memcmp(p + 1, name, n) == 0 && p[n + 1] == '"')
+			 : memcmp(p, name, n) != 0)
+			continue;
+		for (b = p; b > l && (b[-1] == ' ' || b[-1] == '\t'); b--)
+			;
+		if (b > l && !(json && (b[-1] == '{' || b[-1] == ',')))
+			continue;
+		for (q = p + kl; q < e && (*q == ' ' || *q == '\t'); q++)
+			;
+		if (q >= e || *q != ':')
+			continue;
+		for (q++; q < e && (*q == ' ' || *q == '\t'); q++)
+			;
+		return (long)(q - l);
+	}
+	return -1;
+}
+
+char *
+config_migrate_text(const char *text, size_t len, int *changed, char *err, size_t errlen)
+{
+	struct config *old = NULL, *neu = NULL;
+	struct config_buf o = {NULL, 0, 0, 0};
+	const struct config_rename *r;
+	const char *l, *e, *t;
+	char num[64];
+	int json, version, have_version = 0, rc;
+	long v_off, k_off;
+	long long v;
+	size_t i;
+
+	*changed = 0;
+	for (t = text; t < text + len && isspace((unsigned char)*t); t++)
+		;
+	json = t < text + len && *t == '{';
+	if ((old = config_new()) == NULL)
+		goto oom;
+	rc = json ? config_load_json(old, text, len, err, errlen)
+		  : config_load_yaml(old, text, len, err, errlen);
+	if (rc == -1)
+		goto fail;
+	version = old->cfg_version;
+	for (l = text; l < text + len; l = e + (e < text + len)) {
+		e = memchr(l, '\n', (size_t)(text + len - l));
+		if (e == NULL)
+			e = text + len;
+		k_off = -1;
+		if ((v_off = config_line_key(l, e, "version", json)) >= 0 &&
+		    (json || (l[0] != ' ' && l[0] != '\t'))) {
+			/* the version: its number replaced */
+			have_version = 1;
+			for (t = l + v_off; t < e && isdigit((unsigned char)*t); t++)
+				;
+			config_buf_add(&o, l, (size_t)v_off);
+			snprintf(num, sizeof(num), "%d", CONFIG_VERSION);
+			config_buf_add(&o, num, strlen(num));
+			config_buf_add(&o, t, (size_t)(e - t));
+		} else {
+			for (r = config_renames; r->old_name != NULL; r++)
+				if (r->since > version &&
+				    (k_off = config_line_key(l, e, r->old_name, json)) >= 0)
+					break;
+			if (r->old_name == NULL) {
+				config_buf_add(&o, l, (size_t)(e - l));
+			} else {
+				/* the key renamed, its number converted */
+				const char *kp = l + k_off - 1; /* the ':' and what precedes it */
+
+				while (kp > l &&
+				       kp[-1] !=
+					   (json ? '"' : r->old_name[strlen(r->old_name) - 1]))
+					kp--;
+				kp -=
+				    strlen(r->old_name) + (json ? 2 : 0); /* the key's first byte */
+				for (t = l + k_off; t < e && *t == '"'; t++)
+					;
+				if (t >= e || !isdigit((unsigned char)*t)) {
+					snprintf(err, errlen,
+						 "%s: its value is not on the key's line: "
+						 "migrate it by hand",
+						 r->old_name);
+					goto fail;
+				}
+				v = 0;
+				for (; t < e && isdigit((unsigned char)*t); t++)
+					v = v * 10 + (*t - '0');
+				while (t < e && *t == '"')
+					t++;
+				config_buf_add(&o, l, (size_t)(kp - l) + (json ? 1 : 0));
+				config_buf_add(&o, r->new_name, strlen(r->new_name));
+				config_buf_add(
+				    &o, kp + (json ? 1 : 0) + strlen(r->old_name),
+				    (size_t)(l + k_off -
+					     (kp + (json ? 1 : 0) + strlen(r->old_name))));
+				snprintf(num, sizeof(num), "%lld", v * r->mult);
+				config_buf_add(&o, num, strlen(num));
+				config_buf_add(&o, t, (size_t)(e - t));
+				(*changed)++;
+			}
+		}
+		if (e < text + len)
+			config_buf_add(&o, "\n", 1);
+	}
+	if (!have_version && version < CONFIG_VERSION) {
+		/* no version key: one goes first (YAML) or after the brace (JSON) */
+		struct config_buf n = {NULL, 0, 0, 0};
+
+		if (json) {
+			t = memchr(o.b, '{', o.len);
+			config_buf_add(&n, o.b, (size_t)(t - o.b) + 1);
+			snprintf(num, sizeof(num), "\"version\": %d,", CONFIG_VERSION);
+			config_buf_add(&n, num, strlen(num));
+			config_buf_add(&n, t + 1, o.len - (size_t)(t + 1 - o.b));
+		} else {
+			/* after the comments that head the file */
+			for (t = o.b; t < o.b + o.len && (*t == '#' || *t == '\n');) {
+				const char *nl = memchr(t, '\n', o.len - (size_t)(t - o.b));
+				t = nl != NULL ? nl + 1 : o.b + o.len;
+			}
+			config_buf_add(&n, o.b, (size_t)(t - o.b));
+			snprintf(num, sizeof(num), "version: %d\n", CONFIG_VERSION);
+			config_buf_add(&n, num, strlen(num));
+			config_buf_add(&n, t, o.len - (size_t)(t - o.b));
+		}
+		free(o.b);
+		o = n;
+	}
+	if (o.oom || o.b == NULL)
+		goto oom;
+	/* the result must read as the original did, with nothing left to rename */
+	if ((neu = config_new()) == NULL)
+		goto oom;
+	rc = json ? config_load_json(neu, o.b, o.len, err, errlen)
+		  : config_load_yaml(neu, o.b, o.len, err, errlen);
+	if (rc == -1 || neu->cfg_warn != NULL) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", rc == -1 ? err : "a key still to rename");
+		snprintf(err, errlen,
+			 "the rewrite does not read (%s): a key is written in a way it does not "
+			 "follow; migrate it by hand",
+			 why);
+		goto fail;
+	}
+	for (i = 0; i < old->cfg_n; i++)
+		if (strcmp(config_keys[i].name, "version") != 0 &&
+		    strcmp(old->cfg_vals[i], neu->cfg_vals[i]) != 0) {
+			char kn[96];
+
+			snprintf(err, errlen,
+				 "%s reads differently after the rewrite: migrate by hand",
+				 config_keyname(&config_keys[i], kn, sizeof(kn)));
+			goto fail;
+		}
+	config_free(old);
+	config_free(neu);
+	return o.b;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	free(o.b);
+	config_free(old);
+	config_free(neu);
+	return NULL;
 }
 
 /* ---------------------------------------------------------------- getters */

@@ -22,8 +22,6 @@
 
 #include <stddef.h>
 
-#define CONFIG_VERSION 1
-
 enum config_type {
 	CONFIG_STR,  /* any string (may be empty) */
 	CONFIG_INT,  /* integer within [min, max] */
@@ -45,6 +43,22 @@ struct config_key {
 /* Every key, terminated by an entry whose name is NULL. */
 extern const struct config_key config_keys[];
 
+/* The layout version this build writes and reads (the "version" key);
+ * files of an older version are read through config_renames[]. */
+#define CONFIG_VERSION 2
+
+/* A key renamed in layout version `since`: in an older file, or in the
+ * environment, the old name still works (with a warning), its value
+ * multiplied by `mult` (a unit change; 1 for none). */
+struct config_rename {
+	int since;
+	const char *old_section, *old_name;
+	const char *new_section, *new_name;
+	long long mult;
+};
+/* Terminated by an entry whose old_name is NULL. */
+extern const struct config_rename config_renames[];
+
 struct config;
 
 /* Returns a new config holding the defaults, or NULL.  Free with config_free(). */
@@ -62,6 +76,24 @@ int config_load_env(struct config *cfg, char *const *envp, char *err, size_t err
 /* Sets one key from text (section NULL for top level).  Returns 0 or -1. */
 int config_set(struct config *cfg, const char *section, const char *name, const char *value,
 	       char *err, size_t errlen);
+
+/* What loading met that works but should change: each renamed key of an
+ * older layout, one line each ("" when none).  Valid until cfg is freed. */
+const char *config_warnings(const struct config *cfg);
+
+/* The layout version of the file config_load_file() read (1 when it names
+ * none, 0 when no file was read). */
+int config_file_version(const struct config *cfg);
+
+/*
+ * Rewrites the text of a configuration file of an older layout for the
+ * current one: every renamed key of config_renames[] under its new name
+ * and value, and the version; comments, order and layout are kept (one key
+ * per line, as hookwire.conf.example writes them).  Returns a new string
+ * (the caller frees) with the count of keys changed in *changed, or NULL
+ * with err (a key written across lines, or out of memory: migrate by hand).
+ */
+char *config_migrate_text(const char *text, size_t len, int *changed, char *err, size_t errlen);
 
 /* Defaults, then file (path, or $HOOKWIRE_CONFIG when path is NULL, or the
  * default file, config_default_path()), then environment.  Returns 0 or -1. */

@@ -17,7 +17,7 @@
 
 const struct config_key config_keys[] = {
     /* top level */
-    {NULL, "version", CONFIG_INT, "1", 1, 1, "layout version of the file"},
+    {NULL, "version", CONFIG_INT, "2", 1, CONFIG_VERSION, "layout version of the file"},
     {NULL, "instance", CONFIG_STR, "default", 0, 0,
      "instance name: selects the ring, the sockets and the pidfiles"},
     {NULL, "rundir", CONFIG_STR, "", 0, 0, "sockets, pidfiles and gateway.port"},
@@ -83,8 +83,8 @@ const struct config_key config_keys[] = {
     {"gateway", "body_max", CONFIG_SIZE, "1M", K, 64 * M, "largest HTTP request body"},
     {"gateway", "max_payload", CONFIG_SIZE, "1000000", K, 64 * M, "Engine.IO maxPayload"},
     {"gateway", "outbuf_soft", CONFIG_SIZE, "4M", 64 * K, G, "per-client output soft limit"},
-    {"gateway", "outbuf_soft_seconds", CONFIG_INT, "10", 0, 3600,
-     "seconds a client may stay over the soft limit"},
+    {"gateway", "outbuf_soft_ms", CONFIG_INT, "10000", 0, 3600000,
+     "milliseconds a client may stay over the soft limit"},
     {"gateway", "outbuf_hard", CONFIG_SIZE, "16M", 64 * K, G, "per-client output hard limit"},
     {"gateway", "coalesce_ms", CONFIG_INT, "0", 0, 1000,
      "milliseconds to gather events before sending them"},
@@ -158,4 +158,13 @@ const struct config_key config_keys[] = {
      "scheduling priority below the other stages (nice value)"},
 
     {NULL, NULL, CONFIG_STR, NULL, 0, 0, NULL},
+};
+
+/*
+ * Keys renamed since layout version 1.  Version 2: every duration is in
+ * milliseconds, so gateway.outbuf_soft_seconds became gateway.outbuf_soft_ms.
+ */
+const struct config_rename config_renames[] = {
+    {2, "gateway", "outbuf_soft_seconds", "gateway", "outbuf_soft_ms", 1000},
+    {0, NULL, NULL, NULL, NULL, 0},
 };

@@ -78,11 +78,11 @@
 /* Gateway: Engine.IO maxPayload, bytes (gateway.max_payload). */
 #define HW_GW_MAX_PAYLOAD (1000000)
 
-/* Gateway: per-client output, soft limit bytes and seconds, hard limit bytes
- * (gateway.outbuf_soft, gateway.outbuf_soft_seconds, gateway.outbuf_hard). */
-#define HW_GW_OUTBUF_SOFT	  (4 * 1024 * 1024)
-#define HW_GW_OUTBUF_SOFT_SECONDS 10
-#define HW_GW_OUTBUF_HARD	  (16 * 1024 * 1024)
+/* Gateway: per-client output, soft limit bytes and milliseconds, hard limit
+ * bytes (gateway.outbuf_soft, gateway.outbuf_soft_ms, gateway.outbuf_hard). */
+#define HW_GW_OUTBUF_SOFT    (4 * 1024 * 1024)
+#define HW_GW_OUTBUF_SOFT_MS 10000
+#define HW_GW_OUTBUF_HARD    (16 * 1024 * 1024)
 
 /* Gateway: next ports tried when the listen port is busy (gateway.port_tries). */
 #define HW_GW_PORT_TRIES 10

@@ -375,6 +375,23 @@ log_msg(enum log_level level, const char *reason, const char *fmt, ...)
 }
 
 void
+log_lines(enum log_level level, const char *reason, const char *lines)
+{
+	char line[LOG_LINE_MAX / 2];
+	const char *e;
+	size_t n;
+
+	for (; lines != NULL && *lines != '\0'; lines = *e ? e + 1 : e) {
+		e = lines + strcspn(lines, "\n");
+		n = (size_t)(e - lines) < sizeof(line) - 1 ? (size_t)(e - lines) : sizeof(line) - 1;
+		memcpy(line, lines, n);
+		line[n] = '\0';
+		if (n > 0)
+			log_line(level, reason, line, NULL);
+	}
+}
+
+void
 log_kv(enum log_level level, const char *reason, const char *msg, ...)
 {
 	va_list ap;

@@ -47,6 +47,8 @@ int log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void log_vmsg(enum log_level level, const char *reason, const char *fmt, va_list ap);
+/* Logs each line of lines (newline-separated; "" logs nothing) at level with reason. */
+void log_lines(enum log_level level, const char *reason, const char *lines);
 void log_kv(enum log_level level, const char *reason, const char *msg, ...)
     __attribute__((sentinel));
 

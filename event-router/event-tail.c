@@ -232,6 +232,15 @@ main(int argc, char *argv[])
 		daemon_close(&d);
 		return rc;
 	}
+	{
+		/* keys of an older layout, read under their new names (hookwire.conf(5)) */
+		const char *w = config_warnings(d.dm_cfg), *e;
+
+		for (; *w != '\0'; w = *e ? e + 1 : e) {
+			e = w + strcspn(w, "\n");
+			fprintf(stderr, "event-tail: warning: %.*s\n", (int)(e - w), w);
+		}
+	}
 	/* only the ring's name is wanted: no directories are made */
 	rc = paths_init(&paths, config_str(d.dm_cfg, NULL, "instance"), NULL, NULL, err,
 			sizeof(err));

@@ -109,6 +109,8 @@ main(int argc, char *argv[])
 		daemon_close(&d);
 		return rc;
 	}
+	/* keys of an older layout, read under their new names (hookwire.conf(5)) */
+	log_lines(LOGL_WARN, "config_renamed", config_warnings(d.dm_cfg));
 	/* paths, directories, and one store process per instance (--rebuild too) */
 	if ((rc = daemon_start(&d)) != 0)
 		fatalx(rc, d.dm_reason, "%s", d.dm_err);

@@ -182,6 +182,8 @@ main(int argc, char *argv[])
 		daemon_close(&d);
 		return rc;
 	}
+	/* keys of an older layout, read under their new names (hookwire.conf(5)) */
+	log_lines(LOGL_WARN, "config_renamed", config_warnings(d.dm_cfg));
 	/* a bad price file stops start-up, with its line */
 	if ((ps = load_prices(err, sizeof(err))) == NULL)
 		fatalx(EXIT_USAGE, "bad_prices", "%s", err);

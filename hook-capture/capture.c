@@ -389,6 +389,8 @@ capture_begin(struct capture_run *cr, const struct capture_opts *opts)
 	capture_log_open(st);
 	if (cerr[0] != '\0')
 		capture_log(LOGL_WARN, "bad_config", "configuration partly ignored: %s", cerr);
+	if (capture_logging && st->st_cfg != NULL) /* keys of an older layout (hookwire.conf(5)) */
+		log_lines(LOGL_WARN, "config_renamed", config_warnings(st->st_cfg));
 	if (opts->bad_flag != NULL)
 		capture_log(LOGL_WARN, "usage", "ignored: %s", opts->bad_flag);
 	if (paths_init(&cr->cr_paths, st->st_instance,

@@ -202,8 +202,8 @@ eio_session_conn_slow(struct conn *c)
 	if ((s = c->c_sess) == NULL || s->es_closed || s->es_ws != c ||
 	    eio_session_outlen(s) <= gw->cfg.outbuf_soft)
 		return; /* gone, or caught up meanwhile */
-	log_warnx("outbuf_soft", "%s: client %s: output over the soft limit for %d s", __func__,
-		  s->es_id, gw->cfg.outbuf_soft_seconds);
+	log_warnx("outbuf_soft", "%s: client %s: output over the soft limit for %ld ms", __func__,
+		  s->es_id, gw->cfg.outbuf_soft_ms);
 	eio_session_close(s, GW_DISC_SLOW, "slow client", EIO_CLOSE);
 }
 

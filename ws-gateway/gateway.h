@@ -91,7 +91,7 @@ struct gw_cfg {
 	int allow_remote;
 	size_t header_max, body_max, max_payload;
 	size_t outbuf_soft, outbuf_hard;
-	int outbuf_soft_seconds;
+	long outbuf_soft_ms;
 	long header_timeout; /* ms from the first byte of a request head to its end */
 	long ping_interval, ping_timeout;
 	long coalesce_ms; /* ms to gather ring events before sending them (0: at once) */
@@ -257,7 +257,7 @@ struct gw_hooks {
 	void (*conn_input)(struct conn *c);
 	/* c is closing: whatever holds it lets go (conn.c) */
 	void (*conn_gone)(struct conn *c);
-	/* c's output has been over the soft limit for outbuf_soft_seconds (outq.c) */
+	/* c's output has been over the soft limit for outbuf_soft_ms (outq.c) */
 	void (*conn_slow)(struct conn *c);
 	/* a whole WebSocket message arrived on c, NUL-terminated (websocket.c) */
 	void (*ws_message)(struct conn *c, int opcode, char *data, size_t len);

@@ -326,8 +326,7 @@ outq_soft_arm(struct gw *gw)
 
 	if (c == NULL || gw->soft_ev == NULL)
 		return;
-	left =
-	    c->c_oq.oq_soft_since + (int64_t)gw->cfg.outbuf_soft_seconds * 1000000 - util_mono_us();
+	left = c->c_oq.oq_soft_since + (int64_t)gw->cfg.outbuf_soft_ms * 1000 - util_mono_us();
 	if (left < 0)
 		left = 0;
 	tv.tv_sec = (time_t)(left / 1000000);
@@ -362,7 +361,7 @@ outq_soft_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct gw *gw = arg;
 	struct conn *c;
-	int64_t now = util_mono_us(), lim = (int64_t)gw->cfg.outbuf_soft_seconds * 1000000;
+	int64_t now = util_mono_us(), lim = (int64_t)gw->cfg.outbuf_soft_ms * 1000;
 
 	while ((c = TAILQ_FIRST(&gw->soft)) != NULL && now - c->c_oq.oq_soft_since >= lim) {
 		outq_soft_clear(c);

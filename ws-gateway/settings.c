@@ -131,7 +131,7 @@ settings_read(struct gw_cfg *c, struct config *cfg)
 	c->max_payload = (size_t)config_int(cfg, "gateway", "max_payload");
 	c->outbuf_soft = (size_t)config_int(cfg, "gateway", "outbuf_soft");
 	c->outbuf_hard = (size_t)config_int(cfg, "gateway", "outbuf_hard");
-	c->outbuf_soft_seconds = (int)config_int(cfg, "gateway", "outbuf_soft_seconds");
+	c->outbuf_soft_ms = (long)config_int(cfg, "gateway", "outbuf_soft_ms");
 	c->coalesce_ms = (long)config_int(cfg, "gateway", "coalesce_ms");
 	c->header_timeout = (long)config_int(cfg, "gateway", "header_timeout_ms");
 	c->ping_interval = (long)config_int(cfg, "gateway", "ping_interval_ms");

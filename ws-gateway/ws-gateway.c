@@ -212,6 +212,8 @@ gateway_configure(struct daemon *d, const struct gateway_flags *f, struct gw *gw
 		fprintf(stderr, "ws-gateway: %s\n", d->dm_err);
 		return rc;
 	}
+	/* keys of an older layout, read under their new names (hookwire.conf(5)) */
+	log_lines(LOGL_WARN, "config_renamed", config_warnings(d->dm_cfg));
 	/* the paths now, to check the settings before anything is created */
 	if ((rc = daemon_paths(d)) != 0)
 		fatalx(rc, "config", "%s", d->dm_err);

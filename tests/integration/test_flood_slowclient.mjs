@@ -25,7 +25,7 @@ const inst = makeInstance("slow");
 // small, but above what a healthy client on a loaded machine lags behind
 inst.env.HOOKWIRE_GATEWAY_OUTBUF_HARD = "2m";
 inst.env.HOOKWIRE_GATEWAY_OUTBUF_SOFT = "1m";
-inst.env.HOOKWIRE_GATEWAY_OUTBUF_SOFT_SECONDS = "3";
+inst.env.HOOKWIRE_GATEWAY_OUTBUF_SOFT_MS = "3000";
 const router = await startRouter(inst);
 const gw = await startGateway(inst);
 

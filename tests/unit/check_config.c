@@ -61,7 +61,7 @@ START_TEST(test_defaults)
 	struct config *cfg = config_new();
 
 	ck_assert_ptr_nonnull(cfg);
-	ck_assert_int_eq(config_int(cfg, NULL, "version"), 1);
+	ck_assert_int_eq(config_int(cfg, NULL, "version"), CONFIG_VERSION);
 	ck_assert_str_eq(config_str(cfg, NULL, "instance"), "default");
 	ck_assert_int_eq(config_int(cfg, "capture", "field_max"), 16 * 1024);
 	ck_assert_int_eq(config_int(cfg, "capture", "event_max"), 1024 * 1024);
@@ -267,6 +267,82 @@ START_TEST(test_default_file)
 }
 END_TEST
 
+/* A version 1 file (or none named) reads a renamed key under its new name
+ * and value, with a warning; so does the environment; migration rewrites the
+ * text for the current layout, comments and order kept, and the result
+ * reads the same without warnings. */
+START_TEST(test_migrate)
+{
+	static const char *v1y = "# my hookwire\ninstance: old\ngateway:\n  # be patient\n"
+				 "  outbuf_soft_seconds: 7   # seven\n  clients_max: 50\n";
+	static const char *v1j =
+	    "{\n  \"version\": 1,\n  \"gateway\": {\"outbuf_soft_seconds\": 3,\n"
+	    "    \"clients_max\": 9}\n}\n";
+	struct config *a, *b;
+	char err[512] = "", *m, *envp[2];
+	const char *p;
+	int changed;
+
+	a = config_new();
+	p = write_file("v1.yaml", v1y);
+	ck_assert_msg(config_load_file(a, p, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(config_int(a, "gateway", "outbuf_soft_ms"), 7000);
+	ck_assert_int_eq(config_file_version(a), 1);
+	ck_assert_msg(strstr(config_warnings(a),
+			     "gateway.outbuf_soft_seconds is "
+			     "gateway.outbuf_soft_ms since layout version 2") != NULL,
+		      "%s", config_warnings(a));
+	m = config_migrate_text(v1y, strlen(v1y), &changed, err, sizeof(err));
+	ck_assert_msg(m != NULL, "%s", err);
+	ck_assert_int_eq(changed, 1);
+	ck_assert_msg(strstr(m, "# my hookwire\n") == m && strstr(m, "# be patient\n") != NULL &&
+			  strstr(m, "outbuf_soft_ms: 7000   # seven\n") != NULL &&
+			  strstr(m, "version: 2\n") != NULL &&
+			  strstr(m, "clients_max: 50\n") != NULL,
+		      "%s", m);
+	b = config_new();
+	p = write_file("v2.yaml", m);
+	ck_assert_msg(config_load_file(b, p, err, sizeof(err)) == 0, "%s\n%s", err, m);
+	ck_assert_str_eq(config_warnings(b), "");
+	ck_assert_int_eq(config_file_version(b), 2);
+	ck_assert_int_eq(config_int(b, "gateway", "outbuf_soft_ms"), 7000);
+	ck_assert_int_eq(config_int(b, "gateway", "clients_max"), 50);
+	ck_assert_str_eq(config_str(b, NULL, "instance"), "old");
+	free(m);
+	config_free(a);
+	config_free(b);
+
+	/* JSON: the version rewritten in place */
+	m = config_migrate_text(v1j, strlen(v1j), &changed, err, sizeof(err));
+	ck_assert_msg(m != NULL, "%s", err);
+	ck_assert_msg(strstr(m, "\"version\": 2,") != NULL &&
+			  strstr(m, "\"outbuf_soft_ms\": 3000,") != NULL,
+		      "%s", m);
+	b = config_new();
+	p = write_file("v2.json", m);
+	ck_assert_msg(config_load_file(b, p, err, sizeof(err)) == 0, "%s\n%s", err, m);
+	ck_assert_int_eq(config_int(b, "gateway", "outbuf_soft_ms"), 3000);
+	ck_assert_str_eq(config_warnings(b), "");
+	free(m);
+	config_free(b);
+
+	/* already current: nothing to change */
+	m = config_migrate_text("version: 2\n", 11, &changed, err, sizeof(err));
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(changed, 0);
+	free(m);
+
+	/* the environment keeps the old name working, with a warning */
+	a = config_new();
+	envp[0] = "HOOKWIRE_GATEWAY_OUTBUF_SOFT_SECONDS=2";
+	envp[1] = NULL;
+	ck_assert_msg(config_load_env(a, envp, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(config_int(a, "gateway", "outbuf_soft_ms"), 2000);
+	ck_assert_ptr_nonnull(strstr(config_warnings(a), "HOOKWIRE_GATEWAY_OUTBUF_SOFT_SECONDS: "));
+	config_free(a);
+}
+END_TEST
+
 START_TEST(test_dump)
 {
 	struct config *cfg = config_new();
@@ -281,7 +357,7 @@ START_TEST(test_dump)
 	o = json_tokener_parse(s);
 	ck_assert_ptr_nonnull(o);
 	ck_assert(json_object_object_get_ex(o, "version", &v));
-	ck_assert_int_eq(json_object_get_int(v), 1);
+	ck_assert_int_eq(json_object_get_int(v), CONFIG_VERSION);
 	ck_assert(json_object_object_get_ex(o, "capture", &v));
 	ck_assert(json_object_object_get_ex(v, "field_max", &v));
 	ck_assert(json_object_is_type(v, json_type_int));
@@ -307,7 +383,10 @@ static const struct {
     {"b.conf", "{\"router\": {\"nope\": 1}}", "router.nope: unknown key"},
     {"c.conf", "{\"nosuch\": {\"a\": 1}}", "nosuch: unknown section"},
     {"d.conf", "{\"frobnicate\": 1}", "frobnicate: unknown key"},
-    {"e.conf", "{\"version\": 2}", "version: must be an integer between 1 and 1"},
+    {"e.conf", "{\"version\": 3}", "version: must be an integer between 1 and 2"},
+    /* version 2 has no outbuf_soft_seconds: only an older file may say it */
+    {"e2.conf", "{\"version\": 2, \"gateway\": {\"outbuf_soft_seconds\": 3}}",
+     "gateway.outbuf_soft_seconds: unknown key"},
     {"f.conf", "{\"router\": {\"dedup_window_ms\": \"soon\"}}", "router.dedup_window_ms: must"},
     {"g.conf", "{\"ring\": {\"size\": \"96M\"}}", "ring.size: must be a power of two"},
     {"h.conf", "{\"journal\": {\"fsync\": \"sometimes\"}}",
@@ -363,7 +442,7 @@ static const struct {
     {"HOOKWIRE_router_dedup_ids=1", "HOOKWIRE_router_dedup_ids: unknown variable"},
     {"HOOKWIRE_ROUTER_DEDUP_IDS=lots",
      "HOOKWIRE_ROUTER_DEDUP_IDS: router.dedup_ids: must be an integer between 0 and 16777216"},
-    {"HOOKWIRE_VERSION=3", "HOOKWIRE_VERSION: version: must be an integer between 1 and 1"},
+    {"HOOKWIRE_VERSION=3", "HOOKWIRE_VERSION: version: must be an integer between 1 and 2"},
 };
 
 START_TEST(test_bad_env)
@@ -484,6 +563,7 @@ config_suite(void)
 	tcase_add_test(tc, test_env);
 	tcase_add_test(tc, test_precedence);
 	tcase_add_test(tc, test_default_file);
+	tcase_add_test(tc, test_migrate);
 	tcase_add_test(tc, test_dump);
 	tcase_add_loop_test(tc, test_set, 0, sizeof(set_cases) / sizeof(set_cases[0]));
 	suite_add_tcase(s, tc);
