@@ -101,13 +101,7 @@ fire b & f2=$!
 HW_PIDS="$HW_PIDS $f1 $f2"
 
 # Let some events through, then restart each stage while the hooks fire.
-wait_lines() {
-	for _ in $(seq 600); do
-		[ "$(hw_journal | wc -l)" -ge "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
+wait_lines() { hw_until 30 "" hw_journal_has "$1"; }
 # more_events: waits until 20 more events are in the journal.
 more_events() { wait_lines $(($(hw_journal | wc -l) + 20)); }
 wait_lines 20 || fail "no events reached the journal before the restarts"
@@ -122,12 +116,7 @@ check "the restarted gateway is on the same port" test "$(cat "$T/run/gateway.po
 more_events || fail "events stopped after the gateway restart"
 rpid=$(pid_of event-router)
 kill -KILL "$rpid"
-for _ in $(seq 100); do
-	np=$(pid_of event-router)
-	[ -n "$np" ] && [ "$np" != "$rpid" ] && kill -0 "$np" 2>/dev/null && break
-	sleep 0.1
-done
-check "the supervisor restarted the killed router" test "$(pid_of event-router)" != "$rpid"
+hw_until 10 "the supervisor restarted the killed router" hw_pidfile_changed event-router "$rpid"
 st=$(H status)
 echo "$st"
 check "status counts the restart" grep -Eq '^router +up +[0-9]+ +[^ ]+ +1 ' <<<"$st"
@@ -141,11 +130,8 @@ total=$(cat "$T/fired.a" "$T/fired.b" | wc -l)
 echo "fired $total events"
 
 # Everything spooled while the router was down is drained.
-for _ in $(seq 200); do
-	[ "$(hw_journal | grep -c '"ops-restart-')" -ge $total ] && [ "$(hw_spool_count)" -eq 0 ] && break
-	sleep 0.1
-done
-check "the spool is empty" test "$(hw_spool_count)" -eq 0
+all_journalled() { [ "$(hw_journal | grep -c '"ops-restart-')" -ge "$total" ] && hw_spool_empty; }
+hw_until 20 "the spool is empty, every event fired in the journal" all_journalled
 
 jq -c --arg p ops-sentinel '.prompt = $p' "$FIX/userpromptsubmit.json" | "$B/hook-capture"
 
