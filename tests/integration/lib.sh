@@ -169,3 +169,16 @@ hw_pidfile_changed() {
 	hw_p=$(cat "$T/run/$1.pid" 2>/dev/null || true)
 	[ -n "$hw_p" ] && [ "$hw_p" != "$2" ] && kill -0 "$hw_p" 2>/dev/null
 }
+
+# hw_wait_exit PID SECONDS: waits until process PID, ours or not, has
+# exited (on a pidfd: an event, not a poll), at most SECONDS; status 1 when
+# it still runs.  For our own children `wait PID` also gives the status.
+hw_wait_exit() {
+	/usr/bin/python3 -c '
+import os, select, sys
+try:
+    fd = os.pidfd_open(int(sys.argv[1]))
+except ProcessLookupError:
+    sys.exit(0)
+sys.exit(0 if select.select([fd], [], [], float(sys.argv[2]))[0] else 1)' "$1" "$2"
+}

@@ -67,7 +67,10 @@ const done = (code) => {
 s.on("connect", () => {
   connects++;
   if (s.recovered) recovered++;
-  if (connects === 1) fs.writeFileSync(out + ".ready", "1\n");
+  if (connects === 1) {
+    fs.writeSync(3, "1\n"); // readiness, on the fd the test reads
+    fs.closeSync(3);
+  }
 });
 s.on("gap", (g) => console.log("watcher: gap", JSON.stringify(g)));
 s.on("claude_event", (ev) => {
@@ -77,11 +80,12 @@ s.on("claude_event", (ev) => {
 });
 setTimeout(() => { console.log("watcher: timed out"); done(1); }, 120000);
 EOF
-node "$T/watch.mjs" "http://127.0.0.1:$PORT" "$TOKEN" "$T/watched" >"$T/watch.log" 2>&1 &
+mkfifo "$T/watched.ready"
+node "$T/watch.mjs" "http://127.0.0.1:$PORT" "$TOKEN" "$T/watched" 3>"$T/watched.ready" >"$T/watch.log" 2>&1 &
 wpid=$!
 HW_PIDS="$HW_PIDS $wpid"
-for _ in $(seq 100); do [ -e "$T/watched.ready" ] && break; kill -0 $wpid 2>/dev/null || break; sleep 0.1; done
-check "the watcher connected" test -e "$T/watched.ready"
+# its readiness line once connected (end of file if it exits first)
+check "the watcher connected" test "$(timeout 10 head -n1 "$T/watched.ready")" = 1
 
 # fire TAG: hook-capture runs, one after the other, until $T/stop-firing
 # exists; each must exit 0.  The markers fired go to $T/fired.TAG.
