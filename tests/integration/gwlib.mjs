@@ -342,13 +342,17 @@ export function once(emitter, event, ms = 10000) {
   );
 }
 
-// Polls cond() every 10 ms until true, at most ms (only where there is no
-// event to wait on, e.g. "N events have arrived in this array").
-export async function until(cond, ms = 10000, what = "condition") {
+// Polls cond() every intervalMs until it gives a truthy value, at most ms;
+// resolves with that value.  cond may be async (a fetch, a file read): each
+// try is awaited before the next.  Only where there is no event to wait on,
+// e.g. "N events have arrived in this array" or a counter on /metrics.
+export async function until(cond, ms = 10000, what = "condition", intervalMs = 10) {
   const end = Date.now() + ms;
-  while (!cond()) {
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 

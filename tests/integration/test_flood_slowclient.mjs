@@ -9,7 +9,7 @@ import net from "node:net";
 import path from "node:path";
 import crypto from "node:crypto";
 import { io } from "socket.io-client";
-import { makeInstance, startRouter, startGateway, startFeed, stopDaemon, until, dumpLogs, tail } from "./gwlib.mjs";
+import { makeInstance, startRouter, startGateway, startFeed, stopDaemon, until, within, dumpLogs, tail } from "./gwlib.mjs";
 
 const STRESS = process.env.HOOKWIRE_STRESS === "1";
 const NC = STRESS ? 16 : 4;
@@ -105,19 +105,24 @@ try {
   const h0 = await health();
   for (const s of clients) s.phase = "b";
   let cutAt = null;
+  let watching = true;
   const tB = Date.now();
   const fb = feed(NB);
-  const poll = setInterval(async () => {
-    try {
-      const h = await health();
-      if (cutAt === null && h.clients < h0.clients) cutAt = Date.now() - tB;
-    } catch {}
-  }, 100);
+  // when the client count drops: /healthz every 100 ms beside the feed,
+  // until it does or we stop watching
+  const cutSeen = until(
+    async () => !watching || (await health().catch(() => h0)).clients < h0.clients,
+    300000,
+    "the slow client to be cut off",
+    100
+  ).then(() => {
+    if (watching) cutAt = Date.now() - tB;
+  });
   r = await fb;
   check(r.code === 0, `during: ${r.out.trim()}`);
   await until(() => clients.every((s) => s.seqs.at(-1) === r.last), 30000, "clients got phase B");
-  await until(() => cutAt !== null, 10000, "the slow client to be cut off").catch(() => {});
-  clearInterval(poll);
+  await within(10000, cutSeen, "the slow client to be cut off").catch(() => {});
+  watching = false;
   check(cutAt !== null, `the stalled client was cut off (${cutAt} ms into the stall; clients ${h0.clients} -> ${(await health()).clients})`);
   const m = await fetch(`${gw.url}/metrics`).then((x) => x.text());
   const cut = m.split("\n").filter((l) => !l.startsWith("#") && /slow_client|outbuf/.test(l) && Number(l.split(" ").at(-1)) > 0);
