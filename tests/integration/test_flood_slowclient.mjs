@@ -7,9 +7,20 @@
 // HOOKWIRE_STRESS=1: more clients, more events.
 import net from "node:net";
 import path from "node:path";
-import crypto from "node:crypto";
 import { io } from "socket.io-client";
-import { makeInstance, startRouter, startGateway, startFeed, stopDaemon, until, within, dumpLogs, tail } from "./gwlib.mjs";
+import {
+  makeInstance,
+  startRouter,
+  startGateway,
+  startFeed,
+  stopDaemon,
+  until,
+  within,
+  dumpLogs,
+  tail,
+  wsFrame,
+  wsRequest,
+} from "./gwlib.mjs";
 
 const STRESS = process.env.HOOKWIRE_STRESS === "1";
 const NC = STRESS ? 16 : 4;
@@ -39,29 +50,17 @@ function pct(a, p) {
 }
 
 // a raw WebSocket Socket.IO client that stops reading after it connected
-function frame(text) {
-  const p = Buffer.from(text);
-  const key = crypto.randomBytes(4);
-  const head = p.length < 126 ? Buffer.from([0x81, 0x80 | p.length]) : Buffer.from([0x81, 0x80 | 126, p.length >> 8, p.length & 255]);
-  const m = Buffer.from(p.map((b, i) => b ^ key[i & 3]));
-  return Buffer.concat([head, key, m]);
-}
 function slowClient() {
   return new Promise((resolve, reject) => {
     const s = net.createConnection(gw.port, "127.0.0.1");
     let buf = Buffer.alloc(0);
     s.on("error", () => {});
-    s.on("connect", () =>
-      s.write(
-        `GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:${gw.port}\r\nUpgrade: websocket\r\n` +
-          `Connection: Upgrade\r\nSec-WebSocket-Key: ${crypto.randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`
-      )
-    );
+    s.on("connect", () => s.write(wsRequest(gw.port)));
     let sent = false;
     const onData = (d) => {
       buf = Buffer.concat([buf, d]);
       if (!sent && buf.includes("0{")) {
-        s.write(frame(`40{"token":"${gw.token}"}`));
+        s.write(wsFrame(1, `40{"token":"${gw.token}"}`));
         sent = true;
       }
       if (sent && buf.includes("40{")) {
