@@ -69,7 +69,7 @@ for o in (None, "http://127.0.0.1:%d" % P):
     bad += st != 101
     print("%s: websocket origin %r served -> %s" % ("ok" if st == 101 else "FAIL", o, st))
 # The gateway's own host and port with the other scheme: a plain-HTTP
-# gateway's own origin is http://Host only (test_gw_mends.py checks the count).
+# gateway's own origin is http://Host only (test_gw_origin_scheme.py checks the count).
 for ws in (False, True):
     st, _ = req("/socket.io/?EIO=4&transport=%s" % ("websocket" if ws else "polling"), "https://127.0.0.1:%d" % P, ws)
     good = st == 403
