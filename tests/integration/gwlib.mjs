@@ -342,13 +342,17 @@ export function once(emitter, event, ms = 10000) {
   );
 }
 
-// Polls cond() every 10 ms until true, at most ms (only where there is no
-// event to wait on, e.g. "N events have arrived in this array").
-export async function until(cond, ms = 10000, what = "condition") {
+// Polls cond() every intervalMs until it gives a truthy value, at most ms;
+// resolves with that value.  cond may be async (a fetch, a file read): each
+// try is awaited before the next.  Only where there is no event to wait on,
+// e.g. "N events have arrived in this array" or a counter on /metrics.
+export async function until(cond, ms = 10000, what = "condition", intervalMs = 10) {
   const end = Date.now() + ms;
-  while (!cond()) {
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
@@ -440,3 +444,172 @@ export async function startRedis(dir, port, { aof = false } = {}) {
   return p;
 }
 
+// ---- raw HTTP and WebSocket: for tests that send bytes exactly as written
+// (nothing normalised by a client library) or read what a library hides ----
+
+// The Socket.IO endpoint on the WebSocket transport.
+export const SIO_WS_PATH = "/socket.io/?EIO=4&transport=websocket";
+
+function parseHttpResponse(raw, closed, error) {
+  const text = raw.toString("latin1");
+  const i = text.indexOf("\r\n\r\n");
+  const head = i >= 0 ? text.slice(0, i) : text;
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+  const headers = {};
+  for (const line of head.split("\r\n").slice(1)) {
+    const k = line.indexOf(":");
+    if (k > 0) headers[line.slice(0, k).trim().toLowerCase()] = line.slice(k + 1).trim();
+  }
+  return { status: m ? Number(m[1]) : 0, head, headers, body: i >= 0 ? text.slice(i + 4) : "", raw, closed, error };
+}
+
+// Sends request (a string, taken as latin1, or a Buffer) on a new TCP
+// connection to 127.0.0.1:port and reads until the peer closes, at most
+// timeout ms (headOnly: until the end of the response head).  Resolves with
+// { status (0 when there is none), head, headers (lower-case names; the
+// last of a repeated one), body (latin1), raw (every byte read, a Buffer),
+// closed (the peer closed: end of file or reset), error (the code of a
+// reset or write error after the connect, else undefined) }.  A connection
+// that cannot be made rejects.
+export function rawHttp(port, request, { timeout = 10000, headOnly = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(port, "127.0.0.1");
+    const chunks = [];
+    let connected = false,
+      done = false,
+      error;
+    const finish = (closed) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      c.destroy();
+      resolve(parseHttpResponse(Buffer.concat(chunks), closed, error));
+    };
+    const timer = setTimeout(() => finish(false), timeout);
+    c.on("connect", () => {
+      connected = true;
+      c.write(typeof request === "string" ? Buffer.from(request, "latin1") : request);
+    });
+    c.on("data", (d) => {
+      chunks.push(d);
+      if (headOnly && Buffer.concat(chunks).includes("\r\n\r\n")) finish(false);
+    });
+    c.on("error", (e) => {
+      if (connected) return void (error = e.code || e.message);
+      done = true;
+      clearTimeout(timer);
+      reject(e);
+    });
+    c.on("close", () => finish(true));
+  });
+}
+
+// One request with node:http (which sends any header, Origin included), on
+// its own connection, at most timeout ms: { status, headers, body (UTF-8) }.
+export async function httpRequest(port, method, pathname, { headers = {}, body = null, timeout = 10000 } = {}) {
+  const { request } = await import("node:http");
+  return within(
+    timeout,
+    new Promise((resolve, reject) => {
+      const r = request({ host: "127.0.0.1", port, method, path: pathname, headers, agent: false }, (res) => {
+        let b = "";
+        res.setEncoding("utf8");
+        res.on("data", (d) => (b += d));
+        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: b }));
+      });
+      r.on("error", reject);
+      if (body !== null) {
+        r.setHeader("Content-Length", Buffer.byteLength(body));
+        r.write(body);
+      }
+      r.end();
+    }),
+    `${method} ${pathname}`
+  );
+}
+
+// A WebSocket frame as a client sends it: payload (a string is UTF-8)
+// masked with a random key; mask false, fin false or rsv bits for a client
+// that breaks the rules.
+export function wsFrame(opcode, payload, { mask = true, fin = true, rsv = 0 } = {}) {
+  const p = typeof payload === "string" ? Buffer.from(payload) : payload;
+  const b0 = (fin ? 0x80 : 0) | (rsv << 4) | opcode;
+  const m = mask ? 0x80 : 0;
+  let head;
+  if (p.length < 126) head = Buffer.from([b0, m | p.length]);
+  else if (p.length < 65536) {
+    head = Buffer.from([b0, m | 126, 0, 0]);
+    head.writeUInt16BE(p.length, 2);
+  } else {
+    head = Buffer.from([b0, m | 127, 0, 0, 0, 0, 0, 0, 0, 0]);
+    head.writeBigUInt64BE(BigInt(p.length), 2);
+  }
+  if (!mask) return Buffer.concat([head, p]);
+  const key = crypto.randomBytes(4);
+  return Buffer.concat([head, key, Buffer.from(p.map((b, i) => b ^ key[i & 3]))]);
+}
+
+// The opening handshake of a WebSocket client, to send raw on a socket of
+// one's own: a GET of path on 127.0.0.1:port with a fresh key and headers.
+export function wsRequest(port, path = SIO_WS_PATH, headers = {}) {
+  let req =
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `Sec-WebSocket-Key: ${crypto.randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n`;
+  for (const [k, v] of Object.entries(headers)) req += `${k}: ${v}\r\n`;
+  return req + "\r\n";
+}
+
+// A WebSocket client (the `ws` package) that keeps its events until they
+// are awaited: ws.next(type, ms) resolves with the next "open", "message"
+// ({ data }: a string, or a Buffer when binary), "close" ({ code, reason })
+// or "error" event, in order, even one that came before the call (a server
+// may send two packets in one segment).  It never swallows an error: an
+// "error", or a handshake answered with another status than 101 (an Error
+// with .status), rejects every pending and later next() but next("error"),
+// and a close rejects a wait for "open" or "message".
+export function wsConnect(url, { headers = {}, origin, timeout = 10000 } = {}) {
+  const WebSocket = require("ws");
+  const ws = new WebSocket(url, { headers, ...(origin ? { origin } : {}) });
+  const kept = { open: [], message: [], close: [], error: [] };
+  const waiting = { open: [], message: [], close: [], error: [] };
+  let failure = null,
+    closed = null;
+  const deliver = (type, ev) => (waiting[type].length ? waiting[type].shift().resolve(ev) : kept[type].push(ev));
+  const rejectAll = (types, e) => {
+    for (const t of types) while (waiting[t].length) waiting[t].shift().reject(e);
+  };
+  const onError = (e) => {
+    if (failure) return;
+    failure = e;
+    deliver("error", e);
+    rejectAll(["open", "message", "close"], e);
+  };
+  ws.on("open", () => deliver("open", {}));
+  ws.on("message", (data, binary) => deliver("message", { data: binary ? data : data.toString() }));
+  ws.on("close", (code, reason) => {
+    closed = { code, reason: reason.toString() };
+    deliver("close", closed);
+    rejectAll(["open", "message"], new Error(`closed (${code}) while waiting`));
+  });
+  ws.on("unexpected-response", (req, res) => {
+    const e = new Error(`handshake answered ${res.statusCode}`);
+    e.status = res.statusCode;
+    req.destroy();
+    onError(e);
+  });
+  ws.on("error", onError);
+  ws.next = (type, ms = timeout) => {
+    if (kept[type].length) return Promise.resolve(kept[type].shift());
+    if (type !== "error" && failure) return Promise.reject(failure);
+    if ((type === "open" || type === "message") && closed)
+      return Promise.reject(new Error(`closed (${closed.code}) while waiting for ${type}`));
+    let w;
+    const p = new Promise((resolve, reject) => waiting[type].push((w = { resolve, reject })));
+    return within(ms, p, `WebSocket ${type}`).catch((e) => {
+      const i = waiting[type].indexOf(w);
+      if (i >= 0) waiting[type].splice(i, 1);
+      throw e;
+    });
+  };
+  return ws;
+}

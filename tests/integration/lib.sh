@@ -129,3 +129,56 @@ hw_spool_count() { ls "$T/state/spool/new" 2>/dev/null | wc -l; }
 
 # hw_journal: all journal lines, oldest first.
 hw_journal() { cat "$T/state/journal/"*.ndjson 2>/dev/null || true; }
+
+# hw_until SECONDS DESCRIPTION CMD...: runs CMD until it succeeds, every
+# $HW_POLL seconds (default 0.05; 0: as fast as CMD runs), for at most
+# SECONDS (whole seconds).  Then prints "ok: DESCRIPTION"; on time out it
+# fails the check "DESCRIPTION (not within SECONDS s)" and returns 1 (under
+# set -e the test ends there).  With DESCRIPTION "" it is a quiet bounded
+# wait that only returns the status, for helpers whose caller checks
+# (check DESC helper ...).  CMD runs in this shell, so it may be a function
+# of the test: a condition evaluated afresh on every try goes into one
+# (xlen_ge() { [ "$(xlen)" -ge "$1" ]; }; hw_until 20 "..." xlen_ge 5).
+# Poll only what nothing announces (a file that grows, a counter, another
+# process's log); wait on a readiness fd, a pipe or `wait PID` where there
+# is one.
+hw_until() {
+	local _hwu_secs=$1 _hwu_desc=$2 _hwu_end
+	shift 2
+	_hwu_end=$((${EPOCHREALTIME//[!0-9]/} + _hwu_secs * 1000000))
+	until "$@"; do
+		if [ "${EPOCHREALTIME//[!0-9]/}" -ge "$_hwu_end" ]; then
+			[ -z "$_hwu_desc" ] || fail "$_hwu_desc (not within $_hwu_secs s)"
+			return 1
+		fi
+		[ "${HW_POLL:-0.05}" = 0 ] || sleep "${HW_POLL:-0.05}"
+	done
+	[ -z "$_hwu_desc" ] || ok "$_hwu_desc"
+}
+
+# Conditions for hw_until.
+# hw_spool_empty: no event waits in the spool.
+hw_spool_empty() { [ "$(hw_spool_count)" -eq 0 ]; }
+# hw_journal_has N: the journal holds N lines or more.
+hw_journal_has() { [ "$(hw_journal | wc -l)" -ge "$1" ]; }
+# hw_lines_ge FILE N: FILE (a daemon's output, say) has N lines or more.
+hw_lines_ge() { [ "$(wc -l <"$1")" -ge "$2" ]; }
+# hw_pidfile_changed NAME OLD: $T/run/NAME.pid names a live process other
+# than OLD (a supervisor restarted NAME).
+hw_pidfile_changed() {
+	hw_p=$(cat "$T/run/$1.pid" 2>/dev/null || true)
+	[ -n "$hw_p" ] && [ "$hw_p" != "$2" ] && kill -0 "$hw_p" 2>/dev/null
+}
+
+# hw_wait_exit PID SECONDS: waits until process PID, ours or not, has
+# exited (on a pidfd: an event, not a poll), at most SECONDS; status 1 when
+# it still runs.  For our own children `wait PID` also gives the status.
+hw_wait_exit() {
+	/usr/bin/python3 -c '
+import os, select, sys
+try:
+    fd = os.pidfd_open(int(sys.argv[1]))
+except ProcessLookupError:
+    sys.exit(0)
+sys.exit(0 if select.select([fd], [], [], float(sys.argv[2]))[0] else 1)' "$1" "$2"
+}

@@ -62,16 +62,11 @@ PY
 # store_stat KEY: a number from event-query --stats (empty when no store).
 store_stat() { "$B/event-query" --stats 2>/dev/null | jq -r ".$1" 2>/dev/null; }
 
-# store_wait_indexed N [SECONDS]: until the store holds seq N and the
-# full-text index has reached it (bounded poll, default 60 s).
-store_wait_indexed() {
-	i=0
-	while [ "$(store_stat indexed)" != "$1" ] || [ "$(store_stat newest)" != "$1" ]; do
-		i=$((i + 1))
-		[ $i -lt $((${2:-60} * 20)) ] || return 1
-		sleep 0.05
-	done
-}
+# store_indexed N: the store holds seq N and the full-text index has reached it.
+store_indexed() { [ "$(store_stat indexed)" = "$1" ] && [ "$(store_stat newest)" = "$1" ]; }
+# store_wait_indexed N [SECONDS]: until store_indexed N (bounded poll,
+# default 60 s).
+store_wait_indexed() { hw_until "${2:-60}" "" store_indexed "$1"; }
 
 # store_seqs: every seq in the store, oldest first, one a line.
 store_seqs() {

@@ -5,9 +5,7 @@ packet, no session); the gateway's own origin and requests without an
 Origin header (non-browser clients) are served.  (test_gw_api_client.mjs
 covers one foreign origin; this is the table.)
 """
-import base64
 import os
-import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -28,29 +26,14 @@ foreign = [
 
 
 def req(path, origin, ws=False):
-    s = socket.create_connection(("127.0.0.1", P), timeout=10)
-    h = "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: %s\r\n" % (path, P, "Upgrade" if ws else "close")
+    """(status, what was read): the whole answer on polling; on the
+    WebSocket the head and whatever came with it (an open packet would)."""
     if ws:
-        h += "Upgrade: websocket\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n" % base64.b64encode(os.urandom(16)).decode()
-    if origin is not None:
-        h += "Origin: %s\r\n" % origin
-    s.sendall((h + "\r\n").encode())
-    buf = b""
-    try:
-        while b"\r\n\r\n" not in buf or (not ws and len(buf) < 20000):
-            d = s.recv(65536)
-            if not d:
-                break
-            buf += d
-            if ws and b"\r\n\r\n" in buf:
-                break
-    except socket.timeout:
-        pass
-    s.close()
-    try:
-        return int(buf.split(b" ", 2)[1]), buf
-    except (IndexError, ValueError):
-        return None, buf
+        w = gwlib.RawWS(P, path, origin=origin)
+        w.close()
+        return w.status, w.head.encode("latin-1") + b"\r\n\r\n" + w.buf
+    r = gwlib.http_request(P, "GET", path, headers=None if origin is None else {"Origin": origin})
+    return r.status, r.raw
 
 
 bad = 0
@@ -69,7 +52,7 @@ for o in (None, "http://127.0.0.1:%d" % P):
     bad += st != 101
     print("%s: websocket origin %r served -> %s" % ("ok" if st == 101 else "FAIL", o, st))
 # The gateway's own host and port with the other scheme: a plain-HTTP
-# gateway's own origin is http://Host only (test_gw_mends.py checks the count).
+# gateway's own origin is http://Host only (test_gw_origin_scheme.py checks the count).
 for ws in (False, True):
     st, _ = req("/socket.io/?EIO=4&transport=%s" % ("websocket" if ws else "polling"), "https://127.0.0.1:%d" % P, ws)
     good = st == 403

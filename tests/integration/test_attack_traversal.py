@@ -7,7 +7,6 @@ sent raw (no client normalisation): never a 200 with the secret or
 /etc/passwd; every refusal a 4xx; the gateway still serves the dashboard.
 """
 import os
-import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -28,20 +27,9 @@ gw = gwlib.start_gateway(inst, ["--dashboard", dash])
 
 
 def get(target):
-    s = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
-    s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-    buf = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        buf += d
-    s.close()
-    try:
-        st = int(buf.split(b" ", 2)[1])
-    except (IndexError, ValueError):
-        st = None
-    return st, buf
+    """A GET of target as it is (raw bytes): (status, what was read)."""
+    r = gwlib.raw_http(gw.port, b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    return r.status, r.raw
 
 
 targets = [

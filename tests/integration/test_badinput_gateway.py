@@ -8,7 +8,6 @@ and gets an answer to get_history.  At the end an event fed into the router
 reaches a valid client, the gateway is still running, and no log line (debug
 level) carries the payload marker "MARKER".  See tests/badinput/README.
 """
-import base64
 import json
 import os
 import socket
@@ -52,69 +51,13 @@ def result(name, good, detail):
         print("FAIL: %s: %s" % (name, detail), flush=True)
 
 
-def conn(timeout=10):
-    s = socket.create_connection(("127.0.0.1", PORT), timeout=timeout)
-    return s
-
-
-def read_all(s, limit=1 << 20, timeout=5):
-    s.settimeout(timeout)
-    buf = b""
-    try:
-        while len(buf) < limit:
-            d = s.recv(65536)
-            if not d:
-                break
-            buf += d
-            if b"\r\n\r\n" in buf:
-                # the head is enough to know the status
-                break
-    except (socket.timeout, ConnectionResetError):
-        pass
-    return buf
-
-
-def status_of(buf):
-    try:
-        return int(buf.split(b"\r\n", 1)[0].split()[1])
-    except (IndexError, ValueError):
-        return None
-
-
-def frame(op, payload, fin=True, mask=True, rsv=0):
-    b0 = (0x80 if fin else 0) | (rsv << 4) | op
-    n = len(payload)
-    mbit = 0x80 if mask else 0
-    if n < 126:
-        head = struct.pack("!BB", b0, mbit | n)
-    elif n < 65536:
-        head = struct.pack("!BBH", b0, mbit | 126, n)
-    else:
-        head = struct.pack("!BBQ", b0, mbit | 127, n)
-    if not mask:
-        return head + payload
-    key = os.urandom(4)
-    return head + key + bytes(c ^ key[i & 3] for i, c in enumerate(payload))
-
-
-class WS:
+class WS(gwlib.RawWS):
     """A raw WebSocket client speaking Engine.IO / Socket.IO by hand."""
 
     def __init__(self, sio=True):
-        self.s = conn()
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.s.sendall(("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-                        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                        "Sec-WebSocket-Version: 13\r\n\r\n" % (PORT, key)).encode())
-        self.buf = b""
-        while b"\r\n\r\n" not in self.buf:
-            d = self.s.recv(4096)
-            if not d:
-                raise RuntimeError("closed during the handshake")
-            self.buf += d
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        if status_of(head) != 101:
-            raise RuntimeError("handshake: %r" % head[:100])
+        super().__init__(PORT)
+        if self.status != 101:
+            raise RuntimeError("handshake: %r" % self.head[:100])
         op, p = self.recv()
         if op != 1 or not p.startswith(b"0{"):
             raise RuntimeError("no Engine.IO open packet: %r" % p[:100])
@@ -125,29 +68,7 @@ class WS:
                 raise RuntimeError("no Socket.IO CONNECT: %r" % p[:100])
 
     def text(self, t):
-        self.s.sendall(frame(1, t.encode("latin-1") if isinstance(t, str) else t))
-
-    def _need(self, n):
-        while len(self.buf) < n:
-            d = self.s.recv(65536)
-            if not d:
-                raise EOFError
-            self.buf += d
-
-    def recv(self):
-        """Next frame (op, payload); EOFError when the peer closed."""
-        self._need(2)
-        b0, b1 = self.buf[0], self.buf[1]
-        n, off = b1 & 0x7F, 2
-        if n == 126:
-            self._need(4)
-            n, off = struct.unpack("!H", self.buf[2:4])[0], 4
-        elif n == 127:
-            self._need(10)
-            n, off = struct.unpack("!Q", self.buf[2:10])[0], 10
-        self._need(off + n)
-        p, self.buf = self.buf[off:off + n], self.buf[off + n:]
-        return b0 & 0x0F, p
+        self.send(t.encode("latin-1") if isinstance(t, str) else t)
 
     def recv_skip(self):
         """Next frame that is not a broadcast (claude_event, sessions, stats) or a ping."""
@@ -193,12 +114,6 @@ class WS:
             if op == 8:
                 return False
 
-    def close(self):
-        try:
-            self.s.close()
-        except OSError:
-            pass
-
 
 def valid_client_works():
     try:
@@ -214,13 +129,8 @@ def valid_client_works():
 t0 = time.monotonic()
 # ---- HTTP ----
 for c in table("http.jsonl"):
-    s = conn()
-    try:
-        s.sendall(expand(c["send"]))
-    except (BrokenPipeError, ConnectionResetError):
-        pass
-    st = status_of(read_all(s))
-    s.close()
+    # the head is enough to know the status
+    st = gwlib.raw_http(PORT, expand(c["send"]), timeout=5, head_only=True).status
     good = st in c["status"]
     after = valid_client_works()
     result("http: " + c["name"], good and after,
@@ -234,8 +144,8 @@ for c in table("ws.jsonl"):
             if "raw" in c:
                 w.s.sendall(c["raw"].encode("latin-1"))
             for f in c["frames"] if "frames" in c else []:
-                w.s.sendall(frame(f["op"], expand(f["payload"]), f.get("fin", True),
-                                  f.get("mask", True), f.get("rsv", 0)))
+                w.s.sendall(gwlib.ws_frame(f["op"], expand(f["payload"]), f.get("fin", True),
+                                           f.get("mask", True), f.get("rsv", 0)))
         except (BrokenPipeError, ConnectionResetError):
             pass
         kind, code = w.outcome()
@@ -253,11 +163,11 @@ def run_packets(c, layer):
     try:
         for t in c.get("send", []):
             if t == "@PONG1000@":
-                w.s.sendall(b"".join(frame(1, b"3") for _ in range(1000)))
+                w.s.sendall(b"".join(gwlib.ws_frame(1, b"3") for _ in range(1000)))
             else:
                 w.text(expand(t))
         for b in c.get("binary", []) + c.get("binary_after", []):
-            w.s.sendall(frame(2, expand(b)))
+            w.s.sendall(gwlib.ws_frame(2, expand(b)))
     except (BrokenPipeError, ConnectionResetError):
         pass
     want = c["expect"]
@@ -292,42 +202,21 @@ for layer, fn in (("eio", "eio.jsonl"), ("sio", "sio.jsonl")):
                "%s; valid client after: %s" % (detail, after))
 
 # ---- the same Engine.IO / Socket.IO packets over long-polling (POST bodies) ----
-class Poll:
+class Poll(gwlib.RawPolling):
     """A raw Engine.IO long-polling session with a Socket.IO CONNECT done."""
 
     def __init__(self):
-        st, body = self.req("GET", "")
-        if st != 200 or not body.startswith(b"0{"):
-            raise RuntimeError("polling handshake: %s %r" % (st, body[:80]))
-        self.sid = json.loads(body[1:])["sid"]
-        st, _ = self.req("POST", '40{"token":"%s"}' % TOKEN)
-        if st != 200:
-            raise RuntimeError("CONNECT POST: %s" % st)
-        st, body = self.req("GET", "")
-        if not body.startswith(b"40{"):
-            raise RuntimeError("no CONNECT reply: %s %r" % (st, body[:80]))
+        super().__init__(PORT, TOKEN)
+        if not self.connect.startswith("40{"):
+            raise RuntimeError("no CONNECT reply: %r" % self.connect[:80])
 
     def req(self, method, body, timeout=10):
-        q = "/socket.io/?EIO=4&transport=polling" + ("&sid=" + self.sid if hasattr(self, "sid") else "")
-        data = body.encode("latin-1") if isinstance(body, str) else body
-        s = conn(timeout)
-        head = "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n" % (method, q, PORT)
-        if method == "POST":
-            head += "Content-Type: text/plain;charset=UTF-8\r\nContent-Length: %d\r\n" % len(data)
-        try:
-            s.sendall(head.encode() + b"\r\n" + (data if method == "POST" else b""))
-            buf = b""
-            s.settimeout(timeout)
-            while True:
-                d = s.recv(65536)
-                if not d:
-                    break
-                buf += d
-        except (socket.timeout, ConnectionResetError, BrokenPipeError):
-            pass
-        s.close()
-        st = status_of(buf)
-        return st, buf.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in buf else b""
+        """(status, body) of one request on the session: no status (None)
+        is an outcome here, not an error."""
+        r = gwlib.http_request(PORT, method, self.url(), body,
+                               {"Content-Type": "text/plain;charset=UTF-8"} if method == "POST" else None,
+                               timeout)
+        return r.status, r.body
 
     def outcome(self, ack=9):
         """disconnect | connect_error | alive, after the case's POST."""
@@ -379,19 +268,14 @@ for fn in ("eio.jsonl", "sio.jsonl"):
 w = WS()
 w.text('42["subscribe",[]]')
 eid = "%032x" % int.from_bytes(os.urandom(16), "big")
-u = socket.socket(socket.AF_UNIX)
-u.connect(os.path.join(inst.run, "ingest.sock"))
-u.sendall(json.dumps({"id": eid, "ts": "2026-11-28T20:25:03.000001Z", "event": "Stop",
-                      "session_id": "after-bad", "data": {"x": 1}}).encode() + b"\n")
-u.makefile("rb").readline()
-w.s.settimeout(10)
-got = False
-try:
-    while not got:
-        op, p = w.recv()
-        got = op == 1 and p.startswith(b'42["claude_event"') and eid.encode() in p
-except Exception as e:  # noqa: BLE001
-    print("   waiting for the event: %s" % e)
+gwlib.ingest(inst, [{"id": eid, "event": "Stop", "session_id": "after-bad", "data": {"x": 1}}])
+
+
+def is_it(op, p):
+    return op == 1 and p.startswith(b'42["claude_event"') and eid.encode() in p
+
+
+got = any(is_it(*f) for f in w.frames(is_it, 10))
 result("an event after all the bad input reaches a valid client", got, eid)
 w.close()
 result("gateway still running", gw.proc.poll() is None, "pid %d" % gw.pid)

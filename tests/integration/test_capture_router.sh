@@ -17,9 +17,7 @@ spooled_id=$(jq -r .id "$T/state/spool/new/"*)
 # ---- router up
 hw_start_router
 # The spool is drained (bounded poll: there is no event to wait on).
-i=0
-while [ "$(hw_spool_count)" -ne 0 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-check "spool drained by the router" test "$(hw_spool_count)" -eq 0
+hw_until 5 "spool drained by the router" hw_spool_empty
 
 n=0
 for f in "$FIX"/*.json; do
@@ -35,8 +33,9 @@ check "router up: nothing spooled" test "$(hw_spool_count)" -eq 0
 check "router up: every event acked ($n)" test "$(grep -c '"msg":"\(accepted\|duplicate\): id [0-9a-f]\{32\} seq [0-9]\+"' "$LOG")" -eq "$n"
 ids=$(grep -o '"msg":"accepted: id [0-9a-f]*' "$LOG" | sed 's/.* id //')
 check "router up: at least $((n - 1)) accepted" test "$(echo $ids | wc -w)" -ge $((n - 1))
-i=0
-while [ "$(hw_journal | wc -l)" -lt $((n + 1)) ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+# (not a count: the spooled SessionStart and the fixture's may be one event)
+journal_holds() { for id in "$@"; do hw_journal | grep -q "\"id\":\"$id\"" || return 1; done; }
+hw_until 5 "the journal holds every event acked and the one spooled" journal_holds $ids $spooled_id
 for id in $ids $spooled_id; do
 	check "journal holds $id" sh -c "$(declare -f hw_journal); T='$T'; hw_journal | grep -q '\"id\":\"$id\"'"
 done
@@ -49,9 +48,8 @@ echo "FIGURE meta.capture_us (start to send, in-process), median of $n fixtures:
 : >"$LOG"
 printf 'not json' | "$H" --log-file "$LOG" || fail "bad input: exit $?"
 check "bad input: acked, not spooled" grep -q '"msg":"accepted: id [0-9a-f]\{32\} seq [0-9]\+"' "$LOG"
-i=0
-while ! hw_journal | grep -q 'hookwire.input_error' && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-check "bad input: input_error in the journal" sh -c "$(declare -f hw_journal); T='$T'; hw_journal | grep -q '\"event\":\"hookwire.input_error\"'"
+input_error_journalled() { hw_journal | grep -q '"event":"hookwire.input_error"'; }
+hw_until 5 "bad input: input_error in the journal" input_error_journalled
 
 # ---- many at once, router up
 N=100
@@ -59,7 +57,7 @@ pids=""
 : >"$LOG"
 # The longest ack wait allowed: every one must get its answer, however slow
 # the machine (under ASan some miss the default 250 ms and spool, correctly).
-for i in $(seq 1 $N); do
+for _ in $(seq 1 $N); do
 	HOOKWIRE_CAPTURE_ACK_TIMEOUT_MS=10000 "$H" --log-file "$LOG" <"$FIX/pretooluse_bash.json" >/dev/null 2>&1 &
 	pids="$pids $!"
 done
@@ -86,13 +84,10 @@ mkfifo "$T/stdin"
 "$H" --log-file "$LOG" <"$T/stdin" &
 hpid=$!
 exec 7>"$T/stdin"
-# bounded poll: hook-capture holds its early connection (a socket among its fds)
-i=0
-until ls -l "/proc/$hpid/fd" 2>/dev/null | grep -q 'socket:' || [ $i -ge 200 ]; do
-	sleep 0.01
-	i=$((i + 1))
-done
-check "early connection made" ls -l "/proc/$hpid/fd" | grep -q 'socket:'
+# bounded poll: hook-capture holds its early connection (a socket among its
+# fds; it says so nowhere else)
+holds_socket() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'socket:'; }
+HW_POLL=0.01 hw_until 2 "early connection made" holds_socket "$hpid"
 hw_stop "$router_pid"
 hw_start_router
 cat "$FIX/pretooluse_edit_subagent.json" >&7

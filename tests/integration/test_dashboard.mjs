@@ -18,6 +18,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import crypto from 'node:crypto';
+// until(): a bounded poll, for files another process writes (no event to wait on)
+import { until } from './gwlib.mjs';
 
 const BIN = process.env.HOOKWIRE_BIN;
 const SRC = process.env.HOOKWIRE_SRC || path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -169,18 +171,6 @@ function journal() {
 			}
 		}
 	return out;
-}
-
-// Polls fn until it returns a truthy value (bounded: there is no event to
-// wait on for files another process writes).
-async function until(fn, timeoutMs, what) {
-	const end = Date.now() + timeoutMs;
-	for (;;) {
-		const v = await fn();
-		if (v) return v;
-		if (Date.now() > end) throw new Error('timed out waiting for ' + what);
-		await new Promise((r) => setTimeout(r, 50));
-	}
 }
 
 // ------------------------------------------------------------ ingest socket

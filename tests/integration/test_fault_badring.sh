@@ -66,12 +66,8 @@ try_gw empty 'not a hookwire ring \(too small'
 # The ring is good again: the same gateway finds it on its next look (once
 # a second) and serves the event.
 cp "$T/good.ring" "$ring"
-i=0
-while ! curl -s "http://127.0.0.1:$port/healthz" | grep -q '"ring":true' && [ $i -lt 60 ]; do
-	sleep 0.05; i=$((i + 1))
-done
-check "good ring: the running gateway follows it (/healthz ring true)" \
-	sh -c "curl -s 'http://127.0.0.1:$port/healthz' | grep -q '\"ring\":true'"
+ring_followed() { curl -s "http://127.0.0.1:$port/healthz" | grep -q '"ring":true'; }
+hw_until 5 "good ring: the running gateway follows it (/healthz ring true)" ring_followed
 curl -s -H "Authorization: Bearer $(cat "$T/state/token")" "http://127.0.0.1:$port/api/events?since=0" >"$T/served"
 check "good ring: the event is served ($(wc -l <"$T/served"))" test "$(wc -l <"$T/served")" -eq 1
 check "good ring: it is the event captured" hw_event_is "$FIX/sessionstart.json" <"$T/served"

@@ -85,8 +85,7 @@ for i in 1 2 3; do hook "back$i"; done
 # whatever hook-capture spooled (if anything) drains with the next start
 hw_stop "$router_pid"
 hw_start_router
-i=0
-while [ "$(hw_spool_count)" -gt 0 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+hw_until 10 "the spool drained" hw_spool_empty
 hw_journal >"$T/j"
 check "journal: every line valid JSON" sh -c "jq -c . '$T/j' >/dev/null"
 check "journal: no partial last line" sh -c "for f in '$T/state/journal/'*.ndjson; do [ ! -s \"\$f\" ] || [ \"\$(tail -c1 \"\$f\" | od -An -c | tr -d ' ')\" = '\\n' ]; done"

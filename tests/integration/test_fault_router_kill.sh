@@ -19,8 +19,7 @@ load=$!
 for k in $(seq 1 "$KILLS"); do
 	# bounded poll: wait until the journal has grown by a share of the events
 	want=$((N * k / (KILLS + 2)))
-	i=0
-	while [ "$(hw_journal | wc -l)" -lt "$want" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+	hw_until 30 "kill $k: the journal reached $want events" hw_journal_has "$want"
 	kill -KILL "$router_pid"; wait "$router_pid" 2>/dev/null || true
 	spooled=$(hw_spool_count)
 	hw_start_router
@@ -29,11 +28,8 @@ done
 rc=0; wait "$load" || rc=$?
 check "every hook-capture exited 0" test "$rc" -eq 0
 # the spool drains (bounded poll: the router has no event to wait on here)
-i=0
-while [ "$(hw_spool_count)" -gt 0 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
-check "spool drained" test "$(hw_spool_count)" -eq 0
-i=0
-while [ "$(hw_journal | wc -l)" -lt "$N" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+hw_until 20 "spool drained" hw_spool_empty
+hw_until 10 "the journal reached $N events" hw_journal_has "$N"
 t1=$(date +%s.%N)
 hw_journal >"$T/j"
 check "journal: $N events" test "$(wc -l <"$T/j")" -eq "$N"

@@ -32,8 +32,7 @@ t0=$(date +%s.%N)
 rc=0; seq 1 "$NH" | xargs -P "$PH" -n 1 sh "$T/one.sh" || rc=$?
 t1=$(date +%s.%N)
 check "hooks: every hook-capture exited 0" test "$rc" -eq 0
-i=0
-while [ "$(hw_spool_count)" -gt 0 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+hw_until 20 "hooks: the spool drained" hw_spool_empty
 spooled=$(hw_journal | jq -r 'select(.tool_use_id != null and (.tool_use_id|startswith("toolu_flood_"))) | .tool_use_id' | sort | uniq -c | awk '{n++; if ($1 != 1) d++} END {print n+0, d+0}')
 check "hooks: $NH events in the journal ($spooled)" test "${spooled% *}" -eq "$NH"
 check "hooks: none twice" test "${spooled#* }" -eq 0

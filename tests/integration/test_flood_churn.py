@@ -6,7 +6,6 @@ behind (/proc/<pid>/fd and VmRSS after a warm-up round versus after the
 churn), and a client still gets events.
 make check: 2,000 connections; HOOKWIRE_STRESS=1: 10,000.
 """
-import base64
 import json
 import os
 import socket
@@ -33,13 +32,6 @@ def check(ok, msg):
         fails.append(msg)
 
 
-def mframe(text):
-    p = text.encode()
-    key = os.urandom(4)
-    head = struct.pack("!BB", 0x81, 0x80 | len(p)) if len(p) < 126 else struct.pack("!BBH", 0x81, 0x80 | 126, len(p))
-    return head + key + bytes(c ^ key[i & 3] for i, c in enumerate(p))
-
-
 def recv_until(s, pat, limit=65536):
     buf = b""
     while pat not in buf and len(buf) < limit:
@@ -56,9 +48,22 @@ def rst(s):
 
 
 def one(i):
-    s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
     k = i % 6
+    s = None
     try:
+        if k >= 4:
+            # a WebSocket and a Socket.IO CONNECT, dropped (4) or closed cleanly (5)
+            w = gwlib.RawWS(PORT)
+            s = w.s
+            w.sio_connect(TOKEN)
+            if k == 4:
+                rst(s)
+            else:
+                w.send(b"\x03\xe8", op=8)
+                s.recv(64)
+                s.close()
+            return None
+        s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
         if k == 0:
             s.close()
         elif k == 1:
@@ -70,22 +75,9 @@ def one(i):
             s.sendall(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: a\r\n\r\n")
             recv_until(s, b'"maxPayload"')
             s.close()
-        else:
-            key = base64.b64encode(os.urandom(16)).decode()
-            s.sendall(("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                       "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                       "Sec-WebSocket-Version: 13\r\n\r\n" % key).encode())
-            recv_until(s, b"maxPayload")
-            s.sendall(mframe('40{"token":"%s"}' % TOKEN))
-            recv_until(s, b'40{"sid"')
-            if k == 4:
-                rst(s)
-            else:
-                s.sendall(struct.pack("!BB", 0x88, 0x82) + b"\0\0\0\0" + b"\x03\xe8")
-                s.recv(64)
-                s.close()
-    except OSError as e:
-        s.close()
+    except (OSError, EOFError, RuntimeError) as e:
+        if s is not None:
+            s.close()
         return str(e)
     return None
 
@@ -100,16 +92,13 @@ def rss():
 
 
 def clients():
-    r = subprocess.run(["curl", "-s", gw.url + "/healthz"], capture_output=True).stdout
-    return json.loads(r).get("clients", 99)
+    return json.loads(gwlib.http_request(PORT, "GET", "/healthz").body).get("clients", 99)
 
 
 def settle(secs=10):
     """Bounded wait for the gateway to notice the last drops (only the
-    /healthz request itself left)."""
-    end = time.monotonic() + secs
-    while clients() > 1 and time.monotonic() < end:
-        time.sleep(0.05)
+    /healthz request itself left); it says so nowhere but there."""
+    gwlib.until(lambda: clients() <= 1, secs, "the gateway to count no client but /healthz's")
 
 
 asan = b"libasan" in subprocess.run(["ldd", os.path.join(gwlib.BIN, "ws-gateway")],
@@ -138,23 +127,15 @@ if asan:
     print("ok: (memory growth not checked under ASan)")
 else:
     check(rss1 - rss0 < 2048, "no memory left behind: VmRSS %d -> %d kB" % (rss0, rss1))
-h = json.loads(subprocess.run(["curl", "-s", gw.url + "/healthz"], capture_output=True).stdout)
+h = json.loads(gwlib.http_request(PORT, "GET", "/healthz").body)
 check(h.get("clients", 99) <= 1, "healthz counts no leftover client: %s" % h)
 # a client still works: an event through the pipeline
-cl = socket.create_connection(("127.0.0.1", PORT), timeout=10)
-key = base64.b64encode(os.urandom(16)).decode()
-cl.sendall(("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
-            "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % key).encode())
-recv_until(cl, b"maxPayload")
-cl.sendall(mframe('40{"token":"%s"}' % TOKEN))
-recv_until(cl, b'40{"sid"')
+cl = gwlib.RawWS(PORT)
+cl.sio_connect(TOKEN)
 eid = os.urandom(16).hex()
-u = socket.socket(socket.AF_UNIX)
-u.connect(os.path.join(inst.run, "ingest.sock"))
-u.sendall(json.dumps({"id": eid, "ts": "2026-11-28T20:25:03.000001Z", "event": "Stop",
-                      "session_id": "churn", "data": {}}).encode() + b"\n")
-u.makefile("rb").readline()
-check(eid.encode() in recv_until(cl, eid.encode()), "a client after the churn gets the next event")
+gwlib.ingest(inst, [{"id": eid, "event": "Stop", "session_id": "churn", "data": {}}])
+got = cl.frames(lambda op, p: eid.encode() in p, 10)
+check(any(eid.encode() in p for op, p in got), "a client after the churn gets the next event")
 cl.close()
 rc = gw.stop()
 check(rc == 0, "gateway exits 0 on SIGTERM (%s)" % rc)

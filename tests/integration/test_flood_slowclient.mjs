@@ -7,9 +7,20 @@
 // HOOKWIRE_STRESS=1: more clients, more events.
 import net from "node:net";
 import path from "node:path";
-import crypto from "node:crypto";
 import { io } from "socket.io-client";
-import { makeInstance, startRouter, startGateway, startFeed, stopDaemon, until, dumpLogs, tail } from "./gwlib.mjs";
+import {
+  makeInstance,
+  startRouter,
+  startGateway,
+  startFeed,
+  stopDaemon,
+  until,
+  within,
+  dumpLogs,
+  tail,
+  wsFrame,
+  wsRequest,
+} from "./gwlib.mjs";
 
 const STRESS = process.env.HOOKWIRE_STRESS === "1";
 const NC = STRESS ? 16 : 4;
@@ -39,29 +50,17 @@ function pct(a, p) {
 }
 
 // a raw WebSocket Socket.IO client that stops reading after it connected
-function frame(text) {
-  const p = Buffer.from(text);
-  const key = crypto.randomBytes(4);
-  const head = p.length < 126 ? Buffer.from([0x81, 0x80 | p.length]) : Buffer.from([0x81, 0x80 | 126, p.length >> 8, p.length & 255]);
-  const m = Buffer.from(p.map((b, i) => b ^ key[i & 3]));
-  return Buffer.concat([head, key, m]);
-}
 function slowClient() {
   return new Promise((resolve, reject) => {
     const s = net.createConnection(gw.port, "127.0.0.1");
     let buf = Buffer.alloc(0);
     s.on("error", () => {});
-    s.on("connect", () =>
-      s.write(
-        `GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:${gw.port}\r\nUpgrade: websocket\r\n` +
-          `Connection: Upgrade\r\nSec-WebSocket-Key: ${crypto.randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`
-      )
-    );
+    s.on("connect", () => s.write(wsRequest(gw.port)));
     let sent = false;
     const onData = (d) => {
       buf = Buffer.concat([buf, d]);
       if (!sent && buf.includes("0{")) {
-        s.write(frame(`40{"token":"${gw.token}"}`));
+        s.write(wsFrame(1, `40{"token":"${gw.token}"}`));
         sent = true;
       }
       if (sent && buf.includes("40{")) {
@@ -105,19 +104,24 @@ try {
   const h0 = await health();
   for (const s of clients) s.phase = "b";
   let cutAt = null;
+  let watching = true;
   const tB = Date.now();
   const fb = feed(NB);
-  const poll = setInterval(async () => {
-    try {
-      const h = await health();
-      if (cutAt === null && h.clients < h0.clients) cutAt = Date.now() - tB;
-    } catch {}
-  }, 100);
+  // when the client count drops: /healthz every 100 ms beside the feed,
+  // until it does or we stop watching
+  const cutSeen = until(
+    async () => !watching || (await health().catch(() => h0)).clients < h0.clients,
+    300000,
+    "the slow client to be cut off",
+    100
+  ).then(() => {
+    if (watching) cutAt = Date.now() - tB;
+  });
   r = await fb;
   check(r.code === 0, `during: ${r.out.trim()}`);
   await until(() => clients.every((s) => s.seqs.at(-1) === r.last), 30000, "clients got phase B");
-  await until(() => cutAt !== null, 10000, "the slow client to be cut off").catch(() => {});
-  clearInterval(poll);
+  await within(10000, cutSeen, "the slow client to be cut off").catch(() => {});
+  watching = false;
   check(cutAt !== null, `the stalled client was cut off (${cutAt} ms into the stall; clients ${h0.clients} -> ${(await health()).clients})`);
   const m = await fetch(`${gw.url}/metrics`).then((x) => x.text());
   const cut = m.split("\n").filter((l) => !l.startsWith("#") && /slow_client|outbuf/.test(l) && Number(l.split(" ").at(-1)) > 0);

@@ -12,11 +12,8 @@ import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import net from "node:net";
-import http from "node:http";
 import crypto from "node:crypto";
 import { io } from "socket.io-client";
-import WebSocket from "ws";
 import {
   makeInstance,
   startRouter,
@@ -31,6 +28,10 @@ import {
   within,
   randomHex,
   dumpLogs,
+  rawHttp,
+  httpRequest,
+  wsConnect,
+  SIO_WS_PATH,
 } from "./gwlib.mjs";
 
 const T = { timeout: 30000 };
@@ -147,58 +148,16 @@ function history(s, args) {
   return s.timeout(10000).emitWithAck("get_history", args);
 }
 
-// Raw HTTP over node:net, so that the target is sent exactly as written.
+// Raw HTTP, so that the target is sent exactly as written.
 function rawGet(target, headers = {}) {
-  return within(
-    10000,
-    new Promise((resolve, reject) => {
-      const c = net.connect(gw.port, "127.0.0.1");
-      let buf = Buffer.alloc(0);
-      c.on("connect", () => {
-        let req = `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${gw.port}\r\nConnection: close\r\n`;
-        for (const [k, v] of Object.entries(headers)) req += `${k}: ${v}\r\n`;
-        c.write(Buffer.from(req + "\r\n", "latin1"));
-      });
-      c.on("data", (d) => (buf = Buffer.concat([buf, d])));
-      c.on("error", reject);
-      c.on("close", () => {
-        const text = buf.toString("latin1");
-        const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-        const i = text.indexOf("\r\n\r\n");
-        resolve({
-          status: m ? Number(m[1]) : 0,
-          head: i >= 0 ? text.slice(0, i) : text,
-          body: i >= 0 ? text.slice(i + 4) : "",
-        });
-      });
-    }),
-    `raw GET ${target}`
-  );
+  let req = `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${gw.port}\r\nConnection: close\r\n`;
+  for (const [k, v] of Object.entries(headers)) req += `${k}: ${v}\r\n`;
+  return rawHttp(gw.port, req + "\r\n");
 }
 
 // node:http request (it lets us set Origin).
 function httpReq(method, pathname, headers = {}, body = null) {
-  return within(
-    10000,
-    new Promise((resolve, reject) => {
-      const r = http.request(
-        { host: "127.0.0.1", port: gw.port, method, path: pathname, headers, agent: false },
-        (res) => {
-          let b = "";
-          res.setEncoding("utf8");
-          res.on("data", (d) => (b += d));
-          res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: b }));
-        }
-      );
-      r.on("error", reject);
-      if (body !== null) {
-        r.setHeader("Content-Length", Buffer.byteLength(body));
-        r.write(body);
-      }
-      r.end();
-    }),
-    `${method} ${pathname}`
-  );
+  return httpRequest(gw.port, method, pathname, { headers, body });
 }
 
 // The main-token client that sees everything, connected for the whole file.
@@ -551,26 +510,16 @@ describe("ws-gateway API with socket.io-client", () => {
     r = await httpReq("GET", `${p}&sid=${sid}`, { Origin: "http://evil.example" });
     assert.equal(r.status, 403, "polling GET with a foreign Origin");
 
-    const wsTry = (origin) =>
-      within(
-        10000,
-        new Promise((resolve) => {
-          const ws = new WebSocket(
-            `${gw.wsUrl}/socket.io/?EIO=4&transport=websocket`,
-            origin ? { origin } : {}
-          );
-          ws.on("unexpected-response", (req, res) => {
-            resolve({ status: res.statusCode });
-            req.destroy();
-          });
-          ws.on("error", (e) => resolve({ error: e.message }));
-          ws.on("message", (d) => {
-            resolve({ open: true, first: d.toString() });
-            ws.close();
-          });
-        }),
-        "WebSocket handshake"
-      );
+    const wsTry = async (origin) => {
+      const ws = wsConnect(`${gw.wsUrl}${SIO_WS_PATH}`, { origin });
+      try {
+        return { open: true, first: (await ws.next("message")).data };
+      } catch (e) {
+        return e.status ? { status: e.status } : { error: e.message };
+      } finally {
+        ws.close();
+      }
+    };
     r = await wsTry("http://evil.example");
     assert.equal(r.status, 403, `WebSocket with a foreign Origin: ${JSON.stringify(r)}`);
     r = await wsTry("https://127.0.0.1.evil.example");

@@ -6,8 +6,7 @@
 
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
-import WebSocket from "ws";
-import { makeInstance, startGateway, stopDaemon, stopClean, dumpLogs } from "./gwlib.mjs";
+import { makeInstance, startGateway, stopDaemon, stopClean, dumpLogs, wsConnect } from "./gwlib.mjs";
 
 const inst = makeInstance("eio");
 let gw;
@@ -25,32 +24,10 @@ const URL = gw.url;
 const WS_URL = URL.replace("http", "ws");
 const T = { timeout: 10000 }; // per case
 
-// A WebSocket whose events are buffered until awaited (the server may send
-// two packets in one segment, which `ws` delivers in one tick).
-function createWebSocket(url) {
-  const socket = new WebSocket(url);
-  socket._eventBuffer = {};
-  socket._pendingPromises = {};
-  for (const eventType of ["open", "close", "message", "error"]) {
-    socket._eventBuffer[eventType] = [];
-    socket._pendingPromises[eventType] = [];
-    socket.addEventListener(eventType, (event) => {
-      if (socket._pendingPromises[eventType].length) socket._pendingPromises[eventType].shift()(event);
-      else socket._eventBuffer[eventType].push(event);
-    });
-  }
-  return socket;
-}
-
-function waitFor(socket, eventType) {
-  if (socket._eventBuffer[eventType].length) return Promise.resolve(socket._eventBuffer[eventType].shift());
-  return new Promise((resolve) => socket._pendingPromises[eventType].push(resolve));
-}
-
 // The next message that is not a PING (pingInterval is 300 ms here).
-async function waitForNonPing(socket) {
+async function nextNonPing(socket) {
   for (;;) {
-    const event = await waitFor(socket, "message");
+    const event = await socket.next("message");
     if (event.data !== "2") return event;
   }
 }
@@ -59,7 +36,7 @@ async function waitForNonPing(socket) {
 // the input, not a ping timeout.
 function keepAlive(socket) {
   socket.addEventListener("message", (e) => {
-    if (e.data === "2" && socket.readyState === WebSocket.OPEN) socket.send("3");
+    if (e.data === "2" && socket.readyState === socket.OPEN) socket.send("3");
   });
 }
 
@@ -87,21 +64,21 @@ describe("maxPayload", () => {
   });
 
   it("closes a WebSocket whose message is larger than maxPayload (1009)", T, async () => {
-    const socket = createWebSocket(`${WS_URL}/engine.io/?EIO=4&transport=websocket`);
-    await waitFor(socket, "message"); // handshake
+    const socket = wsConnect(`${WS_URL}/engine.io/?EIO=4&transport=websocket`);
+    await socket.next("message"); // handshake
     keepAlive(socket);
     socket.send("4" + "x".repeat(1000001));
-    const { code } = await waitFor(socket, "close");
+    const { code } = await socket.next("close");
     assert.equal(code, 1009);
   });
 
   it("still echoes a message of exactly maxPayload bytes", T, async () => {
-    const socket = createWebSocket(`${WS_URL}/engine.io/?EIO=4&transport=websocket`);
-    await waitFor(socket, "message"); // handshake
+    const socket = wsConnect(`${WS_URL}/engine.io/?EIO=4&transport=websocket`);
+    await socket.next("message"); // handshake
     keepAlive(socket);
     const big = "4" + "y".repeat(999999);
     socket.send(big);
-    const { data } = await waitForNonPing(socket);
+    const { data } = await nextNonPing(socket);
     assert.equal(data.length, big.length);
     assert.ok(data === big);
     socket.close();

@@ -33,7 +33,8 @@ send StatusLine "" '{"cost":{"total_cost_usd":1.5},"context_window":{"context_wi
 send StatusLine "" '{"cost":{"total_cost_usd":2.25},"context_window":{"context_window_size":200000,"used_percentage":14}}'
 
 sess() { api /api/sessions | jq -c '.[] | select(.session_id == "spend-s1") | .usage'; }
-i=0; while [ "$(sess | jq -r '.messages // 0')" != 4 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+messages_counted() { [ "$(sess | jq -r '.messages // 0')" = "$1" ]; }
+hw_until 5 "the gateway counted the four usage events" messages_counted 4
 s=$(sess)
 echo "usage: $s"
 jqc() { printf '%s' "$s" | jq -e "$1" >/dev/null; }

@@ -67,7 +67,10 @@ const done = (code) => {
 s.on("connect", () => {
   connects++;
   if (s.recovered) recovered++;
-  if (connects === 1) fs.writeFileSync(out + ".ready", "1\n");
+  if (connects === 1) {
+    fs.writeSync(3, "1\n"); // readiness, on the fd the test reads
+    fs.closeSync(3);
+  }
 });
 s.on("gap", (g) => console.log("watcher: gap", JSON.stringify(g)));
 s.on("claude_event", (ev) => {
@@ -77,11 +80,12 @@ s.on("claude_event", (ev) => {
 });
 setTimeout(() => { console.log("watcher: timed out"); done(1); }, 120000);
 EOF
-node "$T/watch.mjs" "http://127.0.0.1:$PORT" "$TOKEN" "$T/watched" >"$T/watch.log" 2>&1 &
+mkfifo "$T/watched.ready"
+node "$T/watch.mjs" "http://127.0.0.1:$PORT" "$TOKEN" "$T/watched" 3>"$T/watched.ready" >"$T/watch.log" 2>&1 &
 wpid=$!
 HW_PIDS="$HW_PIDS $wpid"
-for _ in $(seq 100); do [ -e "$T/watched.ready" ] && break; kill -0 $wpid 2>/dev/null || break; sleep 0.1; done
-check "the watcher connected" test -e "$T/watched.ready"
+# its readiness line once connected (end of file if it exits first)
+check "the watcher connected" test "$(timeout 10 head -n1 "$T/watched.ready")" = 1
 
 # fire TAG: hook-capture runs, one after the other, until $T/stop-firing
 # exists; each must exit 0.  The markers fired go to $T/fired.TAG.
@@ -101,13 +105,7 @@ fire b & f2=$!
 HW_PIDS="$HW_PIDS $f1 $f2"
 
 # Let some events through, then restart each stage while the hooks fire.
-wait_lines() {
-	for _ in $(seq 600); do
-		[ "$(hw_journal | wc -l)" -ge "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
+wait_lines() { hw_until 30 "" hw_journal_has "$1"; }
 # more_events: waits until 20 more events are in the journal.
 more_events() { wait_lines $(($(hw_journal | wc -l) + 20)); }
 wait_lines 20 || fail "no events reached the journal before the restarts"
@@ -122,12 +120,7 @@ check "the restarted gateway is on the same port" test "$(cat "$T/run/gateway.po
 more_events || fail "events stopped after the gateway restart"
 rpid=$(pid_of event-router)
 kill -KILL "$rpid"
-for _ in $(seq 100); do
-	np=$(pid_of event-router)
-	[ -n "$np" ] && [ "$np" != "$rpid" ] && kill -0 "$np" 2>/dev/null && break
-	sleep 0.1
-done
-check "the supervisor restarted the killed router" test "$(pid_of event-router)" != "$rpid"
+hw_until 10 "the supervisor restarted the killed router" hw_pidfile_changed event-router "$rpid"
 st=$(H status)
 echo "$st"
 check "status counts the restart" grep -Eq '^router +up +[0-9]+ +[^ ]+ +1 ' <<<"$st"
@@ -141,11 +134,8 @@ total=$(cat "$T/fired.a" "$T/fired.b" | wc -l)
 echo "fired $total events"
 
 # Everything spooled while the router was down is drained.
-for _ in $(seq 200); do
-	[ "$(hw_journal | grep -c '"ops-restart-')" -ge $total ] && [ "$(hw_spool_count)" -eq 0 ] && break
-	sleep 0.1
-done
-check "the spool is empty" test "$(hw_spool_count)" -eq 0
+all_journalled() { [ "$(hw_journal | grep -c '"ops-restart-')" -ge "$total" ] && hw_spool_empty; }
+hw_until 20 "the spool is empty, every event fired in the journal" all_journalled
 
 jq -c --arg p ops-sentinel '.prompt = $p' "$FIX/userpromptsubmit.json" | "$B/hook-capture"
 

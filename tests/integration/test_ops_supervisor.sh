@@ -24,15 +24,9 @@ sup_cleanup() {
 }
 trap sup_cleanup EXIT
 pid_of() { cat "$T/run/$1.pid" 2>/dev/null || true; }
-# wait_newpid FILE OLD: bounded poll until FILE holds a live pid other than OLD.
-wait_newpid() {
-	for _ in $(seq 300); do
-		p=$(pid_of "$1")
-		[ -n "$p" ] && [ "$p" != "$2" ] && kill -0 "$p" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
+# wait_newpid NAME OLD: bounded poll until $T/run/NAME.pid holds a live pid
+# other than OLD (a pidfile announces nothing).
+wait_newpid() { hw_until 15 "" hw_pidfile_changed "$1" "$2"; }
 
 # Usage.
 H bogus >/dev/null 2>&1
@@ -94,8 +88,7 @@ sp=$(pid_of supervise-router)
 cp "$T/good.conf" "$T/good.conf.orig"
 cp "$T/bad.conf" "$T/good.conf"
 kill -KILL "$p"
-for _ in $(seq 200); do kill -0 "$sp" 2>/dev/null || break; sleep 0.05; done
-check "the loop ends when the restarted router exits 100" bash -c "! kill -0 $sp 2>/dev/null"
+check "the loop ends when the restarted router exits 100" hw_wait_exit "$sp" 10
 check "the log says it will not restart it" grep -q 'status 100 (usage or bad configuration): not restarting' "$T/state/log/router.log"
 check "status shows failed" bash -c "sh '$HW' --bindir '$B' status | grep -Eq '^router +failed'"
 cp "$T/good.conf.orig" "$T/good.conf"
@@ -105,7 +98,8 @@ check "nothing runs after stop" bash -c "! sh '$HW' status >/dev/null"
 # run: foreground, URL and install command, SIGTERM stops everything.
 sh "$HW" --bindir "$B" -c "$T/good.conf" run >"$T/run.out" 2>&1 &
 runpid=$!
-for _ in $(seq 400); do grep -q 'Stop:' "$T/run.out" && break; kill -0 $runpid 2>/dev/null || break; sleep 0.05; done
+# its banner ends with the Stop: line (bounded poll on the file it writes)
+hw_until 20 "run printed its banner" grep -q 'Stop:' "$T/run.out"
 cat "$T/run.out"
 PORT=$(cat "$T/run/gateway.port")
 check "run prints the dashboard URL with the token" grep -q "Dashboard: *http://127.0.0.1:$PORT/#token=$(cat "$T/state/token")" "$T/run.out"

@@ -25,12 +25,15 @@ for u in "$SRC"/contrib/systemd/*.service; do
 done
 
 # READY=1 on $NOTIFY_SOCKET: a datagram socket of ours, read by python.
-notify_wait() { # notify_wait SOCKET: prints the first datagram, waits at most 20 s
+# notify_wait SOCKET: prints the first datagram on SOCKET (waits at most
+# 20 s); writes "bound" to its fd 3 once SOCKET is bound.
+notify_wait() {
 	/usr/bin/python3 - "$1" <<'PY'
-import socket, sys
+import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
-open(sys.argv[1] + ".bound", "w").close()
+os.write(3, b"bound\n")
+os.close(3)
 s.settimeout(20)
 try:
     print(s.recv(256).decode())
@@ -40,9 +43,11 @@ PY
 }
 for stage in router gateway; do
 	sock=$T/notify-$stage.sock
-	notify_wait "$sock" >"$T/notify-$stage.out" &
+	mkfifo "$sock.bound"
+	notify_wait "$sock" >"$T/notify-$stage.out" 3>"$sock.bound" &
 	np=$!
-	i=0; while [ ! -e "$sock.bound" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	# its line on the fifo once the socket is bound (end of file if it failed)
+	check "$stage: the receiver bound its socket" test "$(timeout 20 head -n1 "$sock.bound")" = bound
 	NOTIFY_SOCKET=$sock hw_start_$stage
 	wait "$np"
 	got=$(tr '\n' ' ' <"$T/notify-$stage.out")

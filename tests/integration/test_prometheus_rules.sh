@@ -16,13 +16,11 @@ hw_start_router
 hw_start_gateway
 "$B/hook-capture" <"$FIX/userpromptsubmit.json"
 # the gateway broadcasts the event soon after the router took it
-i=0
-while :; do
+latency_counted() {
 	curl -s -H "Authorization: Bearer $(cat "$T/state/token")" "http://127.0.0.1:$HW_PORT/metrics" >"$T/metrics"
-	grep -q '^hookwire_event_latency_seconds_count 1$' "$T/metrics" || [ $i -ge 100 ] || { i=$((i + 1)); sleep 0.05; continue; }
-	break
-done
-check "the broadcast event is in the latency histogram" grep -q '^hookwire_event_latency_seconds_count 1$' "$T/metrics"
+	grep -q '^hookwire_event_latency_seconds_count 1$' "$T/metrics"
+}
+hw_until 5 "the broadcast event is in the latency histogram" latency_counted
 check "within 10 s of its capture" grep -q '^hookwire_event_latency_seconds_bucket{le="10"} 1$' "$T/metrics"
 for m in $(grep -o 'hookwire_[a-z_]*' "$P/hookwire-alerts.yml" | sort -u); do
 	case $m in

@@ -20,11 +20,9 @@ redis-server --bind 127.0.0.1 --port "$RPORT" --dir "$T/redis" --save '' --appen
 	--requirepass "$PASS" --daemonize no --logfile "$T/redis.log" &
 redis_pid=$!
 HW_PIDS="$HW_PIDS $redis_pid"
-i=0 # Redis has no readiness descriptor: poll PING, bounded
-until [ "$(rcli ping 2>/dev/null)" = PONG ]; do
-	i=$((i + 1)); [ $i -lt 200 ] || { echo "redis did not start"; exit 1; }
-	sleep 0.05
-done
+# Redis has no readiness descriptor: poll PING, bounded
+redis_up() { [ "$(rcli ping 2>/dev/null)" = PONG ]; }
+hw_until 10 "redis answers PING" redis_up
 
 # feed FROM TO: events FROM..TO to the router, every one acked.
 feed() {
@@ -43,12 +41,11 @@ for i in range(a, b + 1):
 PY
 }
 
-# wait_xlen N: until the stream on db 2 holds N entries (bounded: 20 s).
+# wait_xlen N: until the stream on db 2 holds N entries (bounded: 20 s),
+# and no more.
+xlen_ge() { [ "$(rcli -n 2 xlen "$STREAM")" -ge "$1" ]; }
 wait_xlen() {
-	i=0
-	while [ "$(rcli -n 2 xlen "$STREAM")" -lt "$1" ] && [ $i -lt 200 ]; do
-		sleep 0.1; i=$((i + 1))
-	done
+	hw_until 20 "" xlen_ge "$1"
 	[ "$(rcli -n 2 xlen "$STREAM")" -eq "$1" ]
 }
 
@@ -56,6 +53,7 @@ wait_xlen() {
 api_count() {
 	curl -s -H "Authorization: Bearer $HW_TOKEN" "$HW_URL/api/events?since=0" | grep -c '"seq"' || true
 }
+api_count_is() { [ "$(api_count)" -eq "$1" ]; }
 
 hw_start_router
 hw_start relay "$B/event-relay" --redis "$URL" --stream "$STREAM"
@@ -68,18 +66,14 @@ hw_start_gateway --source "$URL"
 check "the gateway loaded 3 entries" grep -q 'source_redis_new: stream .*: 3 entries held' "$T/gateway.log"
 check "feed 2 more" feed 4 5
 check "the relay wrote them" wait_xlen 5
-i=0
-while [ "$(api_count)" -lt 5 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-check "the gateway followed them (asynchronous AUTH + SELECT)" test "$(api_count)" -eq 5
+hw_until 20 "the gateway followed them (asynchronous AUTH + SELECT)" api_count_is 5
 
 # a wrong password: the relay says so, by reason code and Redis's words
 mkdir -p "$T/runbad" "$T/statebad"
 chmod 700 "$T/runbad" "$T/statebad"
 hw_start relay_bad "$B/event-relay" --rundir "$T/runbad" --statedir "$T/statebad" \
 	--redis "redis://:wrong@127.0.0.1:$RPORT/2" --stream "$STREAM"
-i=0
-while ! grep -q redis_drop "$T/relay_bad.log" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-check "a wrong password is refused by name" sh -c \
-	"grep redis_drop '$T/relay_bad.log' | grep -q 'AUTH refused: WRONGPASS'"
+refused_by_name() { grep redis_drop "$T/relay_bad.log" | grep -q 'AUTH refused: WRONGPASS'; }
+hw_until 20 "a wrong password is refused by name" refused_by_name
 check "and nothing relayed was doubled" wait_xlen 5
 hw_done

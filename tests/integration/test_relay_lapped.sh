@@ -11,16 +11,14 @@ STREAM=hw:t$$:lapped
 RPORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 rcli() { redis-cli -p "$RPORT" "$@"; }
 mkdir -p "$T/redis"
+redis_up() { [ "$(rcli ping 2>/dev/null)" = PONG ]; }
 redis_start() {
 	redis-server --bind 127.0.0.1 --port "$RPORT" --dir "$T/redis" --save '' \
 		--appendonly yes --appendfsync always --daemonize no --logfile "$T/redis.log" &
 	redis_pid=$!
 	HW_PIDS="$HW_PIDS $redis_pid"
-	i=0 # no readiness descriptor: poll PING, bounded
-	until [ "$(rcli ping 2>/dev/null)" = PONG ]; do
-		i=$((i + 1)); [ $i -lt 200 ] || { echo "redis did not start"; return 1; }
-		sleep 0.05
-	done
+	# no readiness descriptor: poll PING, bounded
+	hw_until 10 "redis answers PING" redis_up
 }
 feed() {
 	/usr/bin/python3 - "$T/run/ingest.sock" "$1" "$2" <<'PY'
@@ -36,11 +34,9 @@ PY
 }
 # seqs: the origin seqs in the stream, in order
 seqs() { rcli --raw xrange "$STREAM" - + | awk 'p == "seq" { print } { p = $0 }'; }
-wait_last() {
-	i=0
-	while [ "$(seqs | tail -n1)" != "$1" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-	[ "$(seqs | tail -n1)" = "$1" ]
-}
+# wait_last SEQ: until the newest entry in the stream is SEQ (bounded: 30 s)
+last_is() { [ "$(seqs | tail -n1)" = "$1" ]; }
+wait_last() { hw_until 30 "" last_is "$1"; }
 # lost FROM TO: the relay logged exactly that range
 lost() { grep '"reason":"lost"' "$T/relay.log" | grep -q "seq $1\.\.$2 left the ring"; }
 

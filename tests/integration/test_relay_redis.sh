@@ -22,18 +22,14 @@ URL=redis://127.0.0.1:$RPORT
 rcli() { redis-cli -p "$RPORT" --no-auth-warning "$@"; }
 
 # Redis has no readiness descriptor: poll PING, bounded.
+redis_up() { [ "$(rcli ping 2>/dev/null)" = PONG ]; }
 redis_start() {
 	redis-server --bind 127.0.0.1 --port "$RPORT" --dir "$T/redis" --save '' \
 		--appendonly yes --appendfsync always --daemonize no \
 		--logfile "$T/redis.log" &
 	redis_pid=$!
 	HW_PIDS="$HW_PIDS $redis_pid"
-	i=0
-	until [ "$(rcli ping 2>/dev/null)" = PONG ]; do
-		i=$((i + 1)); [ $i -lt 200 ] || { echo "redis did not start"; tail "$T/redis.log"; return 1; }
-		kill -0 "$redis_pid" || { echo "redis exited"; tail "$T/redis.log"; return 1; }
-		sleep 0.05
-	done
+	hw_until 10 "redis answers PING" redis_up || { tail "$T/redis.log"; return 1; }
 }
 
 # feed RUNDIR TAG FROM TO: events FROM..TO to that router, every one acked.
@@ -60,10 +56,10 @@ PY
 }
 
 xlen() { rcli xlen "$STREAM"; }
-# wait_xlen N: until the stream holds N entries (bounded: 60 s).
+xlen_ge() { [ "$(xlen)" -ge "$1" ]; }
+# wait_xlen N: until the stream holds N entries (bounded: 60 s), and no more.
 wait_xlen() {
-	i=0
-	while [ "$(xlen)" -lt "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	hw_until 60 "" xlen_ge "$1"
 	[ "$(xlen)" -eq "$1" ]
 }
 
@@ -138,8 +134,7 @@ HOOKWIRE_RELAY_BATCH=5 hw_start relay_a "$B/event-relay" --redis "$URL" --stream
 kill -STOP "$relay_a_pid"
 check "feed A (relay stopped)" feed "$T/run" a 501 3000
 kill -CONT "$relay_a_pid"
-i=0
-while [ "$(xlen)" -le 1000 ] && [ $i -lt 2000 ]; do i=$((i + 1)); done
+HW_POLL=0 hw_until 10 "relay A is writing the backlog" xlen_ge 1001
 kill -KILL "$relay_a_pid"; wait "$relay_a_pid" 2>/dev/null || true
 before=$(xlen)
 echo "relay A killed with $before entries in the stream"
@@ -153,8 +148,7 @@ verify "$HA" "$T/ringA" 3000
 # 3. Redis killed with SIGKILL mid-stream and restarted (AOF): both relays
 #    buffer in the ring, report the lag, reconnect and resume
 feed "$T/runB" b 501 2500 & fb=$!
-i=0
-while [ "$(xlen)" -lt 4000 ] && [ $i -lt 600 ]; do sleep 0.02; i=$((i + 1)); done
+HW_POLL=0.02 hw_until 12 "relay B is mid-stream (4000 entries)" xlen_ge 4000
 kill -KILL "$redis_pid"; wait "$redis_pid" 2>/dev/null || true
 check "feed B (Redis down)" wait $fb
 feed "$T/run" a 3001 3200

@@ -26,9 +26,8 @@ check "first router still serves: the event is in the journal" hw_journal_last_i
 
 mv "$T/router.jsonl" "$T/router.jsonl.old"
 kill -HUP "$router_pid"
-i=0
-while ! grep -q 'log reopened' "$T/router.jsonl" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-check "SIGHUP: log file reopened" grep -q 'log reopened' "$T/router.jsonl"
+reopened() { grep -q 'log reopened' "$T/router.jsonl" 2>/dev/null; }
+hw_until 5 "SIGHUP: log file reopened" reopened
 
 rc=0; kill -TERM "$router_pid"; wait "$router_pid" || rc=$?
 check "SIGTERM: exit 0" test "$rc" -eq 0

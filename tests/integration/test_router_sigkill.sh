@@ -78,15 +78,13 @@ L=150
 	done
 ) &
 loop=$!
-i=0
-while [ "$(hw_journal | grep -c 'echo kill')" -lt 30 ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
+loop_journalled() { [ "$(hw_journal | grep -c 'echo kill')" -ge "$1" ]; }
+hw_until 15 "hook-capture loop: 30 events in the journal before the kill" loop_journalled 30
 kill -KILL "$router_pid"
 wait "$router_pid" 2>/dev/null || true
 hw_start_router
 wait "$loop"
-i=0
-while [ "$(hw_spool_count)" -ne 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-check "hook-capture loop: spool drained" test "$(hw_spool_count)" -eq 0
+hw_until 10 "hook-capture loop: spool drained" hw_spool_empty
 check "hook-capture loop: $L events, each once" test "$(hw_journal | jq -r 'select(.session_id == "s-kill") | .data.tool_input.command' | sort | uniq | wc -l)" -eq "$L"
 check "hook-capture loop: no duplicates" test "$(hw_journal | grep -c 'echo kill')" -eq "$L"
 hw_journal | jq .seq >"$T/all.seq"

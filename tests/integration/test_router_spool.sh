@@ -33,9 +33,7 @@ head -n1 "$T/j1" | jq -c 'del(.seq) | .id = "fedcba9876543210fedcba9876543210" |
 head -n1 "$T/j1" | jq -c 'del(.seq)' >"$T/state/spool/tmp/b"
 mv "$T/state/spool/tmp/a" "$T/state/spool/new/$(date +%s%6N).1.00000000000000aa.json"
 mv "$T/state/spool/tmp/b" "$T/state/spool/new/$(date +%s%6N).1.00000000000000bb.json"
-i=0
-while [ "$(hw_spool_count)" -ne 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-check "running router drains new spool files (inotify)" test "$(hw_spool_count)" -eq 0
+hw_until 10 "running router drains new spool files (inotify)" hw_spool_empty
 hw_journal >"$T/j2"
 check "journal: the new event once, the copy not again" test "$(wc -l <"$T/j2")" -eq $((M + 1))
 check "journal: the late event is there" grep -q '"prompt":"late"' "$T/j2"

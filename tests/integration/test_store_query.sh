@@ -79,9 +79,7 @@ wait "$feeder"
 check "and the store keeps up" store_wait_indexed 500
 # SIGUSR1: a status line; idle: no CPU at all (a futex wait, no timer)
 kill -USR1 "$store_pid"
-i=0
-until grep -q '"msg":"follow_status: status: stored up to seq 500' "$T/store.log" || [ $i -ge 200 ]; do i=$((i + 1)); sleep 0.05; done
-check "SIGUSR1: a status line with the newest seq" grep -q '"msg":"follow_status: status: stored up to seq 500' "$T/store.log"
+hw_until 10 "SIGUSR1: a status line with the newest seq" grep -q '"msg":"follow_status: status: stored up to seq 500' "$T/store.log"
 # wakeups: context switches of all the store's threads (a thread that
 # sleeps in a futex wait makes none; a timer would, at every tick)
 wakeups() { cat /proc/"$store_pid"/task/*/status | awk '/ctxt_switches/ { s += $2 } END { print s }'; }

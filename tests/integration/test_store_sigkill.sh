@@ -11,13 +11,8 @@ export HOOKWIRE_STORE_COMMIT_MS=20 HOOKWIRE_STORE_BATCH=64 PAD=100
 DB=$T/state/store/events.db
 
 # wait_stored N: until the store holds at least seq N (bounded)
-wait_stored() {
-	i=0
-	while [ "$(store_stat newest)" = "" ] || [ "$(store_stat newest)" -lt "$1" ]; do
-		i=$((i + 1)); [ $i -lt 600 ] || return 1
-		sleep 0.05
-	done
-}
+stored_ge() { hw_n=$(store_stat newest); [ -n "$hw_n" ] && [ "$hw_n" -ge "$1" ]; }
+wait_stored() { hw_until 30 "" stored_ge "$1"; }
 # complete N: every seq 1..N once, no gap, each indexed once
 complete() {
 	store_wait_indexed "$1" || { echo "not caught up: $("$B/event-query" --stats)"; return 1; }
@@ -61,8 +56,7 @@ hw_start_store
 index_behind() {
 	"$B/event-query" --stats | jq -e '.newest > 28000 and .indexed < .newest' >/dev/null
 }
-i=0
-until index_behind || [ $i -ge 2000 ]; do i=$((i + 1)); sleep 0.005; done
+HW_POLL=0.005 hw_until 10 "the index fell behind what is stored" index_behind
 hw_stop "$store_pid" KILL
 "$B/event-query" --stats
 check "killed while the index was behind" test "$(store_stat indexed)" -lt "$(store_stat newest)"

@@ -46,8 +46,7 @@ check "output is NDJSON for jq" sh -c "'$B/event-tail' | jq -e -s 'length == 30'
 tailpid=$!
 HW_PIDS="$HW_PIDS $tailpid"
 send 3 31
-i=0
-while [ "$(wc -l <"$T/follow.out")" -lt 3 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+hw_until 10 "--follow: three lines" hw_lines_ge "$T/follow.out" 3
 check "--follow: new events arrive" test "$(jq -c .seq "$T/follow.out" | tr '\n' ' ')" = "31 32 33 "
 check "--follow: blocked in the futex, not spinning" sh -c "grep -q futex_wait /proc/$tailpid/wchan 2>/dev/null || [ \"\$(awk '{print \$14+\$15}' /proc/$tailpid/stat)\" -lt 50 ]"
 kill "$tailpid" 2>/dev/null; wait "$tailpid" 2>/dev/null || true

@@ -24,17 +24,14 @@ hw_start_router
 tailpid=$!
 HW_PIDS="$HW_PIDS $tailpid"
 send 1 1
-i=0
-while [ "$(wc -l <"$T/out")" -lt 1 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-check "reader got the first event" test "$(wc -l <"$T/out")" -eq 1
+hw_until 10 "reader got the first event" hw_lines_ge "$T/out" 1
 kill -STOP "$tailpid"
 send 2000 2 # ~500 KB through a 64 KiB ring: the stopped reader is lapped
 kill -CONT "$tailpid"
 send 1 2002
-i=0
-while [ "$(tail -n1 "$T/out" | jq .seq 2>/dev/null)" != 2002 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+last_seq_is() { [ "$(tail -n1 "$T/out" | jq .seq 2>/dev/null)" = "$1" ]; }
+hw_until 10 "reader reached the last event" last_seq_is 2002
 kill "$tailpid" 2>/dev/null; wait "$tailpid" 2>/dev/null || true
-check "reader reached the last event" test "$(tail -n1 "$T/out" | jq .seq)" -eq 2002
 check "lost range reported on stderr" grep -qE '^event-tail: lost events [0-9]+-[0-9]+' "$T/err"
 # printed + lost = 1..2002, each once, in order
 {

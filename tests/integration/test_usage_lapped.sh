@@ -36,9 +36,8 @@ feed 1 600
 first=$("$B/event-tail" | head -n1 | jq .seq)
 kill -CONT "$usage_pid"
 check "the ring lapped event-usage (oldest held $first)" test "$first" -gt 3
-i=0
-until grep -q '"reason":"lapped"' "$T/usage.log" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-check "the lost range is logged, reason lapped" grep -q "events 3\.\.$((first - 1)) left the ring before they were read" "$T/usage.log"
+hw_until 10 "the lost range is logged, reason lapped" \
+	grep -q "events 3\.\.$((first - 1)) left the ring before they were read" "$T/usage.log"
 check "event-usage goes on" kill -0 "$usage_pid"
 hook UserPromptSubmit lap "$R" prompt=next
 check "the next hook catches the session up" wait_usage 2

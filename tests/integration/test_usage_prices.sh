@@ -31,8 +31,8 @@ check "the shipped row prices the others ($c2)" bash -c "case '$c2' in '1 '*/sha
 # reload with a changed file
 printf '*claude-opus-4-5*  2 1 1 1 1\n' >"$U"
 kill -HUP "$usage_pid"
-i=0
-until [ "$(grep -c 'rows from' "$T/usage.log")" -ge 2 ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+loaded() { [ "$(grep -c 'rows from' "$T/usage.log")" -ge "$1" ]; }
+hw_until 5 "SIGHUP: the table loaded again" loaded 2
 tline "$R" m3 claude-opus-4-5-20251101 1000000 0 0 0 end_turn
 hook Stop p "$R"
 check "three messages" wait_usage 3
@@ -41,9 +41,7 @@ check "after SIGHUP the new rate ($(cost m3))" test "$(cost m3)" = "2 $U:1"
 # a bad file on reload: the table in use stays
 printf '*claude-opus-4-5*  x 1 1 1 1\n' >"$U"
 kill -HUP "$usage_pid"
-i=0
-until grep -q '"reason":"bad_prices"' "$T/usage.log" || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-check "a bad file on reload is logged (bad_prices) with its line" grep -q "prices.conf:1: input rate x" "$T/usage.log"
+hw_until 5 "a bad file on reload is logged (bad_prices) with its line" grep -q "prices.conf:1: input rate x" "$T/usage.log"
 tline "$R" m4 claude-opus-4-5-20251101 1000000 0 0 0 end_turn
 hook Stop p "$R"
 check "and the table in use stays" wait_usage 4

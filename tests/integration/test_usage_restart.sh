@@ -67,14 +67,12 @@ rm -rf "$T/state/usage"
 cp -a "$T/usage-before" "$T/state/usage"
 : >"$T/usage.log"
 hw_start_usage
-# the three are made again, sent, and dropped by the router as duplicates
-i=0
-until grep -q '"msg":"follow_status: .* 3 duplicate' "$T/usage.log" || [ $i -ge 100 ]; do
-	kill -USR1 "$usage_pid"
-	sleep 0.1
-	i=$((i + 1))
-done
-check "the batch made again was sent and dropped as 3 duplicates" grep -q ' 3 duplicate' "$T/usage.log"
+# the three are made again, sent, and dropped by the router as duplicates:
+# asked for its status line (SIGUSR1) until it says so
+says_3_duplicates() {
+	grep -q '"msg":"follow_status: .* 3 duplicate' "$T/usage.log" || { kill -USR1 "$usage_pid"; false; }
+}
+HW_POLL=0.1 hw_until 10 "the batch made again was sent and dropped as 3 duplicates" says_3_duplicates
 check "still each once, totals equal the sums (old state)" specs
 
 # ---- 4. the router killed while a usage event is due: the hook is in
@@ -83,12 +81,9 @@ check "still each once, totals equal the sums (old state)" specs
 msgs 14 15
 hook Stop r1 "$R"
 hw_stop "$router_pid" KILL
-i=0
-until grep -q 'usage events wait, retrying' "$T/usage.log" || [ $i -ge 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-check "the usage events wait while the router is away" grep -q 'usage events wait, retrying' "$T/usage.log"
+# waits_logged N: event-usage logged N times or more that events wait for the router
+waits_logged() { [ "$(grep -c 'usage events wait, retrying' "$T/usage.log")" -ge "$1" ]; }
+hw_until 10 "the usage events wait while the router is away" waits_logged 1
 hw_start_router
 check "delivered once the router is back" wait_usage 16
 check "each once, totals equal the sums (router restart)" specs
@@ -99,12 +94,7 @@ check "the usage log says the router is back" grep -q 'router back' "$T/usage.lo
 msgs 16 17
 hook Stop r1 "$R"
 hw_stop "$router_pid" KILL
-i=0
-until [ "$(grep -c 'usage events wait, retrying' "$T/usage.log")" -ge 2 ] || [ $i -ge 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-check "events wait for the router again" test "$(grep -c 'usage events wait, retrying' "$T/usage.log")" -ge 2
+hw_until 10 "events wait for the router again" waits_logged 2
 hw_stop "$usage_pid" KILL
 hw_start_router
 hw_start_usage

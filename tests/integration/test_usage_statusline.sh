@@ -57,8 +57,8 @@ sl
 check "own line: model, Claude Code's cost, context ($(cat "$T/out"))" test "$(cat "$T/out")" = 'Opus | $0.01 | ctx 8%'
 check "exit 0, nothing on stderr" test $rc -eq 0 -a ! -s "$T/err"
 check "one line" test "$(wc -l <"$T/out")" = 1
-i=0
-until "$B/event-tail" --event StatusLine | grep -q sl-session || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+statusline_in_ring() { "$B/event-tail" --event StatusLine | grep -q sl-session; }
+hw_until 5 "the StatusLine event reached the ring" statusline_in_ring
 "$B/event-tail" --event StatusLine >"$T/sl.ndjson"
 check "a StatusLine event in the ring" test "$(wc -l <"$T/sl.ndjson")" = 1
 check "with Claude Code's cost as it came" test "$(jq -r .data.cost.total_cost_usd "$T/sl.ndjson")" = 0.01234

@@ -34,9 +34,8 @@ hook SubagentStart s1 "$S1" agent_id=a1 agent_type=Explore
 tline "$A1" msg_a1_1 claude-haiku-4-5-20251001 100 20 5000 0 tool_use a1 1200
 hook PreToolUse s1 "$S1" tool_name=Read agent_id=a1 agent_type=Explore
 # read from the path derived from the agent id, before SubagentStop names it
-i=0
-until usage_events | grep -q '"message_id":"msg_a1_1"' || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-check "a subagent's usage arrives while it runs" bash -c "'$B/event-tail' --event usage | grep -q '\"message_id\":\"msg_a1_1\"'"
+has_usage_of() { usage_events | grep -q "\"message_id\":\"$1\""; }
+hw_until 10 "a subagent's usage arrives while it runs" has_usage_of msg_a1_1
 tother "$A1"
 tline "$A1" msg_a1_2 claude-haiku-4-5-20251001 110 30 0 5000 end_turn a1
 hook SubagentStop s1 "$S1" agent_id=a1 agent_type=Explore "agent_transcript_path=$A1"

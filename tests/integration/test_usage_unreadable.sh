@@ -42,19 +42,16 @@ check "the good session's two messages" wait_usage 2
 check "they match the transcript" usage_check "ok=$OK"
 
 logged() { grep '"reason":"transcript_unreadable"' "$T/usage.log" | grep -c "\"path\":\"$1\""; }
-i=0
-until [ "$(logged "$D")" -ge 1 ] && [ "$(logged "$F")" -ge 1 ] || [ $i -ge 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+# logged_all PATH...: each PATH logged as unreadable, once or more
+logged_all() { local p; for p in "$@"; do [ "$(logged "$p")" -ge 1 ] || return 1; done; }
+hw_until 10 "the directory and the FIFO are logged" logged_all "$D" "$F"
 check "a directory: one log line, reason transcript_unreadable ($(logged "$D"))" test "$(logged "$D")" = 1
 check "a FIFO: one log line, and no blocked read ($(logged "$F"))" test "$(logged "$F")" = 1
 check "the log line says why" grep -q '"error":"not a regular file"' "$T/usage.log"
 check "and names the session" grep -q '"session":"u1"' "$T/usage.log"
 if [ "$(id -u)" != 0 ]; then
-	i=0
-	until [ "$(logged "$G")" -ge 1 ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-	check "mode 000: one log line" test "$(logged "$G")" = 1
+	logged_once() { [ "$(logged "$1")" = 1 ]; }
+	hw_until 5 "mode 000: one log line" logged_once "$G"
 fi
 check "paths that are not absolute .jsonl files are not read" \
 	test "$(grep -c 'passwd\|relative' "$T/usage.log")" = 0
@@ -71,7 +68,5 @@ check "once readable, its usage is counted" wait_usage 3
 check "everything matches" usage_check "ok=$OK" "u1=$D"
 check "the log says it is readable again" grep -q 'transcript readable again' "$T/usage.log"
 kill -USR1 "$usage_pid"
-i=0
-until grep -q 'follow_status' "$T/usage.log" || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-check "read errors are counted in the status line" grep -q '[1-9][0-9]* read errors' "$T/usage.log"
+hw_until 5 "read errors are counted in the status line" grep -q '[1-9][0-9]* read errors' "$T/usage.log"
 hw_done

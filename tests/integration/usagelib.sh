@@ -74,14 +74,8 @@ usage_events() {
 }
 
 # wait_usage N [SECONDS]: until N usage events are in the ring (bounded poll).
-wait_usage() {
-	local n=$1 i=0 lim=$((${2:-15} * 10))
-	while [ "$(usage_events | wc -l)" -lt "$n" ] && [ $i -lt $lim ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ "$(usage_events | wc -l)" -ge "$n" ]
-}
+usage_ge() { [ "$(usage_events | wc -l)" -ge "$1" ]; }
+wait_usage() { HW_POLL=0.1 hw_until "${2:-15}" "" usage_ge "$1"; }
 
 # usage_check SESSION=FILE[,AGENT=FILE...] ...: compares the usage events
 # with the transcripts; prints one line per problem and exits 1 on any.
