@@ -1,7 +1,7 @@
 """ws-gateway's soft output limit is enforced by time, against the REAL
 gateway with a raw WebSocket client: a client over gateway.outbuf_soft that
 stops reading, and then gets nothing more queued, is still cut
-gateway.outbuf_soft_seconds after it went over (counted as
+gateway.outbuf_soft_ms after it went over (counted as
 disconnects{reason="slow_client"}), well under gateway.outbuf_hard.
 Starts its own router and gateway (unique instance), stopped by pid.
 """
@@ -17,7 +17,7 @@ SOFT_S = 5
 
 def case_soft_time():
     inst, router, gw = gwlib.start_pipeline("sft", {"HOOKWIRE_GATEWAY_OUTBUF_SOFT": "64k",
-                                                    "HOOKWIRE_GATEWAY_OUTBUF_SOFT_SECONDS": str(SOFT_S),
+                                                    "HOOKWIRE_GATEWAY_OUTBUF_SOFT_MS": str(SOFT_S * 1000),
                                                     "HOOKWIRE_GATEWAY_OUTBUF_HARD": "512m",
                                                     "HOOKWIRE_GATEWAY_PING_INTERVAL_MS": "120000",
                                                     "HOOKWIRE_GATEWAY_PING_TIMEOUT_MS": "120000"})
@@ -55,5 +55,5 @@ def case_soft_time():
 
 
 res = gwlib.Results()
-res.case("a stalled client over the soft limit is cut after outbuf_soft_seconds", case_soft_time)
+res.case("a stalled client over the soft limit is cut after outbuf_soft_ms", case_soft_time)
 sys.exit(res.done())
