@@ -20,9 +20,13 @@
 // Stop says when it ended.  A message belongs to the turn of the last prompt
 // before its usage event in sequence order: event-usage reads a transcript
 // when a hook names it, so a turn's messages arrive after its prompt and, at
-// the latest, with its Stop (the turn is over).  Messages before the first
-// prompt the page knows (a resumed session) are a turn "before the first
-// prompt".  Costs are added as whole nano-dollars, as the gateway adds them,
+// the latest, with its Stop (the turn is over).  But a message whose own
+// time in the transcript (message_ts, written by Claude Code after the
+// prompt's hook ran, on the same clock) is before that prompt was written
+// earlier and read late (a turn's last message read just after the next
+// prompt, a resumed session's history, event-usage catching up after a
+// restart): it goes to the last prompt before its time.  Messages before
+// the first prompt the page knows are a turn "before the first prompt".  Costs are added as whole nano-dollars, as the gateway adds them,
 // so that sums are exact; a message whose model has no price has cost null
 // and is shown as "cost unknown", never as $0.
 //
@@ -171,6 +175,8 @@ export class SpendIndex {
 			const r = {
 				seq: ev.seq,
 				ts: str(ev.ts),
+				mts: Date.parse(str(d.message_ts)), // when it was written; NaN without one
+				at: Date.parse(str(d.message_ts || ev.ts)), // the same, or when it was read, for the context's order
 				aid: str(ev.agent_id),
 				atype: str(d.agent_type),
 				model: str(d.model) || '(no model)',
@@ -185,7 +191,7 @@ export class SpendIndex {
 			if (r.nanos !== null) r.kn = kindNanos(r, d.price);
 			insert(x.msgs, r);
 			if (x.msgs.length > MSGS_MAX + 500) for (const o of x.msgs.splice(0, x.msgs.length - MSGS_MAX)) x.seqs.delete(o.seq);
-		} else if (name === 'UserPromptSubmit') insert(x.prompts, { seq: ev.seq, ts: str(ev.ts), text: str(d.prompt), ev });
+		} else if (name === 'UserPromptSubmit') insert(x.prompts, { seq: ev.seq, ts: str(ev.ts), ms: Date.parse(str(ev.ts)), text: str(d.prompt), ev });
 		else if (name === 'Stop') insert(x.stops, { seq: ev.seq, ts: str(ev.ts) });
 		else if (!x.status || x.status.seq < ev.seq) {
 			const cw = d.context_window && typeof d.context_window === 'object' ? d.context_window : {};
@@ -261,14 +267,23 @@ export function buildSession(x, g, sid) {
 	for (let i = 0; i < msgs.length; i++) {
 		const r = msgs[i];
 		while (p < prompts.length && prompts[p].seq < r.seq) p++;
-		const t = p === 0 ? pre : turns[p - 1];
-		if (t.first < 0) t.first = i;
+		let q = p;
+		while (q > 0 && r.mts < prompts[q - 1].ms) q--;
+		const t = q === 0 ? pre : turns[q - 1];
 		addMsg(t, r);
 		addMsg(page, r);
 		const ctxTokens = r.in + r.cw + r.cr;
 		if (ctxTokens > peak) peak = ctxTokens;
-		points.push({ i, r, ctx: ctxTokens, turn: t.n });
+		points.push({ i, r, ctx: ctxTokens, turn: t.n, t });
 	}
+	// The context in the order the messages were written (a tool call's
+	// message is counted once the next one begins: after a subagent's).
+	points.sort((a, b) => (a.r.at - b.r.at || 0) || a.r.seq - b.r.seq);
+	points.forEach((pt, i) => {
+		pt.i = i;
+		if (pt.t.first < 0) pt.t.first = i;
+		delete pt.t;
+	});
 	let s = 0;
 	for (let i = 0; i < turns.length; i++) {
 		const next = i + 1 < turns.length ? turns[i + 1].prompt.seq : Infinity;
@@ -277,7 +292,8 @@ export function buildSession(x, g, sid) {
 	}
 	const all = pre.messages ? [pre, ...turns] : turns;
 	// The window: the status line's, else the model's usual one (assumed).
-	const lastMain = [...msgs].reverse().find((r) => !r.aid) || msgs[msgs.length - 1];
+	const lastPt = [...points].reverse().find((pt) => !pt.r.aid) || points[points.length - 1];
+	const lastMain = lastPt ? lastPt.r : null;
 	const model = lastMain ? lastMain.model : '';
 	let window = g && int(g.context_window) ? int(g.context_window) : x && x.status && x.status.window ? x.status.window : 0;
 	let assumed = false;
@@ -688,7 +704,8 @@ export function createSpend(ctx) {
 		none.hidden = true;
 		one.hidden = false;
 		const tot = g ? figures(g) : m.page;
-		sub.textContent = fmt.fmtCount(tot.messages) + ' messages · ' + m.turns.filter((t) => t.n > 0).length + ' turns';
+		const nt = m.turns.filter((t) => t.n > 0).length;
+		sub.textContent = fmt.fmtCount(tot.messages) + ' message' + (tot.messages === 1 ? '' : 's') + ' · ' + nt + ' turn' + (nt === 1 ? '' : 's');
 		renderKpis(m, tot, g);
 		renderTurns(m, u, th);
 		const agents = g && Array.isArray(g.agents) ? g.agents : [];
@@ -1205,7 +1222,7 @@ export function createSpend(ctx) {
 			tr.append(c, el('td', 'num', cc === null ? '–' : fmtNanos(cc)));
 			const bar = el('td', 'sp-barcell');
 			const b = svg('svg', { class: 'sp-bar', viewBox: '0 0 100 10', preserveAspectRatio: 'none', 'aria-hidden': 'true' });
-			b.append(svg('rect', { class: 'sp-bar-fill', x: 0, y: 1, height: 8, width: Math.max(0.5, (val(s) / max) * 100) }));
+			b.append(svg('rect', { class: 'sp-bar-fill', fill: sessionColour(s.session_id), x: 0, y: 1, height: 8, width: Math.max(0.5, (val(s) / max) * 100) }));
 			bar.append(b);
 			tr.append(bar);
 			tr.dataset.tokens = String(tokensOf(f));
