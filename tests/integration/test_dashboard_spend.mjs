@@ -16,6 +16,11 @@
 //              no status line: the window is assumed
 // and one session of yesterday (canonical events written to the ingest
 // socket with yesterday's time), which today's total must leave out.
+// Then make demo's samples (contrib/samples, played by contrib/replay.sh
+// with their transcripts): event-usage counts each sample session's
+// messages, the gateway's totals are the transcripts' priced, and the view
+// has their turns (a resumed session's history before its first prompt),
+// the compaction's drop in the context window and Claude Code's figures.
 // What the page must show is worked out here from the transcripts and the
 // price table, and checked against the gateway's /api/sessions, then
 // compared with the page:
@@ -284,6 +289,129 @@ const frames = (page, n = 3) => page.evaluate((n) => new Promise((r) => { const 
 // The rows of a spend table: {key, cells, data}.
 const tableRows = (page, id) => page.$$eval('#' + id + ' tbody tr', (trs) => trs.map((tr) => ({ key: tr.dataset.key ?? tr.dataset.id ?? tr.dataset.turn, cells: [...tr.children].map((c) => c.textContent), data: { ...tr.dataset } })));
 
+// WCAG contrast of the text in the elements matching sel (visible ones with
+// their own text), against the first opaque background up their ancestors.
+function contrastReport(page, sel) {
+	return page.evaluate((sel) => {
+		const rgb = (s) => {
+			const m = s.match(/rgba?\(([^)]+)\)/);
+			if (!m) return null;
+			const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+			return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+		};
+		const lum = (c) => {
+			const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4));
+			return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+		};
+		const bgOf = (el) => {
+			for (let e = el; e; e = e.parentElement) {
+				const c = rgb(getComputedStyle(e).backgroundColor);
+				if (c && c.a > 0.5) return c;
+			}
+			return { r: 255, g: 255, b: 255, a: 1 };
+		};
+		const bad = [];
+		let n = 0;
+		for (const el of document.querySelectorAll(sel)) {
+			if (!el.offsetParent && getComputedStyle(el).position !== 'fixed') continue;
+			const own = [...el.childNodes].some((x) => x.nodeType === 3 && x.textContent.trim());
+			if (!own) continue;
+			const cs = getComputedStyle(el);
+			const fg = rgb(cs.color);
+			const bg = bgOf(el);
+			const a = lum(fg),
+				b = lum(bg);
+			const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+			const large = parseFloat(cs.fontSize) >= 24 || (parseFloat(cs.fontSize) >= 18.66 && Number(cs.fontWeight) >= 700);
+			n++;
+			if (ratio < (large ? 3 : 4.5)) bad.push({ text: el.textContent.trim().slice(0, 40), cls: el.className, ratio: Math.round(ratio * 100) / 100, fg: cs.color, bg: 'rgb(' + bg.r + ',' + bg.g + ',' + bg.b + ')' });
+		}
+		return { n, bad };
+	}, sel);
+}
+
+// ------------------------------------------------------------ make demo
+
+// What a sample's transcripts hold: its messages (each once, the last
+// line's figures), with their agent and turn: the turn of the sample's
+// prompt before them in the main transcript (0: before the first, an
+// earlier sitting), a subagent's the turn of its Agent call.
+function sampleMessages(file) {
+	const hooks = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+	const prompts = new Set(hooks.filter((h) => h.hook_event_name === 'UserPromptSubmit').map((h) => h.prompt));
+	const read = (f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+	const msgs = new Map();
+	let turn = 0;
+	const agentTurn = new Map(); // Agent tool_use id -> turn
+	for (const l of read(file.replace(/\.ndjson$/, '.jsonl'))) {
+		if (l.type === 'user' && typeof l.message?.content === 'string' && prompts.has(l.message.content)) turn++;
+		if (l.type !== 'assistant') continue;
+		for (const b of l.message.content) if (b.type === 'tool_use' && b.name === 'Agent') agentTurn.set(b.id, turn);
+		msgs.set(l.message.id, { model: l.message.model, agent: null, turn, in: l.message.usage.input_tokens, out: l.message.usage.output_tokens, cw: l.message.usage.cache_creation_input_tokens, cr: l.message.usage.cache_read_input_tokens });
+	}
+	const dir = file.replace(/\.ndjson$/, '/subagents');
+	for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+		const aid = f.replace(/^agent-|\.jsonl$/g, '');
+		const call = hooks.find((h) => h.hook_event_name === 'PreToolUse' && h.tool_name === 'Agent');
+		for (const l of read(path.join(dir, f))) if (l.type === 'assistant') msgs.set(l.message.id, { model: l.message.model, agent: aid, turn: agentTurn.get(call?.tool_use_id) ?? turn, in: l.message.usage.input_tokens, out: l.message.usage.output_tokens, cw: l.message.usage.cache_creation_input_tokens, cr: l.message.usage.cache_read_input_tokens });
+	}
+	const list = [...msgs.values()].map((m) => ({ ...m, nanos: costOf(m.model, m) }));
+	return { sid: hooks[0].session_id, hooks, msgs: list, turns: prompts.size, status: hooks.filter((h) => h.hook_event_name === 'StatusLine').at(-1) };
+}
+
+async function demoSamples(inst, gw, page) {
+	const files = fs.readdirSync(path.join(SRC, 'contrib/samples')).filter((f) => f.endsWith('.ndjson')).sort().map((f) => path.join(SRC, 'contrib/samples', f));
+	const samples = files.map(sampleMessages);
+	ok(samples.every((s) => s.msgs.length > 0), 'every sample has a transcript with messages', samples.map((s) => [s.sid, s.msgs.length]));
+	const t0 = Date.now();
+	await new Promise((resolve, reject) => {
+		const p = spawn('sh', [path.join(SRC, 'contrib/replay.sh'), '-b', BIN, '-r', '8', '-t', path.join(inst.dir, 'demo-transcripts'), ...files], { env: inst.env, stdio: ['ignore', 'inherit', 'inherit'] });
+		p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error('replay.sh exited ' + code))));
+	});
+	for (const s of samples) await waitMessages(gw, s.sid, s.msgs.length);
+	console.log('FIGURE spend_demo_replay_ms ' + (Date.now() - t0));
+	const G = new Map((await apiSessions(gw)).map((x) => [x.session_id, x]));
+	for (const s of samples) {
+		const u = G.get(s.sid)?.usage;
+		ok(u && sameFigures(sum(s.msgs), u), 'sample ' + path.basename(s.hooks[0].cwd) + ': event-usage counted its transcripts, priced', { want: sum(s.msgs), gateway: u });
+		const cc = s.status ? s.status.cost.total_cost_usd : null;
+		ok(u && u.claude_code_cost_usd === cc, 'sample ' + path.basename(s.hooks[0].cwd) + ': Claude Code\'s figure from its last status line', { gateway: u?.claude_code_cost_usd, sample: cc });
+	}
+	// The session list: the gateway's figures.
+	const want = Object.fromEntries(samples.map((s) => [s.sid, [String(gTokens(G.get(s.sid).usage)), String(gNanos(G.get(s.sid).usage.cost_usd))]]));
+	const listed = await page
+		.waitForFunction((want) => Object.entries(want).every(([id, [t, c]]) => { const e = document.querySelector('#sessions li.session[data-id="' + id + '"] .s-spend'); return e && e.dataset.tokens === t && e.dataset.cost === c; }), want, { timeout: 10000 })
+		.then(() => true, () => false);
+	ok(listed, 'the samples in the session list: the gateway\'s figures', { want, got: await page.$$eval('#sessions li.session .s-spend', (els) => els.map((e) => [e.closest('li').dataset.id, e.dataset.tokens, e.dataset.cost])) });
+	// The view of each sample: its turns (an earlier sitting first).
+	await page.click('#tab-spend');
+	for (const s of samples) {
+		await page.click('#sessions li.session[data-id="' + s.sid + '"]');
+		const nTurns = s.turns + (s.msgs.some((m) => m.turn === 0) ? 1 : 0);
+		await waitFor(page, (a) => window.hookwire.spend.debug().session === a.sid && window.hookwire.spend.debug().turns.length === a.n && window.hookwire.spend.debug().page.messages === a.m, { sid: s.sid, n: nTurns, m: s.msgs.length }, 'the view of sample ' + s.sid);
+		await page.click('.sp-head [data-unit="cost"]');
+		await frames(page);
+		const d = await debug(page);
+		const want = [...new Set(s.msgs.map((m) => m.turn))].sort().map((n) => ({ n, ...sum(s.msgs.filter((m) => m.turn === n)) }));
+		ok(d.turns.length === want.length && d.turns.every((t, i) => t.n === want[i].n && t.messages === want[i].messages && t.nanos === want[i].nanos) && d.bars.length === want.length, 'sample ' + path.basename(s.hooks[0].cwd) + ': its turns, each with its messages', { page: d.turns.map((t) => [t.n, t.messages, t.nanos]), want: want.map((t) => [t.n, t.messages, t.nanos]) });
+	}
+	// data-pipeline: resumed (its history before the prompt), compacted.
+	const dp = samples.find((s) => s.hooks.some((h) => h.hook_event_name === 'PreCompact'));
+	await page.click('#sessions li.session[data-id="' + dp.sid + '"]');
+	await waitFor(page, (sid) => window.hookwire.spend.debug().session === sid, dp.sid, 'the data-pipeline sample');
+	await frames(page);
+	const d = await debug(page);
+	const ctxs = d.context.map((p) => p.ctx);
+	ok(d.turns[0].n === 0 && d.turns[0].messages === dp.msgs.filter((m) => m.turn === 0).length && ctxs.at(-1) < Math.max(...ctxs) / 4 && d.window.size === 200000 && !d.window.assumed, 'data-pipeline: the earlier sitting before the first prompt, the context falls after the compaction', { turns: d.turns.map((t) => [t.n, t.messages]), ctxs, window: d.window });
+	await tall(page, () => shot(page, 'demo-resumed'));
+	await page.click('#sessions li.session[data-id="' + samples.find((s) => s.hooks.some((h) => h.agent_id)).sid + '"]');
+	await frames(page, 6);
+	await tall(page, () => shot(page, 'demo-subagent'));
+	await page.click('.sp-back');
+	await frames(page, 6);
+	await shot(page, 'demo-overview');
+}
+
 // ------------------------------------------------------------ the test
 
 async function main() {
@@ -540,6 +668,9 @@ async function main() {
 		ok(d.window && d.window.size === 200000 && d.window.assumed === true && d.window.now === lastC.in + lastC.cw + lastC.cr, 'no status line: the window is assumed from the model', d.window);
 		ok((await page.textContent('.sp-ctx-card')).includes('assumed for ' + MODELS.opus), 'and marked as assumed');
 		await tall(page, () => shot(page, 'partly-priced'));
+		const SPEND_TEXT = '#view-spend, #view-spend *, .s-spend, .s-spend *, #spend-today';
+		let cr = await contrastReport(page, SPEND_TEXT);
+		ok(cr.n > 40 && cr.bad.length === 0, 'text contrast at least 4.5:1 (light)', cr);
 
 		// 12. A page opened now gets it all from history, and shows the same.
 		const ctx2 = await browser.newContext({ viewport: { width: 1440, height: 1000 }, colorScheme: 'dark' });
@@ -556,6 +687,11 @@ async function main() {
 		ok([A, B, C, y].every((s) => lines2[s.sid] && lines2[s.sid].text === lines[s.sid].text && lines2[s.sid].cost === lines[s.sid].cost && lines2[s.sid].tokens === wantTokens[s.sid]), 'and the same session list', lines2);
 		await frames(p2);
 		await tall(p2, () => shot(p2, 'session-dark'));
+		await p2.click('#sessions li.session[data-id="' + B.sid + '"]');
+		await waitFor(p2, (sid) => window.hookwire.spend.debug().session === sid, B.sid, 'an unpriced session, dark');
+		await frames(p2);
+		cr = await contrastReport(p2, SPEND_TEXT);
+		ok(cr.n > 40 && cr.bad.length === 0, 'text contrast at least 4.5:1 (dark)', cr);
 		await ctx2.close();
 		// Narrow.
 		const ctx3 = await browser.newContext({ viewport: { width: 390, height: 900 }, colorScheme: 'light' });
@@ -567,6 +703,9 @@ async function main() {
 		ok((await p3.evaluate(() => document.documentElement.scrollWidth)) <= 390, 'no horizontal overflow at 390 px');
 		await shot(p3, 'narrow');
 		await ctx3.close();
+
+		// 13. make demo: the samples and their transcripts, through the replay.
+		await demoSamples(inst, gw, page);
 
 		ok(errors.length === 0, 'no errors in the pages\' consoles', errors.slice(0, 5));
 		await ctx.close();
