@@ -49,7 +49,8 @@ const MSGS_MAX = 20000; // messages kept per session (the oldest go first)
 const TABLE_ROWS_MAX = 2000; // rows of the per-message context table
 const BUILD_MS = 400; // rebuild at most this often while data arrives
 // Context windows when no status line said (marked as assumed): Claude
-// models have 200k tokens, 1M with the long-context variant ("[1m]").
+// models have 200k tokens, 1M with the long-context variant ("[1m]", or
+// when a message was given more than 200k).
 const DEFAULT_WINDOW = 200000;
 const LONG_WINDOW = 1000000;
 
@@ -299,6 +300,7 @@ export function buildSession(x, g, sid) {
 	let assumed = false;
 	if (!window && model) {
 		window = defaultWindow(model);
+		if (window && peak > window) window = LONG_WINDOW;
 		assumed = window > 0;
 	}
 	const ctxNow = lastMain ? lastMain.in + lastMain.cw + lastMain.cr : g ? int(g.context_tokens) : 0;
