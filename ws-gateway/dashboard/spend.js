@@ -367,6 +367,7 @@ export function createSpend(ctx) {
 		/* storage disabled */
 	}
 	const fetched = new Map(); // session id -> the gateway's message count when its history was asked for
+	let pulled = 0; // events added by those answers
 	let colours = null;
 	onScheme(() => {
 		colours = null;
@@ -651,17 +652,21 @@ export function createSpend(ctx) {
 		return [...state.f.session].join() + '|' + unit;
 	}
 
-	// Asks the gateway for a session's usage and prompts the page lacks.
+	// Asks the gateway for a session's usage and prompts the page lacks:
+	// only when the page does not hold the ring from its start (it keeps
+	// the newest events; before its first history answer it holds none).
 	function complete(sid, g) {
 		const want = int(g && g.messages);
 		const x = index.m.get(sid);
 		if (!want || (x && x.msgs.length >= want) || fetched.get(sid) === want || !ctx.getHistory) return;
+		if (!(ctx.store.size > 0 && ctx.store.minSeq > 1)) return;
 		fetched.set(sid, want);
 		const names = ['usage', 'UserPromptSubmit', 'Stop'];
 		Promise.all(names.map((event) => ctx.getHistory({ session: sid, event, limit: 10000 })))
 			.then((lists) => {
 				let n = 0;
 				for (const l of lists) for (const ev of l) if (ev && ev.session_id === sid && index.add(ev)) n++;
+				pulled += n;
 				if (n) {
 					builtKey = '';
 					ctx.kick();
@@ -1311,6 +1316,7 @@ export function createSpend(ctx) {
 				contextDrawn: ctxChart.drawn ? ctxChart.drawn.points : 0,
 				today: todayModel ? { sessions: todayModel.sessions, ids: todayModel.ids, messages: todayModel.messages, in: todayModel.in, out: todayModel.out, cw: todayModel.cw, cr: todayModel.cr, nanos: todayModel.nanos, unpriced: todayModel.unpriced, models: [...todayModel.models.values()] } : null,
 				overview: over,
+				pulled,
 			};
 		},
 	};
