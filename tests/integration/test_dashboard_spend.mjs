@@ -650,6 +650,10 @@ async function main() {
 		const turnsB = [1, 2].map((n) => sum(B.msgs.filter((m) => m.turn === n)));
 		ok(d.bars.length === 2 && d.bars.every((b, i) => b.total === tokens(turnsB[i])), 'its bars: tokens per turn', d.bars.map((b) => b.total));
 		await tall(page, () => shot(page, 'unpriced'));
+		// "cost unknown" on the selected row too
+		const SPEND_TEXT = '#view-spend, #view-spend *, .s-spend, .s-spend *, #spend-today';
+		let cr = await contrastReport(page, SPEND_TEXT);
+		ok(cr.n > 40 && cr.bad.length === 0, 'text contrast at least 4.5:1 (light, an unpriced session selected)', cr);
 
 		// 11. docs: an estimate and messages of unknown cost; the window assumed.
 		await page.click('#sessions li.session[data-id="' + C.sid + '"]');
@@ -668,8 +672,7 @@ async function main() {
 		ok(d.window && d.window.size === 200000 && d.window.assumed === true && d.window.now === lastC.in + lastC.cw + lastC.cr, 'no status line: the window is assumed from the model', d.window);
 		ok((await page.textContent('.sp-ctx-card')).includes('assumed for ' + MODELS.opus), 'and marked as assumed');
 		await tall(page, () => shot(page, 'partly-priced'));
-		const SPEND_TEXT = '#view-spend, #view-spend *, .s-spend, .s-spend *, #spend-today';
-		let cr = await contrastReport(page, SPEND_TEXT);
+		cr = await contrastReport(page, SPEND_TEXT);
 		ok(cr.n > 40 && cr.bad.length === 0, 'text contrast at least 4.5:1 (light)', cr);
 
 		// 12. A page opened now gets it all from history, and shows the same.
@@ -683,6 +686,7 @@ async function main() {
 		await frames(p2);
 		const d2 = await debug(p2);
 		ok(JSON.stringify(d2.turns) === JSON.stringify(dA.turns) && d2.bars.length === 3 && d2.bars.every((b, i) => b.total === turnsA[i].nanos), 'a page loading history shows the same turns and bars', d2.bars.map((b) => b.total));
+		ok(d2.pulled === 0 && dA.pulled === 0, 'from the events it loaded: it asked the gateway for none apart', { history: d2.pulled, live: dA.pulled });
 		const lines2 = await p2.$$eval('#sessions li.session .s-spend', (els) => Object.fromEntries(els.map((e) => [e.closest('li').dataset.id, { text: e.textContent, ...e.dataset }])));
 		ok([A, B, C, y].every((s) => lines2[s.sid] && lines2[s.sid].text === lines[s.sid].text && lines2[s.sid].cost === lines[s.sid].cost && lines2[s.sid].tokens === wantTokens[s.sid]), 'and the same session list', lines2);
 		await frames(p2);
