@@ -615,13 +615,16 @@ export function createSpend(ctx) {
 	}
 
 	let glanceKey = '';
+	let glanceAt = -Infinity;
 	let todayModel = null;
-	// The header's total for today, from the gateway's session figures.
+	// The header's total for today, from the gateway's session figures
+	// (which come at most once a second): at most once a second.
 	function glance(now) {
 		const day = new Date(now).toDateString();
 		const key = ctx.store.version + '|' + day;
-		if (key === glanceKey) return;
+		if (key === glanceKey || now - glanceAt < 1000) return;
 		glanceKey = key;
+		glanceAt = now;
 		todayModel = buildToday(ctx.store.sessions.values(), now);
 		const b = $('spend-today');
 		if (!b) return;
