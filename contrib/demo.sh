@@ -5,7 +5,9 @@
 # running yet, prints the dashboard URL with its token, then replays the
 # recorded sessions in contrib/samples/*.ndjson through contrib/replay.sh:
 # every line goes through a real hook-capture, the router, the ring and the
-# gateway, as if Claude Code were working.  Without samples it sends the
+# gateway, as if Claude Code were working; the replay writes the sessions'
+# transcripts (contrib/samples/*.jsonl) as it goes, so that event-usage
+# counts their tokens and cost for the dashboard's Spend view.  Without samples it sends the
 # bundled hook fixtures instead.  The instance and directories are those of
 # hookwire(8) (-i and HOOKWIRE_INSTANCE, HOOKWIRE_RUNDIR, HOOKWIRE_STATEDIR).
 # Exit status: 0, 1 when the pipeline could not be started.

@@ -37,6 +37,8 @@ const SAMPLES = fs
 	.readdirSync(path.join(SRC, 'contrib/samples'))
 	.filter((f) => f.endsWith('.ndjson'))
 	.map((f) => path.join(SRC, 'contrib/samples', f));
+// Hook lines in the samples: events per replay.
+const SAMPLE_EVENTS = SAMPLES.reduce((n, f) => n + fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).length, 0);
 fs.mkdirSync(RUN, { recursive: true, mode: 0o700 });
 fs.mkdirSync(STATE, { recursive: true, mode: 0o700 });
 fs.mkdirSync(SHOTS, { recursive: true });
@@ -145,7 +147,7 @@ async function startGateway(listen) {
 // Replays sample sessions through real hook-capture processes.
 function replay(files, rate, fresh) {
 	return new Promise((resolve, reject) => {
-		const args = [path.join(SRC, 'contrib/replay.sh'), '-b', BIN, '-r', String(rate)];
+		const args = [path.join(SRC, 'contrib/replay.sh'), '-b', BIN, '-r', String(rate), '-t', path.join(T, 'transcripts')];
 		if (fresh) args.push('-u');
 		const p = spawn('sh', [...args, ...files], { env: ENV, stdio: ['ignore', 'inherit', 'inherit'] });
 		p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error('replay.sh exited ' + code))));
@@ -360,7 +362,7 @@ async function main() {
 		await replay(SAMPLES, 25, false);
 		let jr = await until(() => {
 			const j = journal();
-			return j.length >= 52 ? j : null;
+			return j.length >= SAMPLE_EVENTS ? j : null;
 		}, 20000, 'the journal');
 		await waitPage(page, (n) => window.hookwire.store.size >= n, jr.length, 20000, 'the sample events on the page');
 		console.log('samples on the page ' + (Date.now() - t0) + ' ms after the replay started');
@@ -501,7 +503,7 @@ async function main() {
 		await replay(SAMPLES, 0, true);
 		const jr2 = await until(() => {
 			const j = journal();
-			return j.length >= jr.length + 52 ? j : null;
+			return j.length >= jr.length + SAMPLE_EVENTS ? j : null;
 		}, 20000, 'the second replay in the journal');
 		await shot(page, 'reconnecting');
 		({ gw } = await startGateway('127.0.0.1:' + port));
@@ -511,7 +513,7 @@ async function main() {
 		const cmp = sameSeqs(await pageSeqs(page), jr2);
 		ok(cmp.ok, 'no event lost or doubled across the gateway restart', cmp);
 		ok((await page.evaluate(() => window.hookwire.store.gaps.length)) === 0, 'no gap reported');
-		ok((await viewLen(page)) === jr.length && /Paused: 52 new events/.test(await page.textContent('#paused-note')), 'paused: the stream holds still and counts what arrived', await page.textContent('#paused-note'));
+		ok((await viewLen(page)) === jr.length && new RegExp('Paused: ' + SAMPLE_EVENTS + ' new events').test(await page.textContent('#paused-note')), 'paused: the stream holds still and counts what arrived', await page.textContent('#paused-note'));
 		await page.focus('#stream');
 		await page.keyboard.press('p');
 		await waitPage(page, (n) => window.hookwire.viewLength() === n, jr2.length, 5000, 'p to resume the stream');

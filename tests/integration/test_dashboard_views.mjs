@@ -66,7 +66,7 @@ function ok(cond, what, detail) {
 // then has a few seconds to show).
 function replay(inst, files, rate = 6) {
 	return new Promise((resolve, reject) => {
-		const p = spawn('sh', [path.join(SRC, 'contrib/replay.sh'), '-b', BIN, '-r', String(rate), ...files], { env: inst.env, stdio: ['ignore', 'inherit', 'inherit'] });
+		const p = spawn('sh', [path.join(SRC, 'contrib/replay.sh'), '-b', BIN, '-r', String(rate), '-t', path.join(inst.dir, 'transcripts'), ...files], { env: inst.env, stdio: ['ignore', 'inherit', 'inherit'] });
 		p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error('replay.sh exited ' + code))));
 	});
 }
@@ -409,7 +409,7 @@ async function main() {
 		const hand = handSession();
 		await Promise.all([replay(inst, SAMPLES), feed(inst, hand.hooks)]);
 		let all = await apiEvents(gw);
-		const want = 52 + hand.hooks.length;
+		const want = SAMPLES.reduce((n, f) => n + fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).length, 0) + hand.hooks.length;
 		ok(all.length === want, 'the gateway has the samples and the hand-built session', { got: all.length, want });
 		await waitFor(page, (n) => window.hookwire.store.size >= n, all.length, 'the events on the page');
 		const H = all.filter((e) => e.session_id === hand.sid);

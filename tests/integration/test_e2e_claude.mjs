@@ -52,7 +52,9 @@
 // /metrics, equal the sums of what the model server sent, the estimated cost
 // equal to the CLI's own total_cost_usd; the daemons exit cleanly; and the dashboard (Debian's chromium, driven by
 // playwright-core) shows the session with its subagent and a summary on
-// every row.  Into $HOOKWIRE_TEST_OUT: screenshots/e2e-claude-*.png, the
+// every row, and its Spend view the model server's exact token counts for
+// the main thread and the subagent, its estimate and the one turn.  Into
+// $HOOKWIRE_TEST_OUT: screenshots/e2e-claude-*.png, the
 // model server's record (e2e-claude-model-log.json), the CLI's JSON result
 // (e2e-claude-result.json) and the delivered events (e2e-claude-events.ndjson).
 // Exits 1 when a check failed, or when the CLI or chromium is missing
@@ -629,6 +631,35 @@ exit 0
   ok(conv.filter((i) => i.depth === 0).every((x, i, a) => i === 0 || a[i - 1].seq < x.seq), "the conversation is in event order");
   ok(conv.some((i) => i.kind === "prompt" && i.text.includes(prompt)) && conv.some((i) => i.kind === "stop"), "the prompt and the Stop are in it");
   await page.screenshot({ path: path.join(SHOTS, "e2e-claude-conversation.png") });
+  // The Spend view: the model server's figures, exactly, per agent; the
+  // estimate (the CLI's own figure); the one turn holding every reply.
+  await page.click("#tab-spend");
+  const spendShown = await page
+    .waitForFunction((n) => window.hookwire.spend.debug().page?.messages === n && document.querySelectorAll("#sp-agents tbody tr").length === 2, L.replies.length, { timeout: 10000 })
+    .then(() => true, (e) => e.message.split("\n")[0]);
+  ok(spendShown === true, "the Spend view shows the session", spendShown);
+  const kinds4 = (x) => usageKeys.map((k) => x[k]).join();
+  const agentRows = await page.$$eval("#sp-agents tbody tr", (trs) => trs.map((tr) => ({ key: tr.dataset.key, name: tr.children[0].textContent, cells: [...tr.children].slice(1, 6).map((c) => c.textContent), ...tr.dataset })));
+  const mainRow = agentRows.find((r) => r.key === "");
+  const subRow = agentRows.find((r) => r.key === A);
+  const shownFigures = (row) => row && [row.cells[1], row.cells[2], row.cells[3], row.cells[4]].map((c) => Number(c.replace(/,/g, ""))).join();
+  const serverOrder = (rs) => { const t = sum(rs); return [t.input_tokens, t.output_tokens, t.cache_creation_input_tokens, t.cache_read_input_tokens].join(); };
+  ok(
+    mainRow && mainRow.messages === String(mainReplies.length) && mainRow.tokens === kinds4(sum(mainReplies)) && shownFigures(mainRow) === serverOrder(mainReplies),
+    "the Spend view: the main thread's tokens are the model server's, exactly",
+    { page: mainRow, server: sum(mainReplies) }
+  );
+  ok(
+    subRow && subRow.name === `general-purpose ${A.slice(0, 8)}` && subRow.messages === String(subReplies.length) && subRow.tokens === kinds4(sum(subReplies)) && shownFigures(subRow) === serverOrder(subReplies),
+    "and the subagent's",
+    { page: subRow, server: sum(subReplies) }
+  );
+  const sd = await page.evaluate(() => window.hookwire.spend.debug());
+  const estNanos = Math.round(su?.cost_usd * 1e9);
+  ok(sd.turns.length === 1 && sd.turns[0].messages === L.replies.length && sd.bars.length === 1 && (sd.unit === "cost" ? sd.bars[0].total === estNanos : true), "one turn, one bar, holding every reply", sd.turns.map((t) => [t.n, t.messages, t.nanos]));
+  const estKpi = await page.$eval(".sp-kpi", (e) => ({ value: e.querySelector(".sp-kpi-value").textContent, cost: e.dataset.cost }));
+  ok(estKpi.cost === String(estNanos) && Math.abs(Number(estKpi.cost) / 1e9 - result?.total_cost_usd) < 1e-9, "the estimate is the CLI's own total_cost_usd", { page: estKpi, claude: result?.total_cost_usd });
+  await page.screenshot({ path: path.join(SHOTS, "e2e-claude-spend.png") });
   ok(errors.length === 0, "no errors in the page console", errors.slice(0, 5));
 }
 

@@ -10,8 +10,10 @@
 // What the user looks at (the view, the filters) is state.js's, kept in the
 // address's fragment; every view reads the same filters.  The views:
 // stream, tool calls, files and health are here; the pulse chart
-// (pulse.js), the timeline (timeline.js) and the conversation
-// (conversation.js) are panels, see PANELS below for how one plugs in.
+// (pulse.js), the timeline (timeline.js), the conversation
+// (conversation.js) and the spend (spend.js: tokens and cost, with a line
+// per session in the list and today's total in the header) are panels, see
+// PANELS below for how one plugs in.
 
 import { Store, Rate, MAX_EVENTS, HARD_MAX, parseTs } from './store.js';
 import { takeToken, saveToken, forgetToken, connect, getHistory } from './conn.js';
@@ -23,6 +25,7 @@ import { sessionColour } from './colors.js';
 import { createPulse } from './pulse.js';
 import { createTimeline } from './timeline.js';
 import { createConversation } from './conversation.js';
+import { createSpend } from './spend.js';
 import * as fmt from './fmt.js';
 
 const PAGE = 5000; // events per get_history call (the gateway may send fewer)
@@ -554,9 +557,12 @@ function sessionEl(id) {
 	li.style.setProperty('--sc', sessionColour(id));
 	const meta = document.createElement('div');
 	meta.className = 's-meta';
+	const spendLine = document.createElement('div'); // tokens and cost (spend.js)
+	spendLine.className = 's-spend';
+	spendLine.hidden = true;
 	const agents = document.createElement('ul');
 	agents.className = 'agents';
-	li.append(head, meta, agents);
+	li.append(head, meta, spendLine, agents);
 	sessionEls.set(id, li);
 	return li;
 }
@@ -578,7 +584,7 @@ function drawSessions() {
 	for (const s of list) {
 		const li = sessionEl(s.session_id);
 		const st = store.stateOf(s, now);
-		const [head, meta, agents] = li.children;
+		const [head, meta, spendLine, agents] = li.children;
 		setText(head.children[0], basename(s.project) || '(no project)');
 		if (head.children[0].title !== s.project) head.children[0].title = s.project;
 		setText(head.children[1], st);
@@ -586,6 +592,7 @@ function drawSessions() {
 		const tool = s.ended ? '' : s.events ? s.tool : s.serverTool || '';
 		setText(meta, fmt.shortId(s.session_id) + ' · ' + fmt.fmtDate(s.started || s.serverStarted) + ' · ' + fmt.fmtCount(s.serverEvents > s.events ? s.serverEvents : s.events) + ' events' + (s.failures ? ' · ' + s.failures + ' failed' : '') + (tool ? ' · ' + tool + '…' : ''));
 		if (meta.title !== s.session_id) meta.title = s.session_id;
+		spend.sessionLine(spendLine, s);
 		const selv = state.f.session.has(s.session_id) ? 'true' : 'false';
 		if (li.getAttribute('aria-selected') !== selv) li.setAttribute('aria-selected', selv);
 		if (li.dataset.state !== st) li.dataset.state = st;
@@ -1026,6 +1033,7 @@ function frame(now) {
 	if (ui.tab === 'health' && (healthDirty || now - healthLast > 1000)) drawHealth();
 	for (const p of PANELS) if (p.id === ui.tab) p.frame(now);
 	pulse.frame(now);
+	spend.glance(Date.now());
 	if (now - lastRateDraw > 1000) {
 		lastRateDraw = now;
 		const b = rate.buckets;
@@ -1068,11 +1076,13 @@ const panelCtx = {
 	selectSession: (id, additive) => selectSession(id, additive, false),
 	sessionLabel,
 	changed: () => changed(),
+	getHistory: (q) => (socket && socket.connected ? getHistory(socket, q) : Promise.reject(new Error('not connected'))),
 };
 const pulse = createPulse(panelCtx);
 const timeline = createTimeline(panelCtx);
 const conversation = createConversation(panelCtx);
-const PANELS = [timeline, conversation];
+const spend = createSpend(panelCtx);
+const PANELS = [timeline, conversation, spend];
 setViews([...document.querySelectorAll('.tabs [role=tab]')].map((b) => b.dataset.view));
 
 // ---------------------------------------------------------------- keyboard
@@ -1116,6 +1126,7 @@ window.hookwire = Object.freeze({
 	timeline: Object.freeze({ debug: () => timeline.debug(), rectOf: (id) => timeline.rectOf(id) }),
 	conversation: Object.freeze({ items: () => conversation.items() }),
 	pulse: Object.freeze({ drawn: () => pulse.drawn() }),
+	spend: Object.freeze({ debug: () => spend.debug() }),
 });
 
 // The token first (it leaves the address), then the view the address names.

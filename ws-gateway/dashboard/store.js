@@ -326,6 +326,7 @@ export class Store {
 			if (typeof x.events === 'number') s.serverEvents = x.events;
 			if (typeof x.tool === 'string') s.serverTool = x.tool;
 			if (x.last != null) s.serverLast = x.last;
+			if (x.usage !== undefined) s.usage = x.usage; // tokens and cost (spend.js)
 		}
 		this.version++;
 	}
