@@ -108,6 +108,8 @@ const struct config_key config_keys[] = {
      "newest stream entries held in memory"},
     {"gateway", "source_window_bytes", CONFIG_SIZE, "64M", M, 16 * G,
      "event bytes held in memory at most"},
+    {"gateway", "store", CONFIG_STR, "", 0, 0,
+     "event store read for history beyond the ring: its path, empty for the default, off"},
     {"gateway", "header_timeout_ms", CONFIG_INT, "10000", 100, 600000,
      "time to send a whole HTTP request head"},
 

@@ -393,6 +393,7 @@ api_connect(struct eio_session *s, struct sio_packet *p)
 	} else
 		n = snprintf(body, sizeof(body), "{\"sid\":\"%s\"}", s->es_sio.sc_sid);
 	sio_layer_send(s, SIO_CONNECT, "/", -1, body, (size_t)n);
+	a->ac_gen = ++gw->store_gen;
 	if (!a->ac_listed) {
 		a->ac_session = s;
 		TAILQ_INSERT_TAIL(&gw->api, a, ac_entry);
@@ -557,12 +558,113 @@ api_history_query(struct gw *gw, json_object *args, struct history_query *q)
 	}
 }
 
+/* Copies n strings of v (NULL stays NULL, an empty list a list of none). */
+static char **
+api_strv_dup(char **v, size_t n)
+{
+	char **c;
+	size_t i;
+
+	if (v == NULL)
+		return NULL;
+	if ((c = calloc(n > 0 ? n : 1, sizeof(*c))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if ((c[i] = strdup(v[i])) == NULL) {
+			api_strv_free(c, i);
+			return NULL;
+		}
+	return c;
+}
+
+/* The store answered a get_history: its events, then the ring's. */
+static void
+api_history_done(struct gw *gw, struct store_req *r)
+{
+	struct eio_session *s = store_req_session(gw, r);
+	struct history_query q = {.client = s ? &s->es_api : NULL};
+	struct evbuffer *out = r->out;
+
+	if (s == NULL)
+		return; /* the client has gone or reconnected: dropped */
+	if (r->have_since && r->count < r->limit && r->ring == NULL) {
+		/* the first events after since: the store's, then the ring's from before on */
+		struct evbuffer *tail = evbuffer_new();
+
+		q.have_since = 1;
+		q.since = r->before > 0 ? r->before - 1 : 0;
+		q.session = r->session;
+		q.event = r->event;
+		q.limit = r->limit - r->count;
+		if (tail != NULL) {
+			if (history_collect(gw, &q, 0, tail) > 0) {
+				if (r->count > 0)
+					evbuffer_add(out, ",", 1);
+				evbuffer_add_buffer(out, tail);
+			}
+			evbuffer_free(tail);
+		}
+	} else if (r->ring != NULL && r->ring_count > 0) {
+		if (r->count > 0)
+			evbuffer_add(out, ",", 1);
+		evbuffer_add_buffer(out, r->ring);
+	}
+	api_ack_array(s, r->ack_id, out);
+	eio_session_check_output(s);
+}
+
+/* Asks the store for what q wants below the ring (before: the ring's first
+ * seq); ring holds the ring's answer already (last-limit questions).
+ * Returns 0 when queued, 1 when the store is busy, -1 when there is none. */
+static int
+api_history_store(struct eio_session *s, long long id, const struct history_query *q,
+		  uint64_t before, struct evbuffer *ring, long ring_count)
+{
+	struct gw *gw = s->es_gw;
+	struct api_client *a = &s->es_api;
+	struct store_req *r;
+
+	if (gw->store == NULL || (r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	memcpy(r->es_id, s->es_id, sizeof(r->es_id));
+	r->gen = a->ac_gen;
+	r->ack_id = id;
+	r->have_since = q->have_since;
+	r->since = q->since;
+	r->before = before;
+	r->limit = q->limit - ring_count;
+	r->session = q->session ? strdup(q->session) : NULL;
+	r->event = q->event ? strdup(q->event) : NULL;
+	r->scope = api_strv_dup(a->ac_scope, a->ac_nscope);
+	r->nscope = r->scope ? a->ac_nscope : 0;
+	r->subs = api_strv_dup(a->ac_subs, a->ac_nsubs);
+	r->nsubs = r->subs ? a->ac_nsubs : 0;
+	r->ring = ring;
+	r->ring_count = ring_count;
+	r->done = api_history_done;
+	if ((q->session && !r->session) || (q->event && !r->event) || (a->ac_scope && !r->scope) ||
+	    (a->ac_nsubs > 0 && !r->subs)) {
+		r->ring = NULL;
+		store_req_free(r);
+		return -1;
+	}
+	if (store_worker_submit(gw, r) < 0) {
+		r->ring = NULL;
+		store_req_free(r);
+		return 1;
+	}
+	return 0;
+}
+
 static void
 api_get_history(struct eio_session *s, struct sio_packet *p)
 {
 	struct gw *gw = s->es_gw;
 	struct history_query q = {.client = &s->es_api};
 	struct evbuffer *out;
+	uint64_t first;
+	long n;
+	int r;
 
 	gw->m.history_requests++;
 	api_history_query(
@@ -571,7 +673,26 @@ api_get_history(struct eio_session *s, struct sio_packet *p)
 	    &q);
 	if ((out = evbuffer_new()) == NULL)
 		return;
-	history_collect(gw, &q, 0, out);
+	first = gw->src != NULL ? source_first_seq(gw->src) : 0;
+	if (gw->store != NULL && first > 1 && q.limit > 0 && q.have_since && q.since + 1 < first) {
+		/* it begins below the ring: the store, then the ring */
+		if ((r = api_history_store(s, p->id, &q, first, NULL, 0)) == 0) {
+			evbuffer_free(out);
+			return;
+		}
+		if (r == 1) {
+			sio_layer_send(s, SIO_ACK, "/", p->id, "[{\"error\":\"busy\"}]",
+				       strlen("[{\"error\":\"busy\"}]"));
+			evbuffer_free(out);
+			return;
+		}
+	}
+	n = history_collect(gw, &q, 0, out);
+	if (gw->store != NULL && first > 1 && !q.have_since && n < q.limit) {
+		/* the last limit: what the ring lacks comes from the store, before it */
+		if ((r = api_history_store(s, p->id, &q, first, out, n)) == 0)
+			return; /* out is the request's now */
+	}
 	api_ack_array(s, p->id, out);
 	evbuffer_free(out);
 	eio_session_check_output(s);

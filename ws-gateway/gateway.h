@@ -107,6 +107,7 @@ struct gw_cfg {
 	char source[GW_URL_MAX];	   /* Redis URL, or empty for the ring */
 	char source_stream[GW_STREAM_MAX]; /* the stream read from source */
 	size_t source_window, source_window_bytes;
+	char store[PATH_MAX]; /* gateway.store resolved: the store's path, "" when off */
 };
 
 /* A token that may only see some sessions ($STATEDIR/tokens). */
@@ -169,6 +170,7 @@ struct gw_metrics {
 	uint64_t bad_http, bad_ws, bad_eio, bad_sio;
 	uint64_t recovered, gaps, history_requests;
 	uint64_t ring_lapped;
+	uint64_t store_queries[3];	    /* by enum store_result */
 	uint64_t latency[GW_LATENCY_N + 1]; /* events broadcast, by bucket (not cumulative) */
 	int64_t latency_sum_us;
 };
@@ -350,6 +352,10 @@ struct gw {
 	char *rbuf;
 	size_t rbufcap;
 
+	/* store_worker.c */
+	struct store_worker *store; /* NULL: no store (off, or the Redis source) */
+	uint64_t store_gen;	    /* the last ac_gen given */
+
 	/* cc_sessions.c */
 	struct cc_session *cc_sessions;
 	size_t ncc_sessions, cc_sessions_cap;
@@ -442,6 +448,7 @@ struct api_client {
 	size_t ac_nscope;
 	char **ac_subs; /* subscriptions; none: everything in scope */
 	size_t ac_nsubs;
+	uint64_t ac_gen; /* connect counter: a store answer for an older connect is dropped */
 };
 
 /* What an Engine.IO session tells the protocol on top of it: the Socket.IO
@@ -543,6 +550,46 @@ long history_collect(struct gw *gw, const struct history_query *q, int ndjson,
 		     struct evbuffer *out);
 /* GET /api/events. */
 void history_http(struct conn *c, const struct http_request *req, const char *query, size_t qlen);
+
+/* store_worker.c */
+/* hookwire_gateway_store_queries_total{result="<name>"} */
+enum store_result { STORE_RESULT_OK, STORE_RESULT_BUSY, STORE_RESULT_ERROR };
+#define STORE_RESULT_NAMES                                                                         \
+	{                                                                                          \
+		"ok", "busy", "error"                                                              \
+	}
+struct store_req;
+/* Called on the loop when the worker is done with r (r is freed after). */
+typedef void (*store_done_fn)(struct gw *gw, struct store_req *r);
+/* A history question for the store: events since < seq < before (0: open),
+ * the first limit after since when have_since, else the last limit. */
+struct store_req {
+	TAILQ_ENTRY(store_req) r_entry;
+	char es_id[EIO_SID_LEN + 1]; /* the asking client's Engine.IO session */
+	uint64_t gen;		     /* and its ac_gen */
+	long long ack_id;
+	uint64_t since, before;
+	int have_since, gaps;
+	long limit;
+	char *session, *event; /* copies, or NULL */
+	char **scope, **subs;  /* the client's, copied (scope NULL: all) */
+	size_t nscope, nsubs;
+	struct evbuffer *out;  /* the worker's answer: comma-separated events */
+	long count;	       /* events in out */
+	struct evbuffer *ring; /* what the ring answered, to go after out (or NULL) */
+	long ring_count;
+	enum store_result result;
+	store_done_fn done;
+};
+/* Starts the worker when gateway.store is set; 0, or -1. */
+int store_worker_init(struct gw *gw);
+void store_worker_free(struct gw *gw);
+/* Queues r (the worker owns it from now on); -1 when there is no store or
+ * the queue is full (r stays the caller's). */
+int store_worker_submit(struct gw *gw, struct store_req *r);
+/* The session r was asked for, or NULL when it has gone or reconnected. */
+struct eio_session *store_req_session(struct gw *gw, const struct store_req *r);
+void store_req_free(struct store_req *r);
 
 /* metrics.c */
 /* Counts one event broadcast latency_us after its capture. */

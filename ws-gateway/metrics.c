@@ -217,6 +217,12 @@ metrics_serve(struct conn *c)
 			m->history_requests);
 	metrics_counter(b, "hookwire_gateway_ring_lapped_total",
 			"Times the gateway fell a whole ring behind.", NULL, m->ring_lapped);
+	{
+		static const char *const sq[] = STORE_RESULT_NAMES;
+		METRICS_LABELLED(b, "hookwire_gateway_store_queries_total",
+				 "History questions for the event store, by result.", "result", sq,
+				 m->store_queries);
+	}
 	metrics_histogram(b, m);
 	spend_metrics(gw, b);
 	{

@@ -19,6 +19,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "redisurl.h"
+#include "store_query.h"
 #include "util.h"
 
 /* What the official protocol test suites expect of --conformance. */
@@ -146,6 +147,7 @@ settings_read(struct gw_cfg *c, struct config *cfg)
 	c->source_window = (size_t)config_int(cfg, "gateway", "source_window");
 	c->source_window_bytes = (size_t)config_int(cfg, "gateway", "source_window_bytes");
 	settings_split_origins(c, config_str(cfg, "gateway", "origins"));
+	strlcpy(c->store, config_str(cfg, "gateway", "store"), sizeof(c->store));
 }
 
 /* What depends on other settings, and what they may not be together. */
@@ -227,6 +229,12 @@ settings_files(struct gw_cfg *c, struct config *cfg, const struct paths *paths)
 	if (snprintf(c->tokens_file, sizeof(c->tokens_file), "%s/tokens", paths->statedir) >=
 	    (int)sizeof(c->tokens_file))
 		fatalx(EXIT_USAGE, "config", "state directory path too long");
+	/* gateway.store: off, off with the Redis source, else a path or the default */
+	if (strcmp(c->store, "off") == 0 || c->source[0] != '\0' || c->conformance)
+		c->store[0] = '\0';
+	else if (c->store[0] == '\0' &&
+		 store_query_path(paths->statedir, c->store, sizeof(c->store)) < 0)
+		fatalx(EXIT_USAGE, "config", "gateway.store: state directory path too long");
 }
 
 void

@@ -252,7 +252,7 @@ gateway_start(struct daemon *d, struct gw *gw, struct event *sigs[3])
 		fatalx(EXIT_SYSCALL, "port_file", "%s", err);
 	if (c->conformance)
 		conformance_init(gw);
-	else if (api_init(gw) < 0 || feed_init(gw) < 0)
+	else if (api_init(gw) < 0 || feed_init(gw) < 0 || store_worker_init(gw) < 0)
 		fatalx(EXIT_SYSCALL, "api", "cannot set up the event source");
 	for (i = 0; i < 3; i++)
 		if ((sigs[i] = evsignal_new(gw->base, signos[i], gateway_signal, gw)) == NULL ||
@@ -293,6 +293,7 @@ main(int argc, char *argv[])
 	/* let close frames and answers go out for a moment, bounded */
 	event_base_loopexit(gw->base, &linger);
 	event_base_dispatch(gw->base);
+	store_worker_free(gw);
 	feed_free(gw);
 	api_free(gw);
 	auth_free(gw);

@@ -1,0 +1,49 @@
+#!/bin/bash
+# ws-gateway reads the event store (gateway.store) for what has left the ring:
+#   1. with no store yet, get_history answers from the ring only;
+#   2. events that left a 64 KiB ring come back from the store, in seq
+#      order with no duplicate, then the ring's: {since} and the last
+#      {limit}; a session filter holds on both parts;
+#   3. /metrics counts the store questions (result="ok").
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/storelib.sh"
+export HOOKWIRE_RING_SIZE=64k HOOKWIRE_STORE_COMMIT_MS=50
+export PAD=200
+
+# hist ARGS_JSON: the get_history ack's seqs, one a line (a socket.io-client)
+hist() {
+	node -e '
+const { io } = require(process.argv[1] + "/tests/node_modules/socket.io-client");
+const s = io(process.argv[2], { auth: { token: process.argv[3] }, transports: ["websocket"] });
+s.on("connect", () => s.emit("get_history", JSON.parse(process.argv[4]), (evs) => {
+	for (const e of evs) console.log(e.error ? "error:" + e.error : e.seq + " " + e.session_id);
+	s.close(); process.exit(0);
+}));
+s.on("connect_error", (e) => { console.error(e.message); process.exit(1); });
+setTimeout(() => process.exit(2), 10000);
+' "$SRC" "$HW_URL" "$HW_TOKEN" "$1"
+}
+
+hw_start_router
+hw_start_gateway
+store_feed 1 1000
+first=$("$B/event-tail" | head -n1 | jq .seq)
+check "the ring lapped (oldest held $first)" test "$first" -gt 100
+hist '{"since":0,"limit":50}' >"$T/h0"
+check "no store: the ring only" test "$(head -n1 "$T/h0" | cut -d' ' -f1)" = "$first"
+
+hw_start_store
+check "the store follows" store_wait_indexed 1000
+hist '{"since":0,"limit":50}' >"$T/h1"
+check "since 0: 1..50 from the store" cmp -s <(cut -d' ' -f1 "$T/h1") <(seq 1 50)
+hist "{\"since\":$((first - 11)),\"limit\":20}" >"$T/h2"
+check "across the ring's edge: $((first - 10))..$((first + 9)) once, in order" \
+	cmp -s <(cut -d' ' -f1 "$T/h2") <(seq $((first - 10)) $((first + 9)))
+hist '{"limit":1000}' >"$T/h3"
+check "the last 1000: 1..1000 once, in order" cmp -s <(cut -d' ' -f1 "$T/h3") <(seq 1 1000)
+hist '{"since":0,"limit":1000,"session":"sess-1"}' >"$T/h4"
+check "session filter on store and ring" cmp -s <(cut -d' ' -f1 "$T/h4") <(seq 1 3 1000)
+check "only sess-1" test -z "$(grep -v ' sess-1$' "$T/h4")"
+check "/metrics counts store questions" sh -c \
+	"curl -s '$HW_URL/metrics' | grep -q 'hookwire_gateway_store_queries_total{result=\"ok\"} [1-9]'"
+hw_done

@@ -1,0 +1,319 @@
+/*
+ * store_worker.c: the event store (event-store(8)) for whatever has left the
+ * ring, read on ONE worker thread so that the event loop never calls SQLite.
+ *
+ * The loop queues a request (struct store_req, at most STORE_QUEUE_MAX; a
+ * full queue is answered "busy" at once by the caller), the worker runs it on
+ * its own read-only connection (common/store_query.c) at nice
+ * STORE_WORKER_NICE, and hands the request back through a pipe the loop
+ * reads.  A request names its client by Engine.IO session id and the
+ * client's connect counter (ac_gen): an answer for a client that has gone,
+ * or reconnected, is dropped.  A store that is missing or unreadable is
+ * logged once and opened again at most every STORE_RETRY_SECONDS: history
+ * then comes from the ring only.
+ */
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway.h"
+#include "log.h"
+#include "store_query.h"
+#include "util.h"
+
+#define STORE_QUEUE_MAX	    64 /* requests waiting for the worker */
+#define STORE_WORKER_NICE   10 /* the worker's nice value */
+#define STORE_RETRY_SECONDS 5  /* opening a missing store again at most this often */
+#define STORE_BUSY_MS	    2000
+
+struct store_worker {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	TAILQ_HEAD(, store_req) q;
+	size_t nq;
+	int stop;
+	int pfd[2]; /* worker -> loop: finished requests, by pointer */
+	struct event *pev;
+	char path[PATH_MAX];
+	/* the worker thread's own */
+	struct store_query *db;
+	time_t last_try;
+	int logged;
+	int logged_missing; /* the last failure was with the file there */
+};
+
+/* Frees r and what it holds. */
+void
+store_req_free(struct store_req *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	free(r->session);
+	free(r->event);
+	for (i = 0; i < r->nscope; i++)
+		free(r->scope[i]);
+	free(r->scope);
+	for (i = 0; i < r->nsubs; i++)
+		free(r->subs[i]);
+	free(r->subs);
+	if (r->out != NULL)
+		evbuffer_free(r->out);
+	if (r->ring != NULL)
+		evbuffer_free(r->ring);
+	free(r);
+}
+
+static int
+store_list_has(char **l, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s != NULL && strcmp(l[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* One store row: kept when the client may see it (record_visible's rules). */
+static int
+store_row(void *arg, uint64_t seq, const char *json, size_t len, const char *snippet)
+{
+	struct store_req *r = arg;
+	struct record rec;
+	int ok = 1;
+
+	(void)seq;
+	(void)snippet;
+	if (r->scope != NULL || r->nsubs > 0) {
+		if (record_parse(json, len, &rec) < 0)
+			return 0;
+		if (r->scope != NULL && !store_list_has(r->scope, r->nscope, rec.r_session_id))
+			ok = 0;
+		if (r->nsubs > 0 && !store_list_has(r->subs, r->nsubs, rec.r_session_id))
+			ok = 0;
+		record_clear(&rec);
+	}
+	if (!ok)
+		return 0;
+	if (r->count > 0)
+		evbuffer_add(r->out, ",", 1);
+	evbuffer_add(r->out, json, len);
+	r->count++;
+	return 0;
+}
+
+/* On the worker: opens the store when it is not open (at most every STORE_RETRY_SECONDS). */
+static int
+store_worker_open(struct store_worker *w)
+{
+	char err[512];
+	time_t now = time(NULL);
+
+	if (w->db != NULL)
+		return 0;
+	/* a missing file is looked for again at once when it appears */
+	if (w->last_try != 0 && now - w->last_try < STORE_RETRY_SECONDS &&
+	    (w->logged_missing || access(w->path, F_OK) != 0))
+		return -1;
+	w->last_try = now;
+	if ((w->db = store_query_open(w->path, STORE_BUSY_MS, err, sizeof(err))) == NULL) {
+		if (!w->logged)
+			log_warnx("no_store", "%s: %s; history from the ring only", __func__, err);
+		w->logged = 1;
+		w->logged_missing = access(w->path, F_OK) == 0;
+		return -1;
+	}
+	log_info("%s: reading history from %s", __func__, w->path);
+	w->logged = 0;
+	return 0;
+}
+
+/* On the worker: runs r. */
+static void
+store_worker_run(struct store_worker *w, struct store_req *r)
+{
+	struct store_filter f;
+	char err[512];
+	long n;
+
+	r->result = STORE_RESULT_ERROR;
+	if (store_worker_open(w) < 0)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.since_seq = r->since;
+	f.before_seq = r->before;
+	f.oldest_first = r->have_since;
+	f.session = r->session;
+	f.event = r->event;
+	f.limit = r->limit > STORE_LIMIT_MAX ? STORE_LIMIT_MAX : r->limit;
+	n = store_query_events(w->db, &f, store_row, r, err, sizeof(err));
+	if (n == -1) {
+		log_warnx("store_error", "%s: %s", __func__, err);
+		store_query_close(w->db);
+		w->db = NULL;
+		w->last_try = 0;
+		return;
+	}
+	r->result = n < 0 ? STORE_RESULT_ERROR : STORE_RESULT_OK;
+}
+
+static void *
+store_worker_main(void *arg)
+{
+	struct store_worker *w = arg;
+	struct store_req *r;
+	ssize_t k;
+
+	/* this thread only: Linux's nice is per thread */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), STORE_WORKER_NICE);
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->stop && TAILQ_EMPTY(&w->q))
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->stop) {
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		r = TAILQ_FIRST(&w->q);
+		TAILQ_REMOVE(&w->q, r, r_entry);
+		pthread_mutex_unlock(&w->mu);
+		store_worker_run(w, r);
+		do
+			k = write(w->pfd[1], &r, sizeof(r));
+		while (k < 0 && errno == EINTR);
+		if (k != (ssize_t)sizeof(r))
+			store_req_free(r);
+	}
+	store_query_close(w->db);
+	return NULL;
+}
+
+/* On the loop: finished requests come back. */
+static void
+store_worker_done(evutil_socket_t fd, short ev, void *arg)
+{
+	struct gw *gw = arg;
+	struct store_worker *w = gw->store;
+	struct store_req *r;
+	ssize_t k;
+
+	(void)fd;
+	(void)ev;
+	while ((k = read(w->pfd[0], &r, sizeof(r))) == (ssize_t)sizeof(r)) {
+		pthread_mutex_lock(&w->mu);
+		w->nq--;
+		pthread_mutex_unlock(&w->mu);
+		gw->m.store_queries[r->result]++;
+		if (r->done != NULL)
+			r->done(gw, r);
+		store_req_free(r);
+	}
+}
+
+int
+store_worker_init(struct gw *gw)
+{
+	struct store_worker *w;
+
+	if (gw->cfg.store[0] == '\0')
+		return 0;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	strlcpy(w->path, gw->cfg.store, sizeof(w->path));
+	TAILQ_INIT(&w->q);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pipe2(w->pfd, O_CLOEXEC) < 0) {
+		free(w);
+		return -1;
+	}
+	fcntl(w->pfd[0], F_SETFL, O_NONBLOCK);
+	w->pev = event_new(gw->base, w->pfd[0], EV_READ | EV_PERSIST, store_worker_done, gw);
+	if (w->pev == NULL || event_add(w->pev, NULL) < 0 ||
+	    pthread_create(&w->th, NULL, store_worker_main, w) != 0) {
+		if (w->pev)
+			event_free(w->pev);
+		close(w->pfd[0]);
+		close(w->pfd[1]);
+		free(w);
+		return -1;
+	}
+	gw->store = w;
+	log_info("%s: history beyond the ring from %s", __func__, w->path);
+	return 0;
+}
+
+int
+store_worker_submit(struct gw *gw, struct store_req *r)
+{
+	struct store_worker *w = gw->store;
+
+	if (w == NULL)
+		return -1;
+	pthread_mutex_lock(&w->mu);
+	if (w->nq >= STORE_QUEUE_MAX) {
+		pthread_mutex_unlock(&w->mu);
+		gw->m.store_queries[STORE_RESULT_BUSY]++;
+		return -1;
+	}
+	if (r->out == NULL && (r->out = evbuffer_new()) == NULL) {
+		pthread_mutex_unlock(&w->mu);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&w->q, r, r_entry);
+	w->nq++;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+struct eio_session *
+store_req_session(struct gw *gw, const struct store_req *r)
+{
+	struct eio_session key, *s;
+
+	memcpy(key.es_id, r->es_id, sizeof(key.es_id));
+	s = RB_FIND(eio_session_tree, &gw->eio_sessions, &key);
+	if (s == NULL || s->es_closed || !s->es_api.ac_listed || s->es_api.ac_gen != r->gen)
+		return NULL;
+	return s;
+}
+
+void
+store_worker_free(struct gw *gw)
+{
+	struct store_worker *w = gw->store;
+	struct store_req *r;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	while ((r = TAILQ_FIRST(&w->q)) != NULL) {
+		TAILQ_REMOVE(&w->q, r, r_entry);
+		store_req_free(r);
+	}
+	while (read(w->pfd[0], &r, sizeof(r)) == (ssize_t)sizeof(r))
+		store_req_free(r);
+	event_free(w->pev);
+	close(w->pfd[0]);
+	close(w->pfd[1]);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+	gw->store = NULL;
+}
