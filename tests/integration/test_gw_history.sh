@@ -4,7 +4,8 @@
 #   2. events that left a 64 KiB ring come back from the store, in seq
 #      order with no duplicate, then the ring's: {since} and the last
 #      {limit}; a session filter holds on both parts;
-#   3. /metrics counts the store questions (result="ok").
+#   3. a token scoped to one session sees only it, from the store too;
+#   4. /metrics counts the store questions (result="ok").
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storelib.sh"
 export HOOKWIRE_RING_SIZE=64k HOOKWIRE_STORE_COMMIT_MS=50
@@ -21,8 +22,14 @@ s.on("connect", () => s.emit("get_history", JSON.parse(process.argv[4]), (evs) =
 }));
 s.on("connect_error", (e) => { console.error(e.message); process.exit(1); });
 setTimeout(() => process.exit(2), 10000);
-' "$SRC" "$HW_URL" "$HW_TOKEN" "$1"
+' "$SRC" "$HW_URL" "${2:-$HW_TOKEN}" "$1"
 }
+
+# a token scoped to sess-2 ($STATEDIR/tokens)
+SCOPED=5c0bed5c0bed5c0bed5c0bed5c0bed00
+mkdir -p "$T/state"
+echo "$SCOPED sess-2" >"$T/state/tokens"
+chmod 600 "$T/state/tokens"
 
 hw_start_router
 hw_start_gateway
@@ -44,6 +51,10 @@ check "the last 1000: 1..1000 once, in order" cmp -s <(cut -d' ' -f1 "$T/h3") <(
 hist '{"since":0,"limit":1000,"session":"sess-1"}' >"$T/h4"
 check "session filter on store and ring" cmp -s <(cut -d' ' -f1 "$T/h4") <(seq 1 3 1000)
 check "only sess-1" test -z "$(grep -v ' sess-1$' "$T/h4")"
+hist '{"since":0,"limit":1000}' "$SCOPED" >"$T/h5"
+check "a scoped token: sess-2 only, from store and ring" cmp -s <(cut -d' ' -f1 "$T/h5") <(seq 2 3 1000)
+hist '{"since":0,"limit":1000,"session":"sess-1"}' "$SCOPED" >"$T/h6"
+check "a scoped token asking for another session gets nothing" test ! -s "$T/h6"
 check "/metrics counts store questions" sh -c \
 	"curl -s '$HW_URL/metrics' | grep -q 'hookwire_gateway_store_queries_total{result=\"ok\"} [1-9]'"
 hw_done
