@@ -28,6 +28,7 @@
 
 #include "gateway.h"
 #include "log.h"
+#include "store_query.h"
 #include "util.h"
 
 #define API_SUBS_MAX		 1024 /* subscriptions of one client */
@@ -35,6 +36,7 @@
 #define API_STATS_SECONDS	 5
 #define API_STATS_MAX		 512  /* the stats object */
 #define API_PARKED_MAX		 1024 /* subscriptions kept for recovery, oldest dropped first */
+#define API_SEARCH_MAX		 1000 /* hits in one search answer */
 #define API_PARKED_SECONDS	 120 /* how long (the reference server's maxDisconnectionDuration) */
 
 /* ---------------------------------------------------------------- what the server emits */
@@ -698,6 +700,96 @@ api_get_history(struct eio_session *s, struct sio_packet *p)
 	eio_session_check_output(s);
 }
 
+/* The string member key of o (a copy), or NULL; -1 when out of memory. */
+static int
+api_arg_str(json_object *o, const char *key, char **out)
+{
+	json_object *v;
+
+	*out = NULL;
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return 0;
+	return (*out = strdup(json_object_get_string(v))) == NULL ? -1 : 0;
+}
+
+/* The store answered a search. */
+static void
+api_search_done(struct gw *gw, struct store_req *r)
+{
+	struct eio_session *s = store_req_session(gw, r);
+	size_t len;
+
+	if (s == NULL)
+		return;
+	if (evbuffer_get_length(r->out) == 0)
+		evbuffer_add_printf(r->out, "{\"error\":\"store\"}");
+	evbuffer_prepend(r->out, "[", 1);
+	evbuffer_add(r->out, "]", 1);
+	len = evbuffer_get_length(r->out);
+	sio_layer_send(s, SIO_ACK, "/", r->ack_id,
+		       (const char *)evbuffer_pullup(r->out, (ssize_t)len), len);
+	eio_session_check_output(s);
+}
+
+/* search {q, session?, project?, limit?, before?}: full text over the store,
+ * acknowledged with {hits: [{seq, snippet, event}], more} (newest first). */
+static void
+api_search(struct eio_session *s, struct sio_packet *p)
+{
+	struct gw *gw = s->es_gw;
+	struct api_client *a = &s->es_api;
+	json_object *o = json_object_array_length(p->data) > 1
+			     ? json_object_array_get_idx(p->data, 1)
+			     : NULL,
+		    *v;
+	struct store_req *r;
+	uint64_t end = gw->src != NULL ? source_next_seq(&gw->cur) : 0;
+	const char *ans = NULL;
+	int64_t l;
+
+	if (gw->store == NULL) {
+		ans = "[{\"error\":\"no_store\"}]";
+		goto answer;
+	}
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    (r = calloc(1, sizeof(*r))) == NULL) {
+		ans = "[{\"error\":\"bad_request\"}]";
+		goto answer;
+	}
+	memcpy(r->es_id, s->es_id, sizeof(r->es_id));
+	r->gen = a->ac_gen;
+	r->ack_id = p->id;
+	r->search = 1;
+	r->limit = STORE_LIMIT_DEFAULT;
+	r->before = end; /* nothing not yet broadcast */
+	if (json_object_object_get_ex(o, "limit", &v) && json_object_is_type(v, json_type_int) &&
+	    (l = json_object_get_int64(v)) > 0 && l <= API_SEARCH_MAX)
+		r->limit = (long)l;
+	if (json_object_object_get_ex(o, "before", &v) && json_object_is_type(v, json_type_int) &&
+	    (l = json_object_get_int64(v)) > 0 && (end == 0 || (uint64_t)l < end))
+		r->before = (uint64_t)l;
+	r->scope = api_strv_dup(a->ac_scope, a->ac_nscope);
+	r->nscope = r->scope ? a->ac_nscope : 0;
+	r->subs = api_strv_dup(a->ac_subs, a->ac_nsubs);
+	r->nsubs = r->subs ? a->ac_nsubs : 0;
+	r->done = api_search_done;
+	if (api_arg_str(o, "q", &r->q) < 0 || r->q == NULL ||
+	    api_arg_str(o, "session", &r->session) < 0 ||
+	    api_arg_str(o, "project", &r->project) < 0 || (a->ac_scope && !r->scope) ||
+	    (a->ac_nsubs > 0 && !r->subs)) {
+		store_req_free(r);
+		ans = "[{\"error\":\"bad_request\"}]";
+		goto answer;
+	}
+	if (store_worker_submit(gw, r) == 0)
+		return;
+	store_req_free(r);
+	ans = "[{\"error\":\"busy\"}]";
+answer:
+	sio_layer_send(s, SIO_ACK, "/", p->id, ans, strlen(ans));
+}
+
 /* An EVENT from a client on "/" (sio_handlers.sh_event); returns 0, or -1 to close it. */
 static int
 api_event(struct eio_session *s, struct sio_packet *p, char **att, size_t *attlen)
@@ -714,6 +806,11 @@ api_event(struct eio_session *s, struct sio_packet *p, char **att, size_t *attle
 	if (strcmp(ev, "get_history") == 0) {
 		if (p->id >= 0)
 			api_get_history(s, p);
+		return 0;
+	}
+	if (strcmp(ev, "search") == 0) {
+		if (p->id >= 0)
+			api_search(s, p);
 		return 0;
 	}
 	add = strcmp(ev, "subscribe") == 0;

@@ -571,6 +571,8 @@ struct store_req {
 	uint64_t since, before;
 	int have_since, gaps;
 	long limit;
+	int search;	       /* a search (q, project): out is the whole ack object */
+	char *q, *project;     /* copies, or NULL */
 	char *session, *event; /* copies, or NULL */
 	char **scope, **subs;  /* the client's, copied (scope NULL: all) */
 	size_t nscope, nsubs;

@@ -61,6 +61,8 @@ store_req_free(struct store_req *r)
 		return;
 	free(r->session);
 	free(r->event);
+	free(r->q);
+	free(r->project);
 	for (i = 0; i < r->nscope; i++)
 		free(r->scope[i]);
 	free(r->scope);
@@ -83,6 +85,72 @@ store_list_has(char **l, size_t n, const char *s)
 		if (s != NULL && strcmp(l[i], s) == 0)
 			return 1;
 	return 0;
+}
+
+/* A search hit: kept (in hits, a json-c array) when the client may see it. */
+static int
+store_hit(void *arg, uint64_t seq, const char *json, size_t len, const char *snippet)
+{
+	json_object **a = arg, *hits = a[0], *h, *ev;
+	struct store_req *r = (struct store_req *)a[1];
+	struct record rec;
+	int ok = 1;
+
+	if (record_parse(json, len, &rec) < 0)
+		return 0;
+	if (r->scope != NULL && !store_list_has(r->scope, r->nscope, rec.r_session_id))
+		ok = 0;
+	if (r->nsubs > 0 && !store_list_has(r->subs, r->nsubs, rec.r_session_id))
+		ok = 0;
+	ev = json_object_get(rec.r_obj);
+	record_clear(&rec);
+	if (!ok || (h = json_object_new_object()) == NULL) {
+		json_object_put(ev);
+		return 0;
+	}
+	json_object_object_add(h, "seq", json_object_new_int64((int64_t)seq));
+	json_object_object_add(h, "snippet", json_object_new_string(snippet ? snippet : ""));
+	json_object_object_add(h, "event", ev);
+	json_object_array_add(hits, h);
+	return 0;
+}
+
+/* On the worker: a search, newest hits first; one more than limit asked to tell "more". */
+static long
+store_worker_search(struct store_worker *w, struct store_req *r, struct store_filter *f, char *err,
+		    size_t errlen)
+{
+	json_object *hits = json_object_new_array(), *ans, *out;
+	void *a[2] = {hits, r};
+	size_t n, i, lim = (size_t)r->limit;
+	long rc;
+	const char *t;
+
+	f->search = r->q;
+	f->project = r->project;
+	f->hl_open = "\002";
+	f->hl_close = "\003";
+	f->oldest_first = 0;
+	f->limit = lim + 1;
+	rc = store_query_events(w->db, f, store_hit, a, err, errlen);
+	if (rc < 0) {
+		json_object_put(hits);
+		return rc;
+	}
+	n = json_object_array_length(hits);
+	ans = json_object_new_object();
+	out = json_object_new_array();
+	/* newest first; the oldest of limit + 1 only tells that there is more */
+	for (i = n; i > 0 && n - i < lim; i--)
+		json_object_array_add(out, json_object_get(json_object_array_get_idx(hits, i - 1)));
+	json_object_object_add(ans, "hits", out);
+	json_object_object_add(ans, "more", json_object_new_boolean(n > lim));
+	t = json_object_to_json_string_ext(ans,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	evbuffer_add(r->out, t, strlen(t));
+	json_object_put(ans);
+	json_object_put(hits);
+	return rc;
 }
 
 /* One store row: kept when the client may see it (record_visible's rules). */
@@ -156,8 +224,19 @@ store_worker_run(struct store_worker *w, struct store_req *r)
 	f.oldest_first = r->have_since;
 	f.session = r->session;
 	f.event = r->event;
-	f.limit = r->limit > STORE_LIMIT_MAX ? STORE_LIMIT_MAX : r->limit;
-	n = store_query_events(w->db, &f, store_row, r, err, sizeof(err));
+	if (r->limit > STORE_LIMIT_MAX - 1)
+		r->limit = STORE_LIMIT_MAX - 1;
+	f.limit = (size_t)r->limit;
+	if (r->search)
+		n = store_worker_search(w, r, &f, err, sizeof(err));
+	else
+		n = store_query_events(w->db, &f, store_row, r, err, sizeof(err));
+	if (n == -2) { /* a bad question: said in the answer */
+		if (r->search)
+			evbuffer_add_printf(r->out, "{\"error\":\"bad_request\"}");
+		r->result = STORE_RESULT_ERROR;
+		return;
+	}
 	if (n == -1) {
 		log_warnx("store_error", "%s: %s", __func__, err);
 		store_query_close(w->db);

@@ -5,7 +5,8 @@
 #      order with no duplicate, then the ring's: {since} and the last
 #      {limit}; a session filter holds on both parts;
 #   3. a token scoped to one session sees only it, from the store too;
-#   4. /metrics counts the store questions (result="ok").
+#   4. search: hits with their markers, newest first, limit and more, scoped;
+#   5. /metrics counts the store questions (result="ok").
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storelib.sh"
 export HOOKWIRE_RING_SIZE=64k HOOKWIRE_STORE_COMMIT_MS=50
@@ -31,6 +32,18 @@ mkdir -p "$T/state"
 echo "$SCOPED sess-2" >"$T/state/tokens"
 chmod 600 "$T/state/tokens"
 
+# search ARGS_JSON [TOKEN]: the search ack as JSON
+search() {
+	node -e '
+const { io } = require(process.argv[1] + "/tests/node_modules/socket.io-client");
+const s = io(process.argv[2], { auth: { token: process.argv[3] }, transports: ["websocket"] });
+s.on("connect", () => s.emit("search", JSON.parse(process.argv[4]), (a) => {
+	console.log(JSON.stringify(a)); s.close(); process.exit(0);
+}));
+setTimeout(() => process.exit(2), 10000);
+' "$SRC" "$HW_URL" "${2:-$HW_TOKEN}" "$1"
+}
+
 hw_start_router
 hw_start_gateway
 store_feed 1 1000
@@ -55,6 +68,13 @@ hist '{"since":0,"limit":1000}' "$SCOPED" >"$T/h5"
 check "a scoped token: sess-2 only, from store and ring" cmp -s <(cut -d' ' -f1 "$T/h5") <(seq 2 3 1000)
 hist '{"since":0,"limit":1000,"session":"sess-1"}' "$SCOPED" >"$T/h6"
 check "a scoped token asking for another session gets nothing" test ! -s "$T/h6"
+search '{"q":"rm -rf"}' >"$T/s1"
+check "search: event 7 (left the ring) with its hit between \\u0002 and \\u0003" jq -e \
+	'.more == false and (.hits | length) == 1 and .hits[0].seq == 7 and .hits[0].event.seq == 7 and (.hits[0].snippet | contains("\u0002rm -rf\u0003"))' "$T/s1"
+search '{"q":"echo 9","limit":3}' >"$T/s2"
+check "search: newest first, limit and more" jq -e '.more == true and ([.hits[].seq] == [999, 998, 997] or ([.hits[].seq] | . == (sort | reverse)))' "$T/s2"
+search '{"q":"echo 9","limit":1000}' "$SCOPED" >"$T/s3"
+check "search with a scoped token: sess-2 hits only" jq -e '(.hits | length) > 0 and all(.hits[]; .event.session_id == "sess-2")' "$T/s3"
 check "/metrics counts store questions" sh -c \
 	"curl -s '$HW_URL/metrics' | grep -q 'hookwire_gateway_store_queries_total{result=\"ok\"} [1-9]'"
 hw_done
