@@ -790,6 +790,86 @@ answer:
 	sio_layer_send(s, SIO_ACK, "/", p->id, ans, strlen(ans));
 }
 
+/* A time bound of history_sessions: a number (ms since the epoch) or what
+ * store_query_parse_time() reads (RFC 3339, a date, "2d"); 0 when absent, -1 when bad. */
+static int
+api_arg_time(json_object *o, const char *key, int64_t *us)
+{
+	json_object *v;
+	uint64_t seq = 0;
+
+	*us = 0;
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return 0;
+	if (json_object_is_type(v, json_type_int)) {
+		*us = json_object_get_int64(v) * 1000;
+		return *us > 0 ? 0 : -1;
+	}
+	if (!json_object_is_type(v, json_type_string) ||
+	    store_query_parse_time(json_object_get_string(v), util_now_us(), us, &seq) < 0 ||
+	    *us == 0)
+		return -1;
+	return 0;
+}
+
+/* history_sessions {from?, to?, project?, limit?, before?}: the store's
+ * sessions over any range of days, most recently active first, acknowledged
+ * with {sessions: [...], more}. */
+static void
+api_history_sessions(struct eio_session *s, struct sio_packet *p)
+{
+	struct gw *gw = s->es_gw;
+	struct api_client *a = &s->es_api;
+	json_object *o = json_object_array_length(p->data) > 1
+			     ? json_object_array_get_idx(p->data, 1)
+			     : NULL,
+		    *v;
+	struct store_req *r;
+	const char *ans = NULL;
+	int64_t l;
+
+	if (gw->store == NULL) {
+		ans = "[{\"error\":\"no_store\"}]";
+		goto answer;
+	}
+	if ((o != NULL && !json_object_is_type(o, json_type_object)) ||
+	    (r = calloc(1, sizeof(*r))) == NULL) {
+		ans = "[{\"error\":\"bad_request\"}]";
+		goto answer;
+	}
+	memcpy(r->es_id, s->es_id, sizeof(r->es_id));
+	r->gen = a->ac_gen;
+	r->ack_id = p->id;
+	r->sessions = 1;
+	r->limit = STORE_LIMIT_DEFAULT;
+	if (o != NULL && json_object_object_get_ex(o, "limit", &v) &&
+	    json_object_is_type(v, json_type_int) && (l = json_object_get_int64(v)) > 0 &&
+	    l < STORE_SESSIONS_MAX)
+		r->limit = (long)l;
+	r->scope = api_strv_dup(a->ac_scope, a->ac_nscope);
+	r->nscope = r->scope ? a->ac_nscope : 0;
+	r->done = api_search_done;
+	if (o != NULL &&
+	    (api_arg_time(o, "from", &r->from_us) < 0 || api_arg_time(o, "to", &r->to_us) < 0 ||
+	     api_arg_time(o, "before", &r->before_us) < 0 ||
+	     api_arg_str(o, "project", &r->project) < 0)) {
+		store_req_free(r);
+		ans = "[{\"error\":\"bad_request\"}]";
+		goto answer;
+	}
+	if (a->ac_scope && !r->scope) {
+		store_req_free(r);
+		ans = "[{\"error\":\"bad_request\"}]";
+		goto answer;
+	}
+	if (store_worker_submit(gw, r) == 0)
+		return;
+	store_req_free(r);
+	ans = "[{\"error\":\"busy\"}]";
+answer:
+	sio_layer_send(s, SIO_ACK, "/", p->id, ans, strlen(ans));
+}
+
 /* An EVENT from a client on "/" (sio_handlers.sh_event); returns 0, or -1 to close it. */
 static int
 api_event(struct eio_session *s, struct sio_packet *p, char **att, size_t *attlen)
@@ -806,6 +886,11 @@ api_event(struct eio_session *s, struct sio_packet *p, char **att, size_t *attle
 	if (strcmp(ev, "get_history") == 0) {
 		if (p->id >= 0)
 			api_get_history(s, p);
+		return 0;
+	}
+	if (strcmp(ev, "history_sessions") == 0) {
+		if (p->id >= 0)
+			api_history_sessions(s, p);
 		return 0;
 	}
 	if (strcmp(ev, "search") == 0) {

@@ -571,7 +571,9 @@ struct store_req {
 	uint64_t since, before;
 	int have_since, gaps;
 	long limit;
-	int search;	       /* a search (q, project): out is the whole ack object */
+	int search;   /* a search (q, project): out is the whole ack object */
+	int sessions; /* history_sessions (project, from_us..to_us, before_us) */
+	int64_t from_us, to_us, before_us;
 	char *q, *project;     /* copies, or NULL */
 	char *session, *event; /* copies, or NULL */
 	char **scope, **subs;  /* the client's, copied (scope NULL: all) */

@@ -153,6 +153,90 @@ store_worker_search(struct store_worker *w, struct store_req *r, struct store_fi
 	return rc;
 }
 
+struct store_sess_arg {
+	struct store_req *r;
+	json_object *arr;
+	size_t n, lim;
+};
+
+static void
+store_ts(char *out, size_t outlen, int64_t us)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	size_t n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, outlen - n, ".%06uZ", (unsigned)((uint64_t)us % 1000000));
+}
+
+/* One session for history_sessions: kept when the client may see it. */
+static int
+store_sess(void *arg, const struct store_session *ss)
+{
+	struct store_sess_arg *a = arg;
+	struct store_req *r = a->r;
+	json_object *o;
+	char ts[40];
+
+	if (r->scope != NULL && !store_list_has(r->scope, r->nscope, ss->session_id))
+		return 0;
+	if (r->before_us != 0 && ss->last_ts_us >= r->before_us)
+		return 0;
+	if (++a->n > a->lim)
+		return 1; /* one more than limit: there is more */
+	o = json_object_new_object();
+	json_object_object_add(o, "session_id", json_object_new_string(ss->session_id));
+	json_object_object_add(o, "project",
+			       ss->project ? json_object_new_string(ss->project) : NULL);
+	json_object_object_add(o, "first_seq", json_object_new_int64((int64_t)ss->first_seq));
+	json_object_object_add(o, "last_seq", json_object_new_int64((int64_t)ss->last_seq));
+	store_ts(ts, sizeof(ts), ss->first_ts_us);
+	json_object_object_add(o, "first_ts", json_object_new_string(ts));
+	store_ts(ts, sizeof(ts), ss->last_ts_us);
+	json_object_object_add(o, "last_ts", json_object_new_string(ts));
+	json_object_object_add(o, "last_ts_us", json_object_new_int64(ss->last_ts_us));
+	json_object_object_add(o, "events", json_object_new_int64((int64_t)ss->events));
+	json_object_array_add(a->arr, o);
+	return 0;
+}
+
+/* On the worker: history_sessions, most recently active first. */
+static long
+store_worker_sessions(struct store_worker *w, struct store_req *r, char *err, size_t errlen)
+{
+	struct store_session_filter sf;
+	struct store_sess_arg a = {.r = r, .lim = (size_t)r->limit};
+	json_object *ans;
+	const char *t;
+	long rc;
+
+	memset(&sf, 0, sizeof(sf));
+	sf.from_us = r->from_us;
+	sf.to_us = r->to_us;
+	if (r->before_us != 0 && (sf.to_us == 0 || sf.to_us >= r->before_us))
+		sf.to_us = r->before_us - 1;
+	sf.project = r->project;
+	/* scoped or paged: more rows than asked, filtered here */
+	sf.limit = (r->scope != NULL || r->before_us != 0) ? STORE_SESSIONS_MAX : a.lim + 1;
+	a.arr = json_object_new_array();
+	rc = store_query_sessions(w->db, &sf, store_sess, &a, err, errlen);
+	if (rc < 0) {
+		json_object_put(a.arr);
+		return rc;
+	}
+	ans = json_object_new_object();
+	json_object_object_add(ans, "sessions", a.arr);
+	json_object_object_add(ans, "more", json_object_new_boolean(a.n > a.lim));
+	t = json_object_to_json_string_ext(ans,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	evbuffer_add(r->out, t, strlen(t));
+	json_object_put(ans);
+	return rc;
+}
+
 /* One store row: kept when the client may see it (record_visible's rules). */
 static int
 store_row(void *arg, uint64_t seq, const char *json, size_t len, const char *snippet)
@@ -227,12 +311,14 @@ store_worker_run(struct store_worker *w, struct store_req *r)
 	if (r->limit > STORE_LIMIT_MAX - 1)
 		r->limit = STORE_LIMIT_MAX - 1;
 	f.limit = (size_t)r->limit;
-	if (r->search)
+	if (r->sessions)
+		n = store_worker_sessions(w, r, err, sizeof(err));
+	else if (r->search)
 		n = store_worker_search(w, r, &f, err, sizeof(err));
 	else
 		n = store_query_events(w->db, &f, store_row, r, err, sizeof(err));
 	if (n == -2) { /* a bad question: said in the answer */
-		if (r->search)
+		if (r->search || r->sessions)
 			evbuffer_add_printf(r->out, "{\"error\":\"bad_request\"}");
 		r->result = STORE_RESULT_ERROR;
 		return;

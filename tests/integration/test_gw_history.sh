@@ -6,7 +6,8 @@
 #      {limit}; a session filter holds on both parts;
 #   3. a token scoped to one session sees only it, from the store too;
 #   4. search: hits with their markers, newest first, limit and more, scoped;
-#   5. /metrics counts the store questions (result="ok").
+#   5. history_sessions over days: limit, more, a range, scoped;
+#   6. /metrics counts the store questions (result="ok").
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storelib.sh"
 export HOOKWIRE_RING_SIZE=64k HOOKWIRE_STORE_COMMIT_MS=50
@@ -33,6 +34,18 @@ echo "$SCOPED sess-2" >"$T/state/tokens"
 chmod 600 "$T/state/tokens"
 
 # search ARGS_JSON [TOKEN]: the search ack as JSON
+# ask EVENT ARGS_JSON [TOKEN]: the ack as JSON
+ask() {
+	node -e '
+const { io } = require(process.argv[1] + "/tests/node_modules/socket.io-client");
+const s = io(process.argv[2], { auth: { token: process.argv[3] }, transports: ["websocket"] });
+s.on("connect", () => s.emit(process.argv[5], JSON.parse(process.argv[4]), (a) => {
+	console.log(JSON.stringify(a)); s.close(); process.exit(0);
+}));
+setTimeout(() => process.exit(2), 10000);
+' "$SRC" "$HW_URL" "${3:-$HW_TOKEN}" "$2" "$1"
+}
+
 search() {
 	node -e '
 const { io } = require(process.argv[1] + "/tests/node_modules/socket.io-client");
@@ -75,6 +88,15 @@ search '{"q":"echo 9","limit":3}' >"$T/s2"
 check "search: newest first, limit and more" jq -e '.more == true and ([.hits[].seq] == [999, 998, 997] or ([.hits[].seq] | . == (sort | reverse)))' "$T/s2"
 search '{"q":"echo 9","limit":1000}' "$SCOPED" >"$T/s3"
 check "search with a scoped token: sess-2 hits only" jq -e '(.hits | length) > 0 and all(.hits[]; .event.session_id == "sess-2")' "$T/s3"
+ask history_sessions '{}' >"$T/d1"
+check "history_sessions: the three, 1000 events, most recent first" jq -e \
+	'.more == false and ([.sessions[].session_id] | sort) == ["sess-0","sess-1","sess-2"] and ([.sessions[].events] | add) == 1000 and ([.sessions[].last_seq] == [1000, 999, 998])' "$T/d1"
+ask history_sessions '{"limit":2}' >"$T/d2"
+check "history_sessions: limit and more" jq -e '.more == true and (.sessions | length) == 2' "$T/d2"
+ask history_sessions "{\"from\":\"$(date -u -d '-3 days' +%F)\",\"to\":\"$(date -u -d '-2 days' +%F)\"}" >"$T/d3"
+check "history_sessions: a range of days with none" jq -e '.sessions == []' "$T/d3"
+ask history_sessions '{"from":"3d"}' "$SCOPED" >"$T/d4"
+check "history_sessions with a scoped token: sess-2 only" jq -e '[.sessions[].session_id] == ["sess-2"]' "$T/d4"
 check "/metrics counts store questions" sh -c \
 	"curl -s '$HW_URL/metrics' | grep -q 'hookwire_gateway_store_queries_total{result=\"ok\"} [1-9]'"
 hw_done
