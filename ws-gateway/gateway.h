@@ -448,6 +448,7 @@ struct api_client {
 	size_t ac_nscope;
 	char **ac_subs; /* subscriptions; none: everything in scope */
 	size_t ac_nsubs;
+	int ac_catchup;	 /* recovering from the store: live events held (replayed after) */
 	uint64_t ac_gen; /* connect counter: a store answer for an older connect is dropped */
 };
 
@@ -573,6 +574,7 @@ struct store_req {
 	long limit;
 	int search;   /* a search (q, project): out is the whole ack object */
 	int sessions; /* history_sessions (project, from_us..to_us, before_us) */
+	int ndjson;   /* out as lines, not comma-separated (recovery) */
 	int64_t from_us, to_us, before_us;
 	char *q, *project;     /* copies, or NULL */
 	char *session, *event; /* copies, or NULL */

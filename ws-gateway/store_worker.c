@@ -258,9 +258,11 @@ store_row(void *arg, uint64_t seq, const char *json, size_t len, const char *sni
 	}
 	if (!ok)
 		return 0;
-	if (r->count > 0)
+	if (r->count > 0 && !r->ndjson)
 		evbuffer_add(r->out, ",", 1);
 	evbuffer_add(r->out, json, len);
+	if (r->ndjson)
+		evbuffer_add(r->out, "\n", 1);
 	r->count++;
 	return 0;
 }

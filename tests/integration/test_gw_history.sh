@@ -7,7 +7,8 @@
 #   3. a token scoped to one session sees only it, from the store too;
 #   4. search: hits with their markers, newest first, limit and more, scoped;
 #   5. history_sessions over days: limit, more, a range, scoped;
-#   6. /metrics counts the store questions (result="ok").
+#   6. recovery of an offset the ring no longer holds: from the store, no gap;
+#   7. /metrics counts the store questions (result="ok").
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storelib.sh"
 export HOOKWIRE_RING_SIZE=64k HOOKWIRE_STORE_COMMIT_MS=50
@@ -97,6 +98,35 @@ ask history_sessions "{\"from\":\"$(date -u -d '-3 days' +%F)\",\"to\":\"$(date 
 check "history_sessions: a range of days with none" jq -e '.sessions == []' "$T/d3"
 ask history_sessions '{"from":"3d"}' "$SCOPED" >"$T/d4"
 check "history_sessions with a scoped token: sess-2 only" jq -e '[.sessions[].session_id] == ["sess-2"]' "$T/d4"
+# recovery: a client offline while the ring laps gets what it missed from the store
+export B T HOOKWIRE_RUNDIR
+export -f store_feed store_stat
+node -e '
+const { io } = require(process.argv[1] + "/tests/node_modules/socket.io-client");
+const { execSync } = require("child_process");
+const s = io(process.argv[2], { auth: { token: process.argv[3] }, transports: ["websocket"], reconnection: false });
+const got = [], gaps = [];
+s.on("claude_event", (e) => got.push(e.seq));
+s.on("gap", (g) => gaps.push(g));
+const until = async (c) => { for (let i = 0; i < 200 && !c(); i++) await new Promise((r) => setTimeout(r, 50)); };
+s.once("connect", async () => {
+	execSync("store_feed 1001 1", { shell: "/bin/bash" });
+	await until(() => got.length >= 1);
+	s.disconnect();
+	execSync("store_feed 1002 1000; for i in $(seq 600); do [ \"$(store_stat newest)\" = 2001 ] && break; sleep 0.1; done", { shell: "/bin/bash" });
+	s.once("connect", async () => {
+		await until(() => got.includes(2001));
+		console.log(JSON.stringify({ recovered: s.recovered, got, gaps }));
+		process.exit(0);
+	});
+	s.connect();
+});
+setTimeout(() => process.exit(2), 60000);
+' "$SRC" "$HW_URL" "$HW_TOKEN" >"$T/r1"
+first=$("$B/event-tail" | head -n1 | jq .seq)
+check "recovery: the ring lapped while offline (oldest held $first)" test "$first" -gt 1002
+check "recovery: socket.recovered, every missed event once, in order, no gap" jq -e \
+	'.recovered == true and .gaps == [] and .got == [range(1001; 2002)]' "$T/r1"
 check "/metrics counts store questions" sh -c \
 	"curl -s '$HW_URL/metrics' | grep -q 'hookwire_gateway_store_queries_total{result=\"ok\"} [1-9]'"
 hw_done
