@@ -302,7 +302,11 @@ function onState(state, detail) {
 	ui.connState = state;
 	ui.connDetail = detail || '';
 	if (state !== prev || state !== 'reconnecting') logConn(state, detail);
-	if (state === 'connected' || state === 'recovered') setTimeout(loadOld, 0);
+	if (state === 'connected' || state === 'recovered')
+		setTimeout(() => {
+			loadOld();
+			historyView.connected();
+		}, 0);
 	if (state === 'refused') {
 		forgetToken();
 		askToken('The gateway refused this token' + (detail ? ' (' + detail + ')' : '') + '. Enter the access token that ws-gateway printed, or the one in $STATEDIR/token.');
@@ -1019,6 +1023,7 @@ function frame(now) {
 			streamDirty = false;
 		}
 		if (old.at && store !== live && !viewDirty) gotoAt();
+		if (old.id && old.meanwhile !== old.drawn) drawOldBar();
 		lastStreamDraw = now;
 		streamUrgent = false;
 		// The header's counter changes with every event: at the same pace.
@@ -1236,12 +1241,10 @@ function drawOldBar() {
 	else parts.push('waiting for the connection');
 	if (old.meanwhile) parts.push(fmt.fmtCount(old.meanwhile) + ' live event' + (old.meanwhile === 1 ? '' : 's') + ' meanwhile');
 	setText($('hist-bar-text'), parts.join(' · '));
+	old.drawn = old.meanwhile;
 	setHidden($('hist-retry'), !old.error);
 }
 $('hist-retry').addEventListener('click', loadOld);
-setInterval(() => {
-	if (old.id && old.meanwhile) drawOldBar();
-}, 1000);
 
 // ---------------------------------------------------------------- panels
 

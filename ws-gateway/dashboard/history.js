@@ -510,6 +510,13 @@ export function createHistory(ctx) {
 			sync();
 		},
 		frame() {},
+		// Connected (again): what failed or was never asked, ask now.
+		connected() {
+			if (!shown) return;
+			key = '';
+			hitsKey = '';
+			sync();
+		},
 		debug: () => ({ rows: rows.map((s) => s.session_id), hits: hits.map((h) => h.seq), more, hitsMore, key, loading }),
 	};
 }
