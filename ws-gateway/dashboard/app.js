@@ -16,7 +16,7 @@
 // PANELS below for how one plugs in.
 
 import { Store, Rate, MAX_EVENTS, HARD_MAX, parseTs } from './store.js';
-import { takeToken, saveToken, forgetToken, connect, getHistory } from './conn.js';
+import { takeToken, saveToken, forgetToken, connect, getHistory, ask } from './conn.js';
 import { VList } from './vlist.js';
 import { drawRate } from './chart.js';
 import { state, matches, filtering, setViews, onChange, changed, decode, setText as setQuery, MAIN } from './state.js';
@@ -26,6 +26,7 @@ import { createPulse } from './pulse.js';
 import { createTimeline } from './timeline.js';
 import { createConversation } from './conversation.js';
 import { createSpend } from './spend.js';
+import { createHistory, loadSession } from './history.js';
 import * as fmt from './fmt.js';
 
 const PAGE = 5000; // events per get_history call (the gateway may send fewer)
@@ -43,7 +44,11 @@ function setHidden(el, h) {
 	if (el.hidden !== h) el.hidden = h;
 }
 
-const store = new Store();
+// live holds what arrives; store is what the views show: live, or an old
+// session opened from the history view (history.js) in a Store of its own,
+// while live events go on arriving into live, unseen and unmixed.
+const live = new Store();
+let store = live;
 const rate = new Rate(60);
 
 const ui = {
@@ -134,9 +139,13 @@ function restoreAnchor(a) {
 
 // ---------------------------------------------------------------- arrivals
 
-function ingest(ev, live) {
-	if (!store.add(ev)) return false;
-	if (live) rate.hit();
+function ingest(ev, isLive) {
+	if (!live.add(ev)) return false;
+	if (isLive) rate.hit();
+	if (store !== live) {
+		old.meanwhile++;
+		return true;
+	}
 	if (ui.paused) {
 		if (matches(ev)) pausedNew++;
 		return true;
@@ -154,11 +163,11 @@ function ingest(ev, live) {
 
 function trimStore() {
 	const atLive = isAtLiveEnd();
-	const cap = atLive && !ui.paused ? MAX_EVENTS : HARD_MAX;
-	const n = store.trim(cap);
+	const cap = (atLive && !ui.paused) || store !== live ? MAX_EVENTS : HARD_MAX;
+	const n = live.trim(cap);
 	if (!n) return;
 	noOlder = false;
-	if (ui.paused || viewDirty) return;
+	if (ui.paused || viewDirty || store !== live) return;
 	const min = store.minSeq;
 	let k = 0;
 	while (k < view.length && view[k].seq < min) k++;
@@ -178,11 +187,12 @@ function isAtLiveEnd() {
 
 // A get_history answer: many events at once, merged in one pass.
 function ingestMany(evs) {
-	const n = store.addMany(evs);
+	const n = live.addMany(evs);
 	if (!n) return 0;
+	live.reordered = false;
+	if (store !== live) return n;
 	if (ui.paused) pausedNew += n;
 	else viewDirty = true;
-	store.reordered = false;
 	return n;
 }
 
@@ -193,12 +203,12 @@ async function resync(sock) {
 	if (resyncing) return;
 	resyncing = true;
 	try {
-		if (store.lastSeq === 0) {
+		if (live.lastSeq === 0) {
 			ingestMany(await getHistory(sock, { limit: PAGE }));
 			kick();
 			await backfill(sock, MAX_EVENTS);
 		} else {
-			let since = store.lastSeq;
+			let since = live.lastSeq;
 			for (let rounds = Math.ceil(HARD_MAX / 100) + 5; rounds > 0 && sock.connected; rounds--) {
 				const evs = await getHistory(sock, { since, limit: PAGE });
 				ingestMany(evs);
@@ -221,8 +231,8 @@ async function resync(sock) {
 // asks for the window just below what the page has.
 let pageSize = PAGE;
 async function backfill(sock, target) {
-	let cursor = store.minSeq; // the page has everything from cursor up
-	while (store.size < target && sock.connected && cursor > 1) {
+	let cursor = live.minSeq; // the page has everything from cursor up
+	while (live.size < target && sock.connected && cursor > 1) {
 		const since = Math.max(0, cursor - pageSize - 1);
 		const evs = await getHistory(sock, { since, limit: pageSize });
 		const last = evs.length ? evs[evs.length - 1].seq : cursor;
@@ -240,11 +250,12 @@ async function backfill(sock, target) {
 }
 
 async function loadOlder() {
-	if (loadingOlder || noOlder || !socket || !socket.connected || store.size === 0) return;
-	if (store.size >= HARD_MAX - PAGE) return;
+	if (store !== live) return; // an old session: history.js loads it whole
+	if (loadingOlder || noOlder || !socket || !socket.connected || live.size === 0) return;
+	if (live.size >= HARD_MAX - PAGE) return;
 	loadingOlder = true;
 	try {
-		await backfill(socket, Math.min(HARD_MAX, store.size + PAGE));
+		await backfill(socket, Math.min(HARD_MAX, live.size + PAGE));
 	} catch (e) {
 		/* the next scroll to the end tries again */
 	} finally {
@@ -258,7 +269,7 @@ function noteGap(g, how) {
 	const from = Number(g.from),
 		to = Number(g.to);
 	if (!Number.isFinite(from) || !Number.isFinite(to)) return;
-	store.gaps.push({ from, to, at: new Date().toISOString(), how });
+	live.gaps.push({ from, to, at: new Date().toISOString(), how });
 	const n = to - from + 1;
 	showBanner('Missed ' + fmt.fmtCount(n) + ' event' + (n === 1 ? '' : 's') + ' (#' + from + '–#' + to + '): they left the ring while this page was disconnected. They are still in the journal on the server.');
 	logConn('gap', '#' + from + '–#' + to);
@@ -291,6 +302,11 @@ function onState(state, detail) {
 	ui.connState = state;
 	ui.connDetail = detail || '';
 	if (state !== prev || state !== 'reconnecting') logConn(state, detail);
+	if (state === 'connected' || state === 'recovered')
+		setTimeout(() => {
+			loadOld();
+			historyView.connected();
+		}, 0);
 	if (state === 'refused') {
 		forgetToken();
 		askToken('The gateway refused this token' + (detail ? ' (' + detail + ')' : '') + '. Enter the access token that ws-gateway printed, or the one in $STATEDIR/token.');
@@ -327,7 +343,7 @@ function start(token) {
 			kick();
 		},
 		sessions: (list) => {
-			store.mergeSessions(list);
+			live.mergeSessions(list);
 			sessionsDirty = true;
 			kick();
 		},
@@ -726,6 +742,7 @@ $('f-clear').addEventListener('click', () => {
 // After any change of the state (by the user here, or back and forward):
 // the controls show it and every view redraws with it.
 function applyState() {
+	syncOpen();
 	for (const [k, p] of Object.entries(pickers)) p.set(state.f[k]);
 	if ($('f-text').value !== state.text && document.activeElement !== $('f-text')) $('f-text').value = state.text;
 	setHidden($('f-clear'), !filtering() && state.f.session.size === 0);
@@ -1005,6 +1022,8 @@ function frame(now) {
 			drawStream();
 			streamDirty = false;
 		}
+		if (old.at && store !== live && !viewDirty) gotoAt();
+		if (old.id && old.meanwhile !== old.drawn) drawOldBar();
 		lastStreamDraw = now;
 		streamUrgent = false;
 		// The header's counter changes with every event: at the same pace.
@@ -1053,6 +1072,180 @@ setInterval(() => {
 	kick();
 }, 1000);
 
+// ---------------------------------------------------------------- an old session
+
+// The address names it (state.open, from history.js's ctx.open or a link):
+// the views show it from a Store of its own, as if it were live; live
+// events keep arriving into live (counted in the bar, not shown) until
+// "Back to live".
+const old = {
+	id: '', // the session shown ('' : live)
+	gen: 0, // a newer open (or back to live) drops older answers
+	row: null, // history.js's row for it (project, usage), if it came from the list
+	loading: false,
+	loaded: false,
+	n: 0,
+	error: '',
+	at: 0, // the event to select once loaded (a search hit)
+	meanwhile: 0, // live events since it was opened
+	t0: 0,
+	firstMs: NaN, // when its first page was drawn
+	doneMs: NaN, // when it was all in
+};
+let epoch = 0;
+
+function openOld(sid, seq, row) {
+	if (!sid) return;
+	old.row = row && row.session_id === sid ? row : null;
+	state.open = sid;
+	state.at = seq > 0 ? seq : 0;
+	for (const k of Object.keys(state.f)) state.f[k] = new Set();
+	state.f.session = new Set([sid]);
+	setQuery('');
+	if (seq > 0) state.view = 'stream';
+	else if (state.view === 'history') state.view = 'conversation';
+	changed();
+}
+
+function backToLive() {
+	state.open = '';
+	state.at = 0;
+	state.f.session = new Set();
+	if (state.view === 'history') state.view = 'stream';
+	changed();
+}
+$('back-live').addEventListener('click', backToLive);
+
+// The page's views forget what they showed: the other store is coming.
+function resetShown() {
+	view = [];
+	viewDirty = true;
+	frozen = -1;
+	pausedNew = 0;
+	addedAbove = droppedBelow = 0;
+	stream.selectedKey = null;
+	calls.selectedKey = null;
+	showDetail(null);
+	for (const li of sessionEls.values()) li.remove();
+	sessionEls.clear();
+	sessionsDirty = true;
+	drawSessions.t = -Infinity;
+	callsDirty = filesDirty = healthDirty = true;
+	streamUrgent = true;
+	stream.root.scrollTop = 0;
+	if (ui.paused) setPaused(false);
+}
+
+// After a change of the state: open the session it names, or go back.
+function syncOpen() {
+	if (state.open === old.id) {
+		if (old.id && state.at && state.at !== old.at && !old.jumped?.has(state.at)) old.at = state.at;
+		return;
+	}
+	old.gen++;
+	old.id = state.open;
+	old.loading = old.loaded = false;
+	old.n = old.meanwhile = 0;
+	old.error = '';
+	old.at = state.at;
+	old.jumped = new Set();
+	old.firstMs = old.doneMs = NaN;
+	document.body.classList.toggle('history-open', !!old.id);
+	if (!old.id) {
+		old.row = null;
+		store = live;
+		resetShown();
+		drawOldBar();
+		return;
+	}
+	const hist = new Store();
+	hist.indexers = live.indexers.filter((fn) => !fn.liveOnly);
+	hist.version = ++epoch * 1e12; // never a version a view drew from another store
+	const r = old.row;
+	if (r) hist.mergeSessions([{ session_id: r.session_id, project: typeof r.project === 'string' ? r.project : '', usage: r.usage, events: r.events }]);
+	store = hist;
+	resetShown();
+	drawOldBar();
+	loadOld();
+}
+
+// Fills the old session's store (again after a failed attempt, or once
+// connected).
+function loadOld() {
+	if (!old.id || old.loading || old.loaded || !socket || !socket.connected) return;
+	const gen = old.gen;
+	const hist = store;
+	old.loading = true;
+	old.error = '';
+	old.t0 = performance.now();
+	drawOldBar();
+	loadSession(
+		(name, args) => ask(socket, name, args),
+		old.id,
+		hist,
+		() => gen === old.gen,
+		(n, done) => {
+			old.n = n;
+			viewDirty = true;
+			streamUrgent = true;
+			if (!Number.isFinite(old.firstMs)) old.firstMs = performance.now() - old.t0;
+			if (done) old.doneMs = performance.now() - old.t0;
+			drawOldBar();
+			kick();
+		},
+	)
+		.then(() => {
+			if (gen !== old.gen) return;
+			old.loaded = true;
+		})
+		.catch((e) => {
+			if (gen !== old.gen) return;
+			old.error = e && e.message ? e.message : String(e);
+		})
+		.finally(() => {
+			if (gen !== old.gen) return;
+			old.loading = false;
+			drawOldBar();
+			kick();
+		});
+}
+
+// Selects the event the address names (a search hit) once it is in.
+function gotoAt() {
+	const seq = old.at;
+	const j = viewIndexOf(seq);
+	if (j < 0) {
+		if (old.loaded || old.error) old.at = 0; // not in the session (or filtered out)
+		return;
+	}
+	old.at = 0;
+	old.jumped.add(seq);
+	if (ui.tab !== 'stream') return;
+	const i = ui.order === 'newest' ? shown() - 1 - j : j;
+	stream.selectIndex(i, false);
+	stream.root.scrollTop = Math.max(0, i * ROW_H - stream.root.clientHeight / 3);
+	stream.schedule(true);
+}
+
+function drawOldBar() {
+	const bar = $('hist-bar');
+	setHidden(bar, !old.id);
+	if (!old.id) return;
+	const s = store.sessions.get(old.id);
+	const project = (s && s.project) || (old.row && old.row.project) || '';
+	const parts = ['History: ' + (basename(project) || '(no project)') + ' · session ' + fmt.shortId(old.id)];
+	if (s && s.started) parts.push('started ' + fmt.fmtDate(s.started));
+	if (old.error) parts.push('could not load it: ' + (old.error === 'busy' ? 'the gateway is busy' : old.error) + (old.n ? ' (' + fmt.fmtCount(old.n) + ' events shown)' : ''));
+	else if (old.loading) parts.push('loading… ' + fmt.fmtCount(old.n) + ' events');
+	else if (old.loaded) parts.push(fmt.fmtCount(old.n) + ' events');
+	else parts.push('waiting for the connection');
+	if (old.meanwhile) parts.push(fmt.fmtCount(old.meanwhile) + ' live event' + (old.meanwhile === 1 ? '' : 's') + ' meanwhile');
+	setText($('hist-bar-text'), parts.join(' · '));
+	old.drawn = old.meanwhile;
+	setHidden($('hist-retry'), !old.error);
+}
+$('hist-retry').addEventListener('click', loadOld);
+
 // ---------------------------------------------------------------- panels
 
 // A panel is a view in a module of its own, made by a function that takes
@@ -1069,7 +1262,10 @@ setInterval(() => {
 // its own registers a store.addIndexer() in its create function: it sees
 // every event once, live or from history.
 const panelCtx = {
-	store,
+	get store() {
+		return store;
+	},
+	live,
 	parseTs,
 	kick: () => kick(),
 	showDetail: (ev, call) => showDetail(ev, call),
@@ -1082,7 +1278,8 @@ const pulse = createPulse(panelCtx);
 const timeline = createTimeline(panelCtx);
 const conversation = createConversation(panelCtx);
 const spend = createSpend(panelCtx);
-const PANELS = [timeline, conversation, spend];
+const historyView = createHistory({ ask: (name, args) => ask(socket, name, args), open: openOld, changed: () => changed(), kick: () => kick() });
+const PANELS = [timeline, conversation, spend, historyView];
 setViews([...document.querySelectorAll('.tabs [role=tab]')].map((b) => b.dataset.view));
 
 // ---------------------------------------------------------------- keyboard
@@ -1117,7 +1314,10 @@ document.addEventListener('keydown', (e) => {
 
 // Read-only hooks for the integration test and for curious users' consoles.
 window.hookwire = Object.freeze({
-	store,
+	get store() {
+		return store;
+	},
+	live,
 	ui,
 	state,
 	seqs: () => store.events.map((e) => e.seq),
@@ -1127,6 +1327,7 @@ window.hookwire = Object.freeze({
 	conversation: Object.freeze({ items: () => conversation.items() }),
 	pulse: Object.freeze({ drawn: () => pulse.drawn() }),
 	spend: Object.freeze({ debug: () => spend.debug() }),
+	history: Object.freeze({ debug: () => historyView.debug(), old: () => ({ id: old.id, n: old.n, loading: old.loading, loaded: old.loaded, error: old.error, meanwhile: old.meanwhile, firstMs: old.firstMs, doneMs: old.doneMs, live: live.size, shown: store.size }) }),
 });
 
 // The token first (it leaves the address), then the view the address names.

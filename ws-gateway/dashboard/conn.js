@@ -145,3 +145,19 @@ export function getHistory(socket, args, timeoutMs = 15000) {
 		});
 	});
 }
+
+// Any acknowledged event as a promise: the ack's first argument (rejects
+// after timeoutMs, or when not connected).  history.js's history_sessions,
+// search and get_history on an old session go through here.
+export function ask(socket, name, args, timeoutMs = 15000) {
+	return new Promise((resolve, reject) => {
+		if (!socket || !socket.connected) {
+			reject(new Error('not connected'));
+			return;
+		}
+		socket.timeout(timeoutMs).emit(name, args, (err, answer) => {
+			if (err) reject(err);
+			else resolve(answer);
+		});
+	});
+}

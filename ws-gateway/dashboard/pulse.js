@@ -54,7 +54,9 @@ export class PulseCounts {
 // ctx: store, selectSession(id, additive), sessionLabel(id), kick().
 export function createPulse(ctx) {
 	const counts = new PulseCounts();
-	ctx.store.addIndexer((ev, ms) => counts.add(ev.session_id || '', ms));
+	const counter = (ev, ms) => counts.add(ev.session_id || '', ms);
+	counter.liveOnly = true; // not for an old session's store (history.js)
+	ctx.store.addIndexer(counter);
 	const $ = (id) => document.getElementById(id);
 	const root = $('pulse');
 	const canvas = $('pulse-canvas');

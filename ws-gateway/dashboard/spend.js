@@ -621,11 +621,12 @@ export function createSpend(ctx) {
 	// (which come at most once a second): at most once a second.
 	function glance(now) {
 		const day = new Date(now).toDateString();
-		const key = ctx.store.version + '|' + day;
+		const ls = ctx.live || ctx.store; // live, even while an old session is shown
+		const key = ls.version + '|' + day;
 		if (key === glanceKey || now - glanceAt < 1000) return;
 		glanceKey = key;
 		glanceAt = now;
-		todayModel = buildToday(ctx.store.sessions.values(), now);
+		todayModel = buildToday(ls.sessions.values(), now);
 		const b = $('spend-today');
 		if (!b) return;
 		const t = todayModel;

@@ -22,7 +22,16 @@ export const state = {
 	text: '', // as typed
 	q: '', // lower-cased, trimmed: what matches() looks for
 	pulse: 1,
+	// The history view (history.js): the range of days (today, yesterday,
+	// 7d or custom from..to, dates YYYY-MM-DD), the project, the search text;
+	// open: the old session the page shows instead of the live stream (with
+	// at: the event to show in it), '' for live.
+	h: { range: 'today', from: '', to: '', project: '', q: '' },
+	open: '',
+	at: 0,
 };
+export const RANGES = ['today', 'yesterday', '7d', 'custom'];
+const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 
 let views = new Set(['stream']); // the views the page has (setViews)
 const listeners = [];
@@ -97,6 +106,16 @@ export function encode() {
 	for (const k of FILTERS) for (const v of [...state.f[k]].sort()) p.append(k, v);
 	if (state.text.trim()) p.set('q', state.text.trim());
 	if (state.pulse !== 1) p.set('pulse', String(state.pulse));
+	const h = state.h;
+	if (h.range !== 'today') p.set('range', h.range);
+	if (h.range === 'custom') {
+		if (h.from) p.set('from', h.from);
+		if (h.to) p.set('to', h.to);
+	}
+	if (h.project) p.set('project', h.project);
+	if (h.q.trim()) p.set('hq', h.q.trim());
+	if (state.open) p.set('open', state.open);
+	if (state.open && state.at > 0) p.set('at', String(state.at));
 	return p.toString();
 }
 
@@ -110,6 +129,13 @@ export function decode(hash) {
 	setText(p.get('q') || '');
 	const r = Number(p.get('pulse'));
 	state.pulse = PULSE_RANGES.includes(r) ? r : 1;
+	const rg = p.get('range');
+	const day = (k) => (DAY_RE.test(p.get(k) || '') ? p.get(k) : '');
+	state.h = { range: RANGES.includes(rg) ? rg : 'today', from: day('from'), to: day('to'), project: (p.get('project') || '').slice(0, 4096), q: (p.get('hq') || '').slice(0, 1024) };
+	const o = p.get('open') || '';
+	state.open = o.length <= 512 ? o : '';
+	const at = Number(p.get('at'));
+	state.at = state.open && Number.isSafeInteger(at) && at > 0 ? at : 0;
 }
 
 // Writes the state into the address: a new history entry (push) or in place
