@@ -327,7 +327,9 @@ export function createHistory(ctx) {
 		const a = query();
 		if (next && rows.length) {
 			const last = rows[rows.length - 1];
-			a.before = Number.isSafeInteger(last.last_seq) ? last.last_seq : last.last_ts;
+			// the gateway pages sessions by time (ms, inclusive of the last row's
+			// millisecond; the rows already shown are dropped below)
+			a.before = Number.isSafeInteger(last.last_ts_us) ? Math.floor(last.last_ts_us / 1000) + 1 : last.last_ts;
 		}
 		const g = ++gen;
 		loading = true;
