@@ -3,9 +3,10 @@
 # `make bench` builds every binary and the bench tools below, then runs
 # tests/bench/bench.py: hook-capture exec-to-exit (beside /bin/true and a
 # bash+curl hook), router ingest, gateway fan-out beside the Node.js socket.io
-# reference server, and scrub-bench; then relay-bench.sh and store-bench.sh
+# reference server, and scrub-bench; then relay-bench.sh, store-bench.sh
 # (event-store beside the router; query latencies on STORE_BENCH_DB, the
-# 10M-event store make store-bench-db builds once).  It prints a table and writes
+# 10M-event store make store-bench-db builds once) and history-open-bench.mjs
+# (the dashboard opening a 50,000-event session from the store).  It prints a table and writes
 # $(BUILD)/bench/results.json.  BENCH_ARGS passes options to bench.py
 # (e.g. BENCH_ARGS=--quick for a small run, BENCH_ARGS="--only capture" for
 # hook-capture's section alone, without relay-bench; BENCH_ARGS="--profile DIR" for
@@ -63,7 +64,16 @@ bench: bins bench-tools
 	@case "$(BENCH_ARGS)" in *--only*) echo "bench: --only: relay-bench and store-bench skipped" ;; \
 	*) bash tests/bench/relay-bench.sh -n 50000 $(abspath $(BIN)) | tee $(abspath $(BUILD))/bench/relay.json && \
 	   bash tests/bench/store-bench.sh -n 200000 $(if $(STORE_BENCH_DB),-q $(abspath $(STORE_BENCH_DB))) \
-		$(abspath $(BIN)) | tee $(abspath $(BUILD))/bench/store.json ;; esac
+		$(abspath $(BIN)) | tee $(abspath $(BUILD))/bench/store.json && \
+	   HOOKWIRE_BIN=$(abspath $(BIN)) HOOKWIRE_SRC=$(CURDIR) node tests/bench/history-open-bench.mjs \
+		| tee $(abspath $(BUILD))/bench/history-open.log ;; esac
+
+# history-open-bench: the dashboard opening a 50,000-event session that only
+# the event store holds, in headless Chromium (first page, all loaded,
+# drawn), beside the same get_history pages fetched from Node.
+.PHONY: bench-history-open
+bench-history-open: bins
+	HOOKWIRE_BIN=$(abspath $(BIN)) HOOKWIRE_SRC=$(CURDIR) node tests/bench/history-open-bench.mjs
 
 # router-cpu: the router's CPU per event without sockets (router_line() and
 # router_commit() on prepared lines); run under callgrind for instruction

@@ -274,7 +274,9 @@ async function main() {
 		await waitFor(page, (n) => window.hookwire.history.old().meanwhile >= n, E.events.length, 'the live events to arrive meanwhile');
 		shown = await page.evaluate(() => window.hookwire.seqs());
 		ok(JSON.stringify(shown) === JSON.stringify(seqs[A.sid]), 'live events are not mixed into the old session', { shown: shown.length });
-		ok((await page.textContent('#hist-bar-text')).includes('live event'), 'the bar counts the live events meanwhile', await page.textContent('#hist-bar-text'));
+		// (the bar is redrawn on the next frame after they arrive)
+		await page.waitForFunction(() => document.getElementById('hist-bar-text').textContent.includes('live event'), null, { timeout: 5000, polling: 100 }).catch(() => {});
+		ok((await page.textContent('#hist-bar-text')).includes(E.events.length + ' live events meanwhile'), 'the bar counts the live events meanwhile', await page.textContent('#hist-bar-text'));
 
 		// 5. Back to live.
 		await page.click('#back-live');

@@ -1050,7 +1050,10 @@ function frame(now) {
 		} else kick();
 	}
 	if (ui.tab === 'health' && (healthDirty || now - healthLast > 1000)) drawHealth();
-	for (const p of PANELS) if (p.id === ui.tab) p.frame(now);
+	// While an old session loads, the panels redraw as the stream does:
+	// at most once every OLD_REDRAW_MS (each redraw rebuilds them).
+	const holding = old.loading && now - old.drawnAt < OLD_REDRAW_MS;
+	for (const p of PANELS) if (p.id === ui.tab && !holding) p.frame(now);
 	pulse.frame(now);
 	spend.glance(Date.now());
 	if (now - lastRateDraw > 1000) {
@@ -1171,6 +1174,8 @@ function syncOpen() {
 
 // Fills the old session's store (again after a failed attempt, or once
 // connected).
+const OLD_REDRAW_MS = 1000;
+
 function loadOld() {
 	if (!old.id || old.loading || old.loaded || !socket || !socket.connected) return;
 	const gen = old.gen;
@@ -1178,6 +1183,7 @@ function loadOld() {
 	old.loading = true;
 	old.error = '';
 	old.t0 = performance.now();
+	old.drawnAt = -Infinity;
 	drawOldBar();
 	loadSession(
 		(name, args) => ask(socket, name, args),
@@ -1186,8 +1192,15 @@ function loadOld() {
 		() => gen === old.gen,
 		(n, done) => {
 			old.n = n;
-			viewDirty = true;
-			streamUrgent = true;
+			// Each redraw rebuilds the views over every event loaded so far:
+			// the first page at once, the last at once, the rest at most once
+			// every OLD_REDRAW_MS (a 50,000-event session is 11 pages).
+			const t = performance.now();
+			if (!Number.isFinite(old.firstMs) || done || t - old.drawnAt >= OLD_REDRAW_MS) {
+				old.drawnAt = t;
+				viewDirty = true;
+				streamUrgent = true;
+			}
 			if (!Number.isFinite(old.firstMs)) old.firstMs = performance.now() - old.t0;
 			if (done) old.doneMs = performance.now() - old.t0;
 			drawOldBar();

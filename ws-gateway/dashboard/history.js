@@ -122,28 +122,32 @@ function errText(what, e) {
 // progress(n, done) after each page.  Resolves with the number of events,
 // rejects with the gateway's error.
 export async function loadSession(ask, sid, hist, alive, progress) {
+	// The next page is asked for as soon as this one's last seq is known,
+	// so the gateway reads it while the page takes this one in.
+	const next = (since, limit) => {
+		const p = ask('get_history', { session: sid, since, limit });
+		p.catch(() => {}); // rejections are met at the await below, or not wanted
+		return p;
+	};
 	let since = 0;
 	let n = 0;
-	for (let limit = FIRST_PAGE; ; limit = PAGE) {
-		const r = await ask('get_history', { session: sid, since, limit });
+	let pending = next(0, FIRST_PAGE);
+	for (;;) {
+		const r = await pending;
 		if (!alive()) return n;
 		const err = errorOf(r);
 		if (err) throw new Error(err);
 		if (!Array.isArray(r)) throw new Error('a malformed answer');
 		let last = since;
+		for (const ev of r) if (ev && typeof ev === 'object' && Number.isSafeInteger(ev.seq) && ev.seq > last) last = ev.seq;
+		const done = !(last > since);
+		if (!done) pending = next(last, PAGE);
 		const evs = [];
-		for (const ev of r) {
-			if (!ev || typeof ev !== 'object' || !Number.isSafeInteger(ev.seq)) continue;
-			if (ev.seq > last) last = ev.seq;
-			if (ev.session_id === sid && typeof ev.event === 'string') evs.push(ev);
-		}
+		for (const ev of r) if (ev && typeof ev === 'object' && Number.isSafeInteger(ev.seq) && ev.session_id === sid && typeof ev.event === 'string') evs.push(ev);
 		n += hist.addMany(evs);
 		hist.reordered = false;
-		if (!(last > since)) {
-			progress(n, true);
-			return n;
-		}
-		progress(n, false);
+		progress(n, done);
+		if (done) return n;
 		since = last;
 	}
 }

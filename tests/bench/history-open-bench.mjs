@@ -1,0 +1,210 @@
+// history-open-bench.mjs: how long the dashboard takes to open a large old
+// session from the event store (issue 16's bar: a 50,000-event session in
+// under 1 s).
+//
+//   node tests/bench/history-open-bench.mjs [-n EVENTS] [-r RUNS]
+//
+// Starts a private event-router with a 1 MiB ring, event-store and
+// ws-gateway (the binaries in $HOOKWIRE_BIN, default build/bin), feeds one
+// session of EVENTS events (default 50,000; a prompt, then Bash calls of
+// about 300 bytes each) and enough filler after it that none of it is left
+// in the ring, waits until the store holds and has indexed all of it, then
+// opens the session RUNS times (default 3) in headless Chromium from the
+// History view and reads the page's own clock: the first page of events on
+// screen (first_ms) and every event loaded (done_ms), then the next frame
+// drawn (drawn_ms).  Prints FIGURE lines, then one JSON object as its last
+// line.  Every process it started is stopped by pid.
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { makeInstance, startRouter, startGateway, startDaemon, stopDaemon, randomHex, until, SRC, BIN, require } from '../integration/gwlib.mjs';
+
+const PAGE = 5000; // the dashboard's page of an old session (ws-gateway/dashboard/history.js)
+
+const CHROMIUM = '/usr/bin/chromium';
+const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-extensions', '--mute-audio'];
+
+let N = 50000;
+let RUNS = 3;
+for (let i = 2; i < process.argv.length; i++) {
+	const a = process.argv[i];
+	if (a === '-n') N = Number(process.argv[++i]);
+	else if (a === '-r') RUNS = Number(process.argv[++i]);
+	else {
+		console.error('usage: history-open-bench.mjs [-n events] [-r runs]');
+		process.exit(100);
+	}
+}
+if (!(N >= 3 && RUNS >= 1)) {
+	console.error('history-open-bench: -n must be at least 3, -r at least 1');
+	process.exit(100);
+}
+
+function session(sid, project, t0, n, prefix) {
+	const evs = [];
+	const ev = (event, extra = {}) => {
+		const e = { id: randomHex(16), ts: new Date(t0 + evs.length).toISOString(), event, session_id: sid, cwd: project, project, ...extra };
+		e.data = { hook_event_name: event, session_id: sid, cwd: project, ...(extra.data || {}) };
+		evs.push(e);
+	};
+	ev('UserPromptSubmit', { data: { prompt: prefix + ' prompt' } });
+	for (let i = 0; evs.length < n; i++) {
+		const tu = 'toolu_' + prefix + '_' + i;
+		const input = { command: 'grep -rn pattern' + i + ' src/ | head -20', description: 'look for pattern ' + i };
+		if (i % 2 === 0) ev('PreToolUse', { tool: 'Bash', tool_use_id: tu, data: { tool_name: 'Bash', tool_use_id: tu, tool_input: input } });
+		else ev('PostToolUse', { tool: 'Bash', tool_use_id: tu, data: { tool_name: 'Bash', tool_use_id: tu, tool_input: input, tool_response: { stdout: 'src/x.c:' + i + ': pattern' + i, stderr: '' } } });
+	}
+	return evs;
+}
+
+function ingest(inst, events) {
+	return new Promise((resolve, reject) => {
+		const sock = net.connect(path.join(inst.run, 'ingest.sock'));
+		let sent = 0,
+			acked = 0,
+			last = 0,
+			buf = '';
+		const pump = () => {
+			let chunk = '';
+			while (sent < events.length && sent - acked < 500) chunk += JSON.stringify(events[sent++]) + '\n';
+			if (chunk) sock.write(chunk);
+		};
+		sock.on('connect', pump);
+		sock.on('data', (d) => {
+			buf += d;
+			let i;
+			while ((i = buf.indexOf('\n')) >= 0) {
+				const r = JSON.parse(buf.slice(0, i));
+				buf = buf.slice(i + 1);
+				if (r.status !== 'accepted') return reject(new Error('ingest: ' + JSON.stringify(r)));
+				acked++;
+				last = r.seq;
+			}
+			if (acked >= events.length) {
+				sock.end();
+				resolve(last);
+			} else pump();
+		});
+		sock.on('error', reject);
+	});
+}
+
+const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+
+async function main() {
+	const { chromium } = await import('playwright-core');
+	const inst = makeInstance('hb');
+	inst.env.HOOKWIRE_RING_SIZE = '1m';
+	inst.env.HOOKWIRE_STORE_COMMIT_MS = '50';
+	delete inst.env.CLAUDE_PROJECT_DIR;
+	const router = await startRouter(inst);
+	const store = await startDaemon(inst, 'store', path.join(BIN, 'event-store'), [...inst.args, '--log-file', path.join(inst.dir, 'store.jsonlog')]);
+	const gw = await startGateway(inst, ['--dashboard', path.join(SRC, 'ws-gateway/dashboard')]);
+	let browser = null;
+	try {
+		const sid = 'bench000-' + randomHex(4);
+		const now = Date.now();
+		const t0 = process.hrtime.bigint();
+		await ingest(inst, session(sid, '/home/dev/big', now - 7200000, N, 'big'));
+		const newest = await ingest(inst, session('filler00-' + randomHex(4), '/home/dev/filler', now - 60000, 8000, 'fill'));
+		const ingestS = Number(process.hrtime.bigint() - t0) / 1e9;
+		await until(
+			() => {
+				try {
+					const st = JSON.parse(execFileSync(path.join(BIN, 'event-query'), ['--stats'], { env: inst.env, encoding: 'utf8' }));
+					return st.newest === newest && st.indexed === newest;
+				} catch (e) {
+					return false;
+				}
+			},
+			600000,
+			'the store to hold and index seq ' + newest,
+			250,
+		);
+		const storedS = Number(process.hrtime.bigint() - t0) / 1e9;
+		const ringMin = Math.min(...execFileSync(path.join(BIN, 'event-tail'), ['-n', '1000000'], { env: inst.env, encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n').filter(Boolean).map((l) => JSON.parse(l).seq));
+		if (!(ringMin > N)) throw new Error('the session is still in the ring (oldest seq there ' + ringMin + ')');
+
+		// The same pages fetched by socket.io-client from Node: the gateway's
+		// and the store's part of the time, without the page's.
+		const { io } = require('socket.io-client');
+		const nodeRuns = [];
+		for (let r = 0; r < RUNS; r++) {
+			const c = io(gw.url, { path: '/socket.io/', auth: { token: gw.token }, transports: ['websocket'] });
+			await new Promise((resolve, reject) => (c.on('connect', resolve), c.on('connect_error', reject)));
+			const ts = process.hrtime.bigint();
+			let since = 0,
+				n = 0,
+				pages = 0;
+			for (let limit = 500; ; limit = PAGE) {
+				const evs = await c.timeout(60000).emitWithAck('get_history', { session: sid, since, limit });
+				pages++;
+				if (!Array.isArray(evs) || evs.length === 0) break;
+				n += evs.length;
+				since = evs[evs.length - 1].seq;
+			}
+			const ms = Number(process.hrtime.bigint() - ts) / 1e6;
+			c.close();
+			if (n !== N) throw new Error('node run ' + r + ': ' + n + ' events of ' + N);
+			nodeRuns.push(ms);
+			console.log('node run ' + r + ': ' + n + ' events in ' + pages + ' get_history calls, ' + ms.toFixed(1) + ' ms');
+		}
+
+		browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, headless: true });
+		const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+		const runs = [];
+		for (let r = 0; r < RUNS; r++) {
+			await page.goto(gw.url + '/#view=history&range=7d&token=' + gw.token);
+			await page.waitForFunction(() => window.hookwire && ['connected', 'recovered'].includes(window.hookwire.connState()), null, { timeout: 20000 });
+			await page.waitForSelector('#hist-body tr[data-id="' + sid + '"]', { timeout: 20000 });
+			// HISTORY_BENCH_PROFILE=FILE: the page's CPU profile of the last run (.cpuprofile, for Chromium's DevTools)
+			const prof = process.env.HISTORY_BENCH_PROFILE && r === RUNS - 1 ? await page.context().newCDPSession(page) : null;
+			if (prof) await prof.send('Profiler.enable'), await prof.send('Profiler.start');
+			await page.evaluate(() => (window.__t0 = performance.now()));
+			await page.click('#hist-body tr[data-id="' + sid + '"]');
+			await page.waitForFunction(() => window.hookwire.history.old().loaded || window.hookwire.history.old().error, null, { timeout: 120000, polling: 'raf' });
+			const m = await page.evaluate(
+				() =>
+					new Promise((resolve) =>
+						requestAnimationFrame(() =>
+							requestAnimationFrame(() => {
+								const o = window.hookwire.history.old();
+								resolve({ n: o.n, error: o.error, first_ms: o.firstMs, done_ms: o.doneMs, drawn_ms: performance.now() - window.__t0 });
+							}),
+						),
+					),
+			);
+			if (prof) fs.writeFileSync(process.env.HISTORY_BENCH_PROFILE, JSON.stringify((await prof.send('Profiler.stop')).profile));
+			if (m.error || m.n !== N) throw new Error('run ' + r + ': ' + JSON.stringify(m));
+			runs.push(m);
+			console.log('run ' + r + ': ' + JSON.stringify(m));
+		}
+		const res = {
+			events: N,
+			runs: RUNS,
+			ingest_s: +ingestS.toFixed(2),
+			stored_and_indexed_s: +storedS.toFixed(2),
+			first_ms: +median(runs.map((m) => m.first_ms)).toFixed(1),
+			done_ms: +median(runs.map((m) => m.done_ms)).toFixed(1),
+			drawn_ms: +median(runs.map((m) => m.drawn_ms)).toFixed(1),
+			node_get_history_ms: +median(nodeRuns).toFixed(1),
+			loadavg: os.loadavg()[0].toFixed(2),
+		};
+		console.log('FIGURE history_open_first_ms ' + res.first_ms);
+		console.log('FIGURE history_open_done_ms ' + res.done_ms);
+		console.log('FIGURE history_node_get_history_ms ' + res.node_get_history_ms + ' (the same pages from socket.io-client in Node)');
+		console.log('FIGURE history_open_drawn_ms ' + res.drawn_ms + ' (' + N + ' events, median of ' + RUNS + ', load ' + res.loadavg + ')');
+		console.log(JSON.stringify(res));
+	} finally {
+		if (browser) await browser.close();
+		for (const d of [gw, store, router]) await stopDaemon(d);
+		fs.rmSync(process.env.HOOKWIRE_TEST_TMP ? inst.dir : path.dirname(inst.dir), { recursive: true, force: true });
+	}
+}
+
+main().catch((e) => {
+	console.error('history-open-bench: ' + (e && e.stack ? e.stack : e));
+	process.exit(1);
+});
