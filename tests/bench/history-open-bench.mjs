@@ -13,7 +13,9 @@
 // History view and reads the page's own clock: the first page of events on
 // screen (first_ms) and every event loaded (done_ms), then the next frame
 // drawn (drawn_ms).  Prints FIGURE lines, then one JSON object as its last
-// line.  Every process it started is stopped by pid.
+// line.  Every process it started is stopped by pid.  HISTORY_BENCH_PROFILE=FILE
+// writes the page's CPU profile of the last run, HISTORY_BENCH_TRACE=FILE its
+// Chromium trace (wall times in a trace include time spent off the CPU).
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -162,6 +164,8 @@ async function main() {
 			// HISTORY_BENCH_PROFILE=FILE: the page's CPU profile of the last run (.cpuprofile, for Chromium's DevTools)
 			const prof = process.env.HISTORY_BENCH_PROFILE && r === RUNS - 1 ? await page.context().newCDPSession(page) : null;
 			if (prof) await prof.send('Profiler.enable'), await prof.send('Profiler.start');
+			const trace = process.env.HISTORY_BENCH_TRACE && r === RUNS - 1;
+			if (trace) await browser.startTracing(page, { path: process.env.HISTORY_BENCH_TRACE, categories: ['devtools.timeline', 'v8.execute', 'disabled-by-default-devtools.timeline'] });
 			await page.evaluate(() => (window.__t0 = performance.now()));
 			await page.click('#hist-body tr[data-id="' + sid + '"]');
 			await page.waitForFunction(() => window.hookwire.history.old().loaded || window.hookwire.history.old().error, null, { timeout: 120000, polling: 'raf' });
@@ -176,6 +180,7 @@ async function main() {
 						),
 					),
 			);
+			if (trace) await browser.stopTracing();
 			if (prof) fs.writeFileSync(process.env.HISTORY_BENCH_PROFILE, JSON.stringify((await prof.send('Profiler.stop')).profile));
 			if (m.error || m.n !== N) throw new Error('run ' + r + ': ' + JSON.stringify(m));
 			runs.push(m);
