@@ -19,6 +19,8 @@
 //                  never shown in the old session
 //   back to live   the live stream again, with what arrived meanwhile, and
 //                  the next live event on screen
+//   paging         130 sessions on one day: the newest 100, then "Older
+//                  sessions" lists the rest, each once
 //   search         hits over all history with their matches in <mark>s,
 //                  newest first; a click opens the hit's session with that
 //                  event selected
@@ -186,7 +188,15 @@ async function main() {
 		const D = session('dddd4444-' + randomHex(4), '/home/dev/gamma', Math.max(midnight + 1000, now.getTime() - 3600000), 8, 'gamma today');
 		const pad = 'x'.repeat(1500);
 		const F = session('ffff5555-' + randomHex(4), '/home/dev/filler', Math.max(midnight + 2000, now.getTime() - 1800000), 60, 'filler', (i) => 'echo ' + i + ' ' + pad);
-		const fix = [A, B, C, D, F];
+		// More sessions on one day than a page of the list holds (SESSIONS_PAGE, 100):
+		// ten days ago, a minute apart, one prompt each.
+		const MANY = [];
+		for (let i = 0; i < 130; i++) {
+			const sid = 'mmmm' + String(i).padStart(4, '0') + '-' + randomHex(4);
+			const t = midnight - 10 * day + 8 * 3600000 + i * 60000;
+			MANY.push({ sid, events: [{ id: randomHex(16), ts: iso(t), event: 'UserPromptSubmit', session_id: sid, cwd: '/home/dev/many', project: '/home/dev/many', data: { hook_event_name: 'UserPromptSubmit', session_id: sid, cwd: '/home/dev/many', prompt: 'many ' + i } }] });
+		}
+		const fix = [...MANY, A, B, C, D, F];
 		const seqs = {};
 		for (const s of fix) seqs[s.sid] = await ingest(inst, s.events);
 		const newest = Math.max(...Object.values(seqs).flat());
@@ -250,6 +260,20 @@ async function main() {
 		got = await listed(page);
 		ok(same(got, [A.sid]), 'custom dates (' + threeAgo + '): session A alone', got);
 		await shot(page, 'list');
+		// Paging: the first 100 of the 130, then the older ones, each once.
+		const tenAgo = localDay(new Date(midnight - 10 * day + 12 * 3600000));
+		await page.fill('#hist-from', tenAgo);
+		await page.fill('#hist-to', tenAgo);
+		await page.dispatchEvent('#hist-to', 'change');
+		got = await listed(page);
+		const newestFirst = MANY.map((m) => m.sid).reverse();
+		ok(JSON.stringify(got) === JSON.stringify(newestFirst.slice(0, 100)), 'custom dates (' + tenAgo + '): the newest 100 of 130 sessions, newest first', { n: got.length, first: got[0], last: got[got.length - 1] });
+		ok(await page.isVisible('#hist-more'), 'an "Older sessions" control shows');
+		await page.click('#hist-more');
+		await page.waitForFunction((n) => document.querySelectorAll('#hist-body tr[data-id]').length >= n || document.getElementById('hist-status').textContent.startsWith('Could'), 130, { timeout: 15000, polling: 100 }).catch(() => {});
+		got = await listed(page);
+		ok(JSON.stringify(got) === JSON.stringify(newestFirst), '"Older sessions": all 130, each once, newest first', { n: got.length, distinct: new Set(got).size });
+		ok(!(await page.isVisible('#hist-more')), 'no "Older sessions" control once all are listed');
 
 		// 3. Open A (only in the store): its events, as if live.
 		await page.click('#hist-form button[data-range="7d"]');
