@@ -730,7 +730,7 @@ store_query_sessions(struct store_query *q, const struct store_session_filter *s
 		     store_session_cb cb, void *arg, char *err, size_t errlen)
 {
 	struct store_session s;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st, *us = NULL;
 	size_t limit = sf->limit ? sf->limit : STORE_LIMIT_DEFAULT;
 	long n = 0;
 	int rc;
@@ -751,6 +751,17 @@ store_query_sessions(struct store_query *q, const struct store_session_filter *s
 	if (sf->project != NULL)
 		sqlite3_bind_text(st, 3, sf->project, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (int64_t)limit);
+	/* The newest usage event of the session, through events_session: its
+	 * events from the newest back to that one ("+event": not by
+	 * events_event, which would walk every session's usage events). */
+	if (sf->usage && sqlite3_prepare_v2(
+			     q->q_db,
+			     "SELECT json_extract(json, '$.data.totals.session') FROM events"
+			     " WHERE session_id = ? AND +event = 'usage' ORDER BY seq DESC LIMIT 1",
+			     -1, &us, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return store_query_fail(q, "sessions", err, errlen);
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		s.session_id = (const char *)sqlite3_column_text(st, 0);
 		s.project = (const char *)sqlite3_column_text(st, 1);
@@ -759,6 +770,20 @@ store_query_sessions(struct store_query *q, const struct store_session_filter *s
 		s.first_ts_us = sqlite3_column_int64(st, 4);
 		s.last_ts_us = sqlite3_column_int64(st, 5);
 		s.events = (uint64_t)sqlite3_column_int64(st, 6);
+		s.usage = NULL;
+		if (us != NULL) {
+			int urc;
+
+			sqlite3_reset(us);
+			sqlite3_bind_text(us, 1, s.session_id, -1, SQLITE_STATIC);
+			if ((urc = sqlite3_step(us)) == SQLITE_ROW &&
+			    sqlite3_column_type(us, 0) == SQLITE_TEXT)
+				s.usage = (const char *)sqlite3_column_text(us, 0);
+			else if (urc != SQLITE_ROW && urc != SQLITE_DONE) {
+				rc = urc;
+				break;
+			}
+		}
 		n++;
 		if (cb(arg, &s) != 0)
 			break;
@@ -767,6 +792,7 @@ store_query_sessions(struct store_query *q, const struct store_session_filter *s
 		store_query_fail(q, "sessions", err, errlen);
 		n = -1;
 	}
+	sqlite3_finalize(us);
 	sqlite3_finalize(st);
 	return n;
 }

@@ -147,12 +147,17 @@ struct store_session {
 	uint64_t first_seq, last_seq;
 	int64_t first_ts_us, last_ts_us;
 	uint64_t events;
+	/* with store_session_filter.usage: the session's tokens and cost, the
+	 * data.totals.session object (JSON text) of its last usage event
+	 * (hookwire-event(5)); NULL when it has none */
+	const char *usage;
 };
 
 struct store_session_filter {
 	int64_t from_us, to_us; /* sessions with an event in [from_us, to_us] (0: open) */
 	const char *project;	/* NULL: any */
 	size_t limit;		/* 0: STORE_LIMIT_DEFAULT; at most STORE_SESSIONS_MAX */
+	int usage;		/* look up each session's usage totals */
 };
 
 /* One session; the struct is valid during the call only.  Return 0 to go on. */

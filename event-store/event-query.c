@@ -99,6 +99,7 @@ main(int argc, char *argv[])
 
 	memset(&f, 0, sizeof(f));
 	memset(&sf, 0, sizeof(sf));
+	sf.usage = 1; /* --sessions: tokens and cost too */
 	daemon_init(&d, "event-query", NULL);
 	while ((ch = getopt_long(argc, argv, DAEMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (daemon_opt(&d, ch, optarg) == 1)

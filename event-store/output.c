@@ -88,10 +88,16 @@ output_session(void *arg, const struct store_session *s)
 	    output_put(",\"first_ts\":", 12) == -1 || output_string(first) == -1 ||
 	    output_put(",\"last_ts\":", 11) == -1 || output_string(last) == -1)
 		return -1;
-	snprintf(nums, sizeof(nums), ",\"first_seq\":%llu,\"last_seq\":%llu,\"events\":%llu}\n",
+	snprintf(nums, sizeof(nums), ",\"first_seq\":%llu,\"last_seq\":%llu,\"events\":%llu",
 		 (unsigned long long)s->first_seq, (unsigned long long)s->last_seq,
 		 (unsigned long long)s->events);
-	return output_put(nums, strlen(nums));
+	if (output_put(nums, strlen(nums)) == -1)
+		return -1;
+	/* the store's own JSON text of data.totals.session (hookwire-event(5)) */
+	if (s->usage != NULL &&
+	    (output_put(",\"usage\":", 9) == -1 || output_put(s->usage, strlen(s->usage)) == -1))
+		return -1;
+	return output_put("}\n", 2);
 }
 
 int

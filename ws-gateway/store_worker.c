@@ -199,6 +199,15 @@ store_sess(void *arg, const struct store_session *ss)
 	json_object_object_add(o, "last_ts", json_object_new_string(ts));
 	json_object_object_add(o, "last_ts_us", json_object_new_int64(ss->last_ts_us));
 	json_object_object_add(o, "events", json_object_new_int64((int64_t)ss->events));
+	/* tokens and cost, as the live sessions list has them (cc_sessions.c) */
+	if (ss->usage != NULL) {
+		json_object *u = json_tokener_parse(ss->usage);
+
+		if (json_object_is_type(u, json_type_object))
+			json_object_object_add(o, "usage", u);
+		else
+			json_object_put(u);
+	}
 	json_object_array_add(a->arr, o);
 	return 0;
 }
@@ -219,6 +228,7 @@ store_worker_sessions(struct store_worker *w, struct store_req *r, char *err, si
 	if (r->before_us != 0 && (sf.to_us == 0 || sf.to_us >= r->before_us))
 		sf.to_us = r->before_us - 1;
 	sf.project = r->project;
+	sf.usage = 1;
 	/* scoped or paged: more rows than asked, filtered here */
 	sf.limit = (r->scope != NULL || r->before_us != 0) ? STORE_SESSIONS_MAX : a.lim + 1;
 	a.arr = json_object_new_array();

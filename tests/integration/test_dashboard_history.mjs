@@ -184,6 +184,8 @@ async function main() {
 		const day = 86400000;
 		const A = session('aaaa1111-' + randomHex(4), '/home/dev/alpha', midnight - 3 * day + 10 * 3600000, 12, 'find the ' + NEEDLE + ' in alpha', (i) => (i === 3 ? 'grep -rn ' + NEEDLE + ' src/' : 'echo a' + i));
 		const B = session('bbbb2222-' + randomHex(4), '/home/dev/beta', midnight - day + 9 * 3600000, 10, 'look at this ' + XSS + ' ' + NEEDLE, (i) => (i === 2 ? 'echo "' + XSS + '"' : 'echo b' + i));
+		// A's tokens and cost: a usage event as event-usage(8) sends them (totals of the session)
+		A.events.splice(A.events.length - 1, 0, { id: randomHex(16), ts: A.events[A.events.length - 2].ts, event: 'usage', session_id: A.sid, cwd: A.project, project: A.project, files: [], data: { source: 'transcript', message_id: 'msg_' + randomHex(8), model: 'claude-sonnet-4-5', input_tokens: 1000, output_tokens: 234, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, cost_usd: 0.0123, totals: { session: { messages: 1, input_tokens: 1000, output_tokens: 234, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, cost_usd: 0.0123, unpriced_messages: 0 } } } });
 		const C = session('cccc3333-' + randomHex(4), '/home/dev/alpha', midnight - day + 15 * 3600000, 8, 'tidy alpha');
 		const D = session('dddd4444-' + randomHex(4), '/home/dev/gamma', Math.max(midnight + 1000, now.getTime() - 3600000), 8, 'gamma today');
 		const pad = 'x'.repeat(1500);
@@ -243,6 +245,11 @@ async function main() {
 		got = await listed(page);
 		ok(same(got, want['7d']), 'last 7 days: every session', got);
 		ok(JSON.stringify(got) === JSON.stringify([F.sid, D.sid, C.sid, B.sid, A.sid]), 'most recently active first', got);
+		const cells = (sid) => page.$$eval('#hist-body tr[data-id="' + sid + '"] td', (tds) => tds.map((td) => td.textContent));
+		const rowA = await cells(A.sid),
+			rowC = await cells(C.sid);
+		ok(rowA.some((t) => /1[.,]2\s*k/i.test(t)) && rowA.some((t) => t.includes('$0.01')), "A's row shows its tokens (1,234) and cost ($0.0123) from the store", rowA);
+		ok(!rowC.some((t) => t.includes('$')), "C's row, without usage, shows no cost", rowC);
 		await page.selectOption('#hist-project', '/home/dev/alpha');
 		got = await listed(page);
 		ok(same(got, [A.sid, C.sid]), 'project alpha over 7 days: A and C', got);

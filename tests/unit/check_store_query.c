@@ -396,6 +396,73 @@ sess_cb(void *arg, const struct store_session *s)
 	return 0;
 }
 
+/* With sf.usage, each session carries the totals of its newest usage event. */
+struct usage_got {
+	char s1[512];
+	int s2_null, n;
+};
+
+static int
+usage_cb(void *arg, const struct store_session *s)
+{
+	struct usage_got *g = arg;
+
+	g->n++;
+	if (strcmp(s->session_id, "s1") == 0)
+		snprintf(g->s1, sizeof(g->s1), "%s", s->usage ? s->usage : "(null)");
+	if (strcmp(s->session_id, "s2") == 0)
+		g->s2_null = s->usage == NULL;
+	return 0;
+}
+
+START_TEST(test_sessions_usage)
+{
+	struct schema_opts so;
+	struct writer_opts wo = {1000, 4096};
+	struct writer *w;
+	struct store_query *q;
+	struct store_session_filter sf;
+	struct usage_got g;
+	sqlite3 *db;
+	char buf[1024], err[256];
+	uint64_t s;
+	size_t n;
+
+	/* two usage events of s1 after the fixture's 40, then one PreToolUse */
+	schema_opts_default(&so);
+	ck_assert_int_eq(schema_open(dbpath, &so, &db, err, sizeof(err)), SCHEMA_OK);
+	w = writer_new(db, &wo, err, sizeof(err));
+	ck_assert_ptr_nonnull(w);
+	for (s = 41; s <= 43; s++) {
+		n = (size_t)snprintf(
+		    buf, sizeof(buf),
+		    "{\"seq\":%llu,\"id\":\"%032llx\",\"ts\":\"2026-11-28T00:%02d:00.000000Z\","
+		    "\"event\":\"%s\",\"session_id\":\"s1\",\"project\":\"/p1\",\"files\":[],"
+		    "\"data\":{\"totals\":{\"session\":{\"messages\":%llu,\"output_tokens\":%llu,"
+		    "\"cost_usd\":0.5}}}}",
+		    (unsigned long long)s, (unsigned long long)s, (int)s,
+		    s == 43 ? "PreToolUse" : "usage", (unsigned long long)s - 40,
+		    (unsigned long long)s * 100);
+		ck_assert_msg(writer_add(w, buf, n, s, 0, err, sizeof(err)) == 1, "%s", err);
+	}
+	ck_assert_int_eq(writer_commit(w, err, sizeof(err)), 0);
+	writer_free(w);
+	sqlite3_close(db);
+
+	q = qopen();
+	memset(&sf, 0, sizeof(sf));
+	memset(&g, 0, sizeof(g));
+	ck_assert_int_eq(store_query_sessions(q, &sf, usage_cb, &g, err, sizeof(err)), 3);
+	ck_assert_str_eq(g.s1, "(null)"); /* not asked */
+	sf.usage = 1;
+	memset(&g, 0, sizeof(g));
+	ck_assert_int_eq(store_query_sessions(q, &sf, usage_cb, &g, err, sizeof(err)), 3);
+	ck_assert_str_eq(g.s1, "{\"messages\":2,\"output_tokens\":4200,\"cost_usd\":0.5}");
+	ck_assert_int_eq(g.s2_null, 1);
+	store_query_close(q);
+}
+END_TEST
+
 START_TEST(test_sessions)
 {
 	struct store_query *q = qopen();
@@ -595,6 +662,7 @@ store_query_suite(void)
 	tcase_add_test(ts, test_search);
 	tcase_add_checked_fixture(tn, setup, teardown);
 	tcase_add_test(tn, test_sessions);
+	tcase_add_test(tn, test_sessions_usage);
 	tcase_add_checked_fixture(tr, setup, teardown);
 	tcase_add_test(tr, test_range);
 	tcase_add_loop_test(tt, test_parse_time, 0, sizeof(times) / sizeof(times[0]));
