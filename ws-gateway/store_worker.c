@@ -13,7 +13,9 @@
  * then comes from the ring only.
  */
 #include <sys/resource.h>
+#if defined(__linux__) && !defined(HOOKWIRE_PORTABLE)
 #include <sys/syscall.h>
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -352,8 +354,11 @@ store_worker_main(void *arg)
 	struct store_req *r;
 	ssize_t k;
 
-	/* this thread only: Linux's nice is per thread */
+#if defined(__linux__) && !defined(HOOKWIRE_PORTABLE)
+	/* this thread only: Linux's nice is per thread (elsewhere it is the
+	 * process's, and the worker keeps the gateway's) */
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), STORE_WORKER_NICE);
+#endif
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
 		while (!w->stop && TAILQ_EMPTY(&w->q))
