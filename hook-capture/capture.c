@@ -97,7 +97,11 @@ capture_populate(int fd, char *p, size_t room)
 int
 capture_read(int fd, size_t max, int timeout_ms, struct capture_input *in)
 {
-	char scratch[16384], *p;
+	/* where input past max goes: static, so that its pages are touched
+	 * only when there is such input (on the stack, it would push every
+	 * call below this one 16 KiB further down, onto fresh pages) */
+	static char scratch[16384];
+	char *p;
 	size_t cap = CAPTURE_READ_FIRST;
 	int64_t deadline, left;
 	struct pollfd pfd;
@@ -382,9 +386,13 @@ capture_begin(struct capture_run *cr, const struct capture_opts *opts)
 	struct settings *st = &cr->cr_st;
 	char cerr[512];
 
-	memset(cr, 0, sizeof(*cr));
+	/* member by member, not a memset: cr_paths is 28 KiB of stack, and each
+	 * page of it touched is a page fault in this fresh process */
 	ingest_client_init(&cr->cr_ic);
 	cr->cr_t0 = opts->t0;
+	cr->cr_havepaths = 0;
+	cr->cr_err[0] = '\0';
+	memset(&cr->cr_env, 0, sizeof(cr->cr_env));
 	settings_load(st, opts, cerr, sizeof(cerr));
 	capture_log_open(st);
 	if (cerr[0] != '\0')
