@@ -60,23 +60,33 @@ paths_within(const struct paths *p, const char *s)
 }
 
 /*
- * Formats the next path into p->p_buf and points *member at it.  Returns 0,
- * or -1 when it is PATH_MAX bytes or longer.
+ * Writes the next path, the NULL-terminated strings given one after the
+ * other, into p->p_buf and points *member at it.  Returns 0, or -1 when it
+ * is PATH_MAX bytes or longer.  Plain copies, not vsnprintf(): a hook
+ * would fault in vfprintf's code pages for them.
  */
 static int
-paths_put(struct paths *p, char **member, const char *fmt, ...)
+paths_put(struct paths *p, char **member, ...)
 {
 	char *out = p->p_buf + p->p_used;
+	const char *part;
+	size_t n = 0, k;
 	va_list ap;
-	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(out, PATH_MAX, fmt, ap);
+	va_start(ap, member);
+	while ((part = va_arg(ap, const char *)) != NULL) {
+		k = strlen(part);
+		if (k >= PATH_MAX - n) {
+			va_end(ap);
+			return -1;
+		}
+		memcpy(out + n, part, k);
+		n += k;
+	}
 	va_end(ap);
-	if (n < 0 || n >= PATH_MAX)
-		return -1;
+	out[n] = '\0';
 	*member = out;
-	p->p_used += (size_t)n + 1;
+	p->p_used += n + 1;
 	return 0;
 }
 
@@ -86,7 +96,7 @@ paths_init(struct paths *p, const char *instance, const char *rundir, const char
 {
 	const char *env, *suffix = "";
 	struct paths *old = NULL;
-	char sep[2] = "";
+	char sep[2] = "", uid[24];
 	int isdef, rc = -1;
 
 	/* names taken from p itself (a second paths_init() on the same p)
@@ -121,24 +131,24 @@ paths_init(struct paths *p, const char *instance, const char *rundir, const char
 		suffix = instance;
 	}
 	if (rundir != NULL && *rundir != '\0') {
-		if (paths_put(p, &p->rundir, "%s", rundir) == -1)
+		if (paths_put(p, &p->rundir, rundir, NULL) == -1)
 			goto toolong;
 	} else if ((env = getenv("XDG_RUNTIME_DIR")) != NULL && *env == '/') {
-		if (paths_put(p, &p->rundir, "%s/hookwire%s%s", env, sep, suffix) == -1)
+		if (paths_put(p, &p->rundir, env, "/hookwire", sep, suffix, NULL) == -1)
 			goto toolong;
 	} else {
-		if (paths_put(p, &p->rundir, "/tmp/hookwire-%lu%s%s", (unsigned long)getuid(), sep,
-			      suffix) == -1)
+		snprintf(uid, sizeof(uid), "%lu", (unsigned long)getuid());
+		if (paths_put(p, &p->rundir, "/tmp/hookwire-", uid, sep, suffix, NULL) == -1)
 			goto toolong;
 	}
 	if (statedir != NULL && *statedir != '\0') {
-		if (paths_put(p, &p->statedir, "%s", statedir) == -1)
+		if (paths_put(p, &p->statedir, statedir, NULL) == -1)
 			goto toolong;
 	} else if ((env = getenv("XDG_STATE_HOME")) != NULL && *env == '/') {
-		if (paths_put(p, &p->statedir, "%s/hookwire%s%s", env, sep, suffix) == -1)
+		if (paths_put(p, &p->statedir, env, "/hookwire", sep, suffix, NULL) == -1)
 			goto toolong;
 	} else if ((env = getenv("HOME")) != NULL && *env == '/') {
-		if (paths_put(p, &p->statedir, "%s/.local/state/hookwire%s%s", env, sep, suffix) ==
+		if (paths_put(p, &p->statedir, env, "/.local/state/hookwire", sep, suffix, NULL) ==
 		    -1)
 			goto toolong;
 	} else {
@@ -147,16 +157,18 @@ paths_init(struct paths *p, const char *instance, const char *rundir, const char
 			 "XDG_STATE_HOME or HOME");
 		goto done;
 	}
-	if (paths_put(p, &p->ingest_sock, "%s/ingest.sock", p->rundir) == -1 ||
+	if (paths_put(p, &p->ingest_sock, p->rundir, "/ingest.sock", NULL) == -1 ||
 	    strlen(p->ingest_sock) >= 108)
 		goto toolong;
-	if (paths_put(p, &p->port_file, "%s/gateway.port", p->rundir) == -1 ||
-	    paths_put(p, &p->spool_dir, "%s/spool", p->statedir) == -1 ||
-	    paths_put(p, &p->journal_dir, "%s/journal", p->statedir) == -1 ||
-	    paths_put(p, &p->token_file, "%s/token", p->statedir) == -1)
+	if (paths_put(p, &p->port_file, p->rundir, "/gateway.port", NULL) == -1 ||
+	    paths_put(p, &p->spool_dir, p->statedir, "/spool", NULL) == -1 ||
+	    paths_put(p, &p->journal_dir, p->statedir, "/journal", NULL) == -1 ||
+	    paths_put(p, &p->token_file, p->statedir, "/token", NULL) == -1)
 		goto toolong;
-	if (paths_fmt(p->ring_name, sizeof(p->ring_name), "/hookwire-%s", instance) == -1)
-		goto toolong;
+	/* "/hookwire-" and at most PATHS_INSTANCE_MAX bytes: it fits */
+	_Static_assert(sizeof(p->ring_name) > 10 + PATHS_INSTANCE_MAX, "ring_name too small");
+	memcpy(p->ring_name, "/hookwire-", 10);
+	memcpy(p->ring_name + 10, instance, strlen(instance) + 1);
 	rc = 0;
 	goto done;
 toolong:
