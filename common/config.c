@@ -803,6 +803,21 @@ config_envp_get(char *const *envp, const char *name)
 	return NULL;
 }
 
+/* a then b into buf (len bytes).  Returns the length, or -1 when it does not
+ * fit.  Not snprintf(): every hook looks for the default file, and would
+ * fault in vfprintf's code pages for it. */
+static int
+config_cat(char *buf, size_t len, const char *a, const char *b)
+{
+	size_t x = strlen(a), y = strlen(b);
+
+	if (x + y >= len)
+		return -1;
+	memcpy(buf, a, x);
+	memcpy(buf + x, b, y + 1);
+	return (int)(x + y);
+}
+
 const char *
 config_default_path(char *const *envp, char *buf, size_t len)
 {
@@ -813,12 +828,12 @@ config_default_path(char *const *envp, char *buf, size_t len)
 
 	/* XDG base directories: a relative XDG_CONFIG_HOME is to be ignored */
 	if (xdg != NULL && xdg[0] == '/')
-		n = snprintf(buf, len, "%s/hookwire/hookwire.conf", xdg);
+		n = config_cat(buf, len, xdg, "/hookwire/hookwire.conf");
 	else if (home != NULL && home[0] == '/')
-		n = snprintf(buf, len, "%s/.config/hookwire/hookwire.conf", home);
-	if (n > 0 && (size_t)n < len && stat(buf, &st) == 0)
+		n = config_cat(buf, len, home, "/.config/hookwire/hookwire.conf");
+	if (n > 0 && stat(buf, &st) == 0)
 		return buf;
-	if (stat(CONFIG_SYSTEM_FILE, &st) == 0 && snprintf(buf, len, "%s", CONFIG_SYSTEM_FILE) > 0)
+	if (stat(CONFIG_SYSTEM_FILE, &st) == 0 && config_cat(buf, len, CONFIG_SYSTEM_FILE, "") > 0)
 		return buf;
 	return NULL;
 }

@@ -112,8 +112,9 @@ log_init(const char *component, const char *path, enum log_level level, size_t m
 {
 	char *p = NULL;
 
-	snprintf(log_state.component, sizeof(log_state.component), "%s",
-		 component ? component : "hookwire");
+	/* not snprintf(): a hook would fault in vfprintf's code for it */
+	strlcpy(log_state.component, component ? component : "hookwire",
+		sizeof(log_state.component));
 	log_state.level = level;
 	log_state.max_size = max_size;
 	log_state.keep = keep < 0 ? 0 : keep;

@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,22 +50,79 @@ paths_fmt(char *out, size_t outlen, const char *fmt, ...)
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
+/* True when s points into p (a name taken from p itself). */
+static int
+paths_within(const struct paths *p, const char *s)
+{
+	uintptr_t a = (uintptr_t)s, lo = (uintptr_t)p;
+
+	return s != NULL && a >= lo && a < lo + sizeof(*p);
+}
+
+/*
+ * Writes the next path, the NULL-terminated strings given one after the
+ * other, into p->p_buf and points *member at it.  Returns 0, or -1 when it
+ * is PATH_MAX bytes or longer.  Plain copies, not vsnprintf(): a hook
+ * would fault in vfprintf's code pages for them.
+ */
+static int
+paths_put(struct paths *p, char **member, ...)
+{
+	char *out = p->p_buf + p->p_used;
+	const char *part;
+	size_t n = 0, k;
+	va_list ap;
+
+	va_start(ap, member);
+	while ((part = va_arg(ap, const char *)) != NULL) {
+		k = strlen(part);
+		if (k >= PATH_MAX - n) {
+			va_end(ap);
+			return -1;
+		}
+		memcpy(out + n, part, k);
+		n += k;
+	}
+	va_end(ap);
+	out[n] = '\0';
+	*member = out;
+	p->p_used += n + 1;
+	return 0;
+}
+
 int
 paths_init(struct paths *p, const char *instance, const char *rundir, const char *statedir,
 	   char *err, size_t errlen)
 {
 	const char *env, *suffix = "";
-	char sep[2] = "";
-	int isdef;
+	struct paths *old = NULL;
+	char sep[2] = "", uid[24];
+	int isdef, rc = -1;
 
-	memset(p, 0, sizeof(*p));
+	/* names taken from p itself (a second paths_init() on the same p)
+	 * are read from a copy, since p is about to be overwritten */
+	if (paths_within(p, instance) || paths_within(p, rundir) || paths_within(p, statedir)) {
+		if ((old = malloc(sizeof(*old))) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		memcpy(old, p, sizeof(*old));
+		if (paths_within(p, instance))
+			instance = (const char *)old + (instance - (const char *)p);
+		if (paths_within(p, rundir))
+			rundir = (const char *)old + (rundir - (const char *)p);
+		if (paths_within(p, statedir))
+			statedir = (const char *)old + (statedir - (const char *)p);
+	}
+	/* not p_buf: only what paths_put() writes there is touched */
+	memset(p, 0, offsetof(struct paths, p_buf));
 	if (instance == NULL || *instance == '\0')
 		instance = "default";
 	if (!paths_instance_valid(instance)) {
 		snprintf(err, errlen,
 			 "instance %s: must be 1 to %d of [A-Za-z0-9._-], not starting with '.'",
 			 instance, PATHS_INSTANCE_MAX);
-		return -1;
+		goto done;
 	}
 	strcpy(p->instance, instance);
 	isdef = strcmp(instance, "default") == 0;
@@ -71,52 +130,67 @@ paths_init(struct paths *p, const char *instance, const char *rundir, const char
 		sep[0] = '/';
 		suffix = instance;
 	}
-
 	if (rundir != NULL && *rundir != '\0') {
-		if (paths_fmt(p->rundir, sizeof(p->rundir), "%s", rundir) == -1)
+		if (paths_put(p, &p->rundir, rundir, NULL) == -1)
 			goto toolong;
 	} else if ((env = getenv("XDG_RUNTIME_DIR")) != NULL && *env == '/') {
-		if (paths_fmt(p->rundir, sizeof(p->rundir), "%s/hookwire%s%s", env, sep, suffix) ==
-		    -1)
+		if (paths_put(p, &p->rundir, env, "/hookwire", sep, suffix, NULL) == -1)
 			goto toolong;
 	} else {
-		if (paths_fmt(p->rundir, sizeof(p->rundir), "/tmp/hookwire-%lu%s%s",
-			      (unsigned long)getuid(), sep, suffix) == -1)
+		snprintf(uid, sizeof(uid), "%lu", (unsigned long)getuid());
+		if (paths_put(p, &p->rundir, "/tmp/hookwire-", uid, sep, suffix, NULL) == -1)
 			goto toolong;
 	}
-
 	if (statedir != NULL && *statedir != '\0') {
-		if (paths_fmt(p->statedir, sizeof(p->statedir), "%s", statedir) == -1)
+		if (paths_put(p, &p->statedir, statedir, NULL) == -1)
 			goto toolong;
 	} else if ((env = getenv("XDG_STATE_HOME")) != NULL && *env == '/') {
-		if (paths_fmt(p->statedir, sizeof(p->statedir), "%s/hookwire%s%s", env, sep,
-			      suffix) == -1)
+		if (paths_put(p, &p->statedir, env, "/hookwire", sep, suffix, NULL) == -1)
 			goto toolong;
 	} else if ((env = getenv("HOME")) != NULL && *env == '/') {
-		if (paths_fmt(p->statedir, sizeof(p->statedir), "%s/.local/state/hookwire%s%s", env,
-			      sep, suffix) == -1)
+		if (paths_put(p, &p->statedir, env, "/.local/state/hookwire", sep, suffix, NULL) ==
+		    -1)
 			goto toolong;
 	} else {
 		snprintf(err, errlen,
 			 "no state directory: set --statedir, HOOKWIRE_STATEDIR, "
 			 "XDG_STATE_HOME or HOME");
-		return -1;
+		goto done;
 	}
-
-	if (paths_fmt(p->ingest_sock, sizeof(p->ingest_sock), "%s/ingest.sock", p->rundir) == -1 ||
+	if (paths_put(p, &p->ingest_sock, p->rundir, "/ingest.sock", NULL) == -1 ||
 	    strlen(p->ingest_sock) >= 108)
 		goto toolong;
-	if (paths_fmt(p->port_file, sizeof(p->port_file), "%s/gateway.port", p->rundir) == -1 ||
-	    paths_fmt(p->spool_dir, sizeof(p->spool_dir), "%s/spool", p->statedir) == -1 ||
-	    paths_fmt(p->journal_dir, sizeof(p->journal_dir), "%s/journal", p->statedir) == -1 ||
-	    paths_fmt(p->token_file, sizeof(p->token_file), "%s/token", p->statedir) == -1)
+	if (paths_put(p, &p->port_file, p->rundir, "/gateway.port", NULL) == -1 ||
+	    paths_put(p, &p->spool_dir, p->statedir, "/spool", NULL) == -1 ||
+	    paths_put(p, &p->journal_dir, p->statedir, "/journal", NULL) == -1 ||
+	    paths_put(p, &p->token_file, p->statedir, "/token", NULL) == -1)
 		goto toolong;
-	if (paths_fmt(p->ring_name, sizeof(p->ring_name), "/hookwire-%s", instance) == -1)
-		goto toolong;
-	return 0;
+	/* "/hookwire-" and at most PATHS_INSTANCE_MAX bytes: it fits */
+	_Static_assert(sizeof(p->ring_name) > 10 + PATHS_INSTANCE_MAX, "ring_name too small");
+	memcpy(p->ring_name, "/hookwire-", 10);
+	memcpy(p->ring_name + 10, instance, strlen(instance) + 1);
+	rc = 0;
+	goto done;
 toolong:
 	snprintf(err, errlen, "path too long (the ingest socket path must be under 108 bytes)");
-	return -1;
+done:
+	free(old);
+	return rc;
+}
+
+void
+paths_copy(struct paths *dst, const struct paths *src)
+{
+	char **d[] = {&dst->rundir,    &dst->statedir,	  &dst->ingest_sock, &dst->port_file,
+		      &dst->spool_dir, &dst->journal_dir, &dst->token_file};
+	char *const *s[] = {&src->rundir,    &src->statedir,	&src->ingest_sock, &src->port_file,
+			    &src->spool_dir, &src->journal_dir, &src->token_file};
+	size_t i;
+
+	memcpy(dst, src, offsetof(struct paths, p_buf) + src->p_used);
+	for (i = 0; i < PATHS_COUNT; i++)
+		if (*s[i] != NULL)
+			*d[i] = dst->p_buf + (*s[i] - src->p_buf);
 }
 
 int

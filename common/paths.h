@@ -17,16 +17,28 @@
 
 #define PATHS_INSTANCE_MAX 48
 
+/* The path strings of struct paths, each under PATH_MAX bytes. */
+#define PATHS_COUNT 7
+
+/*
+ * The path members point into p_buf, where paths_init() writes them one
+ * after the other: a hook, which runs in a fresh process, touches one or
+ * two pages of it, not one per path (a page fault costs 10 us on some
+ * virtual machines).  So a struct paths is copied with paths_copy(), never
+ * by assignment.
+ */
 struct paths {
 	char instance[PATHS_INSTANCE_MAX + 1];
-	char rundir[PATH_MAX];
-	char statedir[PATH_MAX];
-	char ingest_sock[PATH_MAX]; /* $RUNDIR/ingest.sock */
-	char port_file[PATH_MAX];   /* $RUNDIR/gateway.port */
-	char spool_dir[PATH_MAX];   /* $STATEDIR/spool (tmp/, new/) */
-	char journal_dir[PATH_MAX]; /* $STATEDIR/journal */
-	char token_file[PATH_MAX];  /* $STATEDIR/token */
-	char ring_name[64];	    /* "/hookwire-<instance>" for shm_open() */
+	char ring_name[64]; /* "/hookwire-<instance>" for shm_open() */
+	char *rundir;
+	char *statedir;
+	char *ingest_sock; /* $RUNDIR/ingest.sock */
+	char *port_file;   /* $RUNDIR/gateway.port */
+	char *spool_dir;   /* $STATEDIR/spool (tmp/, new/) */
+	char *journal_dir; /* $STATEDIR/journal */
+	char *token_file;  /* $STATEDIR/token */
+	size_t p_used;	   /* bytes of p_buf in use */
+	char p_buf[PATHS_COUNT * PATH_MAX];
 };
 
 /* Checks the instance name: 1 to PATHS_INSTANCE_MAX of [A-Za-z0-9._-], not starting with '.'. */
@@ -39,6 +51,9 @@ int paths_instance_valid(const char *name);
  */
 int paths_init(struct paths *p, const char *instance, const char *rundir, const char *statedir,
 	       char *err, size_t errlen);
+
+/* Copies src into dst, its path members pointing into dst's own p_buf. */
+void paths_copy(struct paths *dst, const struct paths *src);
 
 /* $RUNDIR/<stage>.pid into out. Returns 0 or -1 when it does not fit. */
 int paths_pidfile(const struct paths *p, const char *stage, char *out, size_t outlen);

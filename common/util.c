@@ -4,6 +4,7 @@
  * Nothing here logs or exits; failures come back as -1 (and a message in
  * the caller's buffer where there is one).
  */
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -297,6 +298,25 @@ util_utf8_valid(const char *buf, size_t len)
 		i += n;
 	}
 	return len;
+}
+
+void
+util_populate(void *p, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+	long page = sysconf(_SC_PAGESIZE);
+	uintptr_t a, b;
+
+	if (len < UTIL_POPULATE_MIN || page <= 0)
+		return;
+	/* whole pages: those written to, in part or whole */
+	a = (uintptr_t)p & ~((uintptr_t)page - 1);
+	b = ((uintptr_t)p + len + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+	(void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+#else
+	(void)p;
+	(void)len;
+#endif
 }
 
 int

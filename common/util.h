@@ -53,6 +53,17 @@ int util_parse_size(const char *s, long long *out);
 /* Writes len bytes fully (retrying on EINTR and short writes).  Returns 0 or -1. */
 int util_write_all(int fd, const void *buf, size_t len);
 
+/*
+ * Faults in the pages of [p, p + len) with one madvise(MADV_POPULATE_WRITE)
+ * (Linux 5.14 and later), for a buffer about to be written whole: one
+ * system call instead of a page fault per page, each a trap (10 us on a
+ * virtual machine with shadow page tables, 0.7 us a page here).  Does
+ * nothing below UTIL_POPULATE_MIN bytes, or where it is not supported or
+ * fails: the writes then fault the pages in as before.
+ */
+#define UTIL_POPULATE_MIN (32 * 1024)
+void util_populate(void *p, size_t len);
+
 /* The value of hex digit c (either case), or -1. */
 int util_hexval(int c);
 

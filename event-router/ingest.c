@@ -362,7 +362,10 @@ ingest_accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct sockaddr
 	c->c_ig = ig;
 	c->c_fd = fd;
 	c->c_num = ++ig->ig_seq;
-	evutil_make_socket_nonblocking(fd);
+	/* already non-blocking: the listener accepts with SOCK_NONBLOCK (no
+	 * LEV_OPT_LEAVE_SOCKETS_BLOCKING; libevent sets it itself where
+	 * accept4() is missing); asking again cost a fcntl(2) per hook, in
+	 * the wake-up that may take the hook's own CPU */
 	c->c_rev = event_new(ig->ig_base, fd, EV_READ | EV_PERSIST, ingest_read_cb, c);
 	c->c_wev = event_new(ig->ig_base, fd, EV_WRITE | EV_PERSIST, ingest_write_cb, c);
 	if (c->c_rev == NULL || c->c_wev == NULL || event_add(c->c_rev, NULL) == -1) {

@@ -13,7 +13,6 @@
  * Diagnostics go to the log file when one is configured, else nowhere.
  */
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -39,14 +38,11 @@
 
 extern char **environ;
 
-/* First read size; the buffer doubles up to input_max + 1.  Above malloc's
- * mmap threshold (128 KiB in glibc), so that only the pages the input
- * fills are touched and growing it is an mremap(2), not a copy. */
-#define CAPTURE_READ_FIRST (256 * 1024)
-
-/* Bytes waiting on stdin from which their pages are faulted in at once
- * (capture_populate()). */
-#define CAPTURE_POPULATE_MIN (32 * 1024)
+/* First buffer size when nothing waits on stdin yet; else the buffer is
+ * sized for what waits (FIONREAD), and grows to at least twice its size,
+ * up to input_max + 1.  A 1 KiB hook gets 1 KiB from malloc's heap, not
+ * a mapping of its own (an mmap(2), a munmap(2) and a fresh page). */
+#define CAPTURE_READ_MIN 4096
 
 /* Set once the log file is open; without it diagnostics are dropped. */
 static int capture_logging;
@@ -63,48 +59,35 @@ capture_log(enum log_level level, const char *reason, const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * Before a read into p (room bytes): when at least CAPTURE_POPULATE_MIN
- * bytes wait on fd, faults in the pages they will fill with one
- * madvise(MADV_POPULATE_WRITE) instead of one page fault each inside
- * read(2) (for the 166 KB Read payload, 41 faults: 77 us of read become
- * 62 us here).  Below that, the FIONREAD is all it costs.  Linux 5.14 and
- * later; elsewhere, or when it fails, the read faults them in as before.
- */
-static void
-capture_populate(int fd, char *p, size_t room)
+/* Bytes waiting on fd (FIONREAD), or 0 when it cannot tell. */
+static size_t
+capture_avail(int fd)
 {
-#ifdef MADV_POPULATE_WRITE
-	long page = sysconf(_SC_PAGESIZE);
-	uintptr_t a, b;
 	int avail;
 
-	if (page <= 0 || ioctl(fd, FIONREAD, &avail) == -1 || avail < CAPTURE_POPULATE_MIN)
-		return;
-	if ((size_t)avail > room)
-		avail = (int)room;
-	/* whole pages: those the read will write to, in part or whole */
-	a = (uintptr_t)p & ~((uintptr_t)page - 1);
-	b = ((uintptr_t)p + (size_t)avail + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
-	(void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
-#else
-	(void)fd;
-	(void)p;
-	(void)room;
-#endif
+	if (ioctl(fd, FIONREAD, &avail) == -1 || avail < 0)
+		return 0;
+	return (size_t)avail;
 }
 
 int
 capture_read(int fd, size_t max, int timeout_ms, struct capture_input *in)
 {
-	char scratch[16384], *p;
-	size_t cap = CAPTURE_READ_FIRST;
+	/* where input past max goes: static, so that its pages are touched
+	 * only when there is such input (on the stack, it would push every
+	 * call below this one 16 KiB further down, onto fresh pages) */
+	static char scratch[16384];
+	char *p;
+	size_t cap, want, avail;
 	int64_t deadline, left;
 	struct pollfd pfd;
 	ssize_t n;
 	int r;
 
 	memset(in, 0, sizeof(*in));
+	/* what already waits, and a byte more to see the end of file */
+	avail = capture_avail(fd);
+	cap = avail > 0 && avail < max ? avail + 1 : CAPTURE_READ_MIN;
 	if (cap > max + 1)
 		cap = max + 1;
 	if ((in->buf = malloc(cap)) == NULL)
@@ -129,7 +112,10 @@ capture_read(int fd, size_t max, int timeout_ms, struct capture_input *in)
 			break;
 		}
 		if (in->len == cap && cap < max + 1) {
+			want = in->len + capture_avail(fd) + 1;
 			cap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
+			if (want > cap)
+				cap = want < max + 1 ? want : max + 1;
 			if ((p = realloc(in->buf, cap)) == NULL) {
 				free(in->buf);
 				in->buf = NULL;
@@ -137,8 +123,14 @@ capture_read(int fd, size_t max, int timeout_ms, struct capture_input *in)
 			}
 			in->buf = p;
 		}
-		if (in->len < cap)
-			capture_populate(fd, in->buf + in->len, cap - in->len);
+		/* Before a large read: the pages it will fill faulted in at
+		 * once (util_populate()), not one fault each inside read(2)
+		 * (for the 166 KB Read payload, 41 faults: 77 us of read
+		 * become 62 us). */
+		if (cap - in->len >= UTIL_POPULATE_MIN)
+			util_populate(in->buf + in->len, (avail = capture_avail(fd)) < cap - in->len
+							     ? avail
+							     : cap - in->len);
 		/* Past max + 1 bytes the input is bad anyway: read on and
 		 * discard, so the writer does not get EPIPE. */
 		if (in->len < cap)
@@ -349,7 +341,7 @@ capture_context(const struct settings *st, const char *event, const char *cwd_ho
 {
 	const char *home, *project, *files = st->st_context_files;
 	long long max = st->st_context_max;
-	char *text, *answer, cwd[4096];
+	char *text, *answer, *cwd = NULL;
 
 	if (!context_event_wants(event))
 		return;
@@ -361,9 +353,13 @@ capture_context(const struct settings *st, const char *event, const char *cwd_ho
 	project = getenv("CLAUDE_PROJECT_DIR");
 	if (project == NULL || project[0] == '\0')
 		project = cwd_hook;
-	if ((project == NULL || project[0] == '\0') && getcwd(cwd, sizeof(cwd)) != NULL)
+	/* getcwd()'s own buffer: 4 KiB on the stack would push the hook's
+	 * calls onto a fresh page when this is inlined */
+	if ((project == NULL || project[0] == '\0') && (cwd = getcwd(NULL, 0)) != NULL)
 		project = cwd;
-	if ((text = context_build(files, home, project, (size_t)max)) == NULL)
+	text = context_build(files, home, project, (size_t)max);
+	free(cwd);
+	if (text == NULL)
 		return;
 	if ((answer = context_answer(event, text)) != NULL) {
 		if (util_write_all(STDOUT_FILENO, answer, strlen(answer)) == -1)
@@ -382,9 +378,13 @@ capture_begin(struct capture_run *cr, const struct capture_opts *opts)
 	struct settings *st = &cr->cr_st;
 	char cerr[512];
 
-	memset(cr, 0, sizeof(*cr));
+	/* member by member, not a memset: cr_paths is 28 KiB of stack, and each
+	 * page of it touched is a page fault in this fresh process */
 	ingest_client_init(&cr->cr_ic);
 	cr->cr_t0 = opts->t0;
+	cr->cr_havepaths = 0;
+	cr->cr_err[0] = '\0';
+	memset(&cr->cr_env, 0, sizeof(cr->cr_env));
 	settings_load(st, opts, cerr, sizeof(cerr));
 	capture_log_open(st);
 	if (cerr[0] != '\0')

@@ -217,7 +217,7 @@ gateway_configure(struct daemon *d, const struct gateway_flags *f, struct gw *gw
 	/* the paths now, to check the settings before anything is created */
 	if ((rc = daemon_paths(d)) != 0)
 		fatalx(rc, "config", "%s", d->dm_err);
-	gw->paths = d->dm_paths;
+	paths_copy(&gw->paths, &d->dm_paths);
 	settings_load(gw, d->dm_cfg);
 	return 0;
 }

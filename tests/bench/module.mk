@@ -9,7 +9,8 @@
 # (the dashboard opening a 50,000-event session from the store).  It prints a table and writes
 # $(BUILD)/bench/results.json.  BENCH_ARGS passes options to bench.py
 # (e.g. BENCH_ARGS=--quick for a small run, BENCH_ARGS="--only capture" for
-# hook-capture's section alone, without relay-bench; BENCH_ARGS="--profile DIR" for
+# hook-capture's section alone, without relay-bench, which make bench-capture
+# runs; BENCH_ARGS="--profile DIR" for
 # perf profiles of the servers and the router); tests/bench/bench.py --table
 # FILE prints the table of a results.json again.
 #
@@ -50,8 +51,14 @@ $(SIO_LOAD): $(call objs,tests/bench/sio-load.c)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) $(BSD_LIBS)
 
-.PHONY: bench bench-tools scrub-bench exec-bench
+.PHONY: bench bench-capture bench-tools scrub-bench exec-bench
 bench-tools: $(BENCH_TOOLS)
+
+# bench-capture: section 1 alone (hook-capture beside /bin/true, its
+# in-process start to ack for 1 KiB and the 166 KB Read payload), about
+# ten seconds; the same as make bench BENCH_ARGS="--only capture".
+bench-capture:
+	$(MAKE) bench BENCH_ARGS="--only capture $(BENCH_ARGS)"
 
 scrub-bench: $(SCRUB_BENCH)
 	$(SCRUB_BENCH)

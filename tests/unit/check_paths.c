@@ -38,6 +38,32 @@ START_TEST(test_xdg)
 }
 END_TEST
 
+/* The path members point into p_buf: a copy points into its own. */
+START_TEST(test_copy)
+{
+	static struct paths p, q;
+	char err[256];
+
+	ck_assert_int_eq(paths_init(&p, "c", "/r", "/s", err, sizeof(err)), 0);
+	paths_copy(&q, &p);
+	memset(&p, 'x', sizeof(p));
+	ck_assert_str_eq(q.instance, "c");
+	ck_assert_str_eq(q.rundir, "/r");
+	ck_assert_str_eq(q.statedir, "/s");
+	ck_assert_str_eq(q.ingest_sock, "/r/ingest.sock");
+	ck_assert_str_eq(q.port_file, "/r/gateway.port");
+	ck_assert_str_eq(q.spool_dir, "/s/spool");
+	ck_assert_str_eq(q.journal_dir, "/s/journal");
+	ck_assert_str_eq(q.token_file, "/s/token");
+	ck_assert_str_eq(q.ring_name, "/hookwire-c");
+	/* names taken from the struct being filled */
+	ck_assert_int_eq(paths_init(&q, q.instance, q.spool_dir, q.rundir, err, sizeof(err)), 0);
+	ck_assert_str_eq(q.instance, "c");
+	ck_assert_str_eq(q.rundir, "/s/spool");
+	ck_assert_str_eq(q.statedir, "/r");
+}
+END_TEST
+
 START_TEST(test_fallbacks)
 {
 	struct paths p;
@@ -174,6 +200,7 @@ paths_suite(void)
 
 	tc = tcase_create("core");
 	tcase_add_test(tc, test_xdg);
+	tcase_add_test(tc, test_copy);
 	tcase_add_test(tc, test_fallbacks);
 	tcase_add_test(tc, test_explicit);
 	tcase_add_test(tc, test_mkdirs);
