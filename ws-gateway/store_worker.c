@@ -293,18 +293,48 @@ store_worker_open(struct store_worker *w)
 	return 0;
 }
 
+/*
+ * The sessions r may see, as a JSON array for store_filter.sessions_json:
+ * its scope, narrowed to its subscriptions when it has any; NULL when it may
+ * see every session.  Returns a new string the caller frees (in *json);
+ * -1 when out of memory.  Asked in the SQL, so that a limit counts only rows
+ * the client may see (filtered after, an answer came back short).
+ */
+static int
+store_req_sessions_json(const struct store_req *r, char **json)
+{
+	json_object *a;
+	char *const *l = r->scope != NULL ? r->scope : r->subs;
+	size_t i, n = r->scope != NULL ? r->nscope : r->nsubs;
+
+	*json = NULL;
+	if (r->scope == NULL && r->nsubs == 0)
+		return 0;
+	if ((a = json_object_new_array()) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (r->nsubs == 0 || store_list_has(r->subs, r->nsubs, l[i]))
+			json_object_array_add(a, json_object_new_string(l[i]));
+	*json = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	json_object_put(a);
+	return *json != NULL ? 0 : -1;
+}
+
 /* On the worker: runs r. */
 static void
 store_worker_run(struct store_worker *w, struct store_req *r)
 {
 	struct store_filter f;
-	char err[512];
+	char err[512], *visible = NULL;
 	long n;
 
 	r->result = STORE_RESULT_ERROR;
 	if (store_worker_open(w) < 0)
 		return;
 	memset(&f, 0, sizeof(f));
+	if (store_req_sessions_json(r, &visible) < 0)
+		return;
+	f.sessions_json = visible;
 	f.since_seq = r->since;
 	f.before_seq = r->before;
 	f.oldest_first = r->have_since;
@@ -319,6 +349,7 @@ store_worker_run(struct store_worker *w, struct store_req *r)
 		n = store_worker_search(w, r, &f, err, sizeof(err));
 	else
 		n = store_query_events(w->db, &f, store_row, r, err, sizeof(err));
+	free(visible);
 	if (n == -2) { /* a bad question: said in the answer */
 		if (r->search || r->sessions)
 			evbuffer_add_printf(r->out, "{\"error\":\"bad_request\"}");

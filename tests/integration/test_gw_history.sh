@@ -4,7 +4,8 @@
 #   2. events that left a 64 KiB ring come back from the store, in seq
 #      order with no duplicate, then the ring's: {since} and the last
 #      {limit}; a session filter holds on both parts;
-#   3. a token scoped to one session sees only it, from the store too;
+#   3. a token scoped to one session sees only it, from the store too, and
+#      as many events as it asked for (the store counts its rows only);
 #   4. search: hits with their markers, newest first, limit and more, scoped;
 #   5. history_sessions over days: limit, more, a range, scoped;
 #   6. recovery of an offset the ring no longer holds: from the store, no gap;
@@ -80,6 +81,9 @@ check "session filter on store and ring" cmp -s <(cut -d' ' -f1 "$T/h4") <(seq 1
 check "only sess-1" test -z "$(grep -v ' sess-1$' "$T/h4")"
 hist '{"since":0,"limit":1000}' "$SCOPED" >"$T/h5"
 check "a scoped token: sess-2 only, from store and ring" cmp -s <(cut -d' ' -f1 "$T/h5") <(seq 2 3 1000)
+hist '{"limit":100}' "$SCOPED" >"$T/h5b"
+check "a scoped token's last 100: all 100 of sess-2, though most of the store's rows are not" \
+	cmp -s <(cut -d' ' -f1 "$T/h5b") <(seq 701 3 998)
 hist '{"since":0,"limit":1000,"session":"sess-1"}' "$SCOPED" >"$T/h6"
 check "a scoped token asking for another session gets nothing" test ! -s "$T/h6"
 search '{"q":"rm -rf"}' >"$T/s1"
