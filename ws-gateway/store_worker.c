@@ -8,9 +8,12 @@
  * STORE_WORKER_NICE, and hands the request back through a pipe the loop
  * reads.  A request names its client by Engine.IO session id and the
  * client's connect counter (ac_gen): an answer for a client that has gone,
- * or reconnected, is dropped.  A store that is missing or unreadable is
- * logged once and opened again at most every STORE_RETRY_SECONDS: history
- * then comes from the ring only.
+ * or reconnected, is dropped.  An HTTP request (/api/events, /api/sessions)
+ * names its conn instead (r->conn), and the conn points back at that name
+ * (c_await): a conn that closes sets it to NULL, so the answer finds no conn
+ * and is dropped; once answered, the conn goes on to its next request.  A store that is missing or
+ * unreadable is logged once and opened again at most every STORE_RETRY_SECONDS: history then comes
+ * from the ring only.
  */
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -74,6 +77,26 @@ store_req_free(struct store_req *r)
 	if (r->ring != NULL)
 		evbuffer_free(r->ring);
 	free(r);
+}
+
+char **
+store_strv_dup(char *const *v, size_t n)
+{
+	char **c;
+	size_t i;
+
+	if (v == NULL)
+		return NULL;
+	if ((c = calloc(n > 0 ? n : 1, sizeof(*c))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if ((c[i] = strdup(v[i])) == NULL) {
+			while (i > 0)
+				free(c[--i]);
+			free(c);
+			return NULL;
+		}
+	return c;
 }
 
 static int
@@ -347,12 +370,15 @@ store_worker_run(struct store_worker *w, struct store_req *r)
 		n = store_worker_sessions(w, r, err, sizeof(err));
 	else if (r->search)
 		n = store_worker_search(w, r, &f, err, sizeof(err));
-	else
+	else {
+		f.search = r->q; /* /api/events?q= */
 		n = store_query_events(w->db, &f, store_row, r, err, sizeof(err));
+	}
 	free(visible);
 	if (n == -2) { /* a bad question: said in the answer */
 		if (r->search || r->sessions)
 			evbuffer_add_printf(r->out, "{\"error\":\"bad_request\"}");
+		strlcpy(r->err, err, sizeof(r->err));
 		r->result = STORE_RESULT_ERROR;
 		return;
 	}
@@ -404,6 +430,7 @@ store_worker_done(evutil_socket_t fd, short ev, void *arg)
 	struct gw *gw = arg;
 	struct store_worker *w = gw->store;
 	struct store_req *r;
+	struct conn *c;
 	ssize_t k;
 
 	(void)fd;
@@ -413,8 +440,18 @@ store_worker_done(evutil_socket_t fd, short ev, void *arg)
 		w->nq--;
 		pthread_mutex_unlock(&w->mu);
 		gw->m.store_queries[r->result]++;
+		c = r->conn;
 		if (r->done != NULL)
 			r->done(gw, r);
+		if (c != NULL && c->c_await == &r->conn) {
+			/* answered (a conn that closed meanwhile let go of r in
+			 * conn_close, and is freed after this callback only):
+			 * on to the conn's next request */
+			c->c_await = NULL;
+			r->conn = NULL;
+			if (!c->c_closing)
+				gw->hooks.conn_input(c);
+		}
 		store_req_free(r);
 	}
 }
@@ -473,6 +510,22 @@ store_worker_submit(struct gw *gw, struct store_req *r)
 	w->nq++;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+int
+store_worker_submit_http(struct gw *gw, struct store_req *r, struct conn *c)
+{
+	if (gw->store == NULL)
+		return -1;
+	r->conn = c;
+	if (store_worker_submit(gw, r) < 0) {
+		r->conn = NULL;
+		conn_respond_str(c, 503, "text/plain", "Retry-After: " STORE_RETRY_AFTER "\r\n",
+				 "the event store is busy; try again\n");
+		return -1;
+	}
+	c->c_await = &r->conn;
 	return 0;
 }
 

@@ -1,0 +1,133 @@
+#!/bin/bash
+# /api/events reads the event store (gateway.store) for
+# what has left the ring, as get_history does (curl, a
+# real router, store and gateway, a 64 KiB ring):
+#   1. store configured but not there yet: /api/events answers from the
+#      ring as before; q= says the store cannot be read (503); with
+#      gateway.store off, q= is 501;
+#   2. events that left the ring come back: since, across the ring's edge,
+#      the last limit, before= paging (oldest first), since+before,
+#      session= and event= on both parts;
+#   3. q=: full-text hits, the newest limit, oldest first;
+#   4. a token scoped to one session sees only it, from the store too;
+#   5. bad parameters: 400 with a message naming the parameter;
+#   6. two requests on one keep-alive connection are answered in order;
+#      clients that go away before the store answers do not hurt the
+#      gateway.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/storelib.sh"
+hw_need_bins event-router event-store ws-gateway event-tail event-query
+hw_need_cmds curl jq
+export HOOKWIRE_RING_SIZE=64k HOOKWIRE_STORE_COMMIT_MS=50
+export PAD=200
+
+SCOPED=5c0bed5c0bed5c0bed5c0bed5c0bed01
+mkdir -p "$T/state"
+echo "$SCOPED sess-2" >"$T/state/tokens"
+chmod 600 "$T/state/tokens"
+
+# api PATH [TOKEN]: the body of GET PATH (curl fails on a status >= 400)
+api() { curl -sf -H "Authorization: Bearer ${2:-$HW_TOKEN}" "$HW_URL$1"; }
+# seqs PATH [TOKEN]: the seqs /api/events answers, one a line
+seqs() { api "$1" "${2:-}" | jq .seq; }
+# status PATH: "CODE BODY" of GET PATH
+status() {
+	curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $HW_TOKEN" "$HW_URL$1"
+	printf ' %s' "$(cat "$T/body")"
+}
+# is_status PATH CODE TEXT: GET PATH answers CODE with TEXT in its body
+is_status() { st=$(status "$1"); [ "${st%% *}" = "$2" ] && [[ $st == *"$3"* ]] || { echo "got: $st"; return 1; }; }
+
+hw_start_router
+hw_start_gateway
+store_feed 1 1000
+first=$("$B/event-tail" | head -n1 | jq .seq)
+check "the ring lapped (oldest held $first)" test "$first" -gt 100
+check "no store yet: the ring only" test "$(seqs '/api/events?since=0&limit=5' | head -n1)" = "$first"
+check "no store yet: the last 5 from the ring" cmp -s <(seqs '/api/events?limit=5') <(seq 996 1000)
+check "no store yet: q= is 503, the store cannot be read" is_status '/api/events?q=echo' 503 "cannot be read"
+
+hw_start_store
+check "the store follows" store_wait_indexed 1000
+check "since 0: 1..50 from the store" cmp -s <(seqs '/api/events?since=0&limit=50') <(seq 1 50)
+check "across the ring's edge: $((first - 10))..$((first + 9)) once, in order" \
+	cmp -s <(seqs "/api/events?since=$((first - 11))&limit=20") <(seq $((first - 10)) $((first + 9)))
+check "the last 1000: 1..1000 once, in order" cmp -s <(seqs '/api/events?limit=1000') <(seq 1 1000)
+check "before=500&limit=100: 400..499, oldest first" \
+	cmp -s <(seqs '/api/events?before=500&limit=100') <(seq 400 499)
+check "the next page, before=400: 300..399" \
+	cmp -s <(seqs '/api/events?before=400&limit=100') <(seq 300 399)
+check "before across the ring's edge: ring and store, once, in order" \
+	cmp -s <(seqs "/api/events?before=$((first + 5))&limit=20") <(seq $((first - 15)) $((first + 4)))
+check "before=1: nothing" test -z "$(api '/api/events?before=1')"
+check "since=10&before=20: 11..19" cmp -s <(seqs '/api/events?since=10&before=20') <(seq 11 19)
+check "session filter on store and ring" \
+	cmp -s <(seqs '/api/events?since=0&limit=1000&session=sess-1') <(seq 1 3 1000)
+check "event filter on store and ring" \
+	cmp -s <(seqs '/api/events?since=0&limit=1000&event=PostToolUseFailure') <(seq 10 10 1000)
+check "q=rm -rf: event 7, which left the ring" cmp -s <(seqs '/api/events?q=rm%20-rf') <(echo 7)
+check "q=echo 9&limit=3: the newest three hits, oldest first" \
+	cmp -s <(seqs '/api/events?q=echo+9&limit=3') <(seq 997 999)
+check "q= with before: the newest hits below it" \
+	cmp -s <(seqs '/api/events?q=echo+9&limit=2&before=950') <(seq 948 949)
+check "q= with session=: that session's hits only" \
+	test "$(api '/api/events?q=echo+9&limit=1000&session=sess-0' | jq -r .session_id | sort -u)" = sess-0
+
+# a scoped token
+check "scoped: sess-2 only, from store and ring" \
+	cmp -s <(seqs '/api/events?since=0&limit=1000' "$SCOPED") <(seq 2 3 1000)
+check "scoped: the last 100 of sess-2 (before=)" \
+	cmp -s <(seqs '/api/events?before=400&limit=100' "$SCOPED") <(seq 101 3 399)
+check "scoped, asking for another session: nothing" \
+	test -z "$(api '/api/events?since=0&limit=1000&session=sess-1' "$SCOPED")"
+check "scoped q=: sess-2 hits only" \
+	test "$(api '/api/events?q=echo+9&limit=1000' "$SCOPED" | jq -r .session_id | sort -u)" = sess-2
+
+# bad parameters
+check "since=abc: 400 naming since" is_status '/api/events?since=abc' 400 "bad since"
+check "before=x: 400 naming before" is_status '/api/events?before=x' 400 "bad before"
+check "before=0: 400" is_status '/api/events?before=0' 400 "bad before"
+check "since past INT64_MAX: 400" is_status '/api/events?since=9223372036854775808' 400 "bad since"
+check "q= empty: 400" is_status '/api/events?q=' 400 "bad q"
+check "limit=-1: 400 naming limit" is_status '/api/events?limit=-1' 400 "bad limit"
+check "session= too long: 400" is_status "/api/events?session=$(printf 'x%.0s' $(seq 300))" 400 "bad session"
+check "q=ab: 400, too short" is_status '/api/events?q=ab' 400 "at least 3"
+check "/api/events without the token: 401" test "$(curl -s -o /dev/null -w '%{http_code}' "$HW_URL/api/events?since=0")" = 401
+
+# one connection, two questions sent at once (pipelined): the store's
+# answer, then the ring's (at hand at once), in the order asked
+/usr/bin/python3 - "$HW_PORT" "$HW_TOKEN" "$first" >"$T/ka" <<'PY'
+import socket, sys
+port, tok, first = sys.argv[1], sys.argv[2], int(sys.argv[3])
+req = "GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok + "\r\n%s\r\n"
+s = socket.create_connection(("127.0.0.1", int(port)))
+s.sendall((req % ("/api/events?since=0&limit=3", "") +
+           req % ("/api/events?since=%d&limit=2" % first, "Connection: close\r\n")).encode())
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+for line in data.decode().split("\n"):
+    if line.startswith("{"):
+        print(line)
+PY
+check "pipelined: 1 2 3 then $((first + 1)) $((first + 2)), on one connection" \
+	test "$(jq .seq "$T/ka" | tr '\n' ' ')" = "1 2 3 $((first + 1)) $((first + 2)) "
+# clients that leave before the store answers: their answers are dropped
+pids=
+for i in $(seq 20); do
+	curl -s -m 0.01 -H "Authorization: Bearer $HW_TOKEN" "$HW_URL/api/events?q=echo&limit=10000" >/dev/null &
+	pids="$pids $!"
+done
+wait $pids || true # they time out: curl exits 28
+check "the gateway lives on after clients left mid-question" \
+	cmp -s <(seqs '/api/events?since=0&limit=3') <(seq 1 3)
+
+# gateway.store off: q= is not there to be had
+hw_stop "$gateway_pid"
+HOOKWIRE_GATEWAY_STORE=off hw_start_gateway
+check "gateway.store off: q= is 501" is_status '/api/events?q=echo' 501 "event store"
+check "gateway.store off: /api/events from the ring" test "$(seqs '/api/events?since=0&limit=1')" = "$first"
+hw_done
