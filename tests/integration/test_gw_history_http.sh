@@ -1,6 +1,6 @@
 #!/bin/bash
-# /api/events reads the event store (gateway.store) for
-# what has left the ring, as get_history does (curl, a
+# /api/events and /api/sessions read the event store (gateway.store) for
+# what has left the ring, as get_history and history_sessions do (curl, a
 # real router, store and gateway, a 64 KiB ring):
 #   1. store configured but not there yet: /api/events answers from the
 #      ring as before; q= says the store cannot be read (503); with
@@ -9,9 +9,11 @@
 #      the last limit, before= paging (oldest first), since+before,
 #      session= and event= on both parts;
 #   3. q=: full-text hits, the newest limit, oldest first;
-#   4. a token scoped to one session sees only it, from the store too;
-#   5. bad parameters: 400 with a message naming the parameter;
-#   6. two requests on one keep-alive connection are answered in order;
+#   4. /api/sessions?from=&to=&project=&limit= from the store; without
+#      them, today's table;
+#   5. a token scoped to one session sees only it, from the store too;
+#   6. bad parameters: 400 with a message naming the parameter;
+#   7. two requests on one keep-alive connection are answered in order;
 #      clients that go away before the store answers do not hurt the
 #      gateway.
 . "$(dirname "$0")/lib.sh"
@@ -35,6 +37,9 @@ status() {
 	curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $HW_TOKEN" "$HW_URL$1"
 	printf ' %s' "$(cat "$T/body")"
 }
+# jqe FILTER FILE [JQ ARGS]: FILE holds JSON for which FILTER is true (jq -e
+# alone passes on empty input, as from a request that failed)
+jqe() { local f=$1 j; j=$(cat "$2") && shift 2 && [ -n "$j" ] && jq -e "$@" "$f" <<<"$j" >/dev/null; }
 # is_status PATH CODE TEXT: GET PATH answers CODE with TEXT in its body
 is_status() { st=$(status "$1"); [ "${st%% *}" = "$2" ] && [[ $st == *"$3"* ]] || { echo "got: $st"; return 1; }; }
 
@@ -73,6 +78,22 @@ check "q= with before: the newest hits below it" \
 check "q= with session=: that session's hits only" \
 	test "$(api '/api/events?q=echo+9&limit=1000&session=sess-0' | jq -r .session_id | sort -u)" = sess-0
 
+# sessions
+api '/api/sessions?from=3d' >"$T/d1"
+check "/api/sessions?from=3d: the three, 1000 events, most recent first" jqe \
+	'.more == false and ([.sessions[].session_id] | sort) == ["sess-0","sess-1","sess-2"] and ([.sessions[].events] | add) == 1000 and ([.sessions[].last_seq] == [1000, 999, 998])' "$T/d1"
+api '/api/sessions?from=3d&limit=2' >"$T/d2"
+check "/api/sessions: limit and more" jqe '.more == true and (.sessions | length) == 2' "$T/d2"
+api "/api/sessions?from=$(date -u -d '-3 days' +%F)&to=$(date -u -d '-2 days' +%F)" >"$T/d3"
+check "/api/sessions: a range of days with none" jqe '.sessions == [] and .more == false' "$T/d3"
+proj=$(jq -r '.sessions[0].project' "$T/d1")
+api "/api/sessions?project=$proj" >"$T/d4"
+check "/api/sessions?project=$proj: its sessions only" jqe \
+	'(.sessions | length) > 0 and all(.sessions[]; .project == $p)' "$T/d4" --arg p "$proj"
+check "/api/sessions?project=/nowhere: none" jqe '.sessions == []' <(api '/api/sessions?project=/nowhere')
+check "/api/sessions with none of from, to, project: the table as before" \
+	jqe 'type == "array" and length == 3 and all(.[]; has("state"))' <(api '/api/sessions')
+
 # a scoped token
 check "scoped: sess-2 only, from store and ring" \
 	cmp -s <(seqs '/api/events?since=0&limit=1000' "$SCOPED") <(seq 2 3 1000)
@@ -82,6 +103,8 @@ check "scoped, asking for another session: nothing" \
 	test -z "$(api '/api/events?since=0&limit=1000&session=sess-1' "$SCOPED")"
 check "scoped q=: sess-2 hits only" \
 	test "$(api '/api/events?q=echo+9&limit=1000' "$SCOPED" | jq -r .session_id | sort -u)" = sess-2
+check "scoped /api/sessions?from=3d: sess-2 only" \
+	jqe '[.sessions[].session_id] == ["sess-2"]' <(api '/api/sessions?from=3d' "$SCOPED")
 
 # bad parameters
 check "since=abc: 400 naming since" is_status '/api/events?since=abc' 400 "bad since"
@@ -92,6 +115,8 @@ check "q= empty: 400" is_status '/api/events?q=' 400 "bad q"
 check "limit=-1: 400 naming limit" is_status '/api/events?limit=-1' 400 "bad limit"
 check "session= too long: 400" is_status "/api/events?session=$(printf 'x%.0s' $(seq 300))" 400 "bad session"
 check "q=ab: 400, too short" is_status '/api/events?q=ab' 400 "at least 3"
+check "/api/sessions?from=soon: 400 naming from" is_status '/api/sessions?from=soon' 400 "bad from"
+check "/api/sessions?limit=0: 400 naming limit" is_status '/api/sessions?from=1d&limit=0' 400 "bad limit"
 check "/api/events without the token: 401" test "$(curl -s -o /dev/null -w '%{http_code}' "$HW_URL/api/events?since=0")" = 401
 
 # one connection, two questions sent at once (pipelined): the store's
@@ -129,5 +154,6 @@ check "the gateway lives on after clients left mid-question" \
 hw_stop "$gateway_pid"
 HOOKWIRE_GATEWAY_STORE=off hw_start_gateway
 check "gateway.store off: q= is 501" is_status '/api/events?q=echo' 501 "event store"
+check "gateway.store off: from= is 501" is_status '/api/sessions?from=1d' 501 "event store"
 check "gateway.store off: /api/events from the ring" test "$(seqs '/api/events?since=0&limit=1')" = "$first"
 hw_done
