@@ -16,7 +16,11 @@
  * socket.io-client records as its offset).  A client that reconnects with
  * {pid, offset} is answered with the same pid and gets the events after
  * offset replayed from the source, in order, before any new one; if some
- * left the ring it first gets a gap event {from, to}.  The ring is the
+ * left the ring it first gets a gap event {from, to}.  With an event store,
+ * what left the ring comes from the store first (store_worker.c), the
+ * client's live events held meanwhile; a store that has not answered
+ * within API_CATCHUP_MS is not waited for: the ring's events and the gap,
+ * as without one, and the store's late answer is dropped.  The ring is the
  * store, so this works across a gateway restart.  The sid is derived from
  * the pid (eio_sid_of_pid), so the client keeps its id, and the
  * subscriptions of a client whose transport went away are parked for
@@ -38,6 +42,10 @@
 #define API_PARKED_MAX		 1024 /* subscriptions kept for recovery, oldest dropped first */
 #define API_SEARCH_MAX		 1000 /* hits in one search answer */
 #define API_PARKED_SECONDS	 120 /* how long (the reference server's maxDisconnectionDuration) */
+/* How long a recovery waits for the store before the client gets the ring's
+ * events and a gap for the rest, as without a store: its live events are
+ * held meanwhile, and a worker stuck on a slow disk would hold them forever. */
+#define API_CATCHUP_MS 1000
 
 /* ---------------------------------------------------------------- what the server emits */
 
@@ -184,6 +192,9 @@ api_client_free(struct eio_session *s)
 	s->es_api.ac_subs = NULL;
 	s->es_api.ac_nsubs = 0;
 	api_scope_clear(&s->es_api);
+	if (s->es_api.ac_catchup_ev != NULL)
+		event_free(s->es_api.ac_catchup_ev);
+	s->es_api.ac_catchup_ev = NULL;
 }
 
 /* ---------------------------------------------------------------- parked subscriptions */
@@ -312,8 +323,9 @@ api_catchup_done(struct gw *gw, struct store_req *r)
 	uint64_t last = r->since, seq;
 	int filtered = r->scope != NULL || r->nsubs > 0;
 
-	if (s == NULL)
-		return;
+	if (s == NULL || !s->es_api.ac_catchup)
+		return; /* gone, or the ring answered after API_CATCHUP_MS */
+	evtimer_del(s->es_api.ac_catchup_ev);
 	if (r->result != STORE_RESULT_OK) {
 		/* no store after all: from the ring, with its gap, as without one */
 		s->es_api.ac_catchup = 0;
@@ -348,14 +360,34 @@ api_catchup_done(struct gw *gw, struct store_req *r)
 	api_replay(s, r->before - 1);
 }
 
+/* The store has not answered a recovery within API_CATCHUP_MS: the ring's
+ * events, with a gap for what it lacks; the store's answer is dropped. */
+static void
+api_catchup_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct eio_session *s = arg;
+	struct api_client *a = &s->es_api;
+
+	if (!a->ac_catchup || s->es_closed || !a->ac_listed)
+		return;
+	log_warnx("store_slow", "%s: %s: no store answer within %d ms; recovering from the ring",
+		  __func__, s->es_id, API_CATCHUP_MS);
+	a->ac_catchup = 0;
+	api_replay(s, a->ac_catchup_from);
+	if (!s->es_closed)
+		eio_session_check_output(s);
+}
+
 /* Recovery from an offset the ring no longer holds: the store's events
- * first, on the worker; 0 when asked, -1 (replay from the ring, a gap). */
+ * first, on the worker, for at most API_CATCHUP_MS; 0 when asked, -1
+ * (replay from the ring, a gap). */
 static int
 api_catchup(struct eio_session *s, unsigned long long offset)
 {
 	struct gw *gw = s->es_gw;
 	struct api_client *a = &s->es_api;
 	struct store_req *r;
+	struct timeval tv = util_ms_tv(API_CATCHUP_MS);
 	uint64_t first = gw->src != NULL ? source_first_seq(gw->src) : 0;
 
 	if (gw->store == NULL || first <= 1 || offset + 1 >= first ||
@@ -379,6 +411,11 @@ api_catchup(struct eio_session *s, unsigned long long offset)
 		return -1;
 	}
 	a->ac_catchup = 1;
+	a->ac_catchup_from = offset;
+	if (a->ac_catchup_ev == NULL)
+		a->ac_catchup_ev = evtimer_new(gw->base, api_catchup_timeout, s);
+	if (a->ac_catchup_ev != NULL)
+		evtimer_add(a->ac_catchup_ev, &tv);
 	return 0;
 }
 
@@ -483,6 +520,8 @@ api_connect(struct eio_session *s, struct sio_packet *p)
 	sio_layer_send(s, SIO_CONNECT, "/", -1, body, (size_t)n);
 	a->ac_gen = ++gw->store_gen;
 	a->ac_catchup = 0;
+	if (a->ac_catchup_ev != NULL)
+		evtimer_del(a->ac_catchup_ev);
 	if (!a->ac_listed) {
 		a->ac_session = s;
 		TAILQ_INSERT_TAIL(&gw->api, a, ac_entry);

@@ -454,7 +454,9 @@ struct api_client {
 	size_t ac_nscope;
 	char **ac_subs; /* subscriptions; none: everything in scope */
 	size_t ac_nsubs;
-	int ac_catchup;	 /* recovering from the store: live events held (replayed after) */
+	int ac_catchup;		  /* recovering from the store: live events held (replayed after) */
+	uint64_t ac_catchup_from; /* the offset it recovers from */
+	struct event *ac_catchup_ev; /* bounds the wait for the store (API_CATCHUP_MS) */
 	uint64_t ac_gen; /* connect counter: a store answer for an older connect is dropped */
 };
 

@@ -9,7 +9,9 @@
 #   4. search: hits with their markers, newest first, limit and more, scoped;
 #   5. history_sessions over days: limit, more, a range, scoped;
 #   6. recovery of an offset the ring no longer holds: from the store, no gap;
-#   7. /metrics counts the store questions (result="ok").
+#   7. /metrics counts the store questions (result="ok");
+#   8. a recovery waits for a store that never answers at most
+#      API_CATCHUP_MS: then the ring's events, and a gap for the rest.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storelib.sh"
 export HOOKWIRE_RING_SIZE=64k HOOKWIRE_STORE_COMMIT_MS=50
@@ -133,4 +135,42 @@ check "recovery: socket.recovered, every missed event once, in order, no gap" jq
 	'.recovered == true and .gaps == [] and .got == [range(1001; 2002)]' "$T/r1"
 check "/metrics counts store questions" sh -c \
 	"curl -s '$HW_URL/metrics' | grep -q 'hookwire_gateway_store_queries_total{result=\"ok\"} [1-9]'"
+
+# a store that never answers (a FIFO nobody writes: the worker blocks in
+# open(2)): a recovery gets the ring's events and a gap after API_CATCHUP_MS
+hw_stop "$gateway_pid"
+mkfifo "$T/stuck.db"
+HOOKWIRE_GATEWAY_STORE=$T/stuck.db hw_start_gateway
+node -e '
+const { io } = require(process.argv[1] + "/tests/node_modules/socket.io-client");
+const { execSync } = require("child_process");
+const s = io(process.argv[2], { auth: { token: process.argv[3] }, transports: ["websocket"], reconnection: false });
+const got = [], gaps = [];
+s.on("claude_event", (e) => got.push(e.seq));
+s.on("gap", (g) => gaps.push(g));
+const until = async (c) => { for (let i = 0; i < 200 && !c(); i++) await new Promise((r) => setTimeout(r, 50)); };
+s.once("connect", async () => {
+	execSync("store_feed 2002 1", { shell: "/bin/bash" });
+	await until(() => got.length >= 1);
+	s.disconnect();
+	execSync("store_feed 2003 1000", { shell: "/bin/bash" });
+	const t0 = Date.now();
+	s.once("connect", async () => {
+		await until(() => got.includes(3002));
+		console.log(JSON.stringify({ recovered: s.recovered, ms: Date.now() - t0, got, gaps }));
+		process.exit(0);
+	});
+	s.connect();
+});
+setTimeout(() => process.exit(2), 30000);
+' "$SRC" "$HW_URL" "$HW_TOKEN" >"$T/r2" || true
+first=$("$B/event-tail" | head -n1 | jq .seq)
+# jqf FILTER FILE [JQ ARGS]: FILE is not empty and FILTER is true of it
+jqf() { [ -s "$2" ] && jq -e "${@:3}" "$1" "$2" >/dev/null; }
+check "stuck store: the recovery ends within 5 s (ring's oldest $first)" jqf '.ms < 5000' "$T/r2"
+check "stuck store: the ring's events once, in order, after a gap for what it lacks" jqf \
+	'.recovered == true and .gaps == [{"from": 2003, "to": ($f - 1)}] and .got == [2002] + [range($f; 3003)]' "$T/r2" --argjson f "$first"
+check "stuck store: the gateway logged it" grep -q store_slow "$T/gateway.log"
+# the worker goes on: its open(2) returns, the empty file is no store
+timeout 10 sh -c ": >'$T/stuck.db'"
 hw_done
