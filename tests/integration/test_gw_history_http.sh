@@ -15,7 +15,10 @@
 #   6. bad parameters: 400 with a message naming the parameter;
 #   7. two requests on one keep-alive connection are answered in order;
 #      clients that go away before the store answers do not hurt the
-#      gateway.
+#      gateway;
+#   8. a store that does not answer: a full queue is 503 with Retry-After,
+#      and what was queued is answered from the ring when the worker is
+#      done.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storelib.sh"
 hw_need_bins event-router event-store ws-gateway event-tail event-query
@@ -149,6 +152,29 @@ done
 wait $pids || true # they time out: curl exits 28
 check "the gateway lives on after clients left mid-question" \
 	cmp -s <(seqs '/api/events?since=0&limit=3') <(seq 1 3)
+
+# a store that never answers (a FIFO nobody writes: the worker blocks in
+# open(2)): the questions queue up to STORE_QUEUE_MAX, then 503 with
+# Retry-After; once the worker goes on, the queued ones get the ring
+hw_stop "$gateway_pid"
+mkfifo "$T/stuck.db"
+HOOKWIRE_GATEWAY_STORE=$T/stuck.db hw_start_gateway
+pids=
+for i in $(seq 64); do
+	curl -s -m 30 -H "Authorization: Bearer $HW_TOKEN" "$HW_URL/api/events?since=0&limit=2" >"$T/q$i" &
+	pids="$pids $!"
+done
+# busy_503: a question now is answered 503 with Retry-After at once (one that
+# is queued instead times out, and takes a place in the queue)
+busy_503() {
+	[ "$(curl -s -m 1 -D "$T/busy.h" -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $HW_TOKEN" \
+		"$HW_URL/api/events?since=0&limit=2")" = 503 ] && grep -qi '^Retry-After: 1' "$T/busy.h"
+}
+hw_until 20 "a full store queue: 503 with Retry-After" busy_503 || true # and unstick the worker below
+timeout 10 sh -c ": >'$T/stuck.db'" # the worker's open(2) returns: no store there
+wait $pids || true
+check "the queued questions: answered from the ring after all" \
+	cmp -s <(jq .seq "$T/q1") <(printf '%s\n' "$first" $((first + 1)))
 
 # gateway.store off: q= is not there to be had
 hw_stop "$gateway_pid"
