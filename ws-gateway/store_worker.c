@@ -36,6 +36,7 @@
 #define STORE_WORKER_NICE   10 /* the worker's nice value */
 #define STORE_RETRY_SECONDS 5  /* opening a missing store again at most this often */
 #define STORE_BUSY_MS	    2000
+#define STORE_JOIN_MS	    2000 /* shutdown waits this long for the worker (whole seconds) */
 
 struct store_worker {
 	pthread_t th;
@@ -546,6 +547,7 @@ store_worker_free(struct gw *gw)
 {
 	struct store_worker *w = gw->store;
 	struct store_req *r;
+	struct timespec until;
 
 	if (w == NULL)
 		return;
@@ -553,7 +555,17 @@ store_worker_free(struct gw *gw)
 	w->stop = 1;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->th, NULL);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += STORE_JOIN_MS / 1000;
+	if (pthread_timedjoin_np(w->th, NULL, &until) != 0) {
+		/* stuck in a read of the disk: the process is exiting, and the
+		 * thread still uses w, so w stays (its pipe too: no SIGPIPE) */
+		log_warnx("store_stuck", "%s: the store worker did not stop within %d ms; left",
+			  __func__, STORE_JOIN_MS);
+		event_free(w->pev);
+		gw->store = NULL;
+		return;
+	}
 	while ((r = TAILQ_FIRST(&w->q)) != NULL) {
 		TAILQ_REMOVE(&w->q, r, r_entry);
 		store_req_free(r);

@@ -176,8 +176,18 @@ wait $pids || true
 check "the queued questions: answered from the ring after all" \
 	cmp -s <(jq .seq "$T/q1") <(printf '%s\n' "$first" $((first + 1)))
 
-# gateway.store off: q= is not there to be had
+# and a gateway whose worker is stuck still stops when told to
 hw_stop "$gateway_pid"
+rm -f "$T/stuck.db"
+mkfifo "$T/stuck.db"
+HOOKWIRE_GATEWAY_STORE=$T/stuck.db hw_start_gateway
+curl -s -m 1 -H "Authorization: Bearer $HW_TOKEN" "$HW_URL/api/events?since=0&limit=2" >/dev/null || true
+kill -TERM "$gateway_pid"
+check "a stuck store worker: the gateway stops on SIGTERM all the same" hw_wait_exit "$gateway_pid" 10
+check "... and says why" grep -q store_stuck "$T/gateway.log"
+timeout 2 sh -c ": >'$T/stuck.db'" || true # (no reader left: nothing to unstick)
+
+# gateway.store off: q= is not there to be had
 HOOKWIRE_GATEWAY_STORE=off hw_start_gateway
 check "gateway.store off: q= is 501" is_status '/api/events?q=echo' 501 "event store"
 check "gateway.store off: from= is 501" is_status '/api/sessions?from=1d' 501 "event store"
