@@ -31,6 +31,10 @@ setTimeout(() => process.exit(2), 10000);
 ' "$SRC" "$HW_URL" "${2:-$HW_TOKEN}" "$1"
 }
 
+# jqf FILTER FILE [JQ ARGS]: FILE is not empty and FILTER is true of it (jq -e
+# alone passes on an empty file, as from a client that failed)
+jqf() { [ -s "$2" ] && jq -e "${@:3}" "$1" "$2" >/dev/null; }
+
 # a token scoped to sess-2 ($STATEDIR/tokens)
 SCOPED=5c0bed5c0bed5c0bed5c0bed5c0bed00
 mkdir -p "$T/state"
@@ -89,21 +93,21 @@ check "a scoped token's last 100: all 100 of sess-2, though most of the store's 
 hist '{"since":0,"limit":1000,"session":"sess-1"}' "$SCOPED" >"$T/h6"
 check "a scoped token asking for another session gets nothing" test ! -s "$T/h6"
 search '{"q":"rm -rf"}' >"$T/s1"
-check "search: event 7 (left the ring) with its hit between \\u0002 and \\u0003" jq -e \
+check "search: event 7 (left the ring) with its hit between \\u0002 and \\u0003" jqf \
 	'.more == false and (.hits | length) == 1 and .hits[0].seq == 7 and .hits[0].event.seq == 7 and (.hits[0].snippet | contains("\u0002rm -rf\u0003"))' "$T/s1"
 search '{"q":"echo 9","limit":3}' >"$T/s2"
-check "search: newest first, limit and more" jq -e '.more == true and ([.hits[].seq] == [999, 998, 997] or ([.hits[].seq] | . == (sort | reverse)))' "$T/s2"
+check "search: newest first, limit and more" jqf '.more == true and ([.hits[].seq] == [999, 998, 997] or ([.hits[].seq] | . == (sort | reverse)))' "$T/s2"
 search '{"q":"echo 9","limit":1000}' "$SCOPED" >"$T/s3"
-check "search with a scoped token: sess-2 hits only" jq -e '(.hits | length) > 0 and all(.hits[]; .event.session_id == "sess-2")' "$T/s3"
+check "search with a scoped token: sess-2 hits only" jqf '(.hits | length) > 0 and all(.hits[]; .event.session_id == "sess-2")' "$T/s3"
 ask history_sessions '{}' >"$T/d1"
-check "history_sessions: the three, 1000 events, most recent first" jq -e \
+check "history_sessions: the three, 1000 events, most recent first" jqf \
 	'.more == false and ([.sessions[].session_id] | sort) == ["sess-0","sess-1","sess-2"] and ([.sessions[].events] | add) == 1000 and ([.sessions[].last_seq] == [1000, 999, 998])' "$T/d1"
 ask history_sessions '{"limit":2}' >"$T/d2"
-check "history_sessions: limit and more" jq -e '.more == true and (.sessions | length) == 2' "$T/d2"
+check "history_sessions: limit and more" jqf '.more == true and (.sessions | length) == 2' "$T/d2"
 ask history_sessions "{\"from\":\"$(date -u -d '-3 days' +%F)\",\"to\":\"$(date -u -d '-2 days' +%F)\"}" >"$T/d3"
-check "history_sessions: a range of days with none" jq -e '.sessions == []' "$T/d3"
+check "history_sessions: a range of days with none" jqf '.sessions == []' "$T/d3"
 ask history_sessions '{"from":"3d"}' "$SCOPED" >"$T/d4"
-check "history_sessions with a scoped token: sess-2 only" jq -e '[.sessions[].session_id] == ["sess-2"]' "$T/d4"
+check "history_sessions with a scoped token: sess-2 only" jqf '[.sessions[].session_id] == ["sess-2"]' "$T/d4"
 # recovery: a client offline while the ring laps gets what it missed from the store
 export B T HOOKWIRE_RUNDIR
 export -f store_feed store_stat
@@ -131,7 +135,7 @@ setTimeout(() => process.exit(2), 60000);
 ' "$SRC" "$HW_URL" "$HW_TOKEN" >"$T/r1"
 first=$("$B/event-tail" | head -n1 | jq .seq)
 check "recovery: the ring lapped while offline (oldest held $first)" test "$first" -gt 1002
-check "recovery: socket.recovered, every missed event once, in order, no gap" jq -e \
+check "recovery: socket.recovered, every missed event once, in order, no gap" jqf \
 	'.recovered == true and .gaps == [] and .got == [range(1001; 2002)]' "$T/r1"
 check "/metrics counts store questions" sh -c \
 	"curl -s '$HW_URL/metrics' | grep -q 'hookwire_gateway_store_queries_total{result=\"ok\"} [1-9]'"
@@ -165,8 +169,6 @@ s.once("connect", async () => {
 setTimeout(() => process.exit(2), 30000);
 ' "$SRC" "$HW_URL" "$HW_TOKEN" >"$T/r2" || true
 first=$("$B/event-tail" | head -n1 | jq .seq)
-# jqf FILTER FILE [JQ ARGS]: FILE is not empty and FILTER is true of it
-jqf() { [ -s "$2" ] && jq -e "${@:3}" "$1" "$2" >/dev/null; }
 check "stuck store: the recovery ends within 5 s (ring's oldest $first)" jqf '.ms < 5000' "$T/r2"
 check "stuck store: the ring's events once, in order, after a gap for what it lacks" jqf \
 	'.recovered == true and .gaps == [{"from": 2003, "to": ($f - 1)}] and .got == [2002] + [range($f; 3003)]' "$T/r2" --argjson f "$first"
