@@ -307,8 +307,6 @@ api_replay(struct eio_session *s, unsigned long long offset)
 	}
 }
 
-static char **api_strv_dup(char **v, size_t n);
-
 /* The store answered a recovery: its events, then the ring's from where it
  * stopped, then the live ones again. */
 static void
@@ -400,9 +398,9 @@ api_catchup(struct eio_session *s, unsigned long long offset)
 	r->before = first;
 	r->limit = STORE_LIMIT_MAX - 1;
 	r->ndjson = 1;
-	r->scope = api_strv_dup(a->ac_scope, a->ac_nscope);
+	r->scope = store_strv_dup(a->ac_scope, a->ac_nscope);
 	r->nscope = r->scope ? a->ac_nscope : 0;
-	r->subs = api_strv_dup(a->ac_subs, a->ac_nsubs);
+	r->subs = store_strv_dup(a->ac_subs, a->ac_nsubs);
 	r->nsubs = r->subs ? a->ac_nsubs : 0;
 	r->done = api_catchup_done;
 	if ((a->ac_scope && !r->scope) || (a->ac_nsubs > 0 && !r->subs) ||
@@ -687,25 +685,6 @@ api_history_query(struct gw *gw, json_object *args, struct history_query *q)
 	}
 }
 
-/* Copies n strings of v (NULL stays NULL, an empty list a list of none). */
-static char **
-api_strv_dup(char **v, size_t n)
-{
-	char **c;
-	size_t i;
-
-	if (v == NULL)
-		return NULL;
-	if ((c = calloc(n > 0 ? n : 1, sizeof(*c))) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		if ((c[i] = strdup(v[i])) == NULL) {
-			api_strv_free(c, i);
-			return NULL;
-		}
-	return c;
-}
-
 /* The store answered a get_history: its events, then the ring's. */
 static void
 api_history_done(struct gw *gw, struct store_req *r)
@@ -764,9 +743,9 @@ api_history_store(struct eio_session *s, long long id, const struct history_quer
 	r->limit = q->limit - ring_count;
 	r->session = q->session ? strdup(q->session) : NULL;
 	r->event = q->event ? strdup(q->event) : NULL;
-	r->scope = api_strv_dup(a->ac_scope, a->ac_nscope);
+	r->scope = store_strv_dup(a->ac_scope, a->ac_nscope);
 	r->nscope = r->scope ? a->ac_nscope : 0;
-	r->subs = api_strv_dup(a->ac_subs, a->ac_nsubs);
+	r->subs = store_strv_dup(a->ac_subs, a->ac_nsubs);
 	r->nsubs = r->subs ? a->ac_nsubs : 0;
 	r->ring = ring;
 	r->ring_count = ring_count;
@@ -896,9 +875,9 @@ api_search(struct eio_session *s, struct sio_packet *p)
 	if (json_object_object_get_ex(o, "before", &v) && json_object_is_type(v, json_type_int) &&
 	    (l = json_object_get_int64(v)) > 0 && (end == 0 || (uint64_t)l < end))
 		r->before = (uint64_t)l;
-	r->scope = api_strv_dup(a->ac_scope, a->ac_nscope);
+	r->scope = store_strv_dup(a->ac_scope, a->ac_nscope);
 	r->nscope = r->scope ? a->ac_nscope : 0;
-	r->subs = api_strv_dup(a->ac_subs, a->ac_nsubs);
+	r->subs = store_strv_dup(a->ac_subs, a->ac_nsubs);
 	r->nsubs = r->subs ? a->ac_nsubs : 0;
 	r->done = api_search_done;
 	if (api_arg_str(o, "q", &r->q) < 0 || r->q == NULL ||
@@ -973,7 +952,7 @@ api_history_sessions(struct eio_session *s, struct sio_packet *p)
 	    json_object_is_type(v, json_type_int) && (l = json_object_get_int64(v)) > 0 &&
 	    l < STORE_SESSIONS_MAX)
 		r->limit = (long)l;
-	r->scope = api_strv_dup(a->ac_scope, a->ac_nscope);
+	r->scope = store_strv_dup(a->ac_scope, a->ac_nscope);
 	r->nscope = r->scope ? a->ac_nscope : 0;
 	r->done = api_search_done;
 	if (o != NULL &&
