@@ -317,6 +317,11 @@ store_query_row_filters(sqlite3_str *x, struct store_params *p, const struct sto
 		store_param_text(p, cols[i].val);
 		driven = 1;
 	}
+	if (f->sessions_json != NULL) {
+		/* one parameter however many sessions: SQLite's json_each reads the list */
+		sqlite3_str_appendf(x, " AND +%ssession_id IN (SELECT value FROM json_each(?))", e);
+		store_param_text(p, f->sessions_json);
+	}
 }
 
 struct store_hit {

@@ -94,6 +94,10 @@ struct store_filter {
 	int64_t since_us;    /* ts_us >= since_us (0: none) */
 	int64_t until_us;    /* ts_us <= until_us (0: none) */
 	const char *session, *event, *tool, *project, *agent, *tool_use_id;
+	/* Events of these sessions only: a JSON array of session ids ("[]":
+	 * none), for a caller that may see some sessions only, so that limit
+	 * counts what it may see. */
+	const char *sessions_json;
 	/* Full-text: a literal string looked for anywhere in the indexed text
 	 * (case-insensitive; at least STORE_SEARCH_MIN characters), or a raw
 	 * FTS5 expression in match (for callers who want AND/OR/NEAR). */

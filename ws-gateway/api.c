@@ -16,7 +16,11 @@
  * socket.io-client records as its offset).  A client that reconnects with
  * {pid, offset} is answered with the same pid and gets the events after
  * offset replayed from the source, in order, before any new one; if some
- * left the ring it first gets a gap event {from, to}.  The ring is the
+ * left the ring it first gets a gap event {from, to}.  With an event store,
+ * what left the ring comes from the store first (store_worker.c), the
+ * client's live events held meanwhile; a store that has not answered
+ * within API_CATCHUP_MS is not waited for: the ring's events and the gap,
+ * as without one, and the store's late answer is dropped.  The ring is the
  * store, so this works across a gateway restart.  The sid is derived from
  * the pid (eio_sid_of_pid), so the client keeps its id, and the
  * subscriptions of a client whose transport went away are parked for
@@ -38,6 +42,10 @@
 #define API_PARKED_MAX		 1024 /* subscriptions kept for recovery, oldest dropped first */
 #define API_SEARCH_MAX		 1000 /* hits in one search answer */
 #define API_PARKED_SECONDS	 120 /* how long (the reference server's maxDisconnectionDuration) */
+/* How long a recovery waits for the store before the client gets the ring's
+ * events and a gap for the rest, as without a store: its live events are
+ * held meanwhile, and a worker stuck on a slow disk would hold them forever. */
+#define API_CATCHUP_MS 1000
 
 /* ---------------------------------------------------------------- what the server emits */
 
@@ -184,6 +192,9 @@ api_client_free(struct eio_session *s)
 	s->es_api.ac_subs = NULL;
 	s->es_api.ac_nsubs = 0;
 	api_scope_clear(&s->es_api);
+	if (s->es_api.ac_catchup_ev != NULL)
+		event_free(s->es_api.ac_catchup_ev);
+	s->es_api.ac_catchup_ev = NULL;
 }
 
 /* ---------------------------------------------------------------- parked subscriptions */
@@ -296,8 +307,6 @@ api_replay(struct eio_session *s, unsigned long long offset)
 	}
 }
 
-static char **api_strv_dup(char **v, size_t n);
-
 /* The store answered a recovery: its events, then the ring's from where it
  * stopped, then the live ones again. */
 static void
@@ -312,8 +321,9 @@ api_catchup_done(struct gw *gw, struct store_req *r)
 	uint64_t last = r->since, seq;
 	int filtered = r->scope != NULL || r->nsubs > 0;
 
-	if (s == NULL)
-		return;
+	if (s == NULL || !s->es_api.ac_catchup)
+		return; /* gone, or the ring answered after API_CATCHUP_MS */
+	evtimer_del(s->es_api.ac_catchup_ev);
 	if (r->result != STORE_RESULT_OK) {
 		/* no store after all: from the ring, with its gap, as without one */
 		s->es_api.ac_catchup = 0;
@@ -348,14 +358,34 @@ api_catchup_done(struct gw *gw, struct store_req *r)
 	api_replay(s, r->before - 1);
 }
 
+/* The store has not answered a recovery within API_CATCHUP_MS: the ring's
+ * events, with a gap for what it lacks; the store's answer is dropped. */
+static void
+api_catchup_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct eio_session *s = arg;
+	struct api_client *a = &s->es_api;
+
+	if (!a->ac_catchup || s->es_closed || !a->ac_listed)
+		return;
+	log_warnx("store_slow", "%s: %s: no store answer within %d ms; recovering from the ring",
+		  __func__, s->es_id, API_CATCHUP_MS);
+	a->ac_catchup = 0;
+	api_replay(s, a->ac_catchup_from);
+	if (!s->es_closed)
+		eio_session_check_output(s);
+}
+
 /* Recovery from an offset the ring no longer holds: the store's events
- * first, on the worker; 0 when asked, -1 (replay from the ring, a gap). */
+ * first, on the worker, for at most API_CATCHUP_MS; 0 when asked, -1
+ * (replay from the ring, a gap). */
 static int
 api_catchup(struct eio_session *s, unsigned long long offset)
 {
 	struct gw *gw = s->es_gw;
 	struct api_client *a = &s->es_api;
 	struct store_req *r;
+	struct timeval tv = util_ms_tv(API_CATCHUP_MS);
 	uint64_t first = gw->src != NULL ? source_first_seq(gw->src) : 0;
 
 	if (gw->store == NULL || first <= 1 || offset + 1 >= first ||
@@ -368,9 +398,9 @@ api_catchup(struct eio_session *s, unsigned long long offset)
 	r->before = first;
 	r->limit = STORE_LIMIT_MAX - 1;
 	r->ndjson = 1;
-	r->scope = api_strv_dup(a->ac_scope, a->ac_nscope);
+	r->scope = store_strv_dup(a->ac_scope, a->ac_nscope);
 	r->nscope = r->scope ? a->ac_nscope : 0;
-	r->subs = api_strv_dup(a->ac_subs, a->ac_nsubs);
+	r->subs = store_strv_dup(a->ac_subs, a->ac_nsubs);
 	r->nsubs = r->subs ? a->ac_nsubs : 0;
 	r->done = api_catchup_done;
 	if ((a->ac_scope && !r->scope) || (a->ac_nsubs > 0 && !r->subs) ||
@@ -379,6 +409,11 @@ api_catchup(struct eio_session *s, unsigned long long offset)
 		return -1;
 	}
 	a->ac_catchup = 1;
+	a->ac_catchup_from = offset;
+	if (a->ac_catchup_ev == NULL)
+		a->ac_catchup_ev = evtimer_new(gw->base, api_catchup_timeout, s);
+	if (a->ac_catchup_ev != NULL)
+		evtimer_add(a->ac_catchup_ev, &tv);
 	return 0;
 }
 
@@ -483,6 +518,8 @@ api_connect(struct eio_session *s, struct sio_packet *p)
 	sio_layer_send(s, SIO_CONNECT, "/", -1, body, (size_t)n);
 	a->ac_gen = ++gw->store_gen;
 	a->ac_catchup = 0;
+	if (a->ac_catchup_ev != NULL)
+		evtimer_del(a->ac_catchup_ev);
 	if (!a->ac_listed) {
 		a->ac_session = s;
 		TAILQ_INSERT_TAIL(&gw->api, a, ac_entry);
@@ -648,25 +685,6 @@ api_history_query(struct gw *gw, json_object *args, struct history_query *q)
 	}
 }
 
-/* Copies n strings of v (NULL stays NULL, an empty list a list of none). */
-static char **
-api_strv_dup(char **v, size_t n)
-{
-	char **c;
-	size_t i;
-
-	if (v == NULL)
-		return NULL;
-	if ((c = calloc(n > 0 ? n : 1, sizeof(*c))) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		if ((c[i] = strdup(v[i])) == NULL) {
-			api_strv_free(c, i);
-			return NULL;
-		}
-	return c;
-}
-
 /* The store answered a get_history: its events, then the ring's. */
 static void
 api_history_done(struct gw *gw, struct store_req *r)
@@ -725,9 +743,9 @@ api_history_store(struct eio_session *s, long long id, const struct history_quer
 	r->limit = q->limit - ring_count;
 	r->session = q->session ? strdup(q->session) : NULL;
 	r->event = q->event ? strdup(q->event) : NULL;
-	r->scope = api_strv_dup(a->ac_scope, a->ac_nscope);
+	r->scope = store_strv_dup(a->ac_scope, a->ac_nscope);
 	r->nscope = r->scope ? a->ac_nscope : 0;
-	r->subs = api_strv_dup(a->ac_subs, a->ac_nsubs);
+	r->subs = store_strv_dup(a->ac_subs, a->ac_nsubs);
 	r->nsubs = r->subs ? a->ac_nsubs : 0;
 	r->ring = ring;
 	r->ring_count = ring_count;
@@ -857,9 +875,9 @@ api_search(struct eio_session *s, struct sio_packet *p)
 	if (json_object_object_get_ex(o, "before", &v) && json_object_is_type(v, json_type_int) &&
 	    (l = json_object_get_int64(v)) > 0 && (end == 0 || (uint64_t)l < end))
 		r->before = (uint64_t)l;
-	r->scope = api_strv_dup(a->ac_scope, a->ac_nscope);
+	r->scope = store_strv_dup(a->ac_scope, a->ac_nscope);
 	r->nscope = r->scope ? a->ac_nscope : 0;
-	r->subs = api_strv_dup(a->ac_subs, a->ac_nsubs);
+	r->subs = store_strv_dup(a->ac_subs, a->ac_nsubs);
 	r->nsubs = r->subs ? a->ac_nsubs : 0;
 	r->done = api_search_done;
 	if (api_arg_str(o, "q", &r->q) < 0 || r->q == NULL ||
@@ -934,7 +952,7 @@ api_history_sessions(struct eio_session *s, struct sio_packet *p)
 	    json_object_is_type(v, json_type_int) && (l = json_object_get_int64(v)) > 0 &&
 	    l < STORE_SESSIONS_MAX)
 		r->limit = (long)l;
-	r->scope = api_strv_dup(a->ac_scope, a->ac_nscope);
+	r->scope = store_strv_dup(a->ac_scope, a->ac_nscope);
 	r->nscope = r->scope ? a->ac_nscope : 0;
 	r->done = api_search_done;
 	if (o != NULL &&

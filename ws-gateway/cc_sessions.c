@@ -8,17 +8,25 @@
  * active again after a SessionStart).  At most CC_SESSIONS_MAX are kept; the
  * one with the oldest event makes room.  gw->cc_sessions_dirty says that the
  * table changed since api.c last sent it to the clients.
+ *
+ * /api/sessions answers the table; with from=, to= or project= it asks the
+ * event store instead (store_worker.c), as history_sessions does, and the
+ * request is answered when the worker hands the answer back.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gateway.h"
 #include "log.h"
+#include "store_query.h"
 #include "util.h"
 
 #define CC_SESSIONS_MAX		   10000
 #define CC_SESSIONS_ACTIVE_SECONDS 300
-#define CC_SESSIONS_FIRST_SLOTS	   16 /* the table's first allocation, doubled as it grows */
+#define CC_SESSIONS_FIRST_SLOTS	   16	/* the table's first allocation, doubled as it grows */
+#define CC_SESSIONS_ARG_MAX	   64	/* /api/sessions's from, to and limit, bytes */
+#define CC_SESSIONS_PROJECT_MAX	   4096 /* and its project (a directory) */
 
 static struct cc_session *
 cc_sessions_find(struct gw *gw, const char *id)
@@ -166,6 +174,116 @@ cc_sessions_free(struct gw *gw)
 	spend_models_free(gw);
 }
 
+/* The store answered /api/sessions?from=... on r->conn (NULL: it went away). */
+static void
+cc_sessions_http_done(struct gw *gw, struct store_req *r)
+{
+	if (r->conn == NULL)
+		return; /* the client went away: dropped */
+	if (r->result == STORE_RESULT_OK)
+		conn_respond_buf(r->conn, 200, "application/json", "Cache-Control: no-store\r\n",
+				 r->out);
+	else if (r->err[0] != '\0')
+		conn_respond_fmt(r->conn, 400, "bad request: %s\n", r->err);
+	else
+		conn_respond_str(r->conn, 503, "text/plain",
+				 "Retry-After: " STORE_RETRY_AFTER "\r\n",
+				 "the event store cannot be read now\n");
+}
+
+/*
+ * A time bound of /api/sessions into *us (what store_query_parse_time()
+ * reads: RFC 3339, a date, "2d"; not a sequence number): 1 when given, 0
+ * when absent, -1 after a 400 response.
+ */
+static int
+cc_sessions_arg_time(struct conn *c, const char *query, size_t qlen, const char *key, int64_t *us)
+{
+	char v[CC_SESSIONS_ARG_MAX];
+	uint64_t seq = 0;
+	int r;
+
+	*us = 0;
+	if ((r = http_query_arg(query, qlen, key, v, sizeof(v))) == 0)
+		return 0;
+	if (r < 0 || store_query_parse_time(v, util_now_us(), us, &seq) < 0 || *us <= 0) {
+		conn_respond_fmt(c, 400,
+				 "bad %s: a time (2026-11-28T20:25:03Z), a date (2026-11-28) "
+				 "or a duration back from now (2d)\n",
+				 key);
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * /api/sessions?from=&to=&project=&limit=: the store's sessions over any
+ * range of days, as history_sessions answers them ({sessions, more}, most
+ * recently active first).  Returns 0 when the store was asked or c was
+ * answered, -1 when none of from, to and project is given (the table
+ * answers).
+ */
+static int
+cc_sessions_http_store(struct conn *c, const char *query, size_t qlen,
+		       const struct gw_scoped *scoped)
+{
+	struct gw *gw = c->c_gw;
+	struct store_req *r;
+	char project[CC_SESSIONS_PROJECT_MAX], limit[CC_SESSIONS_ARG_MAX], *end;
+	int64_t from, to;
+	int hf, ht, hp, hl;
+	long long l = STORE_LIMIT_DEFAULT;
+
+	if ((hf = cc_sessions_arg_time(c, query, qlen, "from", &from)) < 0 ||
+	    (ht = cc_sessions_arg_time(c, query, qlen, "to", &to)) < 0)
+		return 0;
+	if ((hp = http_query_arg(query, qlen, "project", project, sizeof(project))) < 0) {
+		conn_respond_fmt(c, 400, "bad project: longer than %zu bytes\n",
+				 sizeof(project) - 1);
+		return 0;
+	}
+	if ((hl = http_query_arg(query, qlen, "limit", limit, sizeof(limit))) != 0) {
+		errno = 0;
+		l = hl > 0 ? strtoll(limit, &end, 10) : -1;
+		if (hl < 0 || *limit < '0' || *limit > '9' || *end != '\0' || errno != 0 || l < 1 ||
+		    l >= STORE_SESSIONS_MAX) {
+			conn_respond_fmt(c, 400, "bad limit: 1 to %d\n", STORE_SESSIONS_MAX - 1);
+			return 0;
+		}
+	}
+	if (!hf && !ht && !hp)
+		return -1;
+	if (gw->store == NULL) {
+		conn_respond_str(c, 501, "text/plain", NULL,
+				 "from=, to= and project= need the event store (gateway.store, "
+				 "event-store(8))\n");
+		return 0;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		goto oom;
+	r->sessions = 1;
+	r->limit = (long)l;
+	r->from_us = from;
+	r->to_us = to;
+	if (hp)
+		r->project = strdup(project);
+	if (scoped != NULL) {
+		r->scope = store_strv_dup(scoped->sessions, scoped->nsessions);
+		r->nscope = scoped->nsessions;
+	}
+	r->done = cc_sessions_http_done;
+	if ((hp && r->project == NULL) || (scoped != NULL && r->scope == NULL)) {
+		store_req_free(r);
+		goto oom;
+	}
+	if (store_worker_submit_http(gw, r, c) < 0)
+		store_req_free(r); /* answered: busy */
+	return 0;
+oom:
+	conn_respond_str(c, 503, "text/plain", NULL, "out of memory\n");
+	return 0;
+}
+
 void
 cc_sessions_http(struct conn *c, const struct http_request *req, const char *query, size_t qlen)
 {
@@ -185,6 +303,8 @@ cc_sessions_http(struct conn *c, const struct http_request *req, const char *que
 			    "not authorized\n");
 		return;
 	}
+	if (cc_sessions_http_store(c, query, qlen, scoped) == 0)
+		return;
 	if ((j = cc_sessions_json(gw, scoped != NULL ? scoped->sessions : NULL,
 				  scoped != NULL ? scoped->nsessions : 0, &jl)) == NULL) {
 		conn_respond_str(c, 503, "text/plain", NULL, "out of memory\n");

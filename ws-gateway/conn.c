@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,8 @@
 #define CONN_IDLE_SLACK_SECONDS 10    /* ... and past a heartbeat round */
 #define CONN_READ_SLACK		65536 /* input read past one request or message */
 #define CONN_LISTEN_BACKLOG	1024
-#define CONN_ACCEPT_PAUSE_MS	100 /* out of descriptors: accepting pauses this long */
+#define CONN_ACCEPT_PAUSE_MS	100  /* out of descriptors: accepting pauses this long */
+#define CONN_FMT_MAX		1024 /* a conn_respond_fmt() body; longer is cut */
 
 /* ---------------------------------------------------------------- deferred frees */
 
@@ -122,10 +124,15 @@ conn_hdr_disarm(struct conn *c)
 
 /* ---------------------------------------------------------------- closing */
 
-/* Tells the layer above (once) that c is going away. */
+/* Tells the layer above (once) that c is going away; an answer still to
+ * come for it (c_await) finds it gone. */
 static void
 conn_unlink(struct conn *c)
 {
+	if (c->c_await != NULL) {
+		*c->c_await = NULL;
+		c->c_await = NULL;
+	}
 	if (c->c_gw->hooks.conn_gone != NULL)
 		c->c_gw->hooks.conn_gone(c);
 }
@@ -297,6 +304,18 @@ void
 conn_respond_str(struct conn *c, int status, const char *ctype, const char *extra, const char *body)
 {
 	conn_respond(c, status, ctype, extra, body, strlen(body));
+}
+
+void
+conn_respond_fmt(struct conn *c, int status, const char *fmt, ...)
+{
+	char body[CONN_FMT_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	conn_respond_str(c, status, "text/plain", NULL, body);
 }
 
 void

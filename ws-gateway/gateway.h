@@ -32,6 +32,7 @@
  *   sio_layer.c    the Socket.IO layer: struct sio_client, the handler table
  *   server.c       the HTTP request loop and routing (routes)
  *   history.c      history questions (struct history_query), /api/events
+ *                  (the ring, and the store through store_worker.c)
  *   metrics.c      /metrics, /healthz
  *   static.c       the dashboard and the browser client
  *   cc_sessions.c  the sessions table (struct cc_session, cc_sessions)
@@ -207,6 +208,7 @@ struct record {
 struct history_query {
 	int have_since;
 	unsigned long long since; /* events with seq > since; else the last limit */
+	uint64_t before;	  /* and seq < before (0: no bound) */
 	const char *session;	  /* of this Claude Code session only, or NULL */
 	const char *event;	  /* of this event name only, or NULL */
 	long limit;
@@ -408,6 +410,10 @@ struct conn {
 	struct event *c_hdr_ev; /* deadline of the request head being read */
 	int c_hdr_armed;	/* c_hdr_ev is added */
 	struct event *c_linger; /* closing: bounds the drain (60 s), then the wait for EOF */
+	/* a request answered later (a store question, store_worker.c): its
+	 * pointer to this conn, set to NULL when c closes; no further request
+	 * is read meanwhile */
+	struct conn **c_await;
 
 	/* eio_session.c, polling.c: the session that holds this conn */
 	struct eio_session *c_poll; /* session whose long-poll GET this conn holds */
@@ -448,7 +454,9 @@ struct api_client {
 	size_t ac_nscope;
 	char **ac_subs; /* subscriptions; none: everything in scope */
 	size_t ac_nsubs;
-	int ac_catchup;	 /* recovering from the store: live events held (replayed after) */
+	int ac_catchup;		  /* recovering from the store: live events held (replayed after) */
+	uint64_t ac_catchup_from; /* the offset it recovers from */
+	struct event *ac_catchup_ev; /* bounds the wait for the store (API_CATCHUP_MS) */
 	uint64_t ac_gen; /* connect counter: a store answer for an older connect is dropped */
 };
 
@@ -541,7 +549,7 @@ void server_shutdown(struct gw *gw);
 void server_route(struct gw *gw, const char *path, const struct eio_session_ops *ops);
 
 /* history.c */
-/* A decimal sequence number; 0 or -1. */
+/* A decimal sequence number (digits only, at most INT64_MAX); 0 or -1. */
 int history_parse_seq(const char *s, unsigned long long *out);
 /* 1 when the event json[0..len) answers q. */
 int history_match(const struct history_query *q, const char *json, size_t len);
@@ -560,6 +568,8 @@ enum store_result { STORE_RESULT_OK, STORE_RESULT_BUSY, STORE_RESULT_ERROR };
 		"ok", "busy", "error"                                                              \
 	}
 struct store_req;
+#define STORE_REQ_ERR_MAX 256 /* the reason a bad question gets */
+#define STORE_RETRY_AFTER "1" /* seconds an HTTP asker told "busy" waits (Retry-After) */
 /* Called on the loop when the worker is done with r (r is freed after). */
 typedef void (*store_done_fn)(struct gw *gw, struct store_req *r);
 /* A history question for the store: events since < seq < before (0: open),
@@ -585,6 +595,9 @@ struct store_req {
 	struct evbuffer *ring; /* what the ring answered, to go after out (or NULL) */
 	long ring_count;
 	enum store_result result;
+	char err[STORE_REQ_ERR_MAX]; /* a bad question: the store's reason */
+	struct conn *conn;	     /* HTTP: the conn to answer; NULL once it closed */
+	uint64_t http_before;	     /* HTTP: the asker's before bound (0: none) */
 	store_done_fn done;
 };
 /* Starts the worker when gateway.store is set; 0, or -1. */
@@ -593,9 +606,17 @@ void store_worker_free(struct gw *gw);
 /* Queues r (the worker owns it from now on); -1 when there is no store or
  * the queue is full (r stays the caller's). */
 int store_worker_submit(struct gw *gw, struct store_req *r);
+/* Queues r for the HTTP request on c: c reads no further request until
+ * r's done has run (r->conn: c, or NULL when c closed meanwhile).  0 when
+ * queued; -1 when there is no store or the queue is full, answered here with
+ * 503 and Retry-After when it is full (r stays the caller's). */
+int store_worker_submit_http(struct gw *gw, struct store_req *r, struct conn *c);
 /* The session r was asked for, or NULL when it has gone or reconnected. */
 struct eio_session *store_req_session(struct gw *gw, const struct store_req *r);
 void store_req_free(struct store_req *r);
+/* A copy of the n strings of v (a scope, subscriptions) for a request; NULL
+ * stays NULL, an empty list is a list of none; NULL when out of memory. */
+char **store_strv_dup(char *const *v, size_t n);
 
 /* metrics.c */
 /* Counts one event broadcast latency_us after its capture. */
@@ -718,6 +739,9 @@ void conn_hdr_disarm(struct conn *c);
 void conn_websocket(struct conn *c);
 void conn_respond(struct conn *c, int status, const char *ctype, const char *extra,
 		  const void *body, size_t len);
+/* A text/plain response whose body is printf-formatted (at most CONN_FMT_MAX bytes). */
+void conn_respond_fmt(struct conn *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* conn_respond() with a C string for the body. */
 void conn_respond_str(struct conn *c, int status, const char *ctype, const char *extra,
 		      const char *body);

@@ -8,15 +8,26 @@
  * session and one event name if given, that the asker may see: a scoped
  * token's sessions, a client's scope and subscriptions.  Only events already
  * broadcast are answered, so that a client never gets an event twice.
+ *
+ * /api/events asks the event store (store_worker.c) for what has left the
+ * ring, as get_history does: the request is answered when the worker hands
+ * the store's part back, and the conn reads no further request meanwhile
+ * (c_await); a client that went away by then is not answered.  before=SEQ
+ * pages back (the newest events below SEQ, oldest first); q= is a full-text
+ * search, the store's only.
  */
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gateway.h"
 #include "log.h"
+#include "store_query.h"
 
 #define HISTORY_FIELD_MAX  256 /* the session and the event name of /api/events */
-#define HISTORY_NUMBER_MAX 32  /* its since and limit */
+#define HISTORY_NUMBER_MAX 32  /* its since, before and limit */
+#define HISTORY_TEXT_MAX   (STORE_SEARCH_MAX + 1) /* its q, decoded, with the NUL */
 
 int
 history_parse_seq(const char *s, unsigned long long *out)
@@ -25,8 +36,10 @@ history_parse_seq(const char *s, unsigned long long *out)
 
 	if (s == NULL || *s < '0' || *s > '9')
 		return -1;
+	errno = 0;
 	*out = strtoull(s, &end, 10);
-	return *end == '\0' ? 0 : -1;
+	/* a seq is an SQLite integer in the store: at most INT64_MAX */
+	return *end == '\0' && errno == 0 && *out <= INT64_MAX ? 0 : -1;
 }
 
 int
@@ -79,6 +92,8 @@ history_after(struct gw *gw, const struct history_query *q, int ndjson, struct e
 	long count = 0;
 	int r;
 
+	if (q->before != 0 && q->before < end)
+		end = q->before;
 	source_seek(gw->src, &cur, q->since + 1, &lf, &lt);
 	while (source_next_seq(&cur) < end) {
 		r = source_read(gw->src, &cur, &gw->rbuf, &gw->rbufcap, &len, &seq, &ts, &lf, &lt);
@@ -106,6 +121,8 @@ history_last(struct gw *gw, const struct history_query *q, int ndjson, struct ev
 	long count = 0;
 	int r;
 
+	if (q->before != 0 && q->before < end)
+		end = q->before;
 	source_seek(gw->src, &cur, source_first_seq(gw->src), &lf, &lt);
 	keep = calloc(lim, sizeof(*keep));
 	keeplen = calloc(lim, sizeof(*keeplen));
@@ -153,62 +170,266 @@ history_collect(struct gw *gw, const struct history_query *q, int ndjson, struct
 	return history_last(gw, q, ndjson, out);
 }
 
-/* The query of /api/events into q; 0, or -1 after a 400 response. */
+/* ---------------------------------------------------------------- /api/events */
+
+/* /api/events's parameters, decoded. */
+struct history_http_args {
+	struct history_query q;
+	char session[HISTORY_FIELD_MAX], event[HISTORY_FIELD_MAX];
+	char text[HISTORY_TEXT_MAX]; /* q=, or "" */
+};
+
+/*
+ * Query parameter key into out (outlen bytes with the NUL): 1 when given,
+ * 0 when absent, -1 after a 400 (or 503) response when it does not fit.
+ */
 static int
-history_http_query(struct conn *c, const char *query, size_t qlen, struct history_query *q,
-		   char *session, char *event, size_t fieldlen)
+history_arg(struct conn *c, const char *query, size_t qlen, const char *key, char *out,
+	    size_t outlen)
 {
-	char since[HISTORY_NUMBER_MAX], limit[HISTORY_NUMBER_MAX], *end;
-	long long l;
+	int r = http_query_arg(query, qlen, key, out, outlen);
+
+	if (r == -1)
+		conn_respond_fmt(c, 400, "bad %s: longer than %zu bytes\n", key, outlen - 1);
+	else if (r == -2)
+		conn_respond_str(c, 503, "text/plain", NULL, "out of memory\n");
+	return r < 0 ? -1 : r;
+}
+
+/* A sequence-number parameter: 1 when given (*out set), 0 when absent, -1 after a 400. */
+static int
+history_arg_seq(struct conn *c, const char *query, size_t qlen, const char *key,
+		unsigned long long *out)
+{
+	char v[HISTORY_NUMBER_MAX];
+	int r;
+
+	if ((r = history_arg(c, query, qlen, key, v, sizeof(v))) <= 0)
+		return r;
+	if (history_parse_seq(v, out) < 0) {
+		conn_respond_fmt(c, 400, "bad %s: '%s' is not a number (digits only)\n", key, v);
+		return -1;
+	}
+	return 1;
+}
+
+/* The query of /api/events into a; 0, or -1 after a 400 response. */
+static int
+history_http_query(struct conn *c, const char *query, size_t qlen, struct history_http_args *a)
+{
+	struct history_query *q = &a->q;
+	unsigned long long v;
+	int r;
 
 	q->limit = c->c_gw->cfg.history_max;
-	if (http_query_get(query, qlen, "since", since, sizeof(since)) >= 0) {
-		if (history_parse_seq(since, &q->since) < 0) {
-			conn_respond_str(c, 400, "text/plain", NULL, "bad since\n");
-			return -1;
-		}
-		q->have_since = 1;
+	if ((r = history_arg_seq(c, query, qlen, "since", &q->since)) < 0)
+		return -1;
+	q->have_since = r;
+	if ((r = history_arg_seq(c, query, qlen, "before", &v)) < 0)
+		return -1;
+	if (r == 1 && v == 0) {
+		conn_respond_fmt(c, 400, "bad before: 0 (events have seq 1 and up)\n");
+		return -1;
 	}
-	if (http_query_get(query, qlen, "session", session, fieldlen) >= 0)
-		q->session = session;
-	if (http_query_get(query, qlen, "event", event, fieldlen) >= 0)
-		q->event = event;
-	if (http_query_get(query, qlen, "limit", limit, sizeof(limit)) >= 0) {
-		l = strtoll(limit, &end, 10);
-		if (*end != '\0' || l < 0) {
-			conn_respond_str(c, 400, "text/plain", NULL, "bad limit\n");
-			return -1;
+	q->before = r == 1 ? (uint64_t)v : 0;
+	if ((r = history_arg_seq(c, query, qlen, "limit", &v)) < 0)
+		return -1;
+	if (r == 1 && v < (unsigned long long)q->limit)
+		q->limit = (long)v; /* more than gateway.history_max: that many */
+	if ((r = history_arg(c, query, qlen, "session", a->session, sizeof(a->session))) < 0)
+		return -1;
+	q->session = r ? a->session : NULL;
+	if ((r = history_arg(c, query, qlen, "event", a->event, sizeof(a->event))) < 0)
+		return -1;
+	q->event = r ? a->event : NULL;
+	if ((r = history_arg(c, query, qlen, "q", a->text, sizeof(a->text))) < 0)
+		return -1;
+	if (r == 1 && a->text[0] == '\0') {
+		conn_respond_fmt(c, 400, "bad q: empty\n");
+		return -1;
+	}
+	if (r == 0)
+		a->text[0] = '\0';
+	return 0;
+}
+
+/* Answers /api/events with out, NDJSON. */
+static void
+history_http_answer(struct conn *c, struct evbuffer *out)
+{
+	conn_respond_buf(c, 200, "application/x-ndjson", "Cache-Control: no-store\r\n", out);
+}
+
+/* The store answered /api/events on r->conn (NULL: it went away). */
+static void
+history_http_done(struct gw *gw, struct store_req *r)
+{
+	struct conn *c = r->conn;
+	struct gw_scoped scope = {.sessions = r->scope, .nsessions = r->nscope};
+	struct history_query q = {.scoped = r->scope != NULL ? &scope : NULL};
+	struct evbuffer *tail;
+
+	if (c == NULL)
+		return; /* the client went away: dropped */
+	q.session = r->session;
+	q.event = r->event;
+	if (r->q != NULL) { /* q=: the store's answer only */
+		if (r->result == STORE_RESULT_OK)
+			history_http_answer(c, r->out);
+		else if (r->err[0] != '\0')
+			conn_respond_fmt(c, 400, "bad q: %s\n", r->err);
+		else
+			conn_respond_str(c, 503, "text/plain",
+					 "Retry-After: " STORE_RETRY_AFTER "\r\n",
+					 "the event store cannot be read now\n");
+		return;
+	}
+	if (r->result != STORE_RESULT_OK) {
+		/* no store after all: the ring's answer, as without one */
+		evbuffer_drain(r->out, evbuffer_get_length(r->out));
+		r->count = 0;
+		if (!r->have_since) {
+			if (r->ring != NULL)
+				evbuffer_add_buffer(r->out, r->ring);
+			history_http_answer(c, r->out);
+			return;
 		}
-		if (l < q->limit)
-			q->limit = (long)l;
+		r->before = r->since + 1; /* the ring from since on, as asked */
+	}
+	if (r->have_since && r->count < r->limit) {
+		/* the first events after since: the store's, then the ring's from before on */
+		q.have_since = 1;
+		q.since = r->before > 0 ? r->before - 1 : 0;
+		q.before = r->http_before;
+		q.limit = r->limit - r->count;
+		if ((tail = evbuffer_new()) != NULL) {
+			history_collect(gw, &q, 1, tail);
+			evbuffer_add_buffer(r->out, tail);
+			evbuffer_free(tail);
+		}
+	} else if (!r->have_since && r->ring != NULL)
+		evbuffer_add_buffer(r->out, r->ring);
+	history_http_answer(c, r->out);
+}
+
+/*
+ * Asks the store for what a->q wants below seq before (the ring's first
+ * seq, or the asker's before when lower); ring holds the ring's answer
+ * already (last-limit questions, ring_count events; the request takes it).
+ * Returns 0 when queued, 1 when answered here (busy, out of memory), -1
+ * when there is no store.
+ */
+static int
+history_http_store(struct conn *c, const struct history_http_args *a, uint64_t before,
+		   struct evbuffer *ring, long ring_count)
+{
+	struct gw *gw = c->c_gw;
+	const struct history_query *q = &a->q;
+	struct store_req *r;
+
+	if (gw->store == NULL)
+		return -1;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		goto oom;
+	r->have_since = q->have_since;
+	r->since = q->since;
+	r->before = before;
+	r->http_before = q->before;
+	r->limit = q->limit - ring_count;
+	r->ndjson = 1;
+	r->session = q->session ? strdup(q->session) : NULL;
+	r->event = q->event ? strdup(q->event) : NULL;
+	r->q = a->text[0] != '\0' ? strdup(a->text) : NULL;
+	if (q->scoped != NULL) {
+		r->scope = store_strv_dup(q->scoped->sessions, q->scoped->nsessions);
+		r->nscope = q->scoped->nsessions;
+	}
+	r->done = history_http_done;
+	if ((q->session && !r->session) || (q->event && !r->event) ||
+	    (a->text[0] != '\0' && !r->q) || (q->scoped != NULL && !r->scope)) {
+		store_req_free(r);
+		goto oom;
+	}
+	r->ring = ring;
+	r->ring_count = ring_count;
+	if (store_worker_submit_http(gw, r, c) < 0) {
+		r->ring = NULL; /* the caller's still */
+		store_req_free(r);
+		return 1;
 	}
 	return 0;
+oom:
+	conn_respond_str(c, 503, "text/plain", NULL, "out of memory\n");
+	return 1;
 }
 
 void
 history_http(struct conn *c, const struct http_request *req, const char *query, size_t qlen)
 {
 	struct gw *gw = c->c_gw;
-	struct history_query q = {0};
-	char session[HISTORY_FIELD_MAX], event[HISTORY_FIELD_MAX];
+	struct history_http_args a;
+	struct history_query *q = &a.q;
 	struct evbuffer *out;
+	uint64_t first, end, below;
+	long n;
+	int r;
 
+	memset(&a, 0, sizeof(a));
 	if (!auth_origin(gw, req)) {
 		conn_refuse(c, GW_REFUSED_ORIGIN, 403, "text/plain", NULL, "forbidden\n");
 		return;
 	}
-	if (!auth_http(gw, req, query, qlen, &q.scoped)) {
+	if (!auth_http(gw, req, query, qlen, &q->scoped)) {
 		log_warnx("token", "%s: %s: /api/events without a valid token", __func__,
 			  c->c_peer);
 		conn_refuse(c, GW_REFUSED_TOKEN, 401, "text/plain", "WWW-Authenticate: Bearer\r\n",
 			    "not authorized\n");
 		return;
 	}
-	if (history_http_query(c, query, qlen, &q, session, event, sizeof(session)) < 0)
+	if (history_http_query(c, query, qlen, &a) < 0)
 		return;
-	if ((out = evbuffer_new()) == NULL)
+	first = gw->src != NULL ? source_first_seq(gw->src) : 0;
+	end = gw->src != NULL ? source_next_seq(&gw->cur) : 0;
+	/* the store is asked below `below`: the ring's first seq, or before when lower */
+	below = q->before != 0 && q->before < first ? q->before : first;
+	if (a.text[0] != '\0') {
+		/* full text: the store only (it indexes the ring's events too), and
+		 * nothing not yet broadcast */
+		if (gw->store == NULL) {
+			conn_respond_str(
+			    c, 501, "text/plain", NULL,
+			    "q= needs the event store (gateway.store, event-store(8))\n");
+			return;
+		}
+		if (q->limit == 0) {
+			conn_respond(c, 200, "application/x-ndjson", "Cache-Control: no-store\r\n",
+				     "", 0);
+			return;
+		}
+		below = q->before != 0 && (end == 0 || q->before < end) ? q->before : end;
+		history_http_store(c, &a, below, NULL, 0);
 		return;
-	history_collect(gw, &q, 1, out);
-	conn_respond_buf(c, 200, "application/x-ndjson", "Cache-Control: no-store\r\n", out);
+	}
+	if (gw->store != NULL && first > 1 && q->limit > 0 && q->have_since &&
+	    q->since + 1 < below) {
+		/* it begins below the ring: the store, then the ring */
+		if (history_http_store(c, &a, below, NULL, 0) >= 0)
+			return;
+	}
+	if ((out = evbuffer_new()) == NULL) {
+		conn_respond_str(c, 503, "text/plain", NULL, "out of memory\n");
+		return;
+	}
+	n = history_collect(gw, q, 1, out);
+	if (gw->store != NULL && first > 1 && !q->have_since && n < q->limit && below > 1) {
+		/* the last limit: what the ring lacks comes from the store, below it */
+		if ((r = history_http_store(c, &a, below, out, n)) == 0)
+			return; /* out is the request's now */
+		if (r == 1) {
+			evbuffer_free(out);
+			return;
+		}
+	}
+	history_http_answer(c, out);
 	evbuffer_free(out);
 }

@@ -370,6 +370,26 @@ http_query_get(const char *query, size_t querylen, const char *key, char *out, s
 	return -1;
 }
 
+int
+http_query_arg(const char *query, size_t querylen, const char *key, char *out, size_t outlen)
+{
+	char *v;
+	long n;
+
+	if (query == NULL)
+		return 0;
+	/* a value is never longer than the query it is in */
+	if ((v = malloc(querylen + 1)) == NULL)
+		return -2;
+	n = http_query_get(query, querylen, key, v, querylen + 1);
+	if (n >= 0 && (size_t)n < outlen)
+		memcpy(out, v, (size_t)n + 1);
+	free(v);
+	if (n < 0)
+		return 0;
+	return (size_t)n < outlen ? 1 : -1;
+}
+
 const char *
 http_reason(int status)
 {

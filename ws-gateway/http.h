@@ -72,6 +72,13 @@ int http_split_target(const char *target, size_t len, char *path, size_t pathlen
  */
 long http_query_get(const char *query, size_t querylen, const char *key, char *out, size_t outlen);
 
+/*
+ * http_query_get() that tells absent from too long: 1 when key is given
+ * (its value in out), 0 when absent, -1 when its value does not fit in
+ * outlen bytes with the NUL, -2 when out of memory.
+ */
+int http_query_arg(const char *query, size_t querylen, const char *key, char *out, size_t outlen);
+
 /* Reason phrase for a status code. */
 const char *http_reason(int status);
 

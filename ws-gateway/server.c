@@ -103,8 +103,10 @@ server_http_process(struct conn *c)
 	size_t len, n;
 	char *p;
 
+	/* one request at a time: a parked long-poll or an answer still to come
+	 * (c_await) holds the next until it is answered */
 	while (!c->c_closing && c->c_state == CONN_HTTP && c->c_poll == NULL &&
-	       (len = evbuffer_get_length(in)) > 0) {
+	       c->c_await == NULL && (len = evbuffer_get_length(in)) > 0) {
 		n = len < gw->cfg.header_max ? len : gw->cfg.header_max;
 		p = (char *)evbuffer_pullup(in, (ssize_t)n);
 		st = http_parse(p, n, gw->cfg.header_max, (long long)gw->cfg.body_max, &req,

@@ -8,9 +8,12 @@
  * STORE_WORKER_NICE, and hands the request back through a pipe the loop
  * reads.  A request names its client by Engine.IO session id and the
  * client's connect counter (ac_gen): an answer for a client that has gone,
- * or reconnected, is dropped.  A store that is missing or unreadable is
- * logged once and opened again at most every STORE_RETRY_SECONDS: history
- * then comes from the ring only.
+ * or reconnected, is dropped.  An HTTP request (/api/events, /api/sessions)
+ * names its conn instead (r->conn), and the conn points back at that name
+ * (c_await): a conn that closes sets it to NULL, so the answer finds no conn
+ * and is dropped; once answered, the conn goes on to its next request.  A store that is missing or
+ * unreadable is logged once and opened again at most every STORE_RETRY_SECONDS: history then comes
+ * from the ring only.
  */
 #include <sys/resource.h>
 #if defined(__linux__) && !defined(HOOKWIRE_PORTABLE)
@@ -35,6 +38,7 @@
 #define STORE_WORKER_NICE   10 /* the worker's nice value */
 #define STORE_RETRY_SECONDS 5  /* opening a missing store again at most this often */
 #define STORE_BUSY_MS	    2000
+#define STORE_JOIN_MS	    2000 /* shutdown waits this long for the worker (whole seconds) */
 
 struct store_worker {
 	pthread_t th;
@@ -76,6 +80,26 @@ store_req_free(struct store_req *r)
 	if (r->ring != NULL)
 		evbuffer_free(r->ring);
 	free(r);
+}
+
+char **
+store_strv_dup(char *const *v, size_t n)
+{
+	char **c;
+	size_t i;
+
+	if (v == NULL)
+		return NULL;
+	if ((c = calloc(n > 0 ? n : 1, sizeof(*c))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if ((c[i] = strdup(v[i])) == NULL) {
+			while (i > 0)
+				free(c[--i]);
+			free(c);
+			return NULL;
+		}
+	return c;
 }
 
 static int
@@ -305,18 +329,48 @@ store_worker_open(struct store_worker *w)
 	return 0;
 }
 
+/*
+ * The sessions r may see, as a JSON array for store_filter.sessions_json:
+ * its scope, narrowed to its subscriptions when it has any; NULL when it may
+ * see every session.  Returns a new string the caller frees (in *json);
+ * -1 when out of memory.  Asked in the SQL, so that a limit counts only rows
+ * the client may see (filtered after, an answer came back short).
+ */
+static int
+store_req_sessions_json(const struct store_req *r, char **json)
+{
+	json_object *a;
+	char *const *l = r->scope != NULL ? r->scope : r->subs;
+	size_t i, n = r->scope != NULL ? r->nscope : r->nsubs;
+
+	*json = NULL;
+	if (r->scope == NULL && r->nsubs == 0)
+		return 0;
+	if ((a = json_object_new_array()) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (r->nsubs == 0 || store_list_has(r->subs, r->nsubs, l[i]))
+			json_object_array_add(a, json_object_new_string(l[i]));
+	*json = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	json_object_put(a);
+	return *json != NULL ? 0 : -1;
+}
+
 /* On the worker: runs r. */
 static void
 store_worker_run(struct store_worker *w, struct store_req *r)
 {
 	struct store_filter f;
-	char err[512];
+	char err[512], *visible = NULL;
 	long n;
 
 	r->result = STORE_RESULT_ERROR;
 	if (store_worker_open(w) < 0)
 		return;
 	memset(&f, 0, sizeof(f));
+	if (store_req_sessions_json(r, &visible) < 0)
+		return;
+	f.sessions_json = visible;
 	f.since_seq = r->since;
 	f.before_seq = r->before;
 	f.oldest_first = r->have_since;
@@ -329,11 +383,15 @@ store_worker_run(struct store_worker *w, struct store_req *r)
 		n = store_worker_sessions(w, r, err, sizeof(err));
 	else if (r->search)
 		n = store_worker_search(w, r, &f, err, sizeof(err));
-	else
+	else {
+		f.search = r->q; /* /api/events?q= */
 		n = store_query_events(w->db, &f, store_row, r, err, sizeof(err));
+	}
+	free(visible);
 	if (n == -2) { /* a bad question: said in the answer */
 		if (r->search || r->sessions)
 			evbuffer_add_printf(r->out, "{\"error\":\"bad_request\"}");
+		strlcpy(r->err, err, sizeof(r->err));
 		r->result = STORE_RESULT_ERROR;
 		return;
 	}
@@ -388,6 +446,7 @@ store_worker_done(evutil_socket_t fd, short ev, void *arg)
 	struct gw *gw = arg;
 	struct store_worker *w = gw->store;
 	struct store_req *r;
+	struct conn *c;
 	ssize_t k;
 
 	(void)fd;
@@ -397,8 +456,18 @@ store_worker_done(evutil_socket_t fd, short ev, void *arg)
 		w->nq--;
 		pthread_mutex_unlock(&w->mu);
 		gw->m.store_queries[r->result]++;
+		c = r->conn;
 		if (r->done != NULL)
 			r->done(gw, r);
+		if (c != NULL && c->c_await == &r->conn) {
+			/* answered (a conn that closed meanwhile let go of r in
+			 * conn_close, and is freed after this callback only):
+			 * on to the conn's next request */
+			c->c_await = NULL;
+			r->conn = NULL;
+			if (!c->c_closing)
+				gw->hooks.conn_input(c);
+		}
 		store_req_free(r);
 	}
 }
@@ -460,6 +529,22 @@ store_worker_submit(struct gw *gw, struct store_req *r)
 	return 0;
 }
 
+int
+store_worker_submit_http(struct gw *gw, struct store_req *r, struct conn *c)
+{
+	if (gw->store == NULL)
+		return -1;
+	r->conn = c;
+	if (store_worker_submit(gw, r) < 0) {
+		r->conn = NULL;
+		conn_respond_str(c, 503, "text/plain", "Retry-After: " STORE_RETRY_AFTER "\r\n",
+				 "the event store is busy; try again\n");
+		return -1;
+	}
+	c->c_await = &r->conn;
+	return 0;
+}
+
 struct eio_session *
 store_req_session(struct gw *gw, const struct store_req *r)
 {
@@ -477,6 +562,7 @@ store_worker_free(struct gw *gw)
 {
 	struct store_worker *w = gw->store;
 	struct store_req *r;
+	struct timespec until;
 
 	if (w == NULL)
 		return;
@@ -484,7 +570,17 @@ store_worker_free(struct gw *gw)
 	w->stop = 1;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->th, NULL);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += STORE_JOIN_MS / 1000;
+	if (pthread_timedjoin_np(w->th, NULL, &until) != 0) {
+		/* stuck in a read of the disk: the process is exiting, and the
+		 * thread still uses w, so w stays (its pipe too: no SIGPIPE) */
+		log_warnx("store_stuck", "%s: the store worker did not stop within %d ms; left",
+			  __func__, STORE_JOIN_MS);
+		event_free(w->pev);
+		gw->store = NULL;
+		return;
+	}
 	while ((r = TAILQ_FIRST(&w->q)) != NULL) {
 		TAILQ_REMOVE(&w->q, r, r_entry);
 		store_req_free(r);

@@ -202,6 +202,24 @@ START_TEST(test_query)
 }
 END_TEST
 
+/* http_query_arg tells absent (0) from too long (-1): a long session= is
+ * refused, not read as no filter at all. */
+START_TEST(test_query_arg)
+{
+	const char *q = "session=abcdef&empty=&limit=5";
+	char out[4];
+
+	ck_assert_int_eq(http_query_arg(q, strlen(q), "limit", out, sizeof(out)), 1);
+	ck_assert_str_eq(out, "5");
+	ck_assert_int_eq(http_query_arg(q, strlen(q), "empty", out, sizeof(out)), 1);
+	ck_assert_str_eq(out, "");
+	ck_assert_int_eq(http_query_arg(q, strlen(q), "session", out, sizeof(out)), -1);
+	ck_assert_int_eq(http_query_arg(q, strlen(q), "session", out, 7), 1);
+	ck_assert_int_eq(http_query_arg(q, strlen(q), "missing", out, sizeof(out)), 0);
+	ck_assert_int_eq(http_query_arg(NULL, 0, "limit", out, sizeof(out)), 0);
+}
+END_TEST
+
 static Suite *
 http_suite(void)
 {
@@ -213,6 +231,9 @@ http_suite(void)
 	tcase_add_test(tc, test_close_and_clen);
 	tcase_add_loop_test(tc, test_targets, 0, sizeof(targets) / sizeof(targets[0]));
 	tcase_add_test(tc, test_query);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("query_arg");
+	tcase_add_test(tc, test_query_arg);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("malformed");
 	tcase_add_loop_test(tc, test_malformed, 0, sizeof(bad) / sizeof(bad[0]));

@@ -228,6 +228,19 @@ START_TEST(test_events)
 	ck_assert_str_eq(run(q, &f), "9,10");
 	f.session = "nobody";
 	ck_assert_str_eq(run(q, &f), "");
+	/* a list of sessions (a scoped reader): limit counts its rows only */
+	memset(&f, 0, sizeof(f));
+	f.sessions_json = "[\"s1\",\"s2\"]";
+	f.limit = 3;
+	ck_assert_str_eq(run(q, &f), "28,29,30");
+	f.before_seq = 22;
+	ck_assert_str_eq(run(q, &f), "19,20,21");
+	f.sessions_json = "[\"s3\",\"nobody\"]";
+	f.before_seq = 0;
+	f.since_seq = 2;
+	ck_assert_str_eq(run(q, &f), "31,32,33");
+	f.sessions_json = "[]";
+	ck_assert_str_eq(run(q, &f), "");
 	/* time: seq n is at minute n */
 	memset(&f, 0, sizeof(f));
 	f.since_us = T0 + 35 * 60000000LL;
@@ -321,6 +334,12 @@ START_TEST(test_search)
 	f.tool_use_id = NULL;
 	f.session = "nobody";
 	ck_assert_str_eq(run(q, &f), "");
+	/* a list of sessions: the newest hits among them */
+	memset(&f, 0, sizeof(f));
+	f.search = "git status";
+	f.limit = 2;
+	f.sessions_json = "[\"s2\"]";
+	ck_assert_str_eq(run(q, &f), "29,30");
 	/* bad requests */
 	memset(&f, 0, sizeof(f));
 	f.search = "rm";
