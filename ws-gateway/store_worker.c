@@ -44,9 +44,10 @@ struct store_worker {
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_cond_t done_cv; /* the worker has returned (w->done) */
 	TAILQ_HEAD(, store_req) q;
 	size_t nq;
-	int stop;
+	int stop, done;
 	int pfd[2]; /* worker -> loop: finished requests, by pointer */
 	struct event *pev;
 	char path[PATH_MAX];
@@ -436,6 +437,12 @@ store_worker_main(void *arg)
 			store_req_free(r);
 	}
 	store_query_close(w->db);
+	/* store_worker_free() waits for this, for at most STORE_JOIN_MS
+	 * (pthread_timedjoin_np is glibc's own) */
+	pthread_mutex_lock(&w->mu);
+	w->done = 1;
+	pthread_cond_signal(&w->done_cv);
+	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
@@ -485,6 +492,7 @@ store_worker_init(struct gw *gw)
 	TAILQ_INIT(&w->q);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
+	pthread_cond_init(&w->done_cv, NULL);
 	if (pipe2(w->pfd, O_CLOEXEC) < 0) {
 		free(w);
 		return -1;
@@ -563,16 +571,20 @@ store_worker_free(struct gw *gw)
 	struct store_worker *w = gw->store;
 	struct store_req *r;
 	struct timespec until;
+	int done;
 
 	if (w == NULL)
 		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += STORE_JOIN_MS / 1000;
 	pthread_mutex_lock(&w->mu);
 	w->stop = 1;
 	pthread_cond_signal(&w->cv);
+	while (!w->done && pthread_cond_timedwait(&w->done_cv, &w->mu, &until) != ETIMEDOUT)
+		;
+	done = w->done;
 	pthread_mutex_unlock(&w->mu);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += STORE_JOIN_MS / 1000;
-	if (pthread_timedjoin_np(w->th, NULL, &until) != 0) {
+	if (!done) {
 		/* stuck in a read of the disk: the process is exiting, and the
 		 * thread still uses w, so w stays (its pipe too: no SIGPIPE) */
 		log_warnx("store_stuck", "%s: the store worker did not stop within %d ms; left",
@@ -581,6 +593,7 @@ store_worker_free(struct gw *gw)
 		gw->store = NULL;
 		return;
 	}
+	pthread_join(w->th, NULL);
 	while ((r = TAILQ_FIRST(&w->q)) != NULL) {
 		TAILQ_REMOVE(&w->q, r, r_entry);
 		store_req_free(r);
@@ -592,6 +605,7 @@ store_worker_free(struct gw *gw)
 	close(w->pfd[1]);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->done_cv);
 	free(w);
 	gw->store = NULL;
 }
