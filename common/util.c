@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "util.h"
 
 int64_t
@@ -110,7 +111,7 @@ util_notify_ready(void)
 	len = snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%ld", (long)getpid());
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1)
 		return -1;
-	w = sendto(fd, msg, (size_t)len, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	w = sendto(fd, msg, (size_t)len, COMPAT_MSG_NOSIGNAL, (struct sockaddr *)&sa,
 		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
 	close(fd);
 	return w == (ssize_t)len ? 0 : -1;
