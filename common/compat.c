@@ -35,7 +35,8 @@ compat_set_nonblock(int fd)
 	return fl == -1 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* Applies COMPAT_* flags to fd. */
+#if defined(HOOKWIRE_PORTABLE) || !defined(__linux__)
+/* Applies COMPAT_* flags to fd (the fallbacks only). */
 static int
 compat_apply(int fd, int flags)
 {
@@ -45,6 +46,7 @@ compat_apply(int fd, int flags)
 		return -1;
 	return 0;
 }
+#endif
 
 int
 compat_socket(int domain, int type, int protocol, int flags)

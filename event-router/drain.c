@@ -25,8 +25,8 @@
 #if defined(__linux__) && !defined(HOOKWIRE_PORTABLE)
 #define DRAIN_INOTIFY 1
 #include <sys/inotify.h>
-#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || \
-    defined(__NetBSD__) || defined(__DragonFly__)
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || \
+    defined(__DragonFly__)
 #define DRAIN_KQUEUE 1
 #include <sys/types.h>
 #include <sys/event.h>
@@ -230,8 +230,7 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 /* Sets up how dr learns of new files in newdir (see the top of the file)
  * and its event on base.  Returns 0, or -1 with err. */
 static int
-drain_watch(struct drain *dr, struct event_base *base, const char *newdir, char *err,
-	    size_t errlen)
+drain_watch(struct drain *dr, struct event_base *base, const char *newdir, char *err, size_t errlen)
 {
 #if defined(DRAIN_INOTIFY)
 	if ((dr->dr_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {

@@ -365,8 +365,7 @@ prices_open(const char *explicit_file, char *desc, size_t desclen, char *err, si
 	}
 	/* then the installed copy, or the build tree's (bin/../share/hookwire) */
 	snprintf(shipped, sizeof(shipped), "%s/" PRICES_FILE, HOOKWIRE_DATADIR);
-	if (!prices_exists(shipped) &&
-	    (n = compat_exe_path(self, sizeof(self))) > 0) {
+	if (!prices_exists(shipped) && (n = compat_exe_path(self, sizeof(self))) > 0) {
 		if ((slash = strrchr(self, '/')) != NULL) {
 			*slash = '\0';
 			snprintf(shipped, sizeof(shipped), "%.*s/../share/hookwire/" PRICES_FILE,

@@ -902,8 +902,8 @@ done:
 /* ---------------------------------------------------------------- our own path */
 
 /* The absolute path of the running hook-capture, into out: the system's
- * own answer where there is one (compat_exe_path()), else argv[0] (with a slash: as it is; without: found
- * on PATH).  Returns 0 or -1. */
+ * own answer where there is one (compat_exe_path()), else argv[0] (with a slash: as it is; without:
+ * found on PATH).  Returns 0 or -1. */
 static int
 install_self(const char *argv0, char *out, size_t outlen)
 {
