@@ -30,6 +30,14 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes 
 CFLAGS    ?= $(OPT) -g
 CFLAGS    += -std=gnu11 $(WARN) -fno-strict-aliasing
 CPPFLAGS  += -D_GNU_SOURCE -DHOOKWIRE_VERSION='"$(VERSION)"' -DHOOKWIRE_DATADIR='"$(DATADIR)"' -Icommon
+# Portable build: make PORTABLE=1 BUILD=build/portable.  Only what POSIX,
+# macOS and FreeBSD offer, on Linux too, so that make check exercises the
+# fallbacks (common/compat.h says which): scalar SIMD, the drain's polling
+# timer, the ring's datagram wake-ups, no /proc.
+PORTABLE  ?=
+ifeq ($(PORTABLE),1)
+CPPFLAGS  += -DHOOKWIRE_PORTABLE=1
+endif
 ifeq ($(SANITIZE),1)
 CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
