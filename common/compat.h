@@ -8,8 +8,8 @@
  * check exercises them: socket + fcntl, pipe + fcntl, SO_NOSIGPIPE where
  * the system has it (else the callers' SIGPIPE is ignored, as every
  * hookwire tool does), and our own memmem and strchrnul.
- * mk/portable-symbols.sh checks a PORTABLE build references none of the
- * Linux-only symbols.
+ * tests/portable-symbols.sh checks that the objects of a PORTABLE build
+ * reference none of the Linux-only symbols.
  *
  * Like the rest of common/, nothing here logs or exits.
  */
@@ -32,6 +32,14 @@
 #define COMPAT_MSG_NOSIGNAL MSG_NOSIGNAL
 #else
 #define COMPAT_MSG_NOSIGNAL 0
+#endif
+
+/* Whether eventfd(2) is used for a wake-up descriptor (Linux, not
+ * PORTABLE); else a non-blocking pipe (compat_pipe()). */
+#if defined(__linux__) && !defined(HOOKWIRE_PORTABLE)
+#define COMPAT_EVENTFD 1
+#else
+#define COMPAT_EVENTFD 0
 #endif
 
 /* socket(2) with COMPAT_* flags: in one call where the system can, else

@@ -34,7 +34,8 @@
  *   3. write the record and its index slot (plain stores)
  *   4. tail = tail + span, last_seq = seq   (store, release)
  *   5. after a batch: notify += 1 (release), then wake the readers
- *      (ringwake_notify(): FUTEX_WAKE on notify, on Linux)
+ *      (ringwake_notify(): FUTEX_WAKE on notify on Linux; a datagram to
+ *      each waiter elsewhere and with PORTABLE=1)
  * Reader protocol (ring_read):
  *   1. t = tail (acquire); if pos == t there is nothing new
  *   2. copy the record header and payload out of the data area (plain loads)
@@ -166,6 +167,8 @@ struct ring *ring_open(const char *name, char *err, size_t errlen);
 void ring_close(struct ring *r);
 
 /* The header, for counters and positions (read-only for readers). */
+/* The name r was opened or created with ("/hookwire-..."). */
+const char *ring_shm_name(const struct ring *r);
 const struct ring_hdr *ring_header(const struct ring *r);
 /* Writer only: the header, writable, for counters. */
 struct ring_hdr *ring_header_rw(struct ring *r);
