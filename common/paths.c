@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,38 @@ paths_instance_valid(const char *name)
 			return 0;
 	}
 	return 1;
+}
+
+/* FNV-1a, 32 bits: what shortens a long instance name in the ring's name
+ * (contrib/hookwire computes the same in sh). */
+static uint32_t
+paths_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+int
+paths_ring_name(char *out, size_t outlen, unsigned long uid, const char *instance)
+{
+	char pre[32];
+	int n, keep;
+
+	n = snprintf(out, outlen, "/hookwire-%lu-%s", uid, instance);
+	if (n < 0 || (size_t)n >= outlen)
+		return -1;
+	if (n <= PATHS_SHM_NAME_MAX)
+		return 0;
+	/* too long for macOS: keep what fits of the instance, then ~ and its
+	 * hash ('~' is not in an instance name, so no other name is equal) */
+	n = snprintf(pre, sizeof(pre), "/hookwire-%lu-", uid);
+	keep = PATHS_SHM_NAME_MAX - n - 9;
+	n = snprintf(out, outlen, "%s%.*s~%08lx", pre, keep > 0 ? keep : 0, instance,
+		     (unsigned long)paths_hash(instance));
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
 /* snprintf into out; -1 when it does not fit. */
@@ -111,7 +144,8 @@ paths_init(struct paths *p, const char *instance, const char *rundir, const char
 	    paths_fmt(p->journal_dir, sizeof(p->journal_dir), "%s/journal", p->statedir) == -1 ||
 	    paths_fmt(p->token_file, sizeof(p->token_file), "%s/token", p->statedir) == -1)
 		goto toolong;
-	if (paths_fmt(p->ring_name, sizeof(p->ring_name), "/hookwire-%s", instance) == -1)
+	if (paths_ring_name(p->ring_name, sizeof(p->ring_name), (unsigned long)getuid(),
+			    instance) == -1)
 		goto toolong;
 	return 0;
 toolong:

@@ -7,7 +7,8 @@
  *               else $HOME/.local/state/hookwire
  * For an instance other than "default", the derived defaults (not explicit
  * directories) get "/<instance>" appended, so instances never share files.
- * The ring is /dev/shm/hookwire-<instance>.
+ * The ring is /dev/shm/hookwire-<uid>-<instance> (paths_ring_name()): the
+ * uid, so that two users of one machine never share a ring.
  */
 #ifndef HOOKWIRE_PATHS_H
 #define HOOKWIRE_PATHS_H
@@ -26,8 +27,20 @@ struct paths {
 	char spool_dir[PATH_MAX];   /* $STATEDIR/spool (tmp/, new/) */
 	char journal_dir[PATH_MAX]; /* $STATEDIR/journal */
 	char token_file[PATH_MAX];  /* $STATEDIR/token */
-	char ring_name[64];	    /* "/hookwire-<instance>" for shm_open() */
+	char ring_name[64];	    /* "/hookwire-<uid>-<instance>" for shm_open() */
 };
+
+/* The longest shm_open() name macOS takes (PSHMNAMLEN), the slash included. */
+#define PATHS_SHM_NAME_MAX 31
+
+/*
+ * The ring's shm_open() name for uid and instance into out:
+ * "/hookwire-<uid>-<instance>", or where that is longer than
+ * PATHS_SHM_NAME_MAX, "/hookwire-<uid>-<head>~<hash>": as much of the
+ * instance as fits, then '~' and 8 hex digits of its FNV-1a hash.
+ * Returns 0, or -1 when out is too small.
+ */
+int paths_ring_name(char *out, size_t outlen, unsigned long uid, const char *instance);
 
 /* Checks the instance name: 1 to PATHS_INSTANCE_MAX of [A-Za-z0-9._-], not starting with '.'. */
 int paths_instance_valid(const char *name);

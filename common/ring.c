@@ -125,7 +125,12 @@ ring_init_hdr(struct ring_hdr *h, uint64_t data_size, uint32_t slots, const char
 	h->data_size = data_size;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->created_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-	inst = strncmp(name, "/hookwire-", 10) == 0 ? name + 10 : name;
+	/* "/hookwire-<uid>-<instance>": the instance */
+	inst = name;
+	if (strncmp(name, "/hookwire-", 10) == 0) {
+		inst = name + 10 + strspn(name + 10, "0123456789");
+		inst += *inst == '-';
+	}
 	memcpy(h->instance, inst, strnlen(inst, sizeof(h->instance)));
 	/* magic last: a reader that sees it sees a complete header */
 	atomic_thread_fence(memory_order_release);

@@ -1,5 +1,5 @@
 /*
- * ring.h: the shared-memory event ring, /dev/shm/hookwire-<instance>
+ * ring.h: the shared-memory event ring, /dev/shm/hookwire-<uid>-<instance>
  * (DESIGN.md interface 4).  This comment is the ABI.
  *
  * One writer (event-router) maps the object read-write; any number of
@@ -152,7 +152,7 @@ _Static_assert(sizeof(struct ring_hdr) <= RING_HEADER_SIZE, "ring header too lar
 struct ring; /* a mapping, writer or reader */
 
 /*
- * Writer: opens /dev/shm<name> (e.g. "/hookwire-default"), creating it with
+ * Writer: opens /dev/shm<name> (e.g. "/hookwire-1000-default"), creating it with
  * data_size bytes (power of two, >= 64 KiB) when absent, or re-attaching an
  * existing ring of the same version and size.  An existing ring of another
  * version or size is refused (-1, err says which; the operator removes it).
