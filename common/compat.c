@@ -11,7 +11,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef __APPLE__
 #include <mach-o/dyld.h>
@@ -138,6 +140,55 @@ compat_strchrnul(const char *s, int c)
 	while (*s != '\0' && *s != (char)c)
 		s++;
 	return (char *)s;
+#endif
+}
+
+/* arc4random_buf(): the BSDs, macOS, glibc 2.36 and later, and libbsd's
+ * overlay (the normal Linux build); musl has none. */
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) ||   \
+    defined(__DragonFly__) || defined(LIBBSD_OVERLAY) ||                                           \
+    (defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 36)))
+#define COMPAT_ARC4RANDOM 1
+#endif
+
+void
+compat_random_buf(void *buf, size_t len)
+{
+#ifdef COMPAT_ARC4RANDOM
+	arc4random_buf(buf, len);
+#else
+	unsigned char *p = buf;
+	size_t off, n;
+	ssize_t r = -1;
+	struct timespec ts;
+	uint64_t x;
+	int fd;
+
+	for (off = 0; off < len; off += n) {
+		n = len - off < 256 ? len - off : 256; /* getentropy()'s limit */
+		if (getentropy(p + off, n) == -1)
+			break;
+	}
+	if (off >= len)
+		return;
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) != -1) {
+		for (off = 0; off < len; off += (size_t)r)
+			if ((r = read(fd, p + off, len - off)) <= 0)
+				break;
+		close(fd);
+		if (off >= len)
+			return;
+	}
+	/* the last resort the header warns of: splitmix64 over the clock and pid */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	x = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + ((uint64_t)getpid() << 32);
+	for (off = 0; off < len; off++) {
+		uint64_t z = (x += 0x9e3779b97f4a7c15u);
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+		p[off] = (unsigned char)(z ^ (z >> 31));
+	}
 #endif
 }
 

@@ -61,6 +61,13 @@ int compat_nosigpipe(int fd);
 void *compat_memmem(const void *hay, size_t haylen, const void *needle, size_t nlen);
 char *compat_strchrnul(const char *s, int c);
 
+/* Fills buf with len random bytes: arc4random_buf() where the C library
+ * (or libbsd) has it, else getentropy() (musl), else /dev/urandom.  When
+ * all of these fail (no getrandom(2) and no /dev/urandom), the bytes come
+ * from the clock and the pid: unique enough for a file name or an event id,
+ * not for a secret. */
+void compat_random_buf(void *buf, size_t len);
+
 /* The absolute path of the running executable into out, by the system's
  * own means (Linux: /proc/self/exe; macOS: _NSGetExecutablePath; FreeBSD:
  * sysctl).  Returns its length, or -1 where there is no way or it does not

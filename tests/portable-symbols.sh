@@ -6,7 +6,8 @@
 # object of hook-capture (a static binary imports nothing).  Left out:
 # sio-load, a Linux load generator from tests/bench, and the unit tests.
 # The deny-list: the Linux calls that common/compat.h, ringwake_dgram.c
-# and drain.c's timer stand in for, and a few more with no macOS form.
+# and drain.c's timer stand in for, libbsd's pidfile(3) (util.c has its
+# own), and a few more with no macOS form.
 # Calls made inside shared libraries (libevent's accept4) are theirs.
 # Prints each offending symbol and where it is; exit 1 if there is one,
 # 100 on usage.
@@ -14,7 +15,7 @@ set -u
 [ $# -eq 1 ] && [ -d "$1/lib" ] && [ -d "$1/bin" ] ||
 	{ echo "usage: portable-symbols.sh BUILD (after make PORTABLE=1 BUILD=... bins)" >&2; exit 100; }
 b=$1
-deny='inotify_init|inotify_init1|inotify_add_watch|inotify_rm_watch|accept4|pipe2|syscall|eventfd|eventfd_read|eventfd_write|epoll_create|epoll_create1|epoll_ctl|epoll_wait|signalfd|timerfd_create|timerfd_settime|memfd_create|memmem|strchrnul|pthread_timedjoin_np|pthread_tryjoin_np|sched_getaffinity|sendmmsg|recvmmsg|splice|getrandom|prctl'
+deny='inotify_init|inotify_init1|inotify_add_watch|inotify_rm_watch|accept4|pipe2|syscall|eventfd|eventfd_read|eventfd_write|epoll_create|epoll_create1|epoll_ctl|epoll_wait|signalfd|timerfd_create|timerfd_settime|memfd_create|memmem|strchrnul|pthread_timedjoin_np|pthread_tryjoin_np|sched_getaffinity|sendmmsg|recvmmsg|splice|getrandom|prctl|pidfile_open|pidfile_write|pidfile_remove'
 bad=0 n=0
 # check WHERE: reads "symbol" lines on stdin
 check() {
