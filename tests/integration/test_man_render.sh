@@ -57,9 +57,11 @@ done
 [ $fails -ne $before ] ||
 	echo "ok: cross references resolve ($nours to our pages, $nforeign to other packages')"
 
-# Every tool the Makefile builds (its BINS under $(BIN)) has a page.
+# Every tool the Makefile builds (its BINS under $(BIN)) has a page.  The
+# make that reads them is not the caller's sub-make: under make -j2 check it
+# would print directories into the list and warn of the jobserver.
 tools=$(printf 'hw-print-bins:\n\t@echo $(notdir $(filter $(BIN)/%%,$(BINS)))\n' |
-	make -s --no-print-directory -C "$SRC" -f Makefile -f - hw-print-bins)
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -C "$SRC" -f Makefile -f - hw-print-bins)
 [ -n "$tools" ] || fail "could not read the Makefile's BINS"
 before=$fails
 for b in $tools; do
