@@ -13,7 +13,8 @@
  * (ring_notify()), sends one byte to every socket in the directory
  * (ringwake_notify()).  A full receive queue (EAGAIN, ENOBUFS) is fine: the
  * waiter is readable already.  A refused send (ECONNREFUSED, ENOENT: a
- * waiter that died without removing its name) removes the stale name.
+ * waiter that died without removing its name) removes the stale name, and
+ * the directory when no other name is left.
  *
  * Nothing is lost: a waiter binds first and reads the notify word after;
  * the writer bumps the word first and lists the directory after (with a
@@ -99,7 +100,7 @@ ringwake_notify(const struct ring *r)
 	struct sockaddr_un sa;
 	struct dirent *de;
 	DIR *d;
-	int fd;
+	int fd, stale = 0;
 
 	/* the word was bumped before (ring_notify()); order it before the listing */
 	atomic_thread_fence(memory_order_seq_cst);
@@ -117,10 +118,14 @@ ringwake_notify(const struct ring *r)
 			continue;
 		if (sendto(fd, "", 1, COMPAT_MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa)) ==
 			-1 &&
-		    (errno == ECONNREFUSED || errno == ENOENT))
+		    (errno == ECONNREFUSED || errno == ENOENT)) {
 			unlink(sa.sun_path); /* its waiter died without removing it */
+			stale = 1;
+		}
 	}
 	closedir(d);
+	if (stale)
+		rmdir(dir); /* when that was the last one (a waiter binding meanwhile retries) */
 }
 
 /* Makes the wake directory dir if needed and checks it is the user's own.

@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/un.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -257,6 +260,45 @@ START_TEST(test_signals_stay)
 }
 END_TEST
 
+#ifdef HOOKWIRE_PORTABLE
+/* ringwake_dgram.c: the name a killed waiter left behind (a socket bound,
+ * then closed without unlink) is removed by the writer's next wake-up, and
+ * the directory with it when it was the last; a live waiter is kept. */
+START_TEST(test_stale_names)
+{
+	struct sockaddr_un sa;
+	struct ringwake *w;
+	char dir[80]; /* "/tmp" ring_name ".wake" */
+	struct stat st;
+	int fd;
+
+	w = new_wake();
+	snprintf(dir, sizeof(dir), "/tmp%s.wake", ring_name);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/dead.1", dir);
+	ck_assert_int_ge(fd = socket(AF_UNIX, SOCK_DGRAM, 0), 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	ck_assert_int_eq(stat(sa.sun_path, &st), 0);
+	publish(wr);
+	ck_assert(readable(ringwake_fd(w), 5000));
+	ck_assert_int_eq(stat(sa.sun_path, &st), -1);
+	ck_assert_int_eq(stat(dir, &st), 0); /* w is still there */
+	ringwake_free(w);
+	ck_assert_int_eq(stat(dir, &st), -1); /* the last waiter removed it */
+
+	/* a waiter killed alone: its name and the directory go at the next batch */
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert_int_ge(fd = socket(AF_UNIX, SOCK_DGRAM, 0), 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	publish(wr);
+	ck_assert_int_eq(stat(dir, &st), -1);
+}
+END_TEST
+#endif
+
 static Suite *
 ringwake_suite(void)
 {
@@ -269,6 +311,9 @@ ringwake_suite(void)
 	tcase_add_test(tc, test_no_wake_without_data);
 	tcase_add_test(tc, test_other_process);
 	tcase_add_test(tc, test_signals_stay);
+#ifdef HOOKWIRE_PORTABLE
+	tcase_add_test(tc, test_stale_names);
+#endif
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stop");
 	tcase_set_timeout(tc, 60); /* a loaded machine: 200 threads started and joined */
