@@ -26,6 +26,7 @@
 #include <json-c/json.h>
 #include <yaml.h>
 
+#include "compat.h"
 #include "config.h"
 #include "paths.h"
 #include "util.h"
@@ -159,7 +160,7 @@ config_parse_int(const char *s, long long *out)
 static char *
 config_check(const struct config_key *k, const char *value, char *err, size_t errlen)
 {
-	char kn[96], a[32], b[32], *out = NULL;
+	char kn[96], a[32], b[32], num[24], *out = NULL;
 	long long v;
 	int bv;
 
@@ -171,8 +172,8 @@ config_check(const struct config_key *k, const char *value, char *err, size_t er
 				 k->min, k->max);
 			return NULL;
 		}
-		if (asprintf(&out, "%lld", v) == -1)
-			out = NULL;
+		snprintf(num, sizeof(num), "%lld", v);
+		out = strdup(num);
 		break;
 	case CONFIG_SIZE:
 		if (util_parse_size(value, &v) == -1 || v < k->min || v > k->max) {
@@ -189,8 +190,8 @@ config_check(const struct config_key *k, const char *value, char *err, size_t er
 			snprintf(err, errlen, "%s: must be a power of two", kn);
 			return NULL;
 		}
-		if (asprintf(&out, "%lld", v) == -1)
-			out = NULL;
+		snprintf(num, sizeof(num), "%lld", v);
+		out = strdup(num);
 		break;
 	case CONFIG_BOOL:
 		if (config_parse_bool(value, &bv) == -1) {
@@ -1121,7 +1122,7 @@ config_dump_value(const struct config_key *k, const char *v)
 		if ((a = json_object_new_array()) == NULL)
 			return NULL;
 		for (s = v; *s != '\0'; s = *c ? c + 1 : c) {
-			c = strchrnul(s, ',');
+			c = compat_strchrnul(s, ',');
 			if (c > s)
 				json_object_array_add(a,
 						      json_object_new_string_len(s, (int)(c - s)));

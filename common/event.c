@@ -46,6 +46,7 @@
 #include <sys/random.h>
 #endif
 
+#include "compat.h"
 #include "event.h"
 #include "hwlimits.h"
 #include "util.h"
@@ -85,7 +86,7 @@ event_new_id(char out[EVENT_ID_LEN + 1])
 	 * 128 random bits, not a ChaCha generator seeded for the process
 	 * (libbsd's arc4random costs a key setup, two mmaps and getpid). */
 	if (getentropy(b, sizeof(b)) == -1)
-		arc4random_buf(b, sizeof(b));
+		compat_random_buf(b, sizeof(b));
 	for (i = 0; i < sizeof(b); i++) {
 		out[2 * i] = hex[b[i] >> 4];
 		out[2 * i + 1] = hex[b[i] & 0xf];

@@ -16,7 +16,8 @@
  */
 #include <string.h>
 
-#ifdef __SSE2__
+#include "simd.h"
+#if HW_SIMD_SSE2
 #include <emmintrin.h>
 #endif
 
@@ -61,7 +62,7 @@ event_scan_string(struct event_scan_state *c, int *esc)
 
 	*esc = 0;
 	for (;;) {
-#ifdef __SSE2__
+#if HW_SIMD_SSE2
 		/* 16 bytes at a time to the next quote, backslash, control
 		 * character or non-ASCII byte (negative as a signed byte) */
 		while (end - p >= 16) {

@@ -28,7 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef __SSE2__
+#include "simd.h"
+#if HW_SIMD_SSE2
 #include <emmintrin.h>
 #endif
 
@@ -193,7 +194,7 @@ hs_escape(const unsigned char *p, const unsigned char *end, unsigned char *c)
 	}
 }
 
-#ifdef __SSE2__
+#if HW_SIMD_SSE2
 /* Bit i set: byte i of b is a quote, a backslash, a control character or
  * not ASCII (negative as a signed byte). */
 static inline unsigned
@@ -231,7 +232,7 @@ hs_put_marker(unsigned char *o, size_t cut)
 	return o + 7;
 }
 
-#ifdef __SSE2__
+#if HW_SIMD_SSE2
 /* The escapes hs_skip() takes without leaving its loops: those of source
  * text and of JSON within it. */
 static inline int
@@ -285,7 +286,7 @@ hs_skip(const unsigned char *p, const unsigned char *end, size_t *dp, int *nul)
 	unsigned char c;
 
 	for (;;) {
-#ifdef __SSE2__
+#if HW_SIMD_SSE2
 		p = hs_skip64(p, end, &d);
 		/* 16 bytes at a time; the escapes of source text (\n, \", \t,
 		 * \\) without leaving the loop */
@@ -349,7 +350,7 @@ hs_string(struct hs *s, int member)
 
 	*o++ = '"';
 	for (;;) {
-#ifdef __SSE2__
+#if HW_SIMD_SSE2
 		/* 16 bytes at a time to the next quote, backslash, control or
 		 * non-ASCII byte, stored as they are */
 		while (end - p >= 16 && d + 16 <= fm) {

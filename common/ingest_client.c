@@ -29,6 +29,7 @@
 
 #include <json-c/json.h>
 
+#include "compat.h"
 #include "ingest_client.h"
 #include "util.h"
 
@@ -99,9 +100,10 @@ ingest_client_dial(const char *path, int64_t deadline)
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = compat_socket(AF_UNIX, SOCK_STREAM, 0, COMPAT_CLOEXEC | COMPAT_NONBLOCK);
 	if (fd == -1)
 		return -1;
+	(void)compat_nosigpipe(fd);
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
 		return fd;
 	if (errno != EINPROGRESS && errno != EINTR)
@@ -243,7 +245,7 @@ ingest_client_request(struct ingest_client *c, const char *line, size_t len, int
 	deadline = util_mono_us() + (int64_t)timeout_ms * 1000;
 	/* The event may be larger than the socket buffer: write as the router reads. */
 	while (off < len) {
-		n = send(c->ic_fd, line + off, len - off, MSG_NOSIGNAL);
+		n = send(c->ic_fd, line + off, len - off, COMPAT_MSG_NOSIGNAL);
 		if (n > 0) {
 			off += (size_t)n;
 			continue;

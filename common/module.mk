@@ -3,6 +3,13 @@
 # the binaries that use redisconn.o need hiredis and libevent, and those
 # that use ring.o, which brings ringwake.o, -lpthread).
 COMMON_SRCS := $(wildcard common/*.c)
+# The ring's wake-ups (ringwake.h): the futex on Linux, datagrams elsewhere
+# and in the portable build (make PORTABLE=1).
+ifeq ($(PORTABLE)$(shell uname -s),Linux)
+COMMON_SRCS := $(filter-out common/ringwake_dgram.c,$(COMMON_SRCS))
+else
+COMMON_SRCS := $(filter-out common/ringwake.c,$(COMMON_SRCS))
+endif
 COMMON_LIB  := $(BUILD)/lib/libhookwire.a
 
 $(COMMON_LIB): $(call objs,$(COMMON_SRCS))

@@ -37,6 +37,62 @@ paths_instance_valid(const char *name)
 	return 1;
 }
 
+/* FNV-1a, 32 bits: what shortens a long instance name in the ring's name
+ * (contrib/hookwire computes the same in sh). */
+static uint32_t
+paths_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+int
+paths_ring_name(char *out, size_t outlen, unsigned long uid, const char *instance)
+{
+	/* no printf: hook-capture computes this on its way in, and stdio's
+	 * formatting code is pages it would fault in for nothing */
+	static const char hex[] = "0123456789abcdef";
+	char pre[40], digits[24];
+	size_t n = 0, d = 0, len = strlen(instance), keep;
+	uint32_t h;
+	int i;
+
+	memcpy(pre, "/hookwire-", 10);
+	n = 10;
+	do
+		digits[d++] = (char)('0' + uid % 10);
+	while ((uid /= 10) != 0);
+	while (d > 0)
+		pre[n++] = digits[--d];
+	pre[n++] = '-';
+	if (n + len <= PATHS_SHM_NAME_MAX) {
+		if (n + len + 1 > outlen)
+			return -1;
+		memcpy(out, pre, n);
+		memcpy(out + n, instance, len + 1);
+		return 0;
+	}
+	/* too long for macOS: keep what fits of the instance, then ~ and its
+	 * hash ('~' is not in an instance name, so no other name is equal) */
+	keep = PATHS_SHM_NAME_MAX > n + 9 ? PATHS_SHM_NAME_MAX - n - 9 : 0;
+	if (keep > len)
+		keep = len;
+	if (n + keep + 10 > outlen)
+		return -1;
+	memcpy(out, pre, n);
+	memcpy(out + n, instance, keep);
+	n += keep;
+	out[n++] = '~';
+	h = paths_hash(instance);
+	for (i = 7; i >= 0; i--)
+		out[n++] = hex[(h >> (4 * i)) & 0xf];
+	out[n] = '\0';
+	return 0;
+}
+
 /* snprintf into out; -1 when it does not fit. */
 static int
 paths_fmt(char *out, size_t outlen, const char *fmt, ...)
@@ -165,10 +221,9 @@ paths_init(struct paths *p, const char *instance, const char *rundir, const char
 	    paths_put(p, &p->journal_dir, p->statedir, "/journal", NULL) == -1 ||
 	    paths_put(p, &p->token_file, p->statedir, "/token", NULL) == -1)
 		goto toolong;
-	/* "/hookwire-" and at most PATHS_INSTANCE_MAX bytes: it fits */
-	_Static_assert(sizeof(p->ring_name) > 10 + PATHS_INSTANCE_MAX, "ring_name too small");
-	memcpy(p->ring_name, "/hookwire-", 10);
-	memcpy(p->ring_name + 10, instance, strlen(instance) + 1);
+	if (paths_ring_name(p->ring_name, sizeof(p->ring_name), (unsigned long)getuid(),
+			    instance) == -1)
+		goto toolong;
 	rc = 0;
 	goto done;
 toolong:

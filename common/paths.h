@@ -7,7 +7,8 @@
  *               else $HOME/.local/state/hookwire
  * For an instance other than "default", the derived defaults (not explicit
  * directories) get "/<instance>" appended, so instances never share files.
- * The ring is /dev/shm/hookwire-<instance>.
+ * The ring is /dev/shm/hookwire-<uid>-<instance> (paths_ring_name()): the
+ * uid, so that two users of one machine never share a ring.
  */
 #ifndef HOOKWIRE_PATHS_H
 #define HOOKWIRE_PATHS_H
@@ -29,7 +30,7 @@
  */
 struct paths {
 	char instance[PATHS_INSTANCE_MAX + 1];
-	char ring_name[64]; /* "/hookwire-<instance>" for shm_open() */
+	char ring_name[64]; /* "/hookwire-<uid>-<instance>" for shm_open() */
 	char *rundir;
 	char *statedir;
 	char *ingest_sock; /* $RUNDIR/ingest.sock */
@@ -40,6 +41,18 @@ struct paths {
 	size_t p_used;	   /* bytes of p_buf in use */
 	char p_buf[PATHS_COUNT * PATH_MAX];
 };
+
+/* The longest shm_open() name macOS takes (PSHMNAMLEN), the slash included. */
+#define PATHS_SHM_NAME_MAX 31
+
+/*
+ * The ring's shm_open() name for uid and instance into out:
+ * "/hookwire-<uid>-<instance>", or where that is longer than
+ * PATHS_SHM_NAME_MAX, "/hookwire-<uid>-<head>~<hash>": as much of the
+ * instance as fits, then '~' and 8 hex digits of its FNV-1a hash.
+ * Returns 0, or -1 when out is too small.
+ */
+int paths_ring_name(char *out, size_t outlen, unsigned long uid, const char *instance);
 
 /* Checks the instance name: 1 to PATHS_INSTANCE_MAX of [A-Za-z0-9._-], not starting with '.'. */
 int paths_instance_valid(const char *name);

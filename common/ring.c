@@ -8,7 +8,7 @@
  * mapping; they copy a record, then check with the intent word that the
  * writer did not overwrite it meanwhile.  Records a reader cannot find by
  * the index (slot reused) are found by walking from first_pos.  How
- * readers wait for the writer (the futex) is ringwake.c's business.
+ * readers wait for the writer (a futex, or datagrams) is ringwake.h's business.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +37,7 @@ struct ring {
 	uint64_t mask;	/* data_size - 1 */
 	uint64_t imask; /* index_slots - 1 */
 	uint64_t data_size;
+	char name[64]; /* the shm_open() name (ring_shm_name()) */
 };
 
 static int
@@ -124,7 +125,12 @@ ring_init_hdr(struct ring_hdr *h, uint64_t data_size, uint32_t slots, const char
 	h->data_size = data_size;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->created_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-	inst = strncmp(name, "/hookwire-", 10) == 0 ? name + 10 : name;
+	/* "/hookwire-<uid>-<instance>": the instance */
+	inst = name;
+	if (strncmp(name, "/hookwire-", 10) == 0) {
+		inst = name + 10 + strspn(name + 10, "0123456789");
+		inst += *inst == '-';
+	}
 	memcpy(h->instance, inst, strnlen(inst, sizeof(h->instance)));
 	/* magic last: a reader that sees it sees a complete header */
 	atomic_thread_fence(memory_order_release);
@@ -152,6 +158,7 @@ ring_create(const char *name, uint64_t data_size, char *err, size_t errlen)
 		return NULL;
 	}
 	r->writer = 1;
+	snprintf(r->name, sizeof(r->name), "%s", name);
 	if ((fd = shm_open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
 		snprintf(err, errlen, "shm_open %s: %s", name, strerror(errno));
 		goto fail;
@@ -220,6 +227,7 @@ ring_open(const char *name, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	snprintf(r->name, sizeof(r->name), "%s", name);
 	if ((fd = shm_open(name, O_RDONLY | O_CLOEXEC, 0)) == -1) {
 		if (errno == ENOENT)
 			snprintf(err, errlen, "no ring /dev/shm%s (is event-router running?)",
@@ -271,6 +279,12 @@ ring_close(struct ring *r)
 		atomic_store_explicit(&r->hdr->writer_pid, 0, memory_order_relaxed);
 	munmap(r->base, r->map_size);
 	free(r);
+}
+
+const char *
+ring_shm_name(const struct ring *r)
+{
+	return r->name;
 }
 
 const struct ring_hdr *

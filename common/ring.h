@@ -1,5 +1,5 @@
 /*
- * ring.h: the shared-memory event ring, /dev/shm/hookwire-<instance>
+ * ring.h: the shared-memory event ring, /dev/shm/hookwire-<uid>-<instance>
  * (DESIGN.md interface 4).  This comment is the ABI.
  *
  * One writer (event-router) maps the object read-write; any number of
@@ -34,7 +34,8 @@
  *   3. write the record and its index slot (plain stores)
  *   4. tail = tail + span, last_seq = seq   (store, release)
  *   5. after a batch: notify += 1 (release), then wake the readers
- *      (ringwake_notify(): FUTEX_WAKE on notify, on Linux)
+ *      (ringwake_notify(): FUTEX_WAKE on notify on Linux; a datagram to
+ *      each waiter elsewhere and with PORTABLE=1)
  * Reader protocol (ring_read):
  *   1. t = tail (acquire); if pos == t there is nothing new
  *   2. copy the record header and payload out of the data area (plain loads)
@@ -151,7 +152,7 @@ _Static_assert(sizeof(struct ring_hdr) <= RING_HEADER_SIZE, "ring header too lar
 struct ring; /* a mapping, writer or reader */
 
 /*
- * Writer: opens /dev/shm<name> (e.g. "/hookwire-default"), creating it with
+ * Writer: opens /dev/shm<name> (e.g. "/hookwire-1000-default"), creating it with
  * data_size bytes (power of two, >= 64 KiB) when absent, or re-attaching an
  * existing ring of the same version and size.  An existing ring of another
  * version or size is refused (-1, err says which; the operator removes it).
@@ -166,6 +167,8 @@ struct ring *ring_open(const char *name, char *err, size_t errlen);
 void ring_close(struct ring *r);
 
 /* The header, for counters and positions (read-only for readers). */
+/* The name r was opened or created with ("/hookwire-..."). */
+const char *ring_shm_name(const struct ring *r);
 const struct ring_hdr *ring_header(const struct ring *r);
 /* Writer only: the header, writable, for counters. */
 struct ring_hdr *ring_header_rw(struct ring *r);

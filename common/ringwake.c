@@ -27,7 +27,13 @@
 #include <sys/syscall.h>
 
 #include <errno.h>
+#if __has_include(<linux/futex.h>)
 #include <linux/futex.h>
+#else
+/* musl-gcc sees no kernel headers: the two operations, from the kernel's ABI */
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#endif
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>

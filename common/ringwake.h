@@ -22,10 +22,11 @@
  * (ringwake.c) the notify word is a futex: the writer wakes it with
  * FUTEX_WAKE, readers wait with FUTEX_WAIT (a read-only mapping is
  * enough), and a ringwake is a helper thread blocked in FUTEX_WAIT that
- * writes to an eventfd when the word moved.  A platform without futexes
- * gets another implementation of this header (say, a FIFO per reader that
- * ringwake_notify() writes a byte to), picked in common/module.mk; the
- * callers do not change.
+ * writes to an eventfd when the word moved.  Elsewhere, and on Linux in
+ * the portable build (make PORTABLE=1), ringwake_dgram.c: each waiter binds
+ * a Unix datagram socket in the ring's wake directory and the writer sends
+ * a byte to each; a ringwake is that socket.  common/module.mk picks the
+ * file; the callers do not change.
  */
 #ifndef HOOKWIRE_RINGWAKE_H
 #define HOOKWIRE_RINGWAKE_H

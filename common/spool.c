@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "spool.h"
 #include "util.h"
 
@@ -41,7 +42,7 @@ spool_write_flags(const char *spool_dir, const char *buf, size_t len, int flags,
 	uint64_t rnd;
 	int fd = -1, n;
 
-	arc4random_buf(&rnd, sizeof(rnd));
+	compat_random_buf(&rnd, sizeof(rnd));
 	snprintf(name, sizeof(name), "%016lld.%ld.%016llx.json", (long long)util_now_us(),
 		 (long)getpid(), (unsigned long long)rnd);
 	n = snprintf(tmp, sizeof(tmp), "%s/tmp/%s", spool_dir, name);

@@ -9,7 +9,17 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+/* pidfile_open(3): libbsd's (the normal Linux build) or FreeBSD's libutil;
+ * elsewhere (macOS, musl) and in the portable build, the small one below. */
+#if (defined(LIBBSD_OVERLAY) || defined(__FreeBSD__)) && !defined(HOOKWIRE_PORTABLE)
+#define UTIL_LIBUTIL_PIDFILE 1
 #include <libutil.h>
+#else
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#endif
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
@@ -22,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "util.h"
 
 int64_t
@@ -111,11 +122,87 @@ util_notify_ready(void)
 	len = snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%ld", (long)getpid());
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1)
 		return -1;
-	w = sendto(fd, msg, (size_t)len, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	w = sendto(fd, msg, (size_t)len, COMPAT_MSG_NOSIGNAL, (struct sockaddr *)&sa,
 		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
 	close(fd);
 	return w == (ssize_t)len ? 0 : -1;
 }
+
+#ifndef UTIL_LIBUTIL_PIDFILE
+/* What util.c uses of pidfile(3), with flock(2) as libbsd's has it (macOS,
+ * the BSDs and Linux have flock): a pidfile is locked by whoever holds an
+ * exclusive flock on it, the lock goes with the process, and the file says
+ * the holder's pid. */
+struct pidfh {
+	int pf_fd;
+	char pf_path[PATH_MAX];
+};
+
+/* Opens and locks path.  Returns a handle, or NULL with errno (EEXIST:
+ * another process holds it, its pid in *pidptr, 0 when unknown). */
+static struct pidfh *
+util_pf_open(const char *path, mode_t mode, pid_t *pidptr)
+{
+	struct pidfh *pfh;
+	char buf[32];
+	ssize_t n;
+	int fd, e;
+
+	if (strlen(path) >= sizeof(pfh->pf_path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK, mode)) == -1)
+		return NULL;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		e = errno;
+		if (e == EWOULDBLOCK) {
+			n = pread(fd, buf, sizeof(buf) - 1, 0);
+			buf[n > 0 ? n : 0] = '\0';
+			*pidptr = (pid_t)strtol(buf, NULL, 10);
+			e = EEXIST;
+		}
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	if ((pfh = malloc(sizeof(*pfh))) == NULL) {
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	pfh->pf_fd = fd;
+	memcpy(pfh->pf_path, path, strlen(path) + 1);
+	return pfh;
+}
+
+/* Writes our pid into the locked file.  Returns 0, or -1 with errno. */
+static int
+util_pf_write(struct pidfh *pfh)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	if (ftruncate(pfh->pf_fd, 0) == -1 || pwrite(pfh->pf_fd, buf, (size_t)n, 0) != n)
+		return -1;
+	return 0;
+}
+
+/* Removes the file and releases the lock. */
+static int
+util_pf_remove(struct pidfh *pfh)
+{
+	int rc = unlink(pfh->pf_path);
+
+	close(pfh->pf_fd);
+	free(pfh);
+	return rc;
+}
+#else
+#define util_pf_open   pidfile_open
+#define util_pf_write  pidfile_write
+#define util_pf_remove pidfile_remove
+#endif
 
 struct pidfh *
 util_pidfile_lock(const char *path, pid_t *other, char *err, size_t errlen)
@@ -123,7 +210,7 @@ util_pidfile_lock(const char *path, pid_t *other, char *err, size_t errlen)
 	struct pidfh *pfh;
 	pid_t pid = 0;
 
-	pfh = pidfile_open(path, 0600, &pid);
+	pfh = util_pf_open(path, 0600, &pid);
 	if (pfh == NULL) {
 		if (other != NULL)
 			*other = errno == EEXIST ? pid : 0;
@@ -133,9 +220,9 @@ util_pidfile_lock(const char *path, pid_t *other, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if (pidfile_write(pfh) == -1) {
+	if (util_pf_write(pfh) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		pidfile_remove(pfh);
+		util_pf_remove(pfh);
 		return NULL;
 	}
 	if (other != NULL)
@@ -147,7 +234,7 @@ void
 util_pidfile_remove(struct pidfh *pfh)
 {
 	if (pfh != NULL)
-		pidfile_remove(pfh);
+		util_pf_remove(pfh);
 }
 
 int

@@ -35,7 +35,8 @@ int util_readiness(int fd);
 int util_notify_ready(void);
 
 /*
- * Takes the pidfile lock at path (libbsd pidfile_open) and writes our pid.
+ * Takes the pidfile lock at path (pidfile_open(3): libbsd's, else util.c's
+ * own with flock(2)) and writes our pid.
  * On success returns an opaque handle (release with util_pidfile_remove()).
  * When another process holds it, returns NULL, sets *other to its pid
  * (0 if unknown) and explains in err.

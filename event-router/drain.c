@@ -1,34 +1,55 @@
 /*
  * drain.c: drains the spool ($STATEDIR/spool/new) into the router.
  *
- * inotify watches new/ for files renamed in (IN_MOVED_TO) or closed after
- * writing (IN_CLOSE_WRITE); the watch is set before the first listing so no
- * file is missed.  Files go through router_line() oldest first (spool_list),
+ * How the router learns of new files, by platform (chosen at build time):
+ * on Linux inotify watches new/ for files renamed in (IN_MOVED_TO) or
+ * closed after writing (IN_CLOSE_WRITE); where there is kqueue (macOS, the
+ * BSDs) an EVFILT_VNODE filter on new/ fires when an entry is added
+ * (NOTE_WRITE); elsewhere, and on Linux in a PORTABLE build, a timer lists
+ * new/ every DRAIN_POLL_MS (the one polling timer of hookwire, bounded: an
+ * empty listing costs a few system calls).  The watch is set before the
+ * first listing so no file is missed.  Files go through router_line() oldest first (spool_list),
  * in batches; a file is removed only after its batch is committed (journal
  * and ring).  A file that is not a valid event is moved to spool/bad/ and
- * counted as rejected: nothing is deleted unread.  No polling timer.
+ * counted as rejected: nothing is deleted unread.  No polling timer where
+ * there is inotify or kqueue.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__linux__) && !defined(HOOKWIRE_PORTABLE)
+#define DRAIN_INOTIFY 1
+#include <sys/inotify.h>
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || \
+    defined(__DragonFly__)
+#define DRAIN_KQUEUE 1
+#include <sys/types.h>
+#include <sys/event.h>
+#include <sys/time.h>
+#else
+#define DRAIN_POLL 1
+#endif
+
 #include <event2/event.h>
 
+#include "compat.h"
 #include "log.h"
 #include "router.h"
 #include "spool.h"
 
-#define DRAIN_BATCH 512
+#define DRAIN_BATCH   512
+#define DRAIN_POLL_MS 200 /* the listing's period where there is no inotify or kqueue */
 
 struct drain {
 	struct router *dr_rt;
 	struct event *dr_ev;
-	int dr_fd;
+	int dr_fd;  /* inotify or kqueue; -1 when polling */
+	int dr_dir; /* kqueue: new/, open for its EVFILT_VNODE filter */
 	char dr_spool[4096];
 	char *dr_buf; /* one file */
 	size_t dr_cap;
@@ -190,12 +211,71 @@ static void
 drain_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct drain *dr = arg;
+#if defined(DRAIN_INOTIFY)
 	char buf[16384];
 
 	/* the events themselves do not matter: the listing is the truth */
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
+#elif defined(DRAIN_KQUEUE)
+	struct kevent kev[16];
+	struct timespec zero = {0, 0};
+
+	while (kevent(fd, NULL, 0, kev, 16, &zero) > 0)
+		;
+#endif
 	drain_run(dr);
+}
+
+/* Sets up how dr learns of new files in newdir (see the top of the file)
+ * and its event on base.  Returns 0, or -1 with err. */
+static int
+drain_watch(struct drain *dr, struct event_base *base, const char *newdir, char *err, size_t errlen)
+{
+#if defined(DRAIN_INOTIFY)
+	if ((dr->dr_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "inotify_init1: %s", strerror(errno));
+		return -1;
+	}
+	if (inotify_add_watch(dr->dr_fd, newdir, IN_MOVED_TO | IN_CLOSE_WRITE) == -1) {
+		snprintf(err, errlen, "inotify_add_watch %s: %s", newdir, strerror(errno));
+		return -1;
+	}
+	dr->dr_ev = event_new(base, dr->dr_fd, EV_READ | EV_PERSIST, drain_cb, dr);
+#elif defined(DRAIN_KQUEUE)
+	struct kevent kev;
+
+	if ((dr->dr_dir = open(newdir, O_RDONLY | O_CLOEXEC | O_DIRECTORY)) == -1) {
+		snprintf(err, errlen, "open %s: %s", newdir, strerror(errno));
+		return -1;
+	}
+	if ((dr->dr_fd = kqueue()) == -1 || compat_set_cloexec(dr->dr_fd) == -1) {
+		snprintf(err, errlen, "kqueue: %s", strerror(errno));
+		return -1;
+	}
+	EV_SET(&kev, dr->dr_dir, EVFILT_VNODE, EV_ADD | EV_CLEAR, NOTE_WRITE, 0, NULL);
+	if (kevent(dr->dr_fd, &kev, 1, NULL, 0, NULL) == -1) {
+		snprintf(err, errlen, "kevent %s: %s", newdir, strerror(errno));
+		return -1;
+	}
+	/* a kqueue descriptor is readable when it holds events */
+	dr->dr_ev = event_new(base, dr->dr_fd, EV_READ | EV_PERSIST, drain_cb, dr);
+#else
+	struct timeval tv = {DRAIN_POLL_MS / 1000, (DRAIN_POLL_MS % 1000) * 1000};
+
+	(void)newdir;
+	dr->dr_ev = event_new(base, -1, EV_PERSIST, drain_cb, dr);
+	if (dr->dr_ev != NULL && event_add(dr->dr_ev, &tv) == -1) {
+		snprintf(err, errlen, "event_add failed");
+		return -1;
+	}
+	return dr->dr_ev != NULL ? 0 : (snprintf(err, errlen, "event_new failed"), -1);
+#endif
+	if (dr->dr_ev == NULL || event_add(dr->dr_ev, NULL) == -1) {
+		snprintf(err, errlen, "event_new failed");
+		return -1;
+	}
+	return 0;
 }
 
 struct drain *
@@ -210,23 +290,13 @@ drain_new(struct event_base *base, struct router *rt, const char *spool_dir, cha
 		return NULL;
 	}
 	dr->dr_fd = -1;
+	dr->dr_dir = -1;
 	dr->dr_rt = rt;
 	dr->dr_line_max = router_line_max(rt);
 	strlcpy(dr->dr_spool, spool_dir, sizeof(dr->dr_spool));
 	snprintf(newdir, sizeof(newdir), "%s/new", spool_dir);
-	if ((dr->dr_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "inotify_init1: %s", strerror(errno));
+	if (drain_watch(dr, base, newdir, err, errlen) == -1)
 		goto fail;
-	}
-	if (inotify_add_watch(dr->dr_fd, newdir, IN_MOVED_TO | IN_CLOSE_WRITE) == -1) {
-		snprintf(err, errlen, "inotify_add_watch %s: %s", newdir, strerror(errno));
-		goto fail;
-	}
-	dr->dr_ev = event_new(base, dr->dr_fd, EV_READ | EV_PERSIST, drain_cb, dr);
-	if (dr->dr_ev == NULL || event_add(dr->dr_ev, NULL) == -1) {
-		snprintf(err, errlen, "event_new failed");
-		goto fail;
-	}
 	return dr;
 fail:
 	drain_free(dr);
@@ -249,6 +319,8 @@ drain_free(struct drain *dr)
 		event_free(dr->dr_ev);
 	if (dr->dr_fd != -1)
 		close(dr->dr_fd);
+	if (dr->dr_dir != -1)
+		close(dr->dr_dir);
 	free(dr->dr_buf);
 	free(dr);
 }

@@ -31,6 +31,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "compat.h"
 #include "log.h"
 #include "router.h"
 
@@ -458,7 +459,7 @@ ingest_new(struct event_base *base, struct router *rt, const char *path, size_t 
 	}
 	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
 	strlcpy(ig->ig_path, path, sizeof(ig->ig_path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
+	if ((fd = compat_socket(AF_UNIX, SOCK_STREAM, 0, COMPAT_CLOEXEC | COMPAT_NONBLOCK)) == -1) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		goto fail;
 	}

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "compat.h"
 #include "event_scan.h"
 #include "router.h"
 #include "scrub.h"
@@ -727,7 +728,7 @@ router_line_str(const char *line, size_t len, const char *key, size_t *vlen)
 	const char *p, *q;
 	size_t klen = strlen(key);
 
-	p = memmem(line, len, key, klen);
+	p = compat_memmem(line, len, key, klen);
 	if (p == NULL)
 		return NULL;
 	p += klen;

@@ -7,7 +7,7 @@
  *   router.c    one event from a line to the batch: parse, validate, dedup,
  *               scrub, sequence number; a batch committed to journal + ring
  *   ingest.c    the ingest socket: connections, framing, back-pressure, replies
- *   drain.c     the spool: drained at start and on inotify
+ *   drain.c     the spool: drained at start and on inotify, kqueue or a timer
  *   tail.c      event-tail's filters and formats (no libevent)
  *   scrub*.c    secret scrubbing, behind its own header (scrub.h; no I/O)
  *   event-router.c, event-tail.c  the two mains
@@ -210,7 +210,7 @@ void ingest_set_commit_cb(struct ingest *ig, void (*cb)(void *), void *arg);
 struct drain;
 
 /*
- * Watches spool_dir/new with inotify and drains it through rt, oldest
+ * Watches spool_dir/new (inotify, kqueue or a DRAIN_POLL_MS timer) and drains it through rt, oldest
  * first; invalid files go to spool_dir/bad.  The caller runs the first
  * drain_run() (after the watch is set, so nothing is missed).  Returns NULL
  * with err on failure.

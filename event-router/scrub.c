@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "event.h"
 #include "hwlimits.h"
 #include "scrub_impl.h"
@@ -259,7 +260,7 @@ scrub_cut_tail(struct scrub *s, const char *p, size_t len)
 	if (len < sizeof(SCRUB_CUT) || p[len - 1] != ']')
 		return;
 	tail = len < 48 ? len : 48;
-	if ((m = memmem(p + len - tail, tail, SCRUB_CUT, sizeof(SCRUB_CUT) - 1)) == NULL)
+	if ((m = compat_memmem(p + len - tail, tail, SCRUB_CUT, sizeof(SCRUB_CUT) - 1)) == NULL)
 		return;
 	ms = (size_t)(m - p);
 	for (ws = ms; ws > 0 && ms - ws < SCRUB_VALUE_MAX; ws--)
@@ -321,7 +322,7 @@ static int
 scrub_is_image_url(const char *p, size_t len)
 {
 	return len > 11 && strncasecmp(p, "data:image/", 11) == 0 &&
-	       memmem(p, len < 128 ? len : 128, ";base64,", 8) != NULL;
+	       compat_memmem(p, len < 128 ? len : 128, ";base64,", 8) != NULL;
 }
 
 /*

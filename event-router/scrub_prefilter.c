@@ -16,9 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "simd.h"
+
 /* The SIMD prefilter needs SSSE3 (checked at run time); SCRUB_NO_SIMD turns
- * it off, to test the scalar one. */
-#if (defined(__x86_64__) || defined(__i386__)) && !defined(SCRUB_NO_SIMD)
+ * it off, to test the scalar one, and so does simd.h on other architectures
+ * and in a PORTABLE build. */
+#if HW_SIMD_X86 && !defined(SCRUB_NO_SIMD)
 #include <immintrin.h>
 #define SCRUB_X86 1
 #else

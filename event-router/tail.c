@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "compat.h"
 #include "router.h"
 
 static const char *
@@ -50,7 +51,7 @@ tail_has(const char *buf, size_t len, const char *key, const char *value)
 	for (p = value; *p != '\0'; p++)
 		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
 			return 1; /* escaped in JSON: let the parse decide */
-	return memmem(buf, len, pat, (size_t)n) != NULL;
+	return compat_memmem(buf, len, pat, (size_t)n) != NULL;
 }
 
 int

@@ -550,10 +550,21 @@ follow_kick(struct follow *f, int bits, int join)
 			ts.tv_nsec -= 1000000000;
 		}
 		if (join) {
+#ifdef HOOKWIRE_PORTABLE
+			/* no pthread_timedjoin_np() (glibc's, FreeBSD's): join
+			 * once the thread says it has ended */
+			if (atomic_load(&f->f_ended)) {
+				pthread_join(f->f_thread, NULL);
+				f->f_started = 0;
+				return;
+			}
+			nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
+#else
 			if (pthread_timedjoin_np(f->f_thread, NULL, &ts) == 0) {
 				f->f_started = 0;
 				return;
 			}
+#endif
 		} else
 			nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
 	}

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "usage.h"
 
 /* Rates above this many USD per million tokens are refused (a typo). */
@@ -364,9 +365,7 @@ prices_open(const char *explicit_file, char *desc, size_t desclen, char *err, si
 	}
 	/* then the installed copy, or the build tree's (bin/../share/hookwire) */
 	snprintf(shipped, sizeof(shipped), "%s/" PRICES_FILE, HOOKWIRE_DATADIR);
-	if (!prices_exists(shipped) &&
-	    (n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
-		self[n] = '\0';
+	if (!prices_exists(shipped) && (n = compat_exe_path(self, sizeof(self))) > 0) {
 		if ((slash = strrchr(self, '/')) != NULL) {
 			*slash = '\0';
 			snprintf(shipped, sizeof(shipped), "%.*s/../share/hookwire/" PRICES_FILE,

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "log.h"
 #include "usage.h"
 #include "util.h"
@@ -412,7 +413,7 @@ sessions_event(struct sessions *ss, const char *buf, size_t len, int64_t now)
 	int stop, subend, sessend;
 
 	/* most events name a transcript, but not ours, nor the router's notes */
-	if (memmem(buf, len, "\"transcript_path\"", 17) == NULL)
+	if (compat_memmem(buf, len, "\"transcript_path\"", 17) == NULL)
 		return;
 	if ((tok = json_tokener_new_ex(SESSIONS_DEPTH)) == NULL)
 		return;

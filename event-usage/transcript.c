@@ -44,6 +44,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "usage.h"
 #include "util.h"
 
@@ -350,8 +351,8 @@ transcript_line(struct transcript *t, const char *line, size_t len, transcript_c
 		t->t_st.ts_malformed++;
 		return;
 	}
-	if (memmem(line, len, "\"assistant\"", 11) == NULL ||
-	    memmem(line, len, "\"usage\"", 7) == NULL)
+	if (compat_memmem(line, len, "\"assistant\"", 11) == NULL ||
+	    compat_memmem(line, len, "\"usage\"", 7) == NULL)
 		return;
 	if ((tok = json_tokener_new_ex(TRANSCRIPT_DEPTH)) == NULL)
 		return;
@@ -385,7 +386,7 @@ transcript_key(const char *buf, size_t len, const char *key, int last)
 	const char *p = buf, *end = buf + len, *found = NULL, *q;
 	int n = snprintf(pat, sizeof(pat), "\"%s\":", key);
 
-	while (p < end && (q = memmem(p, (size_t)(end - p), pat, (size_t)n)) != NULL) {
+	while (p < end && (q = compat_memmem(p, (size_t)(end - p), pat, (size_t)n)) != NULL) {
 		if (transcript_unescaped(buf, q)) {
 			found = q + n;
 			if (!last)

@@ -25,6 +25,7 @@
 
 #include <json-c/json.h>
 
+#include "compat.h"
 #include "capture.h"
 #include "config.h"
 #include "ingest_client.h"
@@ -900,18 +901,19 @@ done:
 
 /* ---------------------------------------------------------------- our own path */
 
-/* The absolute path of the running hook-capture, into out: /proc/self/exe
- * where there is one, else argv[0] (with a slash: as it is; without: found
- * on PATH).  Returns 0 or -1. */
+/* The absolute path of the running hook-capture, into out: the system's
+ * own answer where there is one (compat_exe_path()), else argv[0] (with a slash: as it is; without:
+ * found on PATH).  Returns 0 or -1. */
 static int
 install_self(const char *argv0, char *out, size_t outlen)
 {
-	char cand[PATH_MAX];
+	char cand[PATH_MAX], cand2[PATH_MAX];
 	const char *p, *e;
 	size_t n;
 
-	if (realpath("/proc/self/exe", cand) != NULL && strlen(cand) < outlen) {
-		memcpy(out, cand, strlen(cand) + 1);
+	if (compat_exe_path(cand, sizeof(cand)) > 0 && realpath(cand, cand2) != NULL &&
+	    strlen(cand2) < outlen) {
+		memcpy(out, cand2, strlen(cand2) + 1);
 		return 0;
 	}
 	if (argv0 == NULL)

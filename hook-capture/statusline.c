@@ -34,6 +34,7 @@
 
 #include <json-c/json.h>
 
+#include "compat.h"
 #include "capture.h"
 #include "util.h"
 
@@ -240,7 +241,7 @@ statusline_spawn(struct statusline_cmd *sc, char *const *argv)
 
 	sc->sc_pid = -1;
 	sc->sc_in = sc->sc_out = -1;
-	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1) {
+	if (compat_pipe(in, COMPAT_CLOEXEC) == -1 || compat_pipe(out, COMPAT_CLOEXEC) == -1) {
 		capture_log(LOGL_WARN, "statusline_command", "pipe: %s", strerror(errno));
 		goto fail;
 	}

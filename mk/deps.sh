@@ -19,10 +19,11 @@ cd "$(dirname "$0")/.."
 PKGS_RUN="make gcc pkg-config libevent-dev libjson-c-dev libbsd-dev libpcre2-dev libssl-dev
 libyaml-dev libxxhash-dev libhiredis-dev libsqlite3-dev util-linux"
 # Tests: unit test framework, formatting and man page lint, real clients,
-# browser, tools used by test scripts, the Redis server of the relay tests.
+# browser, tools used by test scripts, the Redis server of the relay tests,
+# clang and musl-gcc (musl-tools) for make check's other compilers.
 PKGS_TEST="check libsubunit-dev clang clang-format mandoc groff-base python3 python3-socketio
 python3-websocket python3-aiohttp chromium nodejs npm jq socat curl procps psmisc openssl
-sqlite3 redis-server systemd dpkg-dev debhelper lintian fakeroot prometheus"
+sqlite3 redis-server systemd dpkg-dev debhelper lintian fakeroot prometheus musl-tools"
 # Packages that start a system service when installed.
 PKGS_SERVICE="redis-server prometheus"
 

@@ -1,5 +1,6 @@
 # tests/: Check unit tests (tests/unit/check_*.c, one per module) and the
-# integration runner (tests/integration/test_*.{sh,py,mjs}).
+# integration runner (tests/integration/test_*.{sh,py,mjs}; TESTS= names a
+# selection, SKIP= names tests not to run).
 #
 # Every unit test links the module archives below; a static archive only
 # contributes the objects a test uses.
@@ -19,7 +20,7 @@ test-unit: $(UNIT_TESTS)
 	@sh tests/unit/run.sh $(UNIT_TESTS)
 
 test-integration: bins $(UNIT_TESTS)
-	@HOOKWIRE_BIN=$(abspath $(BIN)) HOOKWIRE_SRC=$(CURDIR) SKIP="$(SKIP)" sh tests/integration/run.sh
+	@HOOKWIRE_BIN=$(abspath $(BIN)) HOOKWIRE_SRC=$(CURDIR) SKIP="$(SKIP)" TESTS="$(TESTS)" sh tests/integration/run.sh
 
 include tests/fuzz/module.mk
 include tests/bench/module.mk

@@ -90,7 +90,7 @@ metrics_rss(void)
 	struct rusage ru;
 	FILE *f;
 
-#ifdef __linux__
+#if defined(__linux__) && !defined(HOOKWIRE_PORTABLE) /* PORTABLE: no /proc */
 	if ((f = fopen("/proc/self/statm", "re")) != NULL) {
 		int n = fscanf(f, "%llu %llu", &size, &res);
 
@@ -117,7 +117,7 @@ metrics_rss(void)
 static unsigned long long
 metrics_memory_limit(void)
 {
-#ifdef __linux__
+#if defined(__linux__) && !defined(HOOKWIRE_PORTABLE)
 	char line[METRICS_CGROUP_PATH_MAX], path[METRICS_CGROUP_PATH_MAX + 64], val[64];
 	unsigned long long v = 0;
 	size_t n;

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "gateway.h"
 #include "util.h"
 
@@ -161,7 +162,7 @@ outq_flush(struct conn *c)
 		/* send(2) for one buffer: no vfs layer, no file position lock */
 		if (n == 1)
 			w = send(bufferevent_getfd(c->c_bev), iov[0].iov_base, iov[0].iov_len,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+				 MSG_DONTWAIT | COMPAT_MSG_NOSIGNAL);
 		else
 			w = writev(bufferevent_getfd(c->c_bev), iov, (int)n);
 		if (w < 0) {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
@@ -71,9 +72,8 @@ settings_exe_dir(char *out, size_t outlen)
 	ssize_t n;
 
 	out[0] = '\0';
-	if ((n = readlink("/proc/self/exe", buf, sizeof(buf) - 1)) <= 0)
+	if ((n = compat_exe_path(buf, sizeof(buf))) <= 0)
 		return;
-	buf[n] = '\0';
 	strlcpy(out, dirname(buf), outlen);
 }
 

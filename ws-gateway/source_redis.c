@@ -13,7 +13,10 @@
  * head; floor remembers the newest position dropped, so a reader behind it
  * learns the range it lost.
  */
+#include "compat.h"
+#if COMPAT_EVENTFD
 #include <sys/eventfd.h>
+#endif
 
 #include <errno.h>
 #include <inttypes.h>
@@ -135,8 +138,9 @@ source_redis_wake(struct source_redis *sr)
 	uint64_t one = 1;
 	ssize_t n;
 
-	n = write(sr->sr_efd, &one, sizeof(one));
-	(void)n;
+	/* an eventfd takes 8 bytes, a pipe one */
+	n = write(sr->sr_wfd, &one, COMPAT_EVENTFD ? sizeof(one) : 1);
+	(void)n; /* EAGAIN: readable anyway */
 }
 
 /* ---------------------------------------------------------------- life */
@@ -157,10 +161,24 @@ source_redis_new(struct event_base *base, const char *url, const char *stream, s
 	sr->sr_bytes_max = window_bytes;
 	snprintf(sr->sr_lastid, sizeof(sr->sr_lastid), "0-0");
 	sr->sr_idx = -1;
-	if ((sr->sr_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+	sr->sr_efd = sr->sr_wfd = -1;
+#if COMPAT_EVENTFD
+	if ((sr->sr_efd = sr->sr_wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
+#else
+	{
+		int fds[2];
+
+		if (compat_pipe(fds, COMPAT_CLOEXEC | COMPAT_NONBLOCK) == -1) {
+			snprintf(err, errlen, "pipe: %s", strerror(errno));
+			goto fail;
+		}
+		sr->sr_efd = fds[0];
+		sr->sr_wfd = fds[1];
+	}
+#endif
 	if (redisurl_parse(url, &sr->sr_url, err, errlen) == -1)
 		goto fail;
 	if (sr->sr_url.ru_tls) {
@@ -194,6 +212,8 @@ source_redis_free(struct source_redis *sr)
 	if (sr == NULL)
 		return;
 	redisconn_free(sr->sr_rc);
+	if (sr->sr_wfd >= 0 && sr->sr_wfd != sr->sr_efd)
+		close(sr->sr_wfd);
 	if (sr->sr_efd >= 0)
 		close(sr->sr_efd);
 	if (sr->sr_ents != NULL)
@@ -342,11 +362,12 @@ source_redis_fd(const struct source *src)
 static void
 source_redis_ack(struct source *src)
 {
-	uint64_t v;
-	ssize_t n;
+	uint64_t v[8];
 
-	n = read(source_redis_of(src)->sr_efd, &v, sizeof(v));
-	(void)n; /* EAGAIN: nothing to clear */
+	/* one read clears an eventfd; a pipe may hold many bytes */
+	while (read(source_redis_of(src)->sr_efd, v, sizeof(v)) > 0)
+		;
+	/* EAGAIN: nothing (more) to clear */
 }
 
 static void

@@ -35,7 +35,8 @@ struct source_redis {
 	struct source sr_src; /* first: a struct source * is a struct source_redis * */
 	struct redisurl sr_url;
 	char *sr_stream;
-	int sr_efd; /* readable when entries were added (an eventfd) */
+	int sr_efd; /* readable when entries were added (an eventfd, or a pipe's read end) */
+	int sr_wfd; /* written to wake the caller: sr_efd, or the pipe's write end */
 	int sr_timeout_ms;
 	struct redisconn *sr_rc; /* the following connection, its setup and back-off */
 	char sr_lastid[48];	 /* newest id held or seen; "0-0" before any */

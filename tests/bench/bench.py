@@ -180,7 +180,7 @@ class Pipeline:
         for p in list(STARTED):
             stop(p)
         try:
-            os.unlink(f"/dev/shm/hookwire-{self.inst}")
+            os.unlink(f"/dev/shm/hookwire-{os.getuid()}-{self.inst}")
         except OSError:
             pass
         if not self.a.keep:

@@ -41,7 +41,7 @@ PIDS=""
 cleanup() {
 	for p in $PIDS; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
-	rm -f "/dev/shm/hookwire-$I"
+	rm -f "/dev/shm/hookwire-$(id -u)-$I"
 	rm -rf "$T"
 }
 trap cleanup EXIT

@@ -32,7 +32,7 @@ export const REFERENCE = process.env.HOOKWIRE_GW_REFERENCE === "1";
 export const require = createRequire(path.join(SRC, "tests/package.json"));
 
 const started = new Set(); // live child processes we own
-const rings = new Set(); // /dev/shm names to remove at exit
+const rings = new Set(); // /dev/shm names (and wake directories) to remove at exit
 
 function killAllSync() {
   for (const p of started) {
@@ -43,7 +43,7 @@ function killAllSync() {
   started.clear();
   for (const r of rings) {
     try {
-      fs.rmSync(r, { force: true });
+      fs.rmSync(r, { force: true, recursive: true });
     } catch {}
   }
 }
@@ -71,7 +71,9 @@ export function makeInstance(tag = "gw") {
   fs.mkdirSync(state, { recursive: true, mode: 0o700 });
   fs.chmodSync(run, 0o700);
   fs.chmodSync(state, 0o700);
-  rings.add(`/dev/shm/hookwire-${name}`);
+  // the ring's name has the uid (paths.h); the wake directory is the portable build's
+  rings.add(`/dev/shm/hookwire-${process.getuid()}-${name}`);
+  rings.add(`/tmp/hookwire-${process.getuid()}-${name}.wake`);
   const env = {
     ...process.env,
     HOOKWIRE_INSTANCE: name,

@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import select
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -36,7 +37,10 @@ def _cleanup():
                 pass
     for r in _rings:
         try:
-            os.unlink(r)
+            if os.path.isdir(r):
+                shutil.rmtree(r)
+            else:
+                os.unlink(r)
         except OSError:
             pass
 
@@ -60,7 +64,9 @@ class Instance:
         for d in (self.run, self.state):
             os.makedirs(d, mode=0o700, exist_ok=True)
             os.chmod(d, 0o700)
-        _rings.append("/dev/shm/hookwire-" + self.name)
+        # the ring's name has the uid (paths.h); the wake directory is the portable build's
+        _rings.append("/dev/shm/hookwire-%d-%s" % (os.getuid(), self.name))
+        _rings.append("/tmp/hookwire-%d-%s.wake" % (os.getuid(), self.name))
         self.env = dict(os.environ, HOOKWIRE_INSTANCE=self.name,
                         HOOKWIRE_RUNDIR=self.run, HOOKWIRE_STATEDIR=self.state)
         self.args = ["-i", self.name, "--rundir", self.run, "--statedir", self.state]

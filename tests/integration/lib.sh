@@ -11,6 +11,10 @@ FIX=${HOOKWIRE_FIXTURES:-$SRC/../shared/fixtures/hooks}
 [ -d "$FIX" ] || FIX=$SRC/tests/fixtures/hooks
 T=${HOOKWIRE_TEST_TMP:-$(mktemp -d)}
 HW_I=t$$x$RANDOM
+# The ring's name has the uid (paths.h); this instance name is short enough
+# not to be cut.  The wake directory is the portable build's (ringwake_dgram.c).
+HW_RING=/dev/shm/hookwire-$(id -u)-$HW_I
+HW_WAKE=/tmp/hookwire-$(id -u)-$HW_I.wake
 export HOOKWIRE_INSTANCE=$HW_I HOOKWIRE_RUNDIR=$T/run HOOKWIRE_STATEDIR=$T/state
 mkdir -p "$T/run" "$T/state"
 chmod 700 "$T/run" "$T/state"
@@ -27,7 +31,8 @@ hw_cleanup() {
 		done
 		kill -KILL "$p" 2>/dev/null || true
 	done
-	rm -f "/dev/shm/hookwire-$HW_I"
+	rm -f "$HW_RING"
+	rm -rf "$HW_WAKE"
 }
 trap hw_cleanup EXIT
 

@@ -125,7 +125,8 @@ function stop(child, sig = 'SIGTERM', timeoutMs = 10000) {
 async function cleanup() {
 	for (const c of [...children]) await stop(c, 'SIGTERM', 5000);
 	try {
-		fs.rmSync('/dev/shm/hookwire-' + INST, { force: true });
+		fs.rmSync(`/dev/shm/hookwire-${process.getuid()}-${INST}`, { force: true });
+		fs.rmSync(`/tmp/hookwire-${process.getuid()}-${INST}.wake`, { force: true, recursive: true });
 	} catch (e) {}
 }
 

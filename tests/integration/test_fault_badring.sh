@@ -11,7 +11,7 @@
 # replaces the ring, is the one to fix it.)
 . "$(dirname "$0")/lib.sh"
 
-ring=/dev/shm/hookwire-$HW_I
+ring=$HW_RING
 hw_start_router
 hw_capture "$FIX/sessionstart.json"
 check "event accepted as seq 1 ($(hw_capture_answer))" test "$(hw_capture_answer)" = "accepted 1"

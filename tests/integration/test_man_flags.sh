@@ -23,7 +23,7 @@ mkdir -p "$T/home" "$T/run" "$T/state" "$T/cwd"
 chmod 700 "$T/run" "$T/state"
 # Whatever a flag makes a tool do, it does it here.
 export HOME=$T/home HOOKWIRE_INSTANCE=tf$$x$RANDOM HOOKWIRE_RUNDIR=$T/run HOOKWIRE_STATEDIR=$T/state
-trap 'rm -f "/dev/shm/hookwire-$HOOKWIRE_INSTANCE"' EXIT
+trap 'rm -rf "/dev/shm/hookwire-$(id -u)-$HOOKWIRE_INSTANCE" "/tmp/hookwire-$(id -u)-$HOOKWIRE_INSTANCE.wake"' EXIT
 cd "$T/cwd" || exit 1
 
 cat >"$T/flags.py" <<'EOF'

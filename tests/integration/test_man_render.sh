@@ -32,8 +32,11 @@ done
 # The other packages' pages are listed by hand, not looked up with man -w:
 # several are not installed by make deps (libevent has no page in Debian,
 # spiped and stunnel are suggestions) and minimal systems drop man pages.
-foreign=" cp.1 fdatasync.2 futex.2 grep.1 head.1 inotify.7 jq.1 libevent.3 pcre2pattern.3 ps.1 \
-redis-cli.1 send.2 socat.1 spiped.1 sqlite3.1 stunnel.8 systemd.1 write.2 writev.2 "
+# hookwire(8), PORTABILITY, also names system calls and macOS and FreeBSD
+# pages (kqueue.2, launchd.8, sysctl.3).
+foreign=" cp.1 eventfd.2 fcntl.2 fdatasync.2 flock.2 futex.2 getrusage.2 grep.1 head.1 inotify.7 \
+jq.1 kqueue.2 launchd.8 libevent.3 pcre2pattern.3 pipe.2 ps.1 redis-cli.1 send.2 socat.1 socket.2 \
+spiped.1 sqlite3.1 stunnel.8 sysctl.3 systemd.1 write.2 writev.2 "
 nours=0 nforeign=0 before=$fails
 for page in "$SRC"/man/*.[1-8]; do
 	[ -e "$page" ] || continue
@@ -54,9 +57,11 @@ done
 [ $fails -ne $before ] ||
 	echo "ok: cross references resolve ($nours to our pages, $nforeign to other packages')"
 
-# Every tool the Makefile builds (its BINS under $(BIN)) has a page.
+# Every tool the Makefile builds (its BINS under $(BIN)) has a page.  The
+# make that reads them is not the caller's sub-make: under make -j2 check it
+# would print directories into the list and warn of the jobserver.
 tools=$(printf 'hw-print-bins:\n\t@echo $(notdir $(filter $(BIN)/%%,$(BINS)))\n' |
-	make -s --no-print-directory -C "$SRC" -f Makefile -f - hw-print-bins)
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -C "$SRC" -f Makefile -f - hw-print-bins)
 [ -n "$tools" ] || fail "could not read the Makefile's BINS"
 before=$fails
 for b in $tools; do

@@ -13,7 +13,7 @@ IA=$HW_I IB=${HW_I}b
 mkdir -p "$T/runB" "$T/stateB" "$T/redis"
 chmod 700 "$T/runB" "$T/stateB"
 B_ARGS="-i $IB --rundir $T/runB --statedir $T/stateB"
-trap 'hw_cleanup; rm -f "/dev/shm/hookwire-$IB"' EXIT
+trap 'hw_cleanup; rm -rf "/dev/shm/hookwire-$(id -u)-$IB" "/tmp/hookwire-$(id -u)-$IB.wake"' EXIT
 STREAM=hw:t$$:events
 
 # a free loopback port for Redis (bound by the kernel, then released)

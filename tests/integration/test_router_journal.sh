@@ -41,7 +41,7 @@ check "segment names carry their first seq" test -e "$T/state/journal/journal-00
 
 # reboot: the ring is gone; the router refills it from the journal
 hw_stop "$router_pid"
-rm -f "/dev/shm/hookwire-$HW_I"
+rm -f "$HW_RING"
 hw_start_router
 check "new ring refilled from the journal" test "$("$B/event-tail" | jq .seq | tail -n1)" -eq 406
 "$B/event-tail" >"$T/ring"

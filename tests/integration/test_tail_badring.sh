@@ -6,13 +6,13 @@
 
 rc=0; "$B/event-tail" 2>"$T/err" || rc=$?
 check "no ring: exit 1" test "$rc" -eq 1
-check "no ring: says so" grep -q 'no ring /dev/shm/hookwire-' "$T/err"
+check "no ring: says so" grep -q "no ring $HW_RING" "$T/err"
 
 hw_start_router
 hw_capture "$FIX/sessionstart.json"
 check "event accepted as seq 1 ($(hw_capture_answer))" test "$(hw_capture_answer)" = "accepted 1"
 hw_stop "$router_pid"
-ring=/dev/shm/hookwire-$HW_I
+ring=$HW_RING
 check "ring readable: one event" test "$("$B/event-tail" | wc -l)" -eq 1
 check "ring readable: the event captured" hw_ring_last_is "$FIX/sessionstart.json"
 

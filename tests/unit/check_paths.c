@@ -16,7 +16,7 @@
 START_TEST(test_xdg)
 {
 	struct paths p;
-	char err[256];
+	char err[256], want[64];
 
 	setenv("XDG_RUNTIME_DIR", "/run/user/1000", 1);
 	setenv("XDG_STATE_HOME", "/home/u/.state", 1);
@@ -29,12 +29,14 @@ START_TEST(test_xdg)
 	ck_assert_str_eq(p.spool_dir, "/home/u/.state/hookwire/spool");
 	ck_assert_str_eq(p.journal_dir, "/home/u/.state/hookwire/journal");
 	ck_assert_str_eq(p.token_file, "/home/u/.state/hookwire/token");
-	ck_assert_str_eq(p.ring_name, "/hookwire-default");
+	snprintf(want, sizeof(want), "/hookwire-%lu-default", (unsigned long)getuid());
+	ck_assert_str_eq(p.ring_name, want);
 
 	ck_assert_int_eq(paths_init(&p, "t2", NULL, NULL, err, sizeof(err)), 0);
 	ck_assert_str_eq(p.rundir, "/run/user/1000/hookwire/t2");
 	ck_assert_str_eq(p.statedir, "/home/u/.state/hookwire/t2");
-	ck_assert_str_eq(p.ring_name, "/hookwire-t2");
+	snprintf(want, sizeof(want), "/hookwire-%lu-t2", (unsigned long)getuid());
+	ck_assert_str_eq(p.ring_name, want);
 }
 END_TEST
 
@@ -145,6 +147,35 @@ START_TEST(test_long_socket)
 }
 END_TEST
 
+/* The ring's name carries the uid and stays within macOS's 31 characters;
+ * a long instance is cut and hashed, and two long instances that share
+ * their head still get two names (hashes checked with Python).
+ */
+static const struct {
+	unsigned long uid;
+	const char *instance, *name;
+} ring_names[] = {
+    {1000, "default", "/hookwire-1000-default"},
+    {0, "t2", "/hookwire-0-t2"},
+    {1000, "exactly-sixteen1", "/hookwire-1000-exactly-sixteen1"},
+    {1000, "exactly-seventeen", "/hookwire-1000-exactly~69315a17"},
+    {1000, "exactly-seventeeN", "/hookwire-1000-exactly~493127b7"},
+    {4294967295ul, "default", "/hookwire-4294967295-default"},
+    {4294967295ul, "a-very-long-instance-name", "/hookwire-4294967295-a~0b5ab048"},
+};
+
+START_TEST(test_ring_names)
+{
+	char out[64];
+
+	ck_assert_int_eq(
+	    paths_ring_name(out, sizeof(out), ring_names[_i].uid, ring_names[_i].instance), 0);
+	ck_assert_str_eq(out, ring_names[_i].name);
+	ck_assert_uint_le(strlen(out), PATHS_SHM_NAME_MAX);
+	ck_assert_int_eq(paths_ring_name(out, 10, 1000, "default"), -1);
+}
+END_TEST
+
 START_TEST(test_mkdirs)
 {
 	char base[4096], sub[4300], err[256];
@@ -208,6 +239,7 @@ paths_suite(void)
 	tc = tcase_create("limits");
 	tcase_add_loop_test(tc, test_instance_names, 0, sizeof(names) / sizeof(names[0]));
 	tcase_add_test(tc, test_long_socket);
+	tcase_add_loop_test(tc, test_ring_names, 0, sizeof(ring_names) / sizeof(ring_names[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
