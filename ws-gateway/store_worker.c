@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "gateway.h"
 #include "log.h"
 #include "store_query.h"
@@ -493,7 +494,7 @@ store_worker_init(struct gw *gw)
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	pthread_cond_init(&w->done_cv, NULL);
-	if (pipe2(w->pfd, O_CLOEXEC) < 0) {
+	if (compat_pipe(w->pfd, COMPAT_CLOEXEC) < 0) {
 		free(w);
 		return -1;
 	}
