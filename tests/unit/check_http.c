@@ -207,14 +207,15 @@ END_TEST
 START_TEST(test_query_arg)
 {
 	const char *q = "session=abcdef&empty=&limit=5";
-	char out[4];
+	char out[4], big[7];
 
 	ck_assert_int_eq(http_query_arg(q, strlen(q), "limit", out, sizeof(out)), 1);
 	ck_assert_str_eq(out, "5");
 	ck_assert_int_eq(http_query_arg(q, strlen(q), "empty", out, sizeof(out)), 1);
 	ck_assert_str_eq(out, "");
 	ck_assert_int_eq(http_query_arg(q, strlen(q), "session", out, sizeof(out)), -1);
-	ck_assert_int_eq(http_query_arg(q, strlen(q), "session", out, 7), 1);
+	ck_assert_int_eq(http_query_arg(q, strlen(q), "session", big, sizeof(big)), 1);
+	ck_assert_str_eq(big, "abcdef");
 	ck_assert_int_eq(http_query_arg(q, strlen(q), "missing", out, sizeof(out)), 0);
 	ck_assert_int_eq(http_query_arg(NULL, 0, "limit", out, sizeof(out)), 0);
 }
