@@ -687,6 +687,8 @@ async function main() {
 		const d2 = await debug(p2);
 		ok(JSON.stringify(d2.turns) === JSON.stringify(dA.turns) && d2.bars.length === 3 && d2.bars.every((b, i) => b.total === turnsA[i].nanos), 'a page loading history shows the same turns and bars', d2.bars.map((b) => b.total));
 		ok(d2.pulled === 0 && dA.pulled === 0, 'from the events it loaded: it asked the gateway for none apart', { history: d2.pulled, live: dA.pulled });
+		// (the session list is redrawn at most twice a second: wait for its lines)
+		await waitFor(p2, (ids) => ids.every((id) => document.querySelector('#sessions li.session[data-id="' + id + '"] .s-spend')), [A, B, C, y].map((s) => s.sid), 'the session list with its spend');
 		const lines2 = await p2.$$eval('#sessions li.session .s-spend', (els) => Object.fromEntries(els.map((e) => [e.closest('li').dataset.id, { text: e.textContent, ...e.dataset }])));
 		ok([A, B, C, y].every((s) => lines2[s.sid] && lines2[s.sid].text === lines[s.sid].text && lines2[s.sid].cost === lines[s.sid].cost && lines2[s.sid].tokens === wantTokens[s.sid]), 'and the same session list', lines2);
 		await frames(p2);
