@@ -10,7 +10,7 @@
  * and stays valid UTF-8; the context answer is a JSON object.
  */
 /* clang-format off */
-/* fuzz-srcs: common/ingest_client.c hook-capture/context.c common/util.c common/spool.c common/log.c common/event.c */
+/* fuzz-srcs: common/ingest_client.c hook-capture/context.c common/util.c common/spool.c common/log.c common/event.c common/compat.c */
 /* clang-format on */
 #include <stdint.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * and, split on newlines, as an environment.  Either may fail, neither may
  * crash; an error always says something; config_dump() always gives JSON.
  */
-/* fuzz-srcs: common/config.c common/config_keys.c common/util.c common/paths.c */
+/* fuzz-srcs: common/config.c common/config_keys.c common/util.c common/paths.c common/compat.c */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * event_validate() accepts, that serializes to valid UTF-8 within
  * event_max, and that event_parse_line() reads back.
  */
-/* fuzz-srcs: common/event.c common/util.c */
+/* fuzz-srcs: common/event.c common/util.c common/compat.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

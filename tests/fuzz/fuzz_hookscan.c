@@ -14,7 +14,7 @@
  * event_max, a host, user and project that need escaping), the rest is the
  * hook input.
  */
-/* fuzz-srcs: common/hookscan.c common/event.c common/event_scan.c common/util.c */
+/* fuzz-srcs: common/hookscan.c common/event.c common/event_scan.c common/util.c common/compat.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * accepted head must be consistent: head_len within the input, every
  * header inside the head, Content-Length within the body limit.
  */
-/* fuzz-srcs: ws-gateway/http.c common/util.c */
+/* fuzz-srcs: ws-gateway/http.c common/util.c common/compat.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  * Differential: the status, the seq of an accepted or duplicate reply and
  * the reason of a rejected one are those json-c's reading gives.
  */
-/* fuzz-srcs: common/ingest_client.c common/util.c */
+/* fuzz-srcs: common/ingest_client.c common/util.c common/compat.c */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

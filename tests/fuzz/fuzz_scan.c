@@ -6,7 +6,7 @@
  * json-c gives that member, and json-c must not see more object members
  * than the scanner counted.  A line json-c refuses must never be scanned.
  */
-/* fuzz-srcs: common/event.c common/event_scan.c common/util.c */
+/* fuzz-srcs: common/event.c common/event_scan.c common/util.c common/compat.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -14,7 +14,7 @@
  * prefilter missed.
  * Seeds: tests/fuzz/corpus/fuzz_scrub/ (secrets, look-alikes, hook fixtures).
  */
-/* fuzz-srcs: event-router/scrub*.c */
+/* fuzz-srcs: event-router/scrub*.c common/compat.c */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
  * buffer never outgrows line_max.
  */
 /* clang-format off */
-/* fuzz-srcs: event-usage/transcript.c common/util.c */
+/* fuzz-srcs: event-usage/transcript.c common/util.c common/compat.c */
 /* clang-format on */
 #include <sys/mman.h>
 
