@@ -165,7 +165,8 @@ check-build: check-format bins test-unit test-man test-integration fuzz-smoke
 ASAN_SKIP := test_dashboard.mjs test_attack_browser.mjs test_soak.mjs test_bench_loadgen.mjs \
 	test_gw_api_python.py test_ops_supervisor.sh test_install.sh test_man_flags.sh \
 	test_man_render.sh test_capture_concurrent.sh test_attack_secrets.mjs test_deb.sh \
-	test_ops_systemd.sh test_dashboard_vendor.sh test_dashboard_history.mjs
+	test_ops_systemd.sh test_dashboard_vendor.sh test_dashboard_history.mjs \
+	test_dashboard_views.mjs test_dashboard_spend.mjs
 check-asan: bins test-unit
 	$(MAKE) SANITIZE=1 BUILD=$(BUILD) SKIP="$(ASAN_SKIP)" test-integration
 
