@@ -376,6 +376,33 @@ api_catchup_timeout(evutil_socket_t fd, short ev, void *arg)
 		eio_session_check_output(s);
 }
 
+/* A store request for client s: whom it answers (its eio session, the
+ * client's generation, ack_id) and what it may see (its scope, and its
+ * subscriptions when subs); NULL when out of memory. */
+static struct store_req *
+api_store_req(struct eio_session *s, long long ack_id, int subs)
+{
+	struct api_client *a = &s->es_api;
+	struct store_req *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	memcpy(r->es_id, s->es_id, sizeof(r->es_id));
+	r->gen = a->ac_gen;
+	r->ack_id = ack_id;
+	r->scope = store_strv_dup(a->ac_scope, a->ac_nscope);
+	r->nscope = r->scope ? a->ac_nscope : 0;
+	if (subs) {
+		r->subs = store_strv_dup(a->ac_subs, a->ac_nsubs);
+		r->nsubs = r->subs ? a->ac_nsubs : 0;
+	}
+	if ((a->ac_scope && !r->scope) || (subs && a->ac_nsubs > 0 && !r->subs)) {
+		store_req_free(r);
+		return NULL;
+	}
+	return r;
+}
+
 /* Recovery from an offset the ring no longer holds: the store's events
  * first, on the worker, for at most API_CATCHUP_MS; 0 when asked, -1
  * (replay from the ring, a gap). */
@@ -389,22 +416,15 @@ api_catchup(struct eio_session *s, unsigned long long offset)
 	uint64_t first = gw->src != NULL ? source_first_seq(gw->src) : 0;
 
 	if (gw->store == NULL || first <= 1 || offset + 1 >= first ||
-	    (r = calloc(1, sizeof(*r))) == NULL)
+	    (r = api_store_req(s, 0, 1)) == NULL)
 		return -1;
-	memcpy(r->es_id, s->es_id, sizeof(r->es_id));
-	r->gen = a->ac_gen;
 	r->have_since = 1;
 	r->since = offset;
 	r->before = first;
 	r->limit = STORE_LIMIT_MAX - 1;
 	r->ndjson = 1;
-	r->scope = store_strv_dup(a->ac_scope, a->ac_nscope);
-	r->nscope = r->scope ? a->ac_nscope : 0;
-	r->subs = store_strv_dup(a->ac_subs, a->ac_nsubs);
-	r->nsubs = r->subs ? a->ac_nsubs : 0;
 	r->done = api_catchup_done;
-	if ((a->ac_scope && !r->scope) || (a->ac_nsubs > 0 && !r->subs) ||
-	    store_worker_submit(gw, r) < 0) {
+	if (store_worker_submit(gw, r) < 0) {
 		store_req_free(r);
 		return -1;
 	}
@@ -729,29 +749,20 @@ api_history_store(struct eio_session *s, long long id, const struct history_quer
 		  uint64_t before, struct evbuffer *ring, long ring_count)
 {
 	struct gw *gw = s->es_gw;
-	struct api_client *a = &s->es_api;
 	struct store_req *r;
 
-	if (gw->store == NULL || (r = calloc(1, sizeof(*r))) == NULL)
+	if (gw->store == NULL || (r = api_store_req(s, id, 1)) == NULL)
 		return -1;
-	memcpy(r->es_id, s->es_id, sizeof(r->es_id));
-	r->gen = a->ac_gen;
-	r->ack_id = id;
 	r->have_since = q->have_since;
 	r->since = q->since;
 	r->before = before;
 	r->limit = q->limit - ring_count;
 	r->session = q->session ? strdup(q->session) : NULL;
 	r->event = q->event ? strdup(q->event) : NULL;
-	r->scope = store_strv_dup(a->ac_scope, a->ac_nscope);
-	r->nscope = r->scope ? a->ac_nscope : 0;
-	r->subs = store_strv_dup(a->ac_subs, a->ac_nsubs);
-	r->nsubs = r->subs ? a->ac_nsubs : 0;
 	r->ring = ring;
 	r->ring_count = ring_count;
 	r->done = api_history_done;
-	if ((q->session && !r->session) || (q->event && !r->event) || (a->ac_scope && !r->scope) ||
-	    (a->ac_nsubs > 0 && !r->subs)) {
+	if ((q->session && !r->session) || (q->event && !r->event)) {
 		r->ring = NULL;
 		store_req_free(r);
 		return -1;
@@ -844,7 +855,6 @@ static void
 api_search(struct eio_session *s, struct sio_packet *p)
 {
 	struct gw *gw = s->es_gw;
-	struct api_client *a = &s->es_api;
 	json_object *o = json_object_array_length(p->data) > 1
 			     ? json_object_array_get_idx(p->data, 1)
 			     : NULL,
@@ -859,13 +869,10 @@ api_search(struct eio_session *s, struct sio_packet *p)
 		goto answer;
 	}
 	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    (r = calloc(1, sizeof(*r))) == NULL) {
+	    (r = api_store_req(s, p->id, 1)) == NULL) {
 		ans = "[{\"error\":\"bad_request\"}]";
 		goto answer;
 	}
-	memcpy(r->es_id, s->es_id, sizeof(r->es_id));
-	r->gen = a->ac_gen;
-	r->ack_id = p->id;
 	r->search = 1;
 	r->limit = STORE_LIMIT_DEFAULT;
 	r->before = end; /* nothing not yet broadcast */
@@ -875,15 +882,10 @@ api_search(struct eio_session *s, struct sio_packet *p)
 	if (json_object_object_get_ex(o, "before", &v) && json_object_is_type(v, json_type_int) &&
 	    (l = json_object_get_int64(v)) > 0 && (end == 0 || (uint64_t)l < end))
 		r->before = (uint64_t)l;
-	r->scope = store_strv_dup(a->ac_scope, a->ac_nscope);
-	r->nscope = r->scope ? a->ac_nscope : 0;
-	r->subs = store_strv_dup(a->ac_subs, a->ac_nsubs);
-	r->nsubs = r->subs ? a->ac_nsubs : 0;
 	r->done = api_search_done;
 	if (api_arg_str(o, "q", &r->q) < 0 || r->q == NULL ||
 	    api_arg_str(o, "session", &r->session) < 0 ||
-	    api_arg_str(o, "project", &r->project) < 0 || (a->ac_scope && !r->scope) ||
-	    (a->ac_nsubs > 0 && !r->subs)) {
+	    api_arg_str(o, "project", &r->project) < 0) {
 		store_req_free(r);
 		ans = "[{\"error\":\"bad_request\"}]";
 		goto answer;
@@ -925,7 +927,6 @@ static void
 api_history_sessions(struct eio_session *s, struct sio_packet *p)
 {
 	struct gw *gw = s->es_gw;
-	struct api_client *a = &s->es_api;
 	json_object *o = json_object_array_length(p->data) > 1
 			     ? json_object_array_get_idx(p->data, 1)
 			     : NULL,
@@ -938,32 +939,23 @@ api_history_sessions(struct eio_session *s, struct sio_packet *p)
 		ans = "[{\"error\":\"no_store\"}]";
 		goto answer;
 	}
+	/* the sessions list is not narrowed by subscriptions: no subs */
 	if ((o != NULL && !json_object_is_type(o, json_type_object)) ||
-	    (r = calloc(1, sizeof(*r))) == NULL) {
+	    (r = api_store_req(s, p->id, 0)) == NULL) {
 		ans = "[{\"error\":\"bad_request\"}]";
 		goto answer;
 	}
-	memcpy(r->es_id, s->es_id, sizeof(r->es_id));
-	r->gen = a->ac_gen;
-	r->ack_id = p->id;
 	r->sessions = 1;
 	r->limit = STORE_LIMIT_DEFAULT;
 	if (o != NULL && json_object_object_get_ex(o, "limit", &v) &&
 	    json_object_is_type(v, json_type_int) && (l = json_object_get_int64(v)) > 0 &&
 	    l < STORE_SESSIONS_MAX)
 		r->limit = (long)l;
-	r->scope = store_strv_dup(a->ac_scope, a->ac_nscope);
-	r->nscope = r->scope ? a->ac_nscope : 0;
 	r->done = api_search_done;
 	if (o != NULL &&
 	    (api_arg_time(o, "from", &r->from_us) < 0 || api_arg_time(o, "to", &r->to_us) < 0 ||
 	     api_arg_time(o, "before", &r->before_us) < 0 ||
 	     api_arg_str(o, "project", &r->project) < 0)) {
-		store_req_free(r);
-		ans = "[{\"error\":\"bad_request\"}]";
-		goto answer;
-	}
-	if (a->ac_scope && !r->scope) {
 		store_req_free(r);
 		ans = "[{\"error\":\"bad_request\"}]";
 		goto answer;
