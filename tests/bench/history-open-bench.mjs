@@ -17,11 +17,10 @@
 // writes the page's CPU profile of the last run, HISTORY_BENCH_TRACE=FILE its
 // Chromium trace (wall times in a trace include time spent off the CPU).
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { makeInstance, startRouter, startGateway, startDaemon, stopDaemon, randomHex, until, SRC, BIN, require } from '../integration/gwlib.mjs';
+import { makeInstance, startRouter, startGateway, startDaemon, stopDaemon, ingestEvents, randomHex, until, SRC, BIN, require } from '../integration/gwlib.mjs';
 
 const PAGE = 5000; // the dashboard's page of an old session (ws-gateway/dashboard/history.js)
 
@@ -61,38 +60,6 @@ function session(sid, project, t0, n, prefix) {
 	return evs;
 }
 
-function ingest(inst, events) {
-	return new Promise((resolve, reject) => {
-		const sock = net.connect(path.join(inst.run, 'ingest.sock'));
-		let sent = 0,
-			acked = 0,
-			last = 0,
-			buf = '';
-		const pump = () => {
-			let chunk = '';
-			while (sent < events.length && sent - acked < 500) chunk += JSON.stringify(events[sent++]) + '\n';
-			if (chunk) sock.write(chunk);
-		};
-		sock.on('connect', pump);
-		sock.on('data', (d) => {
-			buf += d;
-			let i;
-			while ((i = buf.indexOf('\n')) >= 0) {
-				const r = JSON.parse(buf.slice(0, i));
-				buf = buf.slice(i + 1);
-				if (r.status !== 'accepted') return reject(new Error('ingest: ' + JSON.stringify(r)));
-				acked++;
-				last = r.seq;
-			}
-			if (acked >= events.length) {
-				sock.end();
-				resolve(last);
-			} else pump();
-		});
-		sock.on('error', reject);
-	});
-}
-
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 async function main() {
@@ -109,8 +76,8 @@ async function main() {
 		const sid = 'bench000-' + randomHex(4);
 		const now = Date.now();
 		const t0 = process.hrtime.bigint();
-		await ingest(inst, session(sid, '/home/dev/big', now - 7200000, N, 'big'));
-		const newest = await ingest(inst, session('filler00-' + randomHex(4), '/home/dev/filler', now - 60000, 8000, 'fill'));
+		await ingestEvents(inst, session(sid, '/home/dev/big', now - 7200000, N, 'big'));
+		const newest = (await ingestEvents(inst, session('filler00-' + randomHex(4), '/home/dev/filler', now - 60000, 8000, 'fill'))).at(-1);
 		const ingestS = Number(process.hrtime.bigint() - t0) / 1e9;
 		await until(
 			() => {

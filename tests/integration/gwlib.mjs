@@ -329,6 +329,39 @@ export function startFeed(inst, { rate = 0, count, seconds, pad, sessions, prefi
 
 // Resolves with the args of the next `event` on emitter (socket.io-client
 // socket or Manager, EventEmitter) within ms.
+// Canonical events (hookwire-event(5)) straight to the router's ingest
+// socket, at most `window` unacknowledged; resolves with their seqs in
+// order, rejects on the first answer that is not "accepted".
+export function ingestEvents(inst, events, window = 500) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(path.join(inst.run, "ingest.sock"));
+    const seqs = [];
+    let sent = 0,
+      buf = "";
+    const pump = () => {
+      let chunk = "";
+      while (sent < events.length && sent - seqs.length < window) chunk += JSON.stringify(events[sent++]) + "\n";
+      if (chunk) sock.write(chunk);
+    };
+    sock.on("connect", pump);
+    sock.on("data", (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const r = JSON.parse(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+        if (r.status !== "accepted") return reject(new Error("ingest: " + JSON.stringify(r)));
+        seqs.push(r.seq);
+      }
+      if (seqs.length >= events.length) {
+        sock.end();
+        resolve(seqs);
+      } else pump();
+    });
+    sock.on("error", reject);
+  });
+}
+
 export function once(emitter, event, ms = 10000) {
   return within(
     ms,

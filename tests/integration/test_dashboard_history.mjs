@@ -30,10 +30,9 @@
 // $HOOKWIRE_TEST_OUT/screenshots/history-*.png.
 
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { makeInstance, startRouter, startGateway, startDaemon, stopClean, dumpLogs, randomHex, until, SRC, BIN, require } from './gwlib.mjs';
+import { makeInstance, startRouter, startGateway, startDaemon, stopClean, dumpLogs, ingestEvents, randomHex, until, SRC, BIN, require } from './gwlib.mjs';
 
 const OUT = process.env.HOOKWIRE_TEST_OUT || path.join(SRC, 'build/test-out');
 const SHOTS = path.join(OUT, 'screenshots');
@@ -89,37 +88,6 @@ function session(sid, project, t0, n, prompt, cmd = (i) => 'echo ' + i) {
 	}
 	ev('Stop', { data: { last_assistant_message: 'done with ' + project } });
 	return { sid, project, t0, events: evs };
-}
-
-// Canonical events to the router's ingest socket; resolves with their seqs.
-function ingest(inst, events) {
-	return new Promise((resolve, reject) => {
-		const sock = net.connect(path.join(inst.run, 'ingest.sock'));
-		const seqs = [];
-		let sent = 0,
-			buf = '';
-		const pump = () => {
-			let chunk = '';
-			while (sent < events.length && sent - seqs.length < 500) chunk += JSON.stringify(events[sent++]) + '\n';
-			if (chunk) sock.write(chunk);
-		};
-		sock.on('connect', pump);
-		sock.on('data', (d) => {
-			buf += d;
-			let i;
-			while ((i = buf.indexOf('\n')) >= 0) {
-				const r = JSON.parse(buf.slice(0, i));
-				buf = buf.slice(i + 1);
-				if (r.status !== 'accepted') return reject(new Error('ingest: ' + JSON.stringify(r)));
-				seqs.push(r.seq);
-			}
-			if (seqs.length >= events.length) {
-				sock.end();
-				resolve(seqs);
-			} else pump();
-		});
-		sock.on('error', reject);
-	});
 }
 
 // ------------------------------------------------------------ the page
@@ -200,7 +168,7 @@ async function main() {
 		}
 		const fix = [...MANY, A, B, C, D, F];
 		const seqs = {};
-		for (const s of fix) seqs[s.sid] = await ingest(inst, s.events);
+		for (const s of fix) seqs[s.sid] = await ingestEvents(inst, s.events);
 		const newest = Math.max(...Object.values(seqs).flat());
 		const q = (args) => JSON.parse(execFileSync(path.join(BIN, 'event-query'), args, { env: inst.env, encoding: 'utf8' }));
 		await until(() => {
@@ -301,7 +269,7 @@ async function main() {
 
 		// 4. Live events meanwhile: counted, not shown.
 		const E = session('eeee6666-' + randomHex(4), '/home/dev/live', Date.now(), 2, 'live now');
-		seqs[E.sid] = await ingest(inst, E.events);
+		seqs[E.sid] = await ingestEvents(inst, E.events);
 		await waitFor(page, (n) => window.hookwire.history.old().meanwhile >= n, E.events.length, 'the live events to arrive meanwhile');
 		shown = await page.evaluate(() => window.hookwire.seqs());
 		ok(JSON.stringify(shown) === JSON.stringify(seqs[A.sid]), 'live events are not mixed into the old session', { shown: shown.length });
@@ -315,7 +283,7 @@ async function main() {
 		ok(await page.isHidden('#hist-bar'), 'the history bar is gone');
 		ok(!page.url().includes('open='), 'the address no longer names the old session', page.url());
 		const E2 = session('eeee7777-' + randomHex(4), '/home/dev/live', Date.now(), 0, 'after back');
-		seqs[E2.sid] = await ingest(inst, E2.events);
+		seqs[E2.sid] = await ingestEvents(inst, E2.events);
 		await waitFor(page, (s) => !!document.querySelector('#stream .row[data-seq="' + s + '"]'), seqs[E2.sid][seqs[E2.sid].length - 1], 'the next live event on screen');
 		ok(!(await page.evaluate(() => window.hookwire.seqs())).some((s) => seqs[A.sid].includes(s)) || true, 'back to live');
 

@@ -38,11 +38,10 @@
 // $HOOKWIRE_TEST_OUT/screenshots/spend-*.png.  Exits 1 if a check failed.
 
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { makeInstance, startRouter, startGateway, startDaemon, stopClean, capture, dumpLogs, randomHex, SRC, BIN } from './gwlib.mjs';
+import { makeInstance, startRouter, startGateway, startDaemon, stopClean, capture, dumpLogs, ingestEvents, randomHex, SRC, BIN } from './gwlib.mjs';
 import * as fmt from '../../ws-gateway/dashboard/fmt.js';
 
 const OUT = process.env.HOOKWIRE_TEST_OUT || path.join(SRC, 'build/test-out');
@@ -212,30 +211,6 @@ async function waitMessages(gw, sid, n) {
 	}
 	ok(false, 'the gateway counts ' + n + ' messages of ' + sid, { got });
 	return got;
-}
-
-// Canonical events straight into the router's ingest socket.
-function ingest(inst, events) {
-	return new Promise((resolve, reject) => {
-		const sock = net.connect(path.join(inst.run, 'ingest.sock'));
-		let buf = '',
-			got = 0;
-		sock.on('connect', () => sock.write(events.map((e) => JSON.stringify(e)).join('\n') + '\n'));
-		sock.on('data', (d) => {
-			buf += d;
-			let i;
-			while ((i = buf.indexOf('\n')) >= 0) {
-				const r = JSON.parse(buf.slice(0, i));
-				buf = buf.slice(i + 1);
-				if (r.status !== 'accepted') return reject(new Error('ingest: ' + JSON.stringify(r)));
-				if (++got === events.length) {
-					sock.end();
-					resolve(got);
-				}
-			}
-		});
-		sock.on('error', reject);
-	});
 }
 
 // ------------------------------------------------------------ sums
@@ -456,7 +431,7 @@ async function main() {
 			{ model: MODELS.sonnet, in: 8, out: 300, cw: 1200, cr: 49000 },
 		].map((m) => ({ ...m, nanos: costOf(m.model, m) }));
 		const base1 = (k, event, data) => ({ id: randomHex(16), ts: yTs(k), event, session_id: y.sid, cwd: y.cwd, host: 'dev1', user: 'dev', project: y.cwd, files: [], data });
-		await ingest(inst, [
+		await ingestEvents(inst, [
 			base1(0, 'UserPromptSubmit', { hook_event_name: 'UserPromptSubmit', session_id: y.sid, prompt: 'Bump the CLI version.' }),
 			...yMsgs.map((m, i) => base1(i + 1, 'usage', { source: 'transcript', message_id: 'msg_yday' + i, model: m.model, input_tokens: m.in, output_tokens: m.out, cache_creation_input_tokens: m.cw, cache_read_input_tokens: m.cr, cache_creation_1h_input_tokens: 0, cost_usd: m.nanos / 1e9 })),
 			base1(4, 'Stop', { hook_event_name: 'Stop', session_id: y.sid }),
