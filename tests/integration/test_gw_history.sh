@@ -108,31 +108,44 @@ ask history_sessions "{\"from\":\"$(date -u -d '-3 days' +%F)\",\"to\":\"$(date 
 check "history_sessions: a range of days with none" jqf '.sessions == []' "$T/d3"
 ask history_sessions '{"from":"3d"}' "$SCOPED" >"$T/d4"
 check "history_sessions with a scoped token: sess-2 only" jqf '[.sessions[].session_id] == ["sess-2"]' "$T/d4"
-# recovery: a client offline while the ring laps gets what it missed from the store
-export B T HOOKWIRE_RUNDIR
-export -f store_feed store_stat
-node -e '
+# offline_client FIRST LAST WHILE_OFFLINE LIMIT_MS: a socket.io-client with
+# connection-state recovery gets event FIRST, goes offline while the shell
+# command WHILE_OFFLINE runs (it feeds up to LAST), reconnects and waits for
+# LAST; prints {recovered, ms (from reconnecting), got, gaps}.  Exits 2 after
+# LIMIT_MS.
+offline_client() {
+	node -e '
 const { io } = require(process.argv[1] + "/tests/node_modules/socket.io-client");
 const { execSync } = require("child_process");
+const [first, last, offline, limit] = [+process.argv[4], +process.argv[5], process.argv[6], +process.argv[7]];
 const s = io(process.argv[2], { auth: { token: process.argv[3] }, transports: ["websocket"], reconnection: false });
 const got = [], gaps = [];
 s.on("claude_event", (e) => got.push(e.seq));
 s.on("gap", (g) => gaps.push(g));
 const until = async (c) => { for (let i = 0; i < 200 && !c(); i++) await new Promise((r) => setTimeout(r, 50)); };
 s.once("connect", async () => {
-	execSync("store_feed 1001 1", { shell: "/bin/bash" });
+	execSync("store_feed " + first + " 1", { shell: "/bin/bash" });
 	await until(() => got.length >= 1);
 	s.disconnect();
-	execSync("store_feed 1002 1000; for i in $(seq 600); do [ \"$(store_stat newest)\" = 2001 ] && break; sleep 0.1; done", { shell: "/bin/bash" });
+	execSync(offline, { shell: "/bin/bash" });
+	const t0 = Date.now();
 	s.once("connect", async () => {
-		await until(() => got.includes(2001));
-		console.log(JSON.stringify({ recovered: s.recovered, got, gaps }));
+		await until(() => got.includes(last));
+		console.log(JSON.stringify({ recovered: s.recovered, ms: Date.now() - t0, got, gaps }));
 		process.exit(0);
 	});
 	s.connect();
 });
-setTimeout(() => process.exit(2), 60000);
-' "$SRC" "$HW_URL" "$HW_TOKEN" >"$T/r1"
+setTimeout(() => process.exit(2), limit);
+' "$SRC" "$HW_URL" "$HW_TOKEN" "$@"
+}
+
+# recovery: a client offline while the ring laps gets what it missed from the store
+export B T HOOKWIRE_RUNDIR
+export -f store_feed store_stat
+offline_client 1001 2001 \
+	'store_feed 1002 1000; for i in $(seq 600); do [ "$(store_stat newest)" = 2001 ] && break; sleep 0.1; done' \
+	60000 >"$T/r1"
 first=$("$B/event-tail" | head -n1 | jq .seq)
 check "recovery: the ring lapped while offline (oldest held $first)" test "$first" -gt 1002
 check "recovery: socket.recovered, every missed event once, in order, no gap" jqf \
@@ -145,29 +158,7 @@ check "/metrics counts store questions" sh -c \
 hw_stop "$gateway_pid"
 mkfifo "$T/stuck.db"
 HOOKWIRE_GATEWAY_STORE=$T/stuck.db hw_start_gateway
-node -e '
-const { io } = require(process.argv[1] + "/tests/node_modules/socket.io-client");
-const { execSync } = require("child_process");
-const s = io(process.argv[2], { auth: { token: process.argv[3] }, transports: ["websocket"], reconnection: false });
-const got = [], gaps = [];
-s.on("claude_event", (e) => got.push(e.seq));
-s.on("gap", (g) => gaps.push(g));
-const until = async (c) => { for (let i = 0; i < 200 && !c(); i++) await new Promise((r) => setTimeout(r, 50)); };
-s.once("connect", async () => {
-	execSync("store_feed 2002 1", { shell: "/bin/bash" });
-	await until(() => got.length >= 1);
-	s.disconnect();
-	execSync("store_feed 2003 1000", { shell: "/bin/bash" });
-	const t0 = Date.now();
-	s.once("connect", async () => {
-		await until(() => got.includes(3002));
-		console.log(JSON.stringify({ recovered: s.recovered, ms: Date.now() - t0, got, gaps }));
-		process.exit(0);
-	});
-	s.connect();
-});
-setTimeout(() => process.exit(2), 30000);
-' "$SRC" "$HW_URL" "$HW_TOKEN" >"$T/r2" || true
+offline_client 2002 3002 'store_feed 2003 1000' 30000 >"$T/r2" || true
 first=$("$B/event-tail" | head -n1 | jq .seq)
 check "stuck store: the recovery ends within 5 s (ring's oldest $first)" jqf '.ms < 5000' "$T/r2"
 check "stuck store: the ring's events once, in order, after a gap for what it lacks" jqf \
