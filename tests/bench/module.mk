@@ -29,7 +29,7 @@ BENCH_TOOLS := $(SCRUB_BENCH) $(EXEC_BENCH) $(INGEST_BENCH) $(SIO_LOAD) $(FLOOR)
 BINS += $(SIO_LOAD)
 INSTALL_BIN += sio-load # a load generator for operators (sio-load(1))
 
-$(SCRUB_BENCH): $(call objs,tests/bench/scrub-bench.c $(SCRUB_SRCS))
+$(SCRUB_BENCH): $(call objs,tests/bench/scrub-bench.c $(SCRUB_SRCS) common/compat.c)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(JSON_LIBS) $(BSD_LIBS) $(PCRE_LIBS)
 
