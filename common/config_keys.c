@@ -92,6 +92,8 @@ const struct config_key config_keys[] = {
     {"gateway", "ping_timeout_ms", CONFIG_INT, "20000", 100, 600000, "Engine.IO ping timeout"},
     {"gateway", "history_max", CONFIG_INT, "10000", 1, 1000000,
      "most events in one history answer"},
+    {"gateway", "history_bytes", CONFIG_SIZE, "4M", 64 * K, G,
+     "most bytes of events in one history or search answer"},
     {"gateway", "dashboard_dir", CONFIG_STR, "", 0, 0, "directory of the dashboard files"},
     {"gateway", "origins", CONFIG_LIST, "", 0, 0, "allowed Origin values besides the own one"},
     {"gateway", "token_file", CONFIG_STR, "", 0, 0, "access token file"},

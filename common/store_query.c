@@ -438,14 +438,14 @@ store_query_search(struct store_query *q, const struct store_filter *f, const ch
 	}
 	sqlite3_finalize(parts);
 	parts = NULL;
-	/* the events, oldest first */
+	/* the events, oldest first (the newest first as found, when asked) */
 	if (sqlite3_prepare_v2(q->q_db, "SELECT json FROM events WHERE seq = ?", -1, &st, NULL) !=
 	    SQLITE_OK) {
 		store_query_fail(q, "search", err, errlen);
 		goto done;
 	}
 	for (i = 0; i < nh; i++) {
-		struct store_hit *h = &hits[asc ? i : nh - 1 - i];
+		struct store_hit *h = &hits[asc || f->newest_first ? i : nh - 1 - i];
 
 		sqlite3_bind_int64(st, 1, (int64_t)h->seq);
 		if ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -543,7 +543,7 @@ store_query_events(struct store_query *q, const struct store_filter *f, store_ev
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (!asc) {
+	if (!asc && !f->newest_first) {
 		/* the newest, given oldest first */
 		char *outer = sqlite3_mprintf("SELECT * FROM (%s) ORDER BY 1 ASC", sql);
 

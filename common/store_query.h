@@ -108,6 +108,10 @@ struct store_filter {
 	 * STORE_LIMIT_MAX is an error. */
 	size_t limit;
 	int oldest_first;
+	/* Without those bounds: the last limit newest first instead, for a
+	 * caller that stops when it has enough (the call then holds no more
+	 * rows than it gave). */
+	int newest_first;
 	/* With search or match and hl_open set, each row carries a snippet of
 	 * its indexed text with every hit between hl_open and hl_close. */
 	const char *hl_open, *hl_close;
@@ -120,7 +124,7 @@ typedef int (*store_event_cb)(void *arg, uint64_t seq, const char *json, size_t 
 			      const char *snippet);
 
 /*
- * Calls cb for each event that passes f, oldest first.  Returns the number
+ * Calls cb for each event that passes f, oldest first (but see newest_first).  Returns the number
  * of rows given to cb; -2 with err for a bad request ("limit 20000: at most
  * 10000", a search text too short or too long, an FTS5 expression that does
  * not parse); -1 with err for a database error.

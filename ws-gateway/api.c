@@ -715,17 +715,20 @@ api_history_done(struct gw *gw, struct store_req *r)
 
 	if (s == NULL)
 		return; /* the client has gone or reconnected: dropped */
-	if (r->have_since && r->count < r->limit && r->ring == NULL) {
-		/* the first events after since: the store's, then the ring's from before on */
+	if (r->have_since && r->count < r->limit && !r->full && r->ring == NULL) {
+		/* the first events after since: the store's, then the ring's from
+		 * before on (none when the store's filled the answer's bytes) */
 		struct evbuffer *tail = evbuffer_new();
+		struct history_tally t = {r->bytes, 0};
 
 		q.have_since = 1;
 		q.since = r->before > 0 ? r->before - 1 : 0;
 		q.session = r->session;
 		q.event = r->event;
 		q.limit = r->limit - r->count;
+		q.bytes_max = r->bytes_max;
 		if (tail != NULL) {
-			if (history_collect(gw, &q, 0, tail) > 0) {
+			if (history_collect(gw, &q, 0, tail, &t) > 0) {
 				if (r->count > 0)
 					evbuffer_add(out, ",", 1);
 				evbuffer_add_buffer(out, tail);
@@ -742,11 +745,12 @@ api_history_done(struct gw *gw, struct store_req *r)
 }
 
 /* Asks the store for what q wants below the ring (before: the ring's first
- * seq); ring holds the ring's answer already (last-limit questions).
+ * seq); ring holds the ring's answer already (last-limit questions: its
+ * ring_count events, ring_bytes bytes).
  * Returns 0 when queued, 1 when the store is busy, -1 when there is none. */
 static int
 api_history_store(struct eio_session *s, long long id, const struct history_query *q,
-		  uint64_t before, struct evbuffer *ring, long ring_count)
+		  uint64_t before, struct evbuffer *ring, long ring_count, size_t ring_bytes)
 {
 	struct gw *gw = s->es_gw;
 	struct store_req *r;
@@ -761,6 +765,8 @@ api_history_store(struct eio_session *s, long long id, const struct history_quer
 	r->event = q->event ? strdup(q->event) : NULL;
 	r->ring = ring;
 	r->ring_count = ring_count;
+	r->bytes_max = q->bytes_max;
+	r->bytes = ring_bytes;
 	r->done = api_history_done;
 	if ((q->session && !r->session) || (q->event && !r->event)) {
 		r->ring = NULL;
@@ -779,7 +785,8 @@ static void
 api_get_history(struct eio_session *s, struct sio_packet *p)
 {
 	struct gw *gw = s->es_gw;
-	struct history_query q = {.client = &s->es_api};
+	struct history_query q = {.client = &s->es_api, .bytes_max = gw->cfg.history_bytes};
+	struct history_tally t = {0, 0};
 	struct evbuffer *out;
 	uint64_t first;
 	long n;
@@ -795,7 +802,7 @@ api_get_history(struct eio_session *s, struct sio_packet *p)
 	first = gw->src != NULL ? source_first_seq(gw->src) : 0;
 	if (gw->store != NULL && first > 1 && q.limit > 0 && q.have_since && q.since + 1 < first) {
 		/* it begins below the ring: the store, then the ring */
-		if ((r = api_history_store(s, p->id, &q, first, NULL, 0)) == 0) {
+		if ((r = api_history_store(s, p->id, &q, first, NULL, 0, 0)) == 0) {
 			evbuffer_free(out);
 			return;
 		}
@@ -806,10 +813,10 @@ api_get_history(struct eio_session *s, struct sio_packet *p)
 			return;
 		}
 	}
-	n = history_collect(gw, &q, 0, out);
-	if (gw->store != NULL && first > 1 && !q.have_since && n < q.limit) {
+	n = history_collect(gw, &q, 0, out, &t);
+	if (gw->store != NULL && first > 1 && !q.have_since && n < q.limit && !t.full) {
 		/* the last limit: what the ring lacks comes from the store, before it */
-		if ((r = api_history_store(s, p->id, &q, first, out, n)) == 0)
+		if ((r = api_history_store(s, p->id, &q, first, out, n, t.bytes)) == 0)
 			return; /* out is the request's now */
 	}
 	api_ack_array(s, p->id, out);
@@ -875,6 +882,7 @@ api_search(struct eio_session *s, struct sio_packet *p)
 	}
 	r->search = 1;
 	r->limit = STORE_LIMIT_DEFAULT;
+	r->bytes_max = s->es_gw->cfg.history_bytes;
 	r->before = end; /* nothing not yet broadcast */
 	if (json_object_object_get_ex(o, "limit", &v) && json_object_is_type(v, json_type_int) &&
 	    (l = json_object_get_int64(v)) > 0 && l <= API_SEARCH_MAX)

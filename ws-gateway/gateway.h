@@ -98,6 +98,7 @@ struct gw_cfg {
 	long coalesce_ms; /* ms to gather ring events before sending them (0: at once) */
 	long clients_max;
 	long history_max;
+	size_t history_bytes; /* and most bytes, one event at least (history.c) */
 	char dashboard_dir[PATH_MAX];
 	char client_js[PATH_MAX];
 	char token_file[PATH_MAX];
@@ -212,8 +213,16 @@ struct history_query {
 	const char *session;	  /* of this Claude Code session only, or NULL */
 	const char *event;	  /* of this event name only, or NULL */
 	long limit;
+	size_t bytes_max; /* and at most this many bytes of events, one at least (0: no bound) */
 	const struct gw_scoped *scoped;	 /* asked with a scoped token: its sessions only */
 	const struct api_client *client; /* asked by a client: what it may see only */
+};
+
+/* An answer's bytes of events so far (history_collect() adds its own), and
+ * whether bytes_max left some out. */
+struct history_tally {
+	size_t bytes;
+	int full;
 };
 
 /* Tokens and cost of a set of assistant messages (spend.c). */
@@ -554,9 +563,10 @@ int history_parse_seq(const char *s, unsigned long long *out);
 /* 1 when the event json[0..len) answers q. */
 int history_match(const struct history_query *q, const char *json, size_t len);
 /* Appends the events that answer q to out: NDJSON, or the comma-separated
- * elements of a JSON array.  Returns their count. */
-long history_collect(struct gw *gw, const struct history_query *q, int ndjson,
-		     struct evbuffer *out);
+ * elements of a JSON array.  Returns their count; adds their bytes to t
+ * (NULL: none before them), within q->bytes_max with those before. */
+long history_collect(struct gw *gw, const struct history_query *q, int ndjson, struct evbuffer *out,
+		     struct history_tally *t);
 /* GET /api/events. */
 void history_http(struct conn *c, const struct http_request *req, const char *query, size_t qlen);
 
@@ -592,6 +602,9 @@ struct store_req {
 	size_t nscope, nsubs;
 	struct evbuffer *out;  /* the worker's answer: comma-separated events */
 	long count;	       /* events in out */
+	size_t bytes_max;      /* the answer's bound (gateway.history_bytes; 0: none) */
+	size_t bytes;	       /* its bytes of events so far, the ring's part included */
+	int full;	       /* bytes_max left events out */
 	struct evbuffer *ring; /* what the ring answered, to go after out (or NULL) */
 	long ring_count;
 	enum store_result result;

@@ -81,9 +81,10 @@ history_add(struct evbuffer *out, int ndjson, long count, const char *json, size
 		evbuffer_add(out, "\n", 1);
 }
 
-/* The first q->limit matches after q->since. */
+/* The first q->limit matches after q->since, up to q->bytes_max bytes. */
 static long
-history_after(struct gw *gw, const struct history_query *q, int ndjson, struct evbuffer *out)
+history_after(struct gw *gw, const struct history_query *q, int ndjson, struct evbuffer *out,
+	      struct history_tally *t)
 {
 	struct source_cursor cur;
 	uint64_t seq, lf, lt, end = source_next_seq(&gw->cur);
@@ -101,16 +102,25 @@ history_after(struct gw *gw, const struct history_query *q, int ndjson, struct e
 			break;
 		if (r == SOURCE_LAPPED || !history_match(q, gw->rbuf, len))
 			continue;
+		/* no room: unless it is the answer's first event */
+		if (q->bytes_max != 0 && t->bytes > 0 && t->bytes + len > q->bytes_max) {
+			t->full = 1;
+			break;
+		}
 		history_add(out, ndjson, count, gw->rbuf, len);
+		t->bytes += len;
 		if (++count >= q->limit)
 			break;
 	}
 	return count;
 }
 
-/* The last q->limit matches, kept in a circular buffer while the source is read. */
+/* The last q->limit matches, kept in a circular buffer while the source is
+ * read; the newest of them within q->bytes_max bytes, so that what is kept
+ * stays within that too. */
 static long
-history_last(struct gw *gw, const struct history_query *q, int ndjson, struct evbuffer *out)
+history_last(struct gw *gw, const struct history_query *q, int ndjson, struct evbuffer *out,
+	     struct history_tally *t)
 {
 	struct source_cursor cur;
 	uint64_t seq, lf, lt, end = source_next_seq(&gw->cur);
@@ -136,6 +146,7 @@ history_last(struct gw *gw, const struct history_query *q, int ndjson, struct ev
 			continue;
 		i = (head + nkeep) % lim;
 		if (nkeep == lim) {
+			t->bytes -= keeplen[head];
 			free(keep[head]);
 			i = head;
 			head = (head + 1) % lim;
@@ -144,6 +155,16 @@ history_last(struct gw *gw, const struct history_query *q, int ndjson, struct ev
 		if ((keep[i] = malloc(len)) != NULL)
 			memcpy(keep[i], gw->rbuf, len);
 		keeplen[i] = keep[i] ? len : 0;
+		t->bytes += keeplen[i];
+		while (nkeep > 1 && q->bytes_max != 0 && t->bytes > q->bytes_max) {
+			/* the oldest kept make room for the newest */
+			t->bytes -= keeplen[head];
+			free(keep[head]);
+			keep[head] = NULL;
+			head = (head + 1) % lim;
+			nkeep--;
+			t->full = 1;
+		}
 	}
 	for (i = 0; i < nkeep; i++) {
 		k = (head + i) % lim;
@@ -161,13 +182,18 @@ done:
 }
 
 long
-history_collect(struct gw *gw, const struct history_query *q, int ndjson, struct evbuffer *out)
+history_collect(struct gw *gw, const struct history_query *q, int ndjson, struct evbuffer *out,
+		struct history_tally *t)
 {
+	struct history_tally own = {0, 0};
+
+	if (t == NULL)
+		t = &own;
 	if (gw->src == NULL || q->limit <= 0)
 		return 0;
 	if (q->have_since)
-		return history_after(gw, q, ndjson, out);
-	return history_last(gw, q, ndjson, out);
+		return history_after(gw, q, ndjson, out, t);
+	return history_last(gw, q, ndjson, out, t);
 }
 
 /* ---------------------------------------------------------------- /api/events */
@@ -222,6 +248,7 @@ history_http_query(struct conn *c, const char *query, size_t qlen, struct histor
 	int r;
 
 	q->limit = c->c_gw->cfg.history_max;
+	q->bytes_max = c->c_gw->cfg.history_bytes;
 	if ((r = history_arg_seq(c, query, qlen, "since", &q->since)) < 0)
 		return -1;
 	q->have_since = r;
@@ -296,14 +323,18 @@ history_http_done(struct gw *gw, struct store_req *r)
 		}
 		r->before = r->since + 1; /* the ring from since on, as asked */
 	}
-	if (r->have_since && r->count < r->limit) {
-		/* the first events after since: the store's, then the ring's from before on */
+	if (r->have_since && r->count < r->limit && !r->full) {
+		/* the first events after since: the store's, then the ring's from
+		 * before on (none when the store's filled the answer's bytes) */
+		struct history_tally t = {r->bytes, 0};
+
 		q.have_since = 1;
 		q.since = r->before > 0 ? r->before - 1 : 0;
 		q.before = r->http_before;
 		q.limit = r->limit - r->count;
+		q.bytes_max = r->bytes_max;
 		if ((tail = evbuffer_new()) != NULL) {
-			history_collect(gw, &q, 1, tail);
+			history_collect(gw, &q, 1, tail, &t);
 			evbuffer_add_buffer(r->out, tail);
 			evbuffer_free(tail);
 		}
@@ -315,13 +346,14 @@ history_http_done(struct gw *gw, struct store_req *r)
 /*
  * Asks the store for what a->q wants below seq before (the ring's first
  * seq, or the asker's before when lower); ring holds the ring's answer
- * already (last-limit questions, ring_count events; the request takes it).
+ * already (last-limit questions, ring_count events of ring_bytes bytes; the
+ * request takes it).
  * Returns 0 when queued, 1 when answered here (busy, out of memory), -1
  * when there is no store.
  */
 static int
 history_http_store(struct conn *c, const struct history_http_args *a, uint64_t before,
-		   struct evbuffer *ring, long ring_count)
+		   struct evbuffer *ring, long ring_count, size_t ring_bytes)
 {
 	struct gw *gw = c->c_gw;
 	const struct history_query *q = &a->q;
@@ -352,6 +384,8 @@ history_http_store(struct conn *c, const struct history_http_args *a, uint64_t b
 	}
 	r->ring = ring;
 	r->ring_count = ring_count;
+	r->bytes_max = q->bytes_max;
+	r->bytes = ring_bytes;
 	if (store_worker_submit_http(gw, r, c) < 0) {
 		r->ring = NULL; /* the caller's still */
 		store_req_free(r);
@@ -369,6 +403,7 @@ history_http(struct conn *c, const struct http_request *req, const char *query, 
 	struct gw *gw = c->c_gw;
 	struct history_http_args a;
 	struct history_query *q = &a.q;
+	struct history_tally t = {0, 0};
 	struct evbuffer *out;
 	uint64_t first, end, below;
 	long n;
@@ -407,23 +442,24 @@ history_http(struct conn *c, const struct http_request *req, const char *query, 
 			return;
 		}
 		below = q->before != 0 && (end == 0 || q->before < end) ? q->before : end;
-		history_http_store(c, &a, below, NULL, 0);
+		history_http_store(c, &a, below, NULL, 0, 0);
 		return;
 	}
 	if (gw->store != NULL && first > 1 && q->limit > 0 && q->have_since &&
 	    q->since + 1 < below) {
 		/* it begins below the ring: the store, then the ring */
-		if (history_http_store(c, &a, below, NULL, 0) >= 0)
+		if (history_http_store(c, &a, below, NULL, 0, 0) >= 0)
 			return;
 	}
 	if ((out = evbuffer_new()) == NULL) {
 		conn_respond_str(c, 503, "text/plain", NULL, "out of memory\n");
 		return;
 	}
-	n = history_collect(gw, q, 1, out);
-	if (gw->store != NULL && first > 1 && !q->have_since && n < q->limit && below > 1) {
+	n = history_collect(gw, q, 1, out, &t);
+	if (gw->store != NULL && first > 1 && !q->have_since && n < q->limit && below > 1 &&
+	    !t.full) {
 		/* the last limit: what the ring lacks comes from the store, below it */
-		if ((r = history_http_store(c, &a, below, out, n)) == 0)
+		if ((r = history_http_store(c, &a, below, out, n, t.bytes)) == 0)
 			return; /* out is the request's now */
 		if (r == 1) {
 			evbuffer_free(out);

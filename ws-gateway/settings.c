@@ -139,6 +139,7 @@ settings_read(struct gw_cfg *c, struct config *cfg)
 	c->ping_timeout = (long)config_int(cfg, "gateway", "ping_timeout_ms");
 	c->clients_max = (long)config_int(cfg, "gateway", "clients_max");
 	c->history_max = (long)config_int(cfg, "gateway", "history_max");
+	c->history_bytes = (size_t)config_int(cfg, "gateway", "history_bytes");
 	strlcpy(c->tls_cert, config_str(cfg, "gateway", "tls_cert"), sizeof(c->tls_cert));
 	strlcpy(c->tls_key, config_str(cfg, "gateway", "tls_key"), sizeof(c->tls_key));
 	strlcpy(c->source, config_str(cfg, "gateway", "source"), sizeof(c->source));
@@ -187,6 +188,10 @@ settings_check(struct gw_cfg *c)
 	/* the only bodies are polling POSTs: Engine.IO's maxPayload bounds them too */
 	if (c->body_max > c->max_payload)
 		c->body_max = c->max_payload;
+	/* an answer must go out under the hard output limit, with room for
+	 * the live events queued behind it */
+	if (c->history_bytes > c->outbuf_hard / 2)
+		c->history_bytes = c->outbuf_hard / 2;
 }
 
 /* The dashboard, the browser client and the token files. */

@@ -115,14 +115,38 @@ store_list_has(char **l, size_t n, const char *s)
 	return 0;
 }
 
-/* A search hit, into hits (a json-c array).  The SQL gave only sessions the
- * client may see (store_req_sessions_json()). */
+/* 1 when r's answer has no room for len more bytes of events (it always
+ * has for its first event); stops the walk. */
+static int
+store_req_full(struct store_req *r, size_t len)
+{
+	if (r->bytes_max != 0 && r->bytes > 0 && r->bytes + len > r->bytes_max)
+		r->full = 1;
+	return r->full;
+}
+
+/* A search's hits, newest first (a json-c array): at most lim, within
+ * r->bytes_max bytes of events; more when some were left out. */
+struct store_hits {
+	struct store_req *r;
+	json_object *hits;
+	size_t lim;
+	int more;
+};
+
+/* A search hit, into sh->hits.  The SQL gave only sessions the client may
+ * see (store_req_sessions_json()). */
 static int
 store_hit(void *arg, uint64_t seq, const char *json, size_t len, const char *snippet)
 {
-	json_object *hits = arg, *h, *ev;
+	struct store_hits *sh = arg;
+	json_object *h, *ev;
 	struct record rec;
 
+	if (json_object_array_length(sh->hits) == sh->lim || store_req_full(sh->r, len)) {
+		sh->more = 1;
+		return 1;
+	}
 	if (record_parse(json, len, &rec) < 0)
 		return 0;
 	ev = json_object_get(rec.r_obj);
@@ -134,7 +158,8 @@ store_hit(void *arg, uint64_t seq, const char *json, size_t len, const char *sni
 	json_object_object_add(h, "seq", json_object_new_int64((int64_t)seq));
 	json_object_object_add(h, "snippet", json_object_new_string(snippet ? snippet : ""));
 	json_object_object_add(h, "event", ev);
-	json_object_array_add(hits, h);
+	json_object_array_add(sh->hits, h);
+	sh->r->bytes += len;
 	return 0;
 }
 
@@ -143,35 +168,34 @@ static long
 store_worker_search(struct store_worker *w, struct store_req *r, struct store_filter *f, char *err,
 		    size_t errlen)
 {
-	json_object *hits = json_object_new_array(), *ans, *out;
-	size_t n, i, lim = (size_t)r->limit;
+	struct store_hits sh = {.r = r, .hits = json_object_new_array(), .lim = (size_t)r->limit};
+	json_object *ans;
 	long rc;
 	const char *t;
 
+	if (sh.hits == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	f->search = r->q;
 	f->project = r->project;
 	f->hl_open = "\002";
 	f->hl_close = "\003";
 	f->oldest_first = 0;
-	f->limit = lim + 1;
-	rc = store_query_events(w->db, f, store_hit, hits, err, errlen);
+	f->newest_first = 1;
+	f->limit = sh.lim + 1;
+	rc = store_query_events(w->db, f, store_hit, &sh, err, errlen);
 	if (rc < 0) {
-		json_object_put(hits);
+		json_object_put(sh.hits);
 		return rc;
 	}
-	n = json_object_array_length(hits);
 	ans = json_object_new_object();
-	out = json_object_new_array();
-	/* newest first; the oldest of limit + 1 only tells that there is more */
-	for (i = n; i > 0 && n - i < lim; i--)
-		json_object_array_add(out, json_object_get(json_object_array_get_idx(hits, i - 1)));
-	json_object_object_add(ans, "hits", out);
-	json_object_object_add(ans, "more", json_object_new_boolean(n > lim));
+	json_object_object_add(ans, "hits", sh.hits);
+	json_object_object_add(ans, "more", json_object_new_boolean(sh.more));
 	t = json_object_to_json_string_ext(ans,
 					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	evbuffer_add(r->out, t, strlen(t));
 	json_object_put(ans);
-	json_object_put(hits);
 	return rc;
 }
 
@@ -269,8 +293,10 @@ store_worker_sessions(struct store_worker *w, struct store_req *r, char *err, si
 	return rc;
 }
 
-/* One store row, into r->out.  The SQL gave only sessions the client may
- * see (store_req_sessions_json()): nothing to parse here. */
+/* One store row, into r->out: after the others, or before them when they
+ * come newest first (the last limit below the ring, which the ring's part,
+ * newer, may already have filled in part).  The SQL gave only sessions the
+ * client may see (store_req_sessions_json()): nothing to parse here. */
 static int
 store_row(void *arg, uint64_t seq, const char *json, size_t len, const char *snippet)
 {
@@ -278,11 +304,22 @@ store_row(void *arg, uint64_t seq, const char *json, size_t len, const char *sni
 
 	(void)seq;
 	(void)snippet;
-	if (r->count > 0 && !r->ndjson)
-		evbuffer_add(r->out, ",", 1);
-	evbuffer_add(r->out, json, len);
-	if (r->ndjson)
-		evbuffer_add(r->out, "\n", 1);
+	if (store_req_full(r, len))
+		return 1;
+	if (!r->have_since) {
+		if (r->ndjson)
+			evbuffer_prepend(r->out, "\n", 1);
+		else if (r->count > 0)
+			evbuffer_prepend(r->out, ",", 1);
+		evbuffer_prepend(r->out, json, len);
+	} else {
+		if (r->count > 0 && !r->ndjson)
+			evbuffer_add(r->out, ",", 1);
+		evbuffer_add(r->out, json, len);
+		if (r->ndjson)
+			evbuffer_add(r->out, "\n", 1);
+	}
+	r->bytes += len;
 	r->count++;
 	return 0;
 }
@@ -369,6 +406,8 @@ store_worker_run(struct store_worker *w, struct store_req *r)
 		n = store_worker_search(w, r, &f, err, sizeof(err));
 	else {
 		f.search = r->q; /* /api/events?q= */
+		/* the last limit: from the newest down, as far as bytes_max goes */
+		f.newest_first = !r->have_since;
 		n = store_query_events(w->db, &f, store_row, r, err, sizeof(err));
 	}
 	free(visible);

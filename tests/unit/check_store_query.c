@@ -207,6 +207,12 @@ START_TEST(test_events)
 	f.before_seq = 5;
 	f.limit = 2;
 	ck_assert_str_eq(run(q, &f), "3,4"); /* paging back */
+	f.newest_first = 1;		     /* the same, for a caller that stops early */
+	ck_assert_str_eq(run(q, &f), "4,3");
+	f.before_seq = 0;
+	ck_assert_str_eq(run(q, &f), "40,39");
+	f.since_seq = 10; /* a lower bound: the first after it, oldest first, as before */
+	ck_assert_str_eq(run(q, &f), "11,12");
 	memset(&f, 0, sizeof(f));
 	f.session = "s2";
 	f.limit = 3;
@@ -299,6 +305,9 @@ START_TEST(test_search)
 	f.search = "git status";
 	f.limit = 3;
 	ck_assert_str_eq(run(q, &f), "38,39,40");
+	f.newest_first = 1;
+	ck_assert_str_eq(run(q, &f), "40,39,38");
+	f.newest_first = 0;
 	f.session = "s1";
 	ck_assert_str_eq(run(q, &f), "18,19,20");
 	f.since_seq = 5;

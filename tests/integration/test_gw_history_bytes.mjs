@@ -1,0 +1,143 @@
+// test_gw_history_bytes.mjs: a get_history or /api/events answer is bounded
+// in bytes (gateway.history_bytes), not only in events, so that a session of
+// large payloads (Read results of 100-200 KB) neither gets its client cut off
+// as too slow (gateway.outbuf_hard) nor makes the gateway hold the whole ring
+// at once; the client pages on with since = the last seq it got, and gets
+// every event, in order, each once.
+//
+// 120 events of ~200 KB (24 MB: more than outbuf_hard, 16 MB) in a 64 MB
+// ring: get_history {limit: 5000} without since (the newest that fit), then
+// paged with since over websocket and polling, then /api/events; with the
+// store holding the older half (a 16 MB ring), the same from the store.
+import path from "node:path";
+import { io } from "socket.io-client";
+import { makeInstance, startRouter, startGateway, startDaemon, stopDaemon, ingestEvents, until, randomHex, httpRequest, BIN, dumpLogs } from "./gwlib.mjs";
+import { execFileSync } from "node:child_process";
+
+const N = 120;
+const PAYLOAD = 200 * 1024;
+const BOUND = 4 * 1024 * 1024; // gateway.history_bytes, its default
+let fails = 0;
+const check = (ok, msg) => {
+  console.log(`${ok ? "ok" : "FAIL"}: ${msg}`);
+  if (!ok) fails++;
+};
+
+function bigSession(sid, n) {
+  const evs = [];
+  const t0 = Date.now() - 60000;
+  for (let i = 0; i < n; i++) {
+    const tu = "toolu_big_" + i;
+    // text a scrubber leaves alone, different in every event (no dedup)
+    const content = (i + " line of a large file read by the agent\n").repeat(Math.ceil(PAYLOAD / 40)).slice(0, PAYLOAD);
+    evs.push({ id: randomHex(16), ts: new Date(t0 + i).toISOString(), event: "PostToolUse", session_id: sid, cwd: "/home/dev/big", tool: "Read", tool_use_id: tu,
+      data: { hook_event_name: "PostToolUse", session_id: sid, cwd: "/home/dev/big", tool_name: "Read", tool_use_id: tu, tool_input: { file_path: "/home/dev/big/f" + i + ".c" }, tool_response: { file: { filePath: "/home/dev/big/f" + i + ".c", content } } } });
+  }
+  return evs;
+}
+
+function client(gw, transports) {
+  const s = io(gw.url, { forceNew: true, reconnection: false, transports, auth: { token: gw.token } });
+  s.disc = null;
+  s.on("disconnect", (r) => (s.disc = r));
+  return s;
+}
+
+// Pages get_history {session, since} to the end: [events, answers, largest answer bytes]
+async function pageAll(s, sid) {
+  let since = 0, answers = 0, largest = 0;
+  const got = [];
+  for (;;) {
+    const evs = await s.timeout(30000).emitWithAck("get_history", { session: sid, since, limit: 5000 });
+    answers++;
+    if (!Array.isArray(evs)) throw new Error("not an array: " + JSON.stringify(evs).slice(0, 200));
+    largest = Math.max(largest, Buffer.byteLength(JSON.stringify(evs)));
+    if (evs.length === 0) break;
+    got.push(...evs);
+    since = evs.at(-1).seq;
+  }
+  return [got, answers, largest];
+}
+
+function inOrderOnce(got, seqs) {
+  return got.length === seqs.length && got.every((e, i) => e.seq === seqs[i]);
+}
+
+async function scenario(name, ringSize, withStore) {
+  const inst = makeInstance("hb");
+  inst.env.HOOKWIRE_RING_SIZE = ringSize;
+  inst.env.HOOKWIRE_STORE_COMMIT_MS = "50";
+  const router = await startRouter(inst);
+  const store = withStore ? await startDaemon(inst, "store", path.join(BIN, "event-store"), [...inst.args, "--log-file", path.join(inst.dir, "store.jsonlog")]) : null;
+  const gw = await startGateway(inst);
+  const clients = [];
+  let ringFirst = 0; // the ring's oldest seq, with the store
+  try {
+    const sid = "bigpay00-" + randomHex(4);
+    const seqs = await ingestEvents(inst, bigSession(sid, N), 8);
+    if (withStore) {
+      await until(() => {
+        try {
+          return JSON.parse(execFileSync(path.join(BIN, "event-query"), ["--stats"], { env: inst.env, encoding: "utf8" })).newest >= seqs.at(-1);
+        } catch { return false; }
+      }, 60000, "the store to hold every event", 100);
+      const first = (ringFirst = Math.min(...execFileSync(path.join(BIN, "event-tail"), ["-n", "1000"], { env: inst.env, encoding: "utf8", maxBuffer: 1 << 28 }).split("\n").filter(Boolean).map((l) => JSON.parse(l).seq)));
+      check(first > seqs[0], `${name}: the oldest events have left the ring (its first seq ${first})`);
+    }
+    for (const tr of [["websocket"], ["polling"]]) {
+      const s = client(gw, tr);
+      clients.push(s);
+      await until(() => s.connected, 10000, "connected");
+      const last = await s.timeout(30000).emitWithAck("get_history", { session: sid, limit: 5000 });
+      const bytes = Buffer.byteLength(JSON.stringify(last));
+      check(Array.isArray(last) && last.length > 0 && last.length < N, `${name}, ${tr}: the last 5000 without since: ${last.length} events (the newest that fit), not all ${N}`);
+      check(bytes <= BOUND + PAYLOAD + 4096, `${name}, ${tr}: that answer is ${bytes} bytes, within history_bytes and one event`);
+      check(Array.isArray(last) && inOrderOnce(last, seqs.slice(N - last.length)), `${name}, ${tr}: they are the newest, in order`);
+      const [got, answers, largest] = await pageAll(s, sid);
+      check(inOrderOnce(got, seqs), `${name}, ${tr}: paged with since: all ${N} events in order, each once (${got.length} in ${answers} answers)`);
+      check(largest <= BOUND + PAYLOAD + 4096, `${name}, ${tr}: largest answer ${largest} bytes`);
+      check(s.connected && s.disc === null, `${name}, ${tr}: still connected (${s.disc})`);
+    }
+    if (withStore) {
+      // the last limit below the ring: the store's part alone, newest first
+      // in the SQL and as far as the bytes go, given oldest first
+      const r = await httpRequest(gw.port, "GET", `/api/events?session=${sid}&before=${ringFirst}&limit=5000`, { headers: { Authorization: "Bearer " + gw.token }, timeout: 30000 });
+      const evs = r.body.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+      const want = seqs.filter((q) => q < ringFirst);
+      check(r.status === 200 && evs.length > 0 && evs.length < want.length && inOrderOnce(evs, want.slice(want.length - evs.length)),
+        `${name}: /api/events before=${ringFirst} (the store's last limit): the newest ${evs.length} of ${want.length} below the ring, in order`);
+      check(Buffer.byteLength(r.body) <= BOUND + PAYLOAD + 4096, `${name}: and ${Buffer.byteLength(r.body)} bytes`);
+      // search: hits newest first, within the bound, "more" said
+      const s = clients[0];
+      const a = await s.timeout(30000).emitWithAck("search", { q: "large file read by the agent", session: sid, limit: 100 });
+      const hits = a && a.hits;
+      check(Array.isArray(hits) && hits.length > 0 && hits.length < N && a.more === true && hits.every((h, i) => h.seq === seqs[N - 1 - i]),
+        `${name}: search: ${hits && hits.length} hits, the newest first, more: ${a && a.more} (${hits && hits.map((h) => h.seq).join(",")}; last ${seqs.at(-1)})`);
+      check(Buffer.byteLength(JSON.stringify(a)) <= BOUND + 2 * PAYLOAD, `${name}: search answer ${Buffer.byteLength(JSON.stringify(a))} bytes`);
+    }
+    // /api/events: the same bound, paged with since
+    let since = 0, n = 0, ok = true, largest = 0;
+    for (let k = 0; k < 100; k++) {
+      const r = await httpRequest(gw.port, "GET", `/api/events?session=${sid}&since=${since}&limit=5000`, { headers: { Authorization: "Bearer " + gw.token }, timeout: 30000 });
+      const lines = r.body.toString().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+      largest = Math.max(largest, Buffer.byteLength(r.body));
+      if (r.status !== 200) { ok = false; break; }
+      if (lines.length === 0) break;
+      for (const e of lines) if (e.seq !== seqs[n++]) ok = false;
+      since = lines.at(-1).seq;
+    }
+    check(ok && n === N, `${name}: /api/events paged: ${n} of ${N} in order`);
+    check(largest <= BOUND + PAYLOAD + 4096, `${name}: /api/events largest answer ${largest} bytes`);
+  } catch (e) {
+    check(false, `${name}: ${e.stack || e}`);
+    dumpLogs(inst);
+  } finally {
+    for (const s of clients) s.close();
+    for (const d of [gw, store, router]) if (d) await stopDaemon(d);
+  }
+}
+
+await scenario("ring", "64m", false);
+await scenario("store", "16m", true);
+console.log(fails ? `${fails} FAILED` : "all passed");
+process.exit(fails ? 1 : 0);
