@@ -36,6 +36,23 @@ function bigSession(sid, n) {
   return evs;
 }
 
+const SMALL = 20000;
+function smallSession(sid, n) {
+  const evs = [];
+  const t0 = Date.now() - 120000;
+  for (let i = 0; i < n; i++)
+    evs.push({ id: randomHex(16), ts: new Date(t0 + i).toISOString(), event: "UserPromptSubmit", session_id: sid, cwd: "/home/dev/small",
+      data: { hook_event_name: "UserPromptSubmit", session_id: sid, cwd: "/home/dev/small", prompt: "prompt " + i } });
+  return evs;
+}
+
+// hookwire_gateway_history_requests_total of gw's /metrics
+async function historyRequests(gw) {
+  const r = await httpRequest(gw.port, "GET", "/metrics", { headers: { Authorization: "Bearer " + gw.token } });
+  const m = /^hookwire_gateway_history_requests_total(?:\{[^}]*\})? (\d+)/m.exec(r.body);
+  return m ? Number(m[1]) : NaN;
+}
+
 function client(gw, transports) {
   const s = io(gw.url, { forceNew: true, reconnection: false, transports, auth: { token: gw.token } });
   s.disc = null;
@@ -74,6 +91,9 @@ async function scenario(name, ringSize, withStore) {
   let ringFirst = 0; // the ring's oldest seq, with the store
   try {
     const sid = "bigpay00-" + randomHex(4);
+    // before it, a session of small events: the dashboard's pages back go
+    // through the large events into these (20,000 in few answers)
+    const small = withStore ? [] : await ingestEvents(inst, smallSession("smallev0-" + randomHex(4), SMALL));
     const seqs = await ingestEvents(inst, bigSession(sid, N), 8);
     if (withStore) {
       await until(() => {
@@ -114,6 +134,34 @@ async function scenario(name, ringSize, withStore) {
       check(Array.isArray(hits) && hits.length > 0 && hits.length < N && a.more === true && hits.every((h, i) => h.seq === seqs[N - 1 - i]),
         `${name}: search: ${hits && hits.length} hits, the newest first, more: ${a && a.more} (${hits && hits.map((h) => h.seq).join(",")}; last ${seqs.at(-1)})`);
       check(Buffer.byteLength(JSON.stringify(a)) <= BOUND + 2 * PAYLOAD, `${name}: search answer ${Buffer.byteLength(JSON.stringify(a))} bytes`);
+    }
+    if (!withStore) {
+      // the dashboard: its first page (the newest that fit), then its
+      // background pages back through the large events, each window in
+      // as many answers as the bound needs
+      const { chromium } = await import("playwright-core");
+      const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--disable-extensions", "--mute-audio"], headless: true });
+      try {
+        const page = await (await browser.newContext()).newPage();
+        const asked = await historyRequests(gw);
+        await page.goto(gw.url + "/#token=" + gw.token);
+        const all = [...small, ...seqs];
+        let held = [];
+        try {
+          await page.waitForFunction((n) => window.hookwire && window.hookwire.store.size >= n, all.length, { timeout: 60000, polling: 250 });
+        } finally {
+          held = await page.evaluate(() => (window.hookwire ? window.hookwire.seqs() : []));
+        }
+        check(held.length === all.length && held.every((q, i) => q === all[i]), `dashboard: holds all ${all.length} events, in order, once (${held.length})`);
+        const calls = (await historyRequests(gw)) - asked;
+        // 5 windows of 5,000 seqs: the large events' window in 7 answers,
+        // the others in one each (an early answer once shrank every later
+        // window to its size: 20,000 small events in 19s, 1,000 calls)
+        check(calls <= 20, `dashboard: it asked get_history ${calls} times`);
+        check((await page.evaluate(() => window.hookwire.connState())) === "connected", "dashboard: still connected");
+      } finally {
+        await browser.close();
+      }
     }
     // /api/events: the same bound, paged with since
     let since = 0, n = 0, ok = true, largest = 0;

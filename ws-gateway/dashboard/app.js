@@ -228,20 +228,24 @@ async function resync(sock) {
 
 // Fetches older events (before store.minSeq) until the page holds target.
 // get_history answers "the first limit events after since", so each call
-// asks for the window just below what the page has.
-let pageSize = PAGE;
+// asks for the window of PAGE seqs just below what the page has; when the
+// gateway ends an answer early (gateway.history_max below PAGE, or
+// gateway.history_bytes reached by large tool results), the next call goes
+// on from the last seq it gave, until the window is done.
 async function backfill(sock, target) {
 	let cursor = live.minSeq; // the page has everything from cursor up
 	while (live.size < target && sock.connected && cursor > 1) {
-		const since = Math.max(0, cursor - pageSize - 1);
-		const evs = await getHistory(sock, { since, limit: pageSize });
-		const last = evs.length ? evs[evs.length - 1].seq : cursor;
-		if (evs.length && evs.length < pageSize && last < cursor - 1) {
-			// The gateway caps answers below our page: use its size.
-			pageSize = evs.length;
-			continue;
+		const since = Math.max(0, cursor - PAGE - 1);
+		const got = [];
+		for (let from = since; sock.connected; ) {
+			const evs = await getHistory(sock, { since: from, limit: cursor - 1 - from });
+			const inWindow = evs.filter((ev) => ev && ev.seq < cursor);
+			got.push(...inWindow);
+			const last = inWindow.length ? inWindow[inWindow.length - 1].seq : cursor;
+			if (inWindow.length === 0 || inWindow.length < evs.length || !(last > from) || last >= cursor - 1) break;
+			from = last;
 		}
-		ingestMany(evs.filter((ev) => ev && ev.seq < cursor));
+		ingestMany(got);
 		cursor = since + 1;
 		kick();
 		await new Promise((r) => setTimeout(r, 0));
