@@ -28,6 +28,7 @@
 
 struct store_query {
 	sqlite3 *q_db;
+	sqlite3_stmt *q_usage; /* store_query_session_usage(), prepared at its first call */
 };
 
 int
@@ -115,6 +116,7 @@ store_query_close(struct store_query *q)
 {
 	if (q == NULL)
 		return;
+	sqlite3_finalize(q->q_usage);
 	sqlite3_close(q->q_db);
 	free(q);
 }
@@ -735,7 +737,7 @@ store_query_sessions(struct store_query *q, const struct store_session_filter *s
 		     store_session_cb cb, void *arg, char *err, size_t errlen)
 {
 	struct store_session s;
-	sqlite3_stmt *st, *us = NULL;
+	sqlite3_stmt *st;
 	size_t limit = sf->limit ? sf->limit : STORE_LIMIT_DEFAULT;
 	long n = 0;
 	int rc;
@@ -756,17 +758,6 @@ store_query_sessions(struct store_query *q, const struct store_session_filter *s
 	if (sf->project != NULL)
 		sqlite3_bind_text(st, 3, sf->project, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (int64_t)limit);
-	/* The newest usage event of the session, through events_session: its
-	 * events from the newest back to that one ("+event": not by
-	 * events_event, which would walk every session's usage events). */
-	if (sf->usage && sqlite3_prepare_v2(
-			     q->q_db,
-			     "SELECT json_extract(json, '$.data.totals.session') FROM events"
-			     " WHERE session_id = ? AND +event = 'usage' ORDER BY seq DESC LIMIT 1",
-			     -1, &us, NULL) != SQLITE_OK) {
-		sqlite3_finalize(st);
-		return store_query_fail(q, "sessions", err, errlen);
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		s.session_id = (const char *)sqlite3_column_text(st, 0);
 		s.project = (const char *)sqlite3_column_text(st, 1);
@@ -775,20 +766,6 @@ store_query_sessions(struct store_query *q, const struct store_session_filter *s
 		s.first_ts_us = sqlite3_column_int64(st, 4);
 		s.last_ts_us = sqlite3_column_int64(st, 5);
 		s.events = (uint64_t)sqlite3_column_int64(st, 6);
-		s.usage = NULL;
-		if (us != NULL) {
-			int urc;
-
-			sqlite3_reset(us);
-			sqlite3_bind_text(us, 1, s.session_id, -1, SQLITE_STATIC);
-			if ((urc = sqlite3_step(us)) == SQLITE_ROW &&
-			    sqlite3_column_type(us, 0) == SQLITE_TEXT)
-				s.usage = (const char *)sqlite3_column_text(us, 0);
-			else if (urc != SQLITE_ROW && urc != SQLITE_DONE) {
-				rc = urc;
-				break;
-			}
-		}
 		n++;
 		if (cb(arg, &s) != 0)
 			break;
@@ -797,9 +774,40 @@ store_query_sessions(struct store_query *q, const struct store_session_filter *s
 		store_query_fail(q, "sessions", err, errlen);
 		n = -1;
 	}
-	sqlite3_finalize(us);
 	sqlite3_finalize(st);
 	return n;
+}
+
+int
+store_query_session_usage(struct store_query *q, const char *session_id, char **usage, char *err,
+			  size_t errlen)
+{
+	int rc;
+
+	*usage = NULL;
+	/* The newest usage event of the session, through events_session: its
+	 * events from the newest back to that one ("+event": not by
+	 * events_event, which would walk every session's usage events). */
+	if (q->q_usage == NULL &&
+	    sqlite3_prepare_v2(
+		q->q_db,
+		"SELECT json_extract(json, '$.data.totals.session') FROM events"
+		" WHERE session_id = ? AND +event = 'usage' ORDER BY seq DESC LIMIT 1",
+		-1, &q->q_usage, NULL) != SQLITE_OK)
+		return store_query_fail(q, "session usage", err, errlen);
+	sqlite3_bind_text(q->q_usage, 1, session_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q->q_usage);
+	if (rc == SQLITE_ROW && sqlite3_column_type(q->q_usage, 0) == SQLITE_TEXT &&
+	    (*usage = strdup((const char *)sqlite3_column_text(q->q_usage, 0))) == NULL) {
+		snprintf(err, errlen, "session usage: out of memory");
+		rc = -1;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_query_fail(q, "session usage", err, errlen);
+	/* reset at once, or the statement would hold its read transaction
+	 * (and the snapshot) open until the next call */
+	sqlite3_reset(q->q_usage);
+	sqlite3_clear_bindings(q->q_usage);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 long

@@ -155,17 +155,12 @@ struct store_session {
 	uint64_t first_seq, last_seq;
 	int64_t first_ts_us, last_ts_us;
 	uint64_t events;
-	/* with store_session_filter.usage: the session's tokens and cost, the
-	 * data.totals.session object (JSON text) of its last usage event
-	 * (hookwire-event(5)); NULL when it has none */
-	const char *usage;
 };
 
 struct store_session_filter {
 	int64_t from_us, to_us; /* sessions with an event in [from_us, to_us] (0: open) */
 	const char *project;	/* NULL: any */
 	size_t limit;		/* 0: STORE_LIMIT_DEFAULT; at most STORE_SESSIONS_MAX */
-	int usage;		/* look up each session's usage totals */
 };
 
 /* One session; the struct is valid during the call only.  Return 0 to go on. */
@@ -178,6 +173,17 @@ typedef int (*store_session_cb)(void *arg, const struct store_session *s);
  */
 long store_query_sessions(struct store_query *q, const struct store_session_filter *sf,
 			  store_session_cb cb, void *arg, char *err, size_t errlen);
+
+/*
+ * A session's tokens and cost: the data.totals.session object (JSON text)
+ * of its newest usage event (hookwire-event(5)), one indexed lookup.  A
+ * caller of store_query_sessions() calls it from its callback for the
+ * sessions it keeps only, in the same read transaction.  Sets *usage to a
+ * newly allocated string the caller must free, or to NULL when the session
+ * has no usage event.  Returns 0, or -1 with err.
+ */
+int store_query_session_usage(struct store_query *q, const char *session_id, char **usage,
+			      char *err, size_t errlen);
 
 /* One recorded gap: seqs from..to will never be in the store. */
 typedef int (*store_gap_cb)(void *arg, uint64_t from, uint64_t to, const char *reason,

@@ -99,7 +99,6 @@ main(int argc, char *argv[])
 
 	memset(&f, 0, sizeof(f));
 	memset(&sf, 0, sizeof(sf));
-	sf.usage = 1; /* --sessions: tokens and cost too */
 	daemon_init(&d, "event-query", NULL);
 	while ((ch = getopt_long(argc, argv, DAEMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (daemon_opt(&d, ch, optarg) == 1)
@@ -244,9 +243,14 @@ main(int argc, char *argv[])
 		n = store_query_bounds(q, &b, err, sizeof(err)) == -1 ? -1 : 0;
 		if (n == 0)
 			output_bounds(&b);
-	} else if (sessions)
-		n = store_query_sessions(q, &sf, output_session, NULL, err, sizeof(err));
-	else if (gaps)
+	} else if (sessions) {
+		/* with tokens and cost, looked up for each session printed */
+		struct output_sessions os = {q, err, sizeof(err), 0};
+
+		n = store_query_sessions(q, &sf, output_session, &os, err, sizeof(err));
+		if (os.os_failed)
+			n = -1;
+	} else if (gaps)
 		n = store_query_gaps(q, f.since_seq, f.before_seq ? f.before_seq - 1 : 0,
 				     output_gap, NULL, err, sizeof(err));
 	else

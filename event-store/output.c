@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "event.h"
@@ -78,26 +79,38 @@ output_event(void *arg, uint64_t seq, const char *json, size_t len, const char *
 int
 output_session(void *arg, const struct store_session *s)
 {
-	char first[32], last[32], nums[160];
+	struct output_sessions *os = arg;
+	char first[32], last[32], nums[160], *usage;
 
-	(void)arg;
+	if (output_failed)
+		return -1;
+	/* looked up for the sessions printed only */
+	if (store_query_session_usage(os->os_q, s->session_id, &usage, os->os_err, os->os_errlen) ==
+	    -1) {
+		os->os_failed = 1;
+		return -1;
+	}
 	event_format_ts(s->first_ts_us, first, sizeof(first));
 	event_format_ts(s->last_ts_us, last, sizeof(last));
 	if (output_put("{\"session_id\":", 14) == -1 || output_string(s->session_id) == -1 ||
 	    output_put(",\"project\":", 11) == -1 || output_string(s->project) == -1 ||
 	    output_put(",\"first_ts\":", 12) == -1 || output_string(first) == -1 ||
 	    output_put(",\"last_ts\":", 11) == -1 || output_string(last) == -1)
-		return -1;
+		goto fail;
 	snprintf(nums, sizeof(nums), ",\"first_seq\":%llu,\"last_seq\":%llu,\"events\":%llu",
 		 (unsigned long long)s->first_seq, (unsigned long long)s->last_seq,
 		 (unsigned long long)s->events);
 	if (output_put(nums, strlen(nums)) == -1)
-		return -1;
+		goto fail;
 	/* the store's own JSON text of data.totals.session (hookwire-event(5)) */
-	if (s->usage != NULL &&
-	    (output_put(",\"usage\":", 9) == -1 || output_put(s->usage, strlen(s->usage)) == -1))
-		return -1;
+	if (usage != NULL &&
+	    (output_put(",\"usage\":", 9) == -1 || output_put(usage, strlen(usage)) == -1))
+		goto fail;
+	free(usage);
 	return output_put("}\n", 2);
+fail:
+	free(usage);
+	return -1;
 }
 
 int

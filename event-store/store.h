@@ -273,7 +273,16 @@ int follow_rebuild(const struct follow_opts *o, char *err, size_t errlen);
 extern int output_failed;
 /* An event as stored; with a snippet, a "snippet" member is added last. */
 int output_event(void *arg, uint64_t seq, const char *json, size_t len, const char *snippet);
-/* {"session_id","project","first_ts","last_ts","first_seq","last_seq","events"} */
+/* output_session()'s arg: the store, for each printed session's usage, and
+ * where a failed lookup leaves its message (failed set, the query stopped) */
+struct output_sessions {
+	struct store_query *os_q;
+	char *os_err;
+	size_t os_errlen;
+	int os_failed;
+};
+/* {"session_id","project","first_ts","last_ts","first_seq","last_seq","events"[,"usage"]},
+ * arg a struct output_sessions */
 int output_session(void *arg, const struct store_session *s);
 /* {"from","to","reason","noted"} */
 int output_gap(void *arg, uint64_t from, uint64_t to, const char *reason, int64_t noted_us);

@@ -83,7 +83,8 @@ api_emit_sessions(struct eio_session *s)
 	char *j;
 	size_t jl;
 
-	if ((j = cc_sessions_json(s->es_gw, s->es_api.ac_scope, s->es_api.ac_nscope, &jl)) == NULL)
+	if ((j = cc_sessions_json(s->es_gw, s->es_api.ac_scope, s->es_api.ac_nscope, 0, &jl)) ==
+	    NULL)
 		return;
 	sio_layer_emit(s, "/", "sessions", j, jl);
 	free(j);
@@ -105,7 +106,7 @@ api_sessions_cb(evutil_socket_t fd, short ev, void *arg)
 			api_emit_sessions(a->ac_session);
 			continue;
 		}
-		if (all == NULL && (all = cc_sessions_json(gw, NULL, 0, &al)) == NULL)
+		if (all == NULL && (all = cc_sessions_json(gw, NULL, 0, 0, &al)) == NULL)
 			return;
 		sio_layer_emit(a->ac_session, "/", "sessions", all, al);
 	}

@@ -9,9 +9,12 @@
  * one with the oldest event makes room.  gw->cc_sessions_dirty says that the
  * table changed since api.c last sent it to the clients.
  *
- * /api/sessions answers the table; with from=, to= or project= it asks the
- * event store instead (store_worker.c), as history_sessions does, and the
- * request is answered when the worker hands the answer back.
+ * The table is in the order the sessions were first seen (not by last
+ * activity).  /api/sessions answers it (with limit=, only its limit most
+ * recently active sessions, still in that order); with from=, to= or
+ * project= it asks the event store instead (store_worker.c), as
+ * history_sessions does, and the request is answered when the worker hands
+ * the answer back.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -124,20 +127,68 @@ cc_sessions_update(struct gw *gw, const struct record *r, int64_t ts_us, int liv
 	gw->cc_sessions_dirty = 1;
 }
 
+static int
+cc_sessions_by_last_desc(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * With a limit below the number of sessions in scope: the last activity
+ * (cs_last_us) of the limit-th most recently active into *cutoff, and in
+ * *ties how many of those at exactly *cutoff are kept (the first in the
+ * table).  Returns 1 then, 0 when every session in scope is kept, -1 when
+ * out of memory.
+ */
+static int
+cc_sessions_cutoff(struct gw *gw, char *const *scope, size_t nscope, size_t limit, int64_t *cutoff,
+		   size_t *ties)
+{
+	int64_t *last;
+	size_t i, n = 0, above = 0;
+
+	if (limit == 0 || limit >= gw->ncc_sessions)
+		return 0;
+	if ((last = reallocarray(NULL, gw->ncc_sessions, sizeof(*last))) == NULL)
+		return -1;
+	for (i = 0; i < gw->ncc_sessions; i++)
+		if (scope == NULL || record_in((char **)scope, nscope, gw->cc_sessions[i].cs_id))
+			last[n++] = gw->cc_sessions[i].cs_last_us;
+	if (n <= limit) {
+		free(last);
+		return 0;
+	}
+	qsort(last, n, sizeof(*last), cc_sessions_by_last_desc);
+	*cutoff = last[limit - 1];
+	while (above < limit && last[above] > *cutoff)
+		above++;
+	*ties = limit - above;
+	free(last);
+	return 1;
+}
+
 char *
-cc_sessions_json(struct gw *gw, char *const *scope, size_t nscope, size_t *len)
+cc_sessions_json(struct gw *gw, char *const *scope, size_t nscope, size_t limit, size_t *len)
 {
 	json_object *arr, *o;
 	int64_t now = util_now_us(), active = (int64_t)CC_SESSIONS_ACTIVE_SECONDS * 1000000;
+	int64_t cutoff = 0;
 	const char *state, *txt;
 	char *out;
-	size_t i;
+	size_t i, ties = 0;
+	int cut;
 
-	if ((arr = json_object_new_array()) == NULL)
+	if ((cut = cc_sessions_cutoff(gw, scope, nscope, limit, &cutoff, &ties)) < 0 ||
+	    (arr = json_object_new_array()) == NULL)
 		return NULL;
+	/* in the table's order: the order the sessions were first seen */
 	for (i = 0; i < gw->ncc_sessions; i++) {
 		struct cc_session *cs = &gw->cc_sessions[i];
 		if (scope != NULL && !record_in((char **)scope, nscope, cs->cs_id))
+			continue;
+		if (cut && (cs->cs_last_us < cutoff || (cs->cs_last_us == cutoff && ties-- == 0)))
 			continue;
 		state = cs->cs_ended ? "ended" : now - cs->cs_last_us < active ? "active" : "idle";
 		o = json_object_new_object();
@@ -221,11 +272,11 @@ cc_sessions_arg_time(struct conn *c, const char *query, size_t qlen, const char 
  * range of days, as history_sessions answers them ({sessions, more}, most
  * recently active first).  Returns 0 when the store was asked or c was
  * answered, -1 when none of from, to and project is given (the table
- * answers).
+ * answers), with the limit= given in *table_limit (0: none).
  */
 static int
 cc_sessions_http_store(struct conn *c, const char *query, size_t qlen,
-		       const struct gw_scoped *scoped)
+		       const struct gw_scoped *scoped, size_t *table_limit)
 {
 	struct gw *gw = c->c_gw;
 	struct store_req *r;
@@ -251,8 +302,10 @@ cc_sessions_http_store(struct conn *c, const char *query, size_t qlen,
 			return 0;
 		}
 	}
-	if (!hf && !ht && !hp)
+	if (!hf && !ht && !hp) {
+		*table_limit = hl ? (size_t)l : 0;
 		return -1;
+	}
 	if (gw->store == NULL) {
 		conn_respond_str(c, 501, "text/plain", NULL,
 				 "from=, to= and project= need the event store (gateway.store, "
@@ -290,7 +343,7 @@ cc_sessions_http(struct conn *c, const struct http_request *req, const char *que
 	struct gw *gw = c->c_gw;
 	const struct gw_scoped *scoped = NULL;
 	char *j;
-	size_t jl;
+	size_t jl, limit = 0;
 
 	if (!auth_origin(gw, req)) {
 		conn_refuse(c, GW_REFUSED_ORIGIN, 403, "text/plain", NULL, "forbidden\n");
@@ -303,10 +356,12 @@ cc_sessions_http(struct conn *c, const struct http_request *req, const char *que
 			    "not authorized\n");
 		return;
 	}
-	if (cc_sessions_http_store(c, query, qlen, scoped) == 0)
+	if (cc_sessions_http_store(c, query, qlen, scoped, &limit) == 0)
 		return;
+	/* the table; with limit=, its limit most recently active sessions only
+	 * (validated as for the store), still in the table's order */
 	if ((j = cc_sessions_json(gw, scoped != NULL ? scoped->sessions : NULL,
-				  scoped != NULL ? scoped->nsessions : 0, &jl)) == NULL) {
+				  scoped != NULL ? scoped->nsessions : 0, limit, &jl)) == NULL) {
 		conn_respond_str(c, 503, "text/plain", NULL, "out of memory\n");
 		return;
 	}

@@ -647,9 +647,11 @@ void static_client_js(struct conn *c, const struct http_request *req);
 /* The sessions table learns the event r (captured at ts_us); sets cc_sessions_dirty.
  * live: r is being broadcast (not read at start-up), for the /metrics counters. */
 void cc_sessions_update(struct gw *gw, const struct record *r, int64_t ts_us, int live);
-/* The table as a JSON array, the sessions in scope only (NULL: all); a new
- * string the caller frees. */
-char *cc_sessions_json(struct gw *gw, char *const *scope, size_t nscope, size_t *len);
+/* The table as a JSON array, the sessions in scope only (NULL: all), in the
+ * order they were first seen; with limit (0: none), only the limit most
+ * recently active of them.  A new string the caller frees; NULL when out of
+ * memory. */
+char *cc_sessions_json(struct gw *gw, char *const *scope, size_t nscope, size_t limit, size_t *len);
 /* GET /api/sessions: the table, as the token may see it. */
 void cc_sessions_http(struct conn *c, const struct http_request *req, const char *query,
 		      size_t qlen);

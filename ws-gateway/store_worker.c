@@ -200,9 +200,13 @@ store_worker_search(struct store_worker *w, struct store_req *r, struct store_fi
 }
 
 struct store_sess_arg {
+	struct store_query *q;
 	struct store_req *r;
 	json_object *arr;
 	size_t n, lim;
+	char *err; /* a failed usage lookup: its message, and failed set */
+	size_t errlen;
+	int failed;
 };
 
 static void
@@ -218,14 +222,15 @@ store_ts(char *out, size_t outlen, int64_t us)
 	snprintf(out + n, outlen - n, ".%06uZ", (unsigned)((uint64_t)us % 1000000));
 }
 
-/* One session for history_sessions: kept when the client may see it. */
+/* One session for history_sessions: kept when the client may see it; the
+ * usage lookup is for the kept ones only. */
 static int
 store_sess(void *arg, const struct store_session *ss)
 {
 	struct store_sess_arg *a = arg;
 	struct store_req *r = a->r;
 	json_object *o;
-	char ts[40];
+	char ts[40], *usage;
 
 	if (r->scope != NULL && !store_list_has(r->scope, r->nscope, ss->session_id))
 		return 0;
@@ -233,6 +238,10 @@ store_sess(void *arg, const struct store_session *ss)
 		return 0;
 	if (++a->n > a->lim)
 		return 1; /* one more than limit: there is more */
+	if (store_query_session_usage(a->q, ss->session_id, &usage, a->err, a->errlen) == -1) {
+		a->failed = 1;
+		return 1;
+	}
 	o = json_object_new_object();
 	json_object_object_add(o, "session_id", json_object_new_string(ss->session_id));
 	json_object_object_add(o, "project",
@@ -246,13 +255,14 @@ store_sess(void *arg, const struct store_session *ss)
 	json_object_object_add(o, "last_ts_us", json_object_new_int64(ss->last_ts_us));
 	json_object_object_add(o, "events", json_object_new_int64((int64_t)ss->events));
 	/* tokens and cost, as the live sessions list has them (cc_sessions.c) */
-	if (ss->usage != NULL) {
-		json_object *u = json_tokener_parse(ss->usage);
+	if (usage != NULL) {
+		json_object *u = json_tokener_parse(usage);
 
 		if (json_object_is_type(u, json_type_object))
 			json_object_object_add(o, "usage", u);
 		else
 			json_object_put(u);
+		free(usage);
 	}
 	json_object_array_add(a->arr, o);
 	return 0;
@@ -263,7 +273,8 @@ static long
 store_worker_sessions(struct store_worker *w, struct store_req *r, char *err, size_t errlen)
 {
 	struct store_session_filter sf;
-	struct store_sess_arg a = {.r = r, .lim = (size_t)r->limit};
+	struct store_sess_arg a = {
+	    .q = w->db, .r = r, .lim = (size_t)r->limit, .err = err, .errlen = errlen};
 	json_object *ans;
 	const char *t;
 	long rc;
@@ -274,11 +285,12 @@ store_worker_sessions(struct store_worker *w, struct store_req *r, char *err, si
 	if (r->before_us != 0 && (sf.to_us == 0 || sf.to_us >= r->before_us))
 		sf.to_us = r->before_us - 1;
 	sf.project = r->project;
-	sf.usage = 1;
 	/* scoped or paged: more rows than asked, filtered here */
 	sf.limit = (r->scope != NULL || r->before_us != 0) ? STORE_SESSIONS_MAX : a.lim + 1;
 	a.arr = json_object_new_array();
 	rc = store_query_sessions(w->db, &sf, store_sess, &a, err, errlen);
+	if (a.failed)
+		rc = -1;
 	if (rc < 0) {
 		json_object_put(a.arr);
 		return rc;

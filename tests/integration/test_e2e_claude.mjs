@@ -50,7 +50,10 @@
 // model reply with its exact figures, and the gateway's totals per session,
 // per agent (main, the subagent) and per model, in /api/sessions and in
 // /metrics, equal the sums of what the model server sent, the estimated cost
-// equal to the CLI's own total_cost_usd; the daemons exit cleanly; and the dashboard (Debian's chromium, driven by
+// equal to the CLI's own total_cost_usd; the event store (event-store(8), read
+// by the gateway) answers history_sessions with the session, its event count
+// (every event delivered for it) and its usage, the cost the CLI's own
+// total_cost_usd; the daemons exit cleanly; and the dashboard (Debian's chromium, driven by
 // playwright-core) shows the session with its subagent and a summary on
 // every row, and its Spend view the model server's exact token counts for
 // the main thread and the subagent, its estimate and the one turn.  Into
@@ -235,6 +238,7 @@ function runBounded(cmd, args, opts, ms) {
 // ---------------------------------------------------------------- the setup
 
 const inst = makeInstance("e2e");
+inst.env.HOOKWIRE_STORE_COMMIT_MS = "50"; // the store commits what it has at most this late
 const home = path.join(inst.dir, "home");
 const project = path.join(inst.dir, "project");
 const fired = path.join(inst.dir, "fired");
@@ -253,7 +257,7 @@ const contextMark = `HOOKWIRE-E2E-CONTEXT-${randomHex(6)}`;
 fs.mkdirSync(path.join(home, ".claude"), { recursive: true });
 fs.writeFileSync(path.join(home, ".claude/hookwire-context.md"), `The hookwire e2e context marker is ${contextMark}.\n`);
 
-let router, gw, usage, ms, sock, browser;
+let router, store, gw, usage, ms, sock, browser;
 async function cleanup() {
   if (browser) await browser.close().catch(() => {});
   if (sock) sock.close();
@@ -261,12 +265,15 @@ async function cleanup() {
   const bad = [];
   if (usage) bad.push(...(await stopClean(usage)));
   if (gw) bad.push(...(await stopClean(gw)));
+  if (store) bad.push(...(await stopClean(store)));
   if (router) bad.push(...(await stopClean(router)));
-  ok(bad.length === 0, "event-router, ws-gateway and event-usage exit cleanly on SIGTERM", bad);
+  ok(bad.length === 0, "event-router, event-store, ws-gateway and event-usage exit cleanly on SIGTERM", bad);
 }
 
 async function main() {
   router = await startRouter(inst);
+  // the store before the gateway, which reads it (gateway.store, on by default)
+  store = await startDaemon(inst, "store", path.join(BIN, "event-store"), [...inst.args, "--log-file", path.join(inst.dir, "store.jsonlog")]);
   gw = await startGateway(inst, ["--dashboard", path.join(SRC, "ws-gateway/dashboard")]);
   usage = await startDaemon(inst, "usage", path.join(BIN, "event-usage"), [...inst.args, "--log-file", path.join(inst.dir, "usage.jsonlog")]);
   ms = await startModelServer({ project, watch: [contextMark] });
@@ -555,6 +562,18 @@ exit 0
   ok(Math.abs(su?.cost_usd - est) < 1e-9 && su?.unpriced_messages === 0, "the session's cost is the sum of its messages'", { gateway: su?.cost_usd, events: est });
   console.log(`FIGURE e2e_cost_usd ${su?.cost_usd} (claude: ${result?.total_cost_usd})`);
   ok(typeof result?.total_cost_usd === "number" && Math.abs(su?.cost_usd - result.total_cost_usd) < 1e-9, "the estimate equals the CLI's own total_cost_usd", { hookwire: su?.cost_usd, claude: result?.total_cost_usd });
+  // The event store has the session too: history_sessions (the store's
+  // sessions, through the gateway's worker) with every event delivered for
+  // it, hooks and usage, and the totals of its newest usage event.
+  const delivered = D.length + U.length;
+  const fromStore = async () => {
+    const a = await sock.timeout(5000).emitWithAck("history_sessions", { limit: 10 });
+    const s = a?.sessions?.find((x) => x.session_id === S);
+    return s && s.events === delivered ? s : null;
+  };
+  const stored = await until(fromStore, 20000, "the store to hold the session's events", 100).catch((e) => e);
+  ok(stored && stored.session_id === S && stored.events === delivered, "history_sessions from the store: the session, with every event delivered for it", { store: stored?.events ?? stored?.message, delivered });
+  ok(Math.abs(stored?.usage?.cost_usd - result?.total_cost_usd) < 1e-9 && stored?.usage?.messages === L.replies.length, "history_sessions: its usage, the cost the CLI's own total_cost_usd", { store: stored?.usage, claude: result?.total_cost_usd });
   const metrics = await (await fetch(`${gw.url}/metrics`, { headers: { Authorization: `Bearer ${gw.token}` } })).text();
   const metric = (kind, m) => Number((metrics.match(new RegExp(`^hookwire_tokens_total\\{kind="${kind}",model="${m.replace(/[.]/g, "\\.")}"\\} (\\d+)$`, "m")) || [])[1]);
   const kinds = { input: "input_tokens", output: "output_tokens", cache_write: "cache_creation_input_tokens", cache_read: "cache_read_input_tokens" };

@@ -10,7 +10,7 @@
 #      session= and event= on both parts;
 #   3. q=: full-text hits, the newest limit, oldest first;
 #   4. /api/sessions?from=&to=&project=&limit= from the store; without
-#      them, today's table;
+#      them, today's table, its most recently active limit= only;
 #   5. a token scoped to one session sees only it, from the store too;
 #   6. bad parameters: 400 with a message naming the parameter;
 #   7. two requests on one keep-alive connection are answered in order;
@@ -96,6 +96,13 @@ check "/api/sessions?project=$proj: its sessions only" jqe \
 check "/api/sessions?project=/nowhere: none" jqe '.sessions == []' <(api '/api/sessions?project=/nowhere')
 check "/api/sessions with none of from, to, project: the table as before" \
 	jqe 'type == "array" and length == 3 and all(.[]; has("state"))' <(api '/api/sessions')
+# sess-1 has the last event (seq 1000), then sess-0 (999); sess-2 (998) was seen before sess-0
+check "/api/sessions?limit=1 without from, to: the most recently active from the table" \
+	jqe 'type == "array" and length == 1 and .[0].session_id == "sess-1" and (.[0] | has("state"))' \
+	<(api '/api/sessions?limit=1')
+check "/api/sessions?limit=2 without from, to: the two most recently active, in table order" \
+	jqe '[.[].session_id] == ["sess-1","sess-0"]' <(api '/api/sessions?limit=2')
+check "/api/sessions?limit=0 without from, to: 400 naming limit" is_status '/api/sessions?limit=0' 400 "bad limit"
 
 # a scoped token
 check "scoped: sess-2 only, from store and ring" \

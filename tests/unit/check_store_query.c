@@ -424,8 +424,10 @@ sess_cb(void *arg, const struct store_session *s)
 	return 0;
 }
 
-/* With sf.usage, each session carries the totals of its newest usage event. */
+/* Each session's usage through store_query_session_usage(), from the
+ * callback as the gateway and event-query call it, in the sessions' read. */
 struct usage_got {
+	struct store_query *q;
 	char s1[512];
 	int s2_null, n;
 };
@@ -434,12 +436,16 @@ static int
 usage_cb(void *arg, const struct store_session *s)
 {
 	struct usage_got *g = arg;
+	char err[256], *u;
 
 	g->n++;
+	ck_assert_msg(store_query_session_usage(g->q, s->session_id, &u, err, sizeof(err)) == 0,
+		      "%s", err);
 	if (strcmp(s->session_id, "s1") == 0)
-		snprintf(g->s1, sizeof(g->s1), "%s", s->usage ? s->usage : "(null)");
+		snprintf(g->s1, sizeof(g->s1), "%s", u ? u : "(null)");
 	if (strcmp(s->session_id, "s2") == 0)
-		g->s2_null = s->usage == NULL;
+		g->s2_null = u == NULL;
+	free(u);
 	return 0;
 }
 
@@ -480,13 +486,23 @@ START_TEST(test_sessions_usage)
 	q = qopen();
 	memset(&sf, 0, sizeof(sf));
 	memset(&g, 0, sizeof(g));
+	g.q = q;
 	ck_assert_int_eq(store_query_sessions(q, &sf, usage_cb, &g, err, sizeof(err)), 3);
-	ck_assert_str_eq(g.s1, "(null)"); /* not asked */
-	sf.usage = 1;
-	memset(&g, 0, sizeof(g));
-	ck_assert_int_eq(store_query_sessions(q, &sf, usage_cb, &g, err, sizeof(err)), 3);
+	ck_assert_int_eq(g.n, 3);
+	/* the newest usage event's totals, not the PreToolUse after it */
 	ck_assert_str_eq(g.s1, "{\"messages\":2,\"output_tokens\":4200,\"cost_usd\":0.5}");
 	ck_assert_int_eq(g.s2_null, 1);
+	/* on its own, outside a sessions query, and again (the statement is kept) */
+	for (n = 0; n < 2; n++) {
+		char *u;
+
+		ck_assert_msg(store_query_session_usage(q, "s1", &u, err, sizeof(err)) == 0, "%s",
+			      err);
+		ck_assert_str_eq(u, "{\"messages\":2,\"output_tokens\":4200,\"cost_usd\":0.5}");
+		free(u);
+		ck_assert_int_eq(store_query_session_usage(q, "nosuch", &u, err, sizeof(err)), 0);
+		ck_assert_ptr_null(u);
+	}
 	store_query_close(q);
 }
 END_TEST
