@@ -46,6 +46,12 @@
  * events and a gap for the rest, as without a store: its live events are
  * held meanwhile, and a worker stuck on a slow disk would hold them forever. */
 #define API_CATCHUP_MS 1000
+/* A recovery sends what the client missed while its output holds less than
+ * half of gateway.outbuf_soft, then pauses (its live events held) and looks
+ * again every API_REPLAY_POLL_MS until the output is below a quarter: a
+ * client that missed more than gateway.outbuf_hard (a session of large tool
+ * results) gets it all, as fast as it reads, instead of being cut off. */
+#define API_REPLAY_POLL_MS 10
 
 /* ---------------------------------------------------------------- what the server emits */
 
@@ -196,6 +202,9 @@ api_client_free(struct eio_session *s)
 	if (s->es_api.ac_catchup_ev != NULL)
 		event_free(s->es_api.ac_catchup_ev);
 	s->es_api.ac_catchup_ev = NULL;
+	if (s->es_api.ac_replay_ev != NULL)
+		event_free(s->es_api.ac_replay_ev);
+	s->es_api.ac_replay_ev = NULL;
 }
 
 /* ---------------------------------------------------------------- parked subscriptions */
@@ -269,11 +278,15 @@ api_unpark(struct eio_session *s)
 
 /* ---------------------------------------------------------------- connect and leave */
 
-/* Replays the events after offset up to what has been broadcast. */
+static void api_replay_pause(struct eio_session *s, uint64_t from);
+
+/* Replays the events after offset up to what has been broadcast, or up to
+ * half of outbuf_soft of output, then pauses (api_replay_pause()). */
 static void
 api_replay(struct eio_session *s, unsigned long long offset)
 {
 	struct gw *gw = s->es_gw;
+	struct api_client *a = &s->es_api;
 	struct history_query visible = {.client = &s->es_api};
 	struct source_cursor cur;
 	struct bcast *b;
@@ -282,6 +295,7 @@ api_replay(struct eio_session *s, unsigned long long offset)
 	size_t len;
 	int r;
 
+	a->ac_replaying = 0;
 	if (gw->src == NULL)
 		return;
 	end = source_next_seq(&gw->cur);
@@ -305,6 +319,11 @@ api_replay(struct eio_session *s, unsigned long long offset)
 		}
 		if (eio_session_check_output(s) < 0)
 			return;
+		if (eio_session_outlen(s) >= gw->cfg.outbuf_soft / 2 &&
+		    source_next_seq(&cur) < end) {
+			api_replay_pause(s, seq);
+			return;
+		}
 	}
 }
 
@@ -352,8 +371,15 @@ api_catchup_done(struct gw *gw, struct store_req *r)
 		}
 	}
 	s->es_api.ac_catchup = 0;
+	s->es_api.ac_stored += r->count;
 	if (s->es_closed || eio_session_check_output(s) < 0)
 		return;
+	if (r->full) {
+		/* the answer's bytes (gateway.history_bytes): the store again
+		 * from there once the client has read this */
+		api_replay_pause(s, last);
+		return;
+	}
 	if ((r->count >= r->limit || !filtered) && last + 1 < r->before)
 		api_emit_gap(s, last + 1, r->before - 1); /* beyond one answer, or not stored */
 	api_replay(s, r->before - 1);
@@ -422,7 +448,13 @@ api_catchup(struct eio_session *s, unsigned long long offset)
 	r->have_since = 1;
 	r->since = offset;
 	r->before = first;
-	r->limit = STORE_LIMIT_MAX - 1;
+	/* at most STORE_LIMIT_MAX - 1 in all, however many answers the bytes take */
+	r->limit = STORE_LIMIT_MAX - 1 - a->ac_stored;
+	if (r->limit <= 0) {
+		store_req_free(r);
+		return -1;
+	}
+	r->bytes_max = gw->cfg.history_bytes;
 	r->ndjson = 1;
 	r->done = api_catchup_done;
 	if (store_worker_submit(gw, r) < 0) {
@@ -436,6 +468,52 @@ api_catchup(struct eio_session *s, unsigned long long offset)
 	if (a->ac_catchup_ev != NULL)
 		evtimer_add(a->ac_catchup_ev, &tv);
 	return 0;
+}
+
+/* Goes on with a recovery after seq from: from the store while that is below
+ * the ring, else from the ring. */
+static void
+api_recover_from(struct eio_session *s, uint64_t from)
+{
+	if (api_catchup(s, from) < 0)
+		api_replay(s, from);
+}
+
+/* A paused recovery: goes on once the client has read most of its output. */
+static void
+api_replay_poll(evutil_socket_t fd, short ev, void *arg)
+{
+	struct eio_session *s = arg;
+	struct api_client *a = &s->es_api;
+	struct timeval tv = util_ms_tv(API_REPLAY_POLL_MS);
+
+	(void)fd;
+	(void)ev;
+	if (!a->ac_replaying || s->es_closed)
+		return;
+	if (eio_session_outlen(s) >= s->es_gw->cfg.outbuf_soft / 4) {
+		evtimer_add(a->ac_replay_ev, &tv);
+		return;
+	}
+	api_recover_from(s, a->ac_replay_from);
+}
+
+/* Pauses s's recovery after seq from: its live events are held meanwhile
+ * (feed.c), and it goes on from from when its output has gone down. */
+static void
+api_replay_pause(struct eio_session *s, uint64_t from)
+{
+	struct api_client *a = &s->es_api;
+	struct timeval tv = util_ms_tv(API_REPLAY_POLL_MS);
+
+	if (a->ac_replay_ev == NULL &&
+	    (a->ac_replay_ev = evtimer_new(s->es_gw->base, api_replay_poll, s)) == NULL) {
+		api_replay(s, from); /* out of memory: on at once, as before */
+		return;
+	}
+	a->ac_replaying = 1;
+	a->ac_replay_from = from;
+	evtimer_add(a->ac_replay_ev, &tv);
 }
 
 /* The string field key of the CONNECT's auth payload, or NULL. */
@@ -541,6 +619,10 @@ api_connect(struct eio_session *s, struct sio_packet *p)
 	a->ac_catchup = 0;
 	if (a->ac_catchup_ev != NULL)
 		evtimer_del(a->ac_catchup_ev);
+	a->ac_replaying = 0;
+	a->ac_stored = 0;
+	if (a->ac_replay_ev != NULL)
+		evtimer_del(a->ac_replay_ev);
 	if (!a->ac_listed) {
 		a->ac_session = s;
 		TAILQ_INSERT_TAIL(&gw->api, a, ac_entry);

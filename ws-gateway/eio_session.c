@@ -104,8 +104,7 @@ eio_session_send_bcast(struct eio_session *s, struct bcast *b)
 	eio_session_packet(s, EIO_MESSAGE, b->buf + BCAST_HEADROOM + 1, b->len - 1, 0);
 }
 
-/* Bytes queued for s, not yet written. */
-static size_t
+size_t
 eio_session_outlen(struct eio_session *s)
 {
 	if (s->es_transport == ES_WEBSOCKET && s->es_ws != NULL && s->es_ws->c_bev != NULL)

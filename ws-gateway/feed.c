@@ -48,7 +48,7 @@ feed_broadcast(struct gw *gw, const char *json, size_t len, uint64_t seq, int64_
 	gw->m.events_broadcast++;
 	metrics_latency(gw, util_now_us() - ts_us);
 	TAILQ_FOREACH_SAFE (a, &gw->api, ac_entry, na) {
-		if (a->ac_catchup || !record_visible(a, r.r_session_id))
+		if (a->ac_catchup || a->ac_replaying || !record_visible(a, r.r_session_id))
 			continue; /* catching up: it gets this from the ring after */
 		if (b == NULL && (b = record_bcast(json, len, seq)) == NULL)
 			break;

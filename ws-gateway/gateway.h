@@ -466,6 +466,10 @@ struct api_client {
 	int ac_catchup;		  /* recovering from the store: live events held (replayed after) */
 	uint64_t ac_catchup_from; /* the offset it recovers from */
 	struct event *ac_catchup_ev; /* bounds the wait for the store (API_CATCHUP_MS) */
+	int ac_replaying;	     /* a recovery paused on its output: live events held */
+	uint64_t ac_replay_from;     /* where it goes on (the last seq it sent) */
+	long ac_stored;		     /* events this recovery has had from the store */
+	struct event *ac_replay_ev;  /* looks at its output every API_REPLAY_POLL_MS */
 	uint64_t ac_gen; /* connect counter: a store answer for an older connect is dropped */
 };
 
@@ -699,6 +703,8 @@ void eio_session_send(struct eio_session *s, const char *data, size_t len, int b
 /* Sends the shared broadcast b (a reference on a WebSocket, a copy for polling). */
 void eio_session_send_bcast(struct eio_session *s, struct bcast *b);
 /* Applies the output limits after queuing to s; returns -1 when s was closed. */
+/* Bytes queued for s, not yet written (its WebSocket, or its polls). */
+size_t eio_session_outlen(struct eio_session *s);
 int eio_session_check_output(struct eio_session *s);
 
 /* polling.c */

@@ -37,12 +37,12 @@ function bigSession(sid, n) {
 }
 
 const SMALL = 20000;
-function smallSession(sid, n) {
+function smallSession(sid, n, tag = "") {
   const evs = [];
   const t0 = Date.now() - 120000;
   for (let i = 0; i < n; i++)
     evs.push({ id: randomHex(16), ts: new Date(t0 + i).toISOString(), event: "UserPromptSubmit", session_id: sid, cwd: "/home/dev/small",
-      data: { hook_event_name: "UserPromptSubmit", session_id: sid, cwd: "/home/dev/small", prompt: "prompt " + i } });
+      data: { hook_event_name: "UserPromptSubmit", session_id: sid, cwd: "/home/dev/small", prompt: tag + "prompt " + i } });
   return evs;
 }
 
@@ -185,6 +185,69 @@ async function scenario(name, ringSize, withStore) {
   }
 }
 
+// Connection-state recovery across large events: a client offline while
+// 120 events of 200 KB (more than outbuf_hard) go by gets them all when it
+// reconnects, from the ring and (with a 16 MB ring) the store, paced by its
+// output instead of queued at once past the hard limit.
+async function recovery(name, ringSize, withStore) {
+  const inst = makeInstance("hr");
+  inst.env.HOOKWIRE_RING_SIZE = ringSize;
+  inst.env.HOOKWIRE_STORE_COMMIT_MS = "50";
+  const router = await startRouter(inst);
+  const store = withStore ? await startDaemon(inst, "store", path.join(BIN, "event-store"), [...inst.args, "--log-file", path.join(inst.dir, "store.jsonlog")]) : null;
+  const gw = await startGateway(inst);
+  const s = io(gw.url, { forceNew: true, reconnection: false, transports: ["websocket"], auth: { token: gw.token } });
+  try {
+    const sid = "recover0-" + randomHex(4);
+    const got = [], gaps = [], discs = [];
+    s.on("claude_event", (e) => got.push(e.seq));
+    s.on("gap", (g) => gaps.push(g));
+    s.on("disconnect", (r) => discs.push(r));
+    await until(() => s.connected, 10000, "connected");
+    const [first] = await ingestEvents(inst, smallSession(sid, 1));
+    await until(() => got.includes(first), 10000, "the first event");
+    s.disconnect();
+    const seqs = await ingestEvents(inst, bigSession(sid, N), 8);
+    if (withStore)
+      await until(() => {
+        try {
+          return JSON.parse(execFileSync(path.join(BIN, "event-query"), ["--stats"], { env: inst.env, encoding: "utf8" })).newest >= seqs.at(-1);
+        } catch { return false; }
+      }, 60000, "the store to hold every event", 100);
+    // live events while the recovery waits for the client to read: at the
+    // first missed event the client stops reading its socket for a while
+    // (the gateway's output fills, the recovery pauses), the live events
+    // come meanwhile; they must be held and come after the missed ones
+    let live = null;
+    const onFirst = (e) => {
+      if (e.seq !== seqs[0]) return;
+      s.off("claude_event", onFirst);
+      const raw = s.io.engine.transport.ws._socket;
+      raw.pause();
+      live = ingestEvents(inst, smallSession(sid, 5, "live ")).finally(() => setTimeout(() => raw.resume(), 300));
+    };
+    s.on("claude_event", onFirst);
+    s.connect();
+    await until(() => s.connected && live !== null, 10000, "reconnected");
+    live = await live;
+    const recovered = s.recovered;
+    try {
+      await until(() => got.includes(live.at(-1)) || discs.length > 1, 60000, "the last event", 50);
+    } catch {}
+    check(recovered === true, `${name}: the client recovered`);
+    check(inOrderOnce(got.slice(1).map((q) => ({ seq: q })), [...seqs, ...live]) && gaps.length === 0, `${name}: every missed event once, in order, then the live ones, no gap (${got.length - 1} of ${N + live.length}, gaps ${JSON.stringify(gaps)})`);
+    check(discs.length === 1, `${name}: not cut off meanwhile (disconnects: ${JSON.stringify(discs)})`);
+  } catch (e) {
+    check(false, `${name}: ${e.stack || e}`);
+    dumpLogs(inst);
+  } finally {
+    s.close();
+    for (const d of [gw, store, router]) if (d) await stopDaemon(d);
+  }
+}
+
+await recovery("recovery from the ring", "64m", false);
+await recovery("recovery from the store", "16m", true);
 await scenario("ring", "64m", false);
 await scenario("store", "16m", true);
 console.log(fails ? `${fails} FAILED` : "all passed");
