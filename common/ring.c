@@ -22,7 +22,6 @@
 
 #include "ring.h"
 #include "ringwake.h"
-#include "util.h"
 
 #define RING_REC_HDR  sizeof(struct ring_rec)
 #define RING_ALIGN(n) (((n) + 7) & ~(uint64_t)7)
@@ -185,12 +184,6 @@ ring_create(const char *name, uint64_t data_size, char *err, size_t errlen)
 		snprintf(err, errlen, "mmap %s: %s", name, strerror(errno));
 		goto fail;
 	}
-	/* The writer's pages mapped now, not one fault per page during the
-	 * first lap: else every event of the first ring size of a router's
-	 * life pays a fault per 4 KiB it writes (the 166 KB Read payload, 41
-	 * of them, each 8 us on a virtual machine with shadow page tables) on
-	 * its way to the ack.  The ring is all resident after a lap anyway. */
-	util_populate(r->base, r->map_size);
 	if (fresh) {
 		ring_init_hdr(r->base, data_size, slots, name);
 	} else {
