@@ -495,6 +495,9 @@ async function main() {
 			return r;
 		};
 		let rEdit = await zoomOn(hand.id(6));
+		// The pointer off the canvas first: the bar under it has a hover
+		// ring, whose anti-aliased right edge can reach the pixel read.
+		await page.mouse.move(1, 1);
 		// Read 2 px inside its right end (a bar wider than 44 px carries its
 		// label from the left), after two frames: rectOf() follows the view
 		// at once, the canvas on the next frame the page draws.  A few tries,
