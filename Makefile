@@ -60,6 +60,7 @@ YAML_LIBS     := $(call pc_libs,yaml-0.1)
 XXHASH_LIBS   := $(call pc_libs,libxxhash)
 HIREDIS_LIBS  := $(call pc_libs,hiredis)
 SQLITE_LIBS   := $(call pc_libs,sqlite3)
+ZLIB_LIBS     := $(call pc_libs,zlib)
 CHECK_CFLAGS  := $(call pc_cflags,check)
 CHECK_LIBS    := $(call pc_libs,check)
 # musl (make CC=musl-gcc MUSL=1 BUILD=build/musl check-musl): musl-gcc sees

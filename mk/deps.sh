@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 # Build and run: compiler, pkg-config, the -dev packages DESIGN.md names, and
 # what the supervisor script uses (flock, setsid: util-linux).
 PKGS_RUN="make gcc pkg-config libevent-dev libjson-c-dev libbsd-dev libpcre2-dev libssl-dev
-libyaml-dev libxxhash-dev libhiredis-dev libsqlite3-dev util-linux"
+libyaml-dev libxxhash-dev libhiredis-dev libsqlite3-dev zlib1g-dev util-linux"
 # Tests: unit test framework, formatting and man page lint, real clients,
 # browser, tools used by test scripts, the Redis server of the relay tests,
 # clang and musl-gcc (musl-tools) for make check's other compilers.

@@ -7,7 +7,7 @@
 UNIT_SRCS  := $(wildcard tests/unit/check_*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BIN)/tests/%,$(UNIT_SRCS))
 TEST_ARCHIVES = $(MODULE_LIBS) $(COMMON_LIB)
-TEST_LIBS  = $(CHECK_LIBS) $(EVENT_LIBS) $(PCRE_LIBS) $(SSL_LIBS) $(XXHASH_LIBS) $(HIREDIS_LIBS) $(SQLITE_LIBS) $(COMMON_LIBS) -lpthread
+TEST_LIBS  = $(CHECK_LIBS) $(EVENT_LIBS) $(PCRE_LIBS) $(SSL_LIBS) $(XXHASH_LIBS) $(HIREDIS_LIBS) $(SQLITE_LIBS) $(ZLIB_LIBS) $(COMMON_LIBS) -lpthread
 
 $(BIN)/tests/%: $(OBJ)/tests/unit/%.o $(TEST_ARCHIVES)
 	@mkdir -p $(@D)

@@ -606,6 +606,8 @@ struct store_req {
 	size_t nscope, nsubs;
 	struct evbuffer *out;  /* the worker's answer: comma-separated events */
 	long count;	       /* events in out */
+	int gzip;	       /* HTTP: answer compressed (/api/events?compress=gzip) */
+	int pack;	       /* no query: out gzip-compressed on the worker */
 	size_t bytes_max;      /* the answer's bound (gateway.history_bytes; 0: none) */
 	size_t bytes;	       /* its bytes of events so far, the ring's part included */
 	int full;	       /* bytes_max left events out */
@@ -628,6 +630,9 @@ int store_worker_submit(struct gw *gw, struct store_req *r);
  * queued; -1 when there is no store or the queue is full, answered here with
  * 503 and Retry-After when it is full (r stays the caller's). */
 int store_worker_submit_http(struct gw *gw, struct store_req *r, struct conn *c);
+/* The same, but answers nothing when the queue is full (-1: r stays the
+ * caller's, and c may be answered otherwise). */
+int store_worker_try_http(struct gw *gw, struct store_req *r, struct conn *c);
 /* The session r was asked for, or NULL when it has gone or reconnected. */
 struct eio_session *store_req_session(struct gw *gw, const struct store_req *r);
 void store_req_free(struct store_req *r);

@@ -19,4 +19,4 @@ INSTALL_BIN += ws-gateway
 
 $(BIN)/ws-gateway: $(call objs,$(GATEWAY_MAIN)) $(GATEWAY_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) $(SSL_LIBS) $(HIREDIS_LIBS) $(SQLITE_LIBS) $(COMMON_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) $(SSL_LIBS) $(HIREDIS_LIBS) $(SQLITE_LIBS) $(ZLIB_LIBS) $(COMMON_LIBS) -lpthread

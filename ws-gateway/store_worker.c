@@ -11,7 +11,9 @@
  * or reconnected, is dropped.  An HTTP request (/api/events, /api/sessions)
  * names its conn instead (r->conn), and the conn points back at that name
  * (c_await): a conn that closes sets it to NULL, so the answer finds no conn
- * and is dropped; once answered, the conn goes on to its next request.  A store that is missing or
+ * and is dropped; once answered, the conn goes on to its next request.  The
+ * worker also compresses the /api/events answers asked for with
+ * compress=gzip (r->pack), so that the loop does not.  A store that is missing or
  * unreadable is logged once and opened again at most every STORE_RETRY_SECONDS: history then comes
  * from the ring only.
  */
@@ -28,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "compat.h"
 #include "gateway.h"
@@ -40,6 +43,9 @@
 #define STORE_RETRY_SECONDS 5  /* opening a missing store again at most this often */
 #define STORE_BUSY_MS	    2000
 #define STORE_JOIN_MS	    2000 /* shutdown waits this long for the worker (whole seconds) */
+/* /api/events?compress=gzip: zlib's fastest level (a 5 MB page of events in
+ * about 15 ms, a tenth of its size) */
+#define STORE_GZIP_LEVEL 1
 
 struct store_worker {
 	pthread_t th;
@@ -389,6 +395,45 @@ store_req_sessions_json(const struct store_req *r, char **json)
 	return *json != NULL ? 0 : -1;
 }
 
+/* On the worker: out, gzip-compressed in place; 0, or -1 (out unchanged). */
+static int
+store_gzip(struct evbuffer *out)
+{
+	size_t len = evbuffer_get_length(out);
+	struct evbuffer *z;
+	struct evbuffer_iovec v;
+	z_stream zs;
+	unsigned char *in;
+	int rc = -1;
+
+	if (len > UINT32_MAX || ((in = evbuffer_pullup(out, -1)) == NULL && len > 0))
+		return -1;
+	memset(&zs, 0, sizeof(zs));
+	/* windowBits 15 + 16: a gzip header and trailer around the deflate data */
+	if (deflateInit2(&zs, STORE_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	if ((z = evbuffer_new()) == NULL ||
+	    evbuffer_reserve_space(z, (ev_ssize_t)deflateBound(&zs, (uLong)len), &v, 1) < 1)
+		goto done;
+	zs.next_in = in;
+	zs.avail_in = (uInt)len;
+	zs.next_out = v.iov_base;
+	zs.avail_out = (uInt)v.iov_len;
+	if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
+		goto done;
+	v.iov_len = zs.total_out;
+	if (evbuffer_commit_space(z, &v, 1) < 0)
+		goto done;
+	evbuffer_drain(out, len);
+	evbuffer_add_buffer(out, z);
+	rc = 0;
+done:
+	deflateEnd(&zs);
+	if (z != NULL)
+		evbuffer_free(z);
+	return rc;
+}
+
 /* On the worker: runs r. */
 static void
 store_worker_run(struct store_worker *w, struct store_req *r)
@@ -398,6 +443,11 @@ store_worker_run(struct store_worker *w, struct store_req *r)
 	long n;
 
 	r->result = STORE_RESULT_ERROR;
+	if (r->pack) {
+		if (store_gzip(r->out) == 0)
+			r->result = STORE_RESULT_OK;
+		return;
+	}
 	if (store_worker_open(w) < 0)
 		return;
 	memset(&f, 0, sizeof(f));
@@ -496,7 +546,8 @@ store_worker_done(evutil_socket_t fd, short ev, void *arg)
 		pthread_mutex_lock(&w->mu);
 		w->nq--;
 		pthread_mutex_unlock(&w->mu);
-		gw->m.store_queries[r->result]++;
+		if (!r->pack)
+			gw->m.store_queries[r->result]++;
 		c = r->conn;
 		if (r->done != NULL)
 			r->done(gw, r);
@@ -572,18 +623,27 @@ store_worker_submit(struct gw *gw, struct store_req *r)
 }
 
 int
+store_worker_try_http(struct gw *gw, struct store_req *r, struct conn *c)
+{
+	r->conn = c;
+	if (store_worker_submit(gw, r) < 0) {
+		r->conn = NULL;
+		return -1;
+	}
+	c->c_await = &r->conn;
+	return 0;
+}
+
+int
 store_worker_submit_http(struct gw *gw, struct store_req *r, struct conn *c)
 {
 	if (gw->store == NULL)
 		return -1;
-	r->conn = c;
-	if (store_worker_submit(gw, r) < 0) {
-		r->conn = NULL;
+	if (store_worker_try_http(gw, r, c) < 0) {
 		conn_respond_str(c, 503, "text/plain", "Retry-After: " STORE_RETRY_AFTER "\r\n",
 				 "the event store is busy; try again\n");
 		return -1;
 	}
-	c->c_await = &r->conn;
 	return 0;
 }
 

@@ -10,9 +10,11 @@
 // about 300 bytes each) and enough filler after it that none of it is left
 // in the ring, waits until the store holds and has indexed all of it, then
 // opens the session RUNS times (default 3) in headless Chromium from the
-// History view and reads the page's own clock: the first page of events on
+// History view (which loads it from /api/events?compress=gzip, 5,000 events
+// a page) and reads the page's own clock: the first page of events on
 // screen (first_ms) and every event loaded (done_ms), then the next frame
-// drawn (drawn_ms).  Prints FIGURE lines, then one JSON object as its last
+// drawn (drawn_ms).  Beside them, from Node: the same events as get_history
+// pages over socket.io-client, and as /api/events pages, compressed.  Prints FIGURE lines, then one JSON object as its last
 // line.  Every process it started is stopped by pid.  HISTORY_BENCH_PROFILE=FILE
 // writes the page's CPU profile of the last run, HISTORY_BENCH_TRACE=FILE its
 // Chromium trace (wall times in a trace include time spent off the CPU).
@@ -121,6 +123,30 @@ async function main() {
 			console.log('node run ' + r + ': ' + n + ' events in ' + pages + ' get_history calls, ' + ms.toFixed(1) + ' ms');
 		}
 
+		// The dashboard's pages, from Node: /api/events?compress=gzip, inflated.
+		const zlib = await import('node:zlib');
+		const httpRuns = [];
+		for (let r = 0; r < RUNS; r++) {
+			const ts = process.hrtime.bigint();
+			let since = 0,
+				n = 0,
+				bytes = 0;
+			for (let limit = 500; ; limit = PAGE) {
+				const res = await fetch(gw.url + '/api/events?session=' + sid + '&since=' + since + '&limit=' + limit + '&compress=gzip', { headers: { Authorization: 'Bearer ' + gw.token } });
+				const body = Buffer.from(await res.arrayBuffer());
+				bytes += body.length;
+				const text = res.headers.get('content-type') === 'application/gzip' ? zlib.gunzipSync(body).toString() : body.toString();
+				const lines = text.split('\n').filter(Boolean);
+				if (lines.length === 0) break;
+				n += lines.length;
+				since = JSON.parse(lines.at(-1)).seq;
+			}
+			const ms = Number(process.hrtime.bigint() - ts) / 1e6;
+			if (n !== N) throw new Error('node /api/events run ' + r + ': ' + n + ' events of ' + N);
+			httpRuns.push(ms);
+			console.log('node /api/events run ' + r + ': ' + n + ' events, ' + bytes + ' bytes compressed, ' + ms.toFixed(1) + ' ms');
+		}
+
 		browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, headless: true });
 		const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
 		const runs = [];
@@ -162,11 +188,13 @@ async function main() {
 			done_ms: +median(runs.map((m) => m.done_ms)).toFixed(1),
 			drawn_ms: +median(runs.map((m) => m.drawn_ms)).toFixed(1),
 			node_get_history_ms: +median(nodeRuns).toFixed(1),
+			node_api_events_gzip_ms: +median(httpRuns).toFixed(1),
 			loadavg: os.loadavg()[0].toFixed(2),
 		};
 		console.log('FIGURE history_open_first_ms ' + res.first_ms);
 		console.log('FIGURE history_open_done_ms ' + res.done_ms);
-		console.log('FIGURE history_node_get_history_ms ' + res.node_get_history_ms + ' (the same pages from socket.io-client in Node)');
+		console.log('FIGURE history_node_get_history_ms ' + res.node_get_history_ms + ' (the same events as get_history pages, socket.io-client in Node)');
+		console.log('FIGURE history_node_api_events_gzip_ms ' + res.node_api_events_gzip_ms + ' (the dashboard\'s /api/events?compress=gzip pages, from Node)');
 		console.log('FIGURE history_open_drawn_ms ' + res.drawn_ms + ' (' + N + ' events, median of ' + RUNS + ', load ' + res.loadavg + ')');
 		console.log(JSON.stringify(res));
 	} finally {

@@ -8,7 +8,8 @@
 #   2. events that left the ring come back: since, across the ring's edge,
 #      the last limit, before= paging (oldest first), since+before,
 #      session= and event= on both parts;
-#   3. q=: full-text hits, the newest limit, oldest first;
+#   3. q=: full-text hits, the newest limit, oldest first; compress=gzip:
+#      the same answers gzip-compressed (NDJSON as it is without a store);
 #   4. /api/sessions?from=&to=&project=&limit= from the store; without
 #      them, today's table, its most recently active limit= only;
 #   5. a token scoped to one session sees only it, from the store too;
@@ -80,6 +81,25 @@ check "q= with before: the newest hits below it" \
 	cmp -s <(seqs '/api/events?q=echo+9&limit=2&before=950') <(seq 948 949)
 check "q= with session=: that session's hits only" \
 	test "$(api '/api/events?q=echo+9&limit=1000&session=sess-0' | jq -r .session_id | sort -u)" = sess-0
+# compress=gzip: the same answer, gzip-compressed on the store's worker
+# gz_same QUERY: /api/events?QUERY&compress=gzip is application/gzip and
+# inflates to what /api/events?QUERY answers
+gz_same() {
+	local type
+	type=$(curl -sf -o "$T/gz.raw" -w '%{content_type}' -H "Authorization: Bearer $HW_TOKEN" \
+		"$HW_URL/api/events?$1&compress=gzip") || return 1
+	[ "$type" = application/gzip ] || { echo "Content-Type $type"; return 1; }
+	gzip -dc "$T/gz.raw" >"$T/gz" && api "/api/events?$1" >"$T/plain" && [ -s "$T/plain" ] &&
+		cmp -s "$T/gz" "$T/plain"
+}
+for q in "since=0&limit=1000" "since=$((first - 11))&limit=20" "limit=1000" "before=500&limit=100" \
+	"since=$((first + 5))&limit=5" "q=echo+9&limit=3"; do
+	check "compress=gzip, $q: gzip, the same events" gz_same "$q"
+done
+gz_same 'since=0&limit=1000'
+check "compress=gzip: a fifth of the bytes or less for 1000 events ($(stat -c %s "$T/gz.raw") of $(stat -c %s "$T/plain"))" \
+	test "$(stat -c %s "$T/gz.raw")" -le "$(($(stat -c %s "$T/plain") / 5))"
+check "compress=deflate: 400 naming compress" is_status '/api/events?since=0&compress=deflate' 400 "bad compress"
 
 # sessions
 api '/api/sessions?from=3d' >"$T/d1"
@@ -199,4 +219,6 @@ HOOKWIRE_GATEWAY_STORE=off hw_start_gateway
 check "gateway.store off: q= is 501" is_status '/api/events?q=echo' 501 "event store"
 check "gateway.store off: from= is 501" is_status '/api/sessions?from=1d' 501 "event store"
 check "gateway.store off: /api/events from the ring" test "$(seqs '/api/events?since=0&limit=1')" = "$first"
+check "gateway.store off: compress=gzip answers NDJSON as it is, and says so" test \
+	"$(curl -sf -o "$T/nz" -w '%{content_type}' -H "Authorization: Bearer $HW_TOKEN" "$HW_URL/api/events?since=0&limit=1&compress=gzip") $(jq .seq "$T/nz")" = "application/x-ndjson $first"
 hw_done

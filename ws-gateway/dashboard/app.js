@@ -16,7 +16,7 @@
 // PANELS below for how one plugs in.
 
 import { Store, Rate, MAX_EVENTS, HARD_MAX, parseTs } from './store.js';
-import { takeToken, saveToken, forgetToken, connect, getHistory, ask } from './conn.js';
+import { takeToken, saveToken, forgetToken, connect, getHistory, ask, fetchEvents } from './conn.js';
 import { VList } from './vlist.js';
 import { drawRate } from './chart.js';
 import { state, matches, filtering, setViews, onChange, changed, decode, setText as setQuery, MAIN } from './state.js';
@@ -65,6 +65,7 @@ const ui = {
 };
 
 let socket = null;
+let apiToken = ''; // the token, for /api/events
 let view = []; // events shown in the stream, ascending seq
 let viewDirty = true; // rebuild view from the store
 let streamDirty = true;
@@ -336,6 +337,7 @@ function renderConn() {
 
 function start(token) {
 	$('token-overlay').hidden = true;
+	apiToken = token;
 	if (socket) {
 		socket.removeAllListeners();
 		socket.disconnect();
@@ -1190,7 +1192,7 @@ function loadOld() {
 	old.drawnAt = -Infinity;
 	drawOldBar();
 	loadSession(
-		(name, args) => ask(socket, name, args),
+		(args) => fetchEvents(apiToken, args),
 		old.id,
 		hist,
 		() => gen === old.gen,

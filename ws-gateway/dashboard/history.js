@@ -117,15 +117,15 @@ function errText(what, e) {
 	return what + ': ' + (m === 'busy' ? 'the gateway is busy, try again in a moment' : m === 'operation has timed out' ? 'no answer from the gateway' : m);
 }
 
-// Loads session sid into hist (a Store), oldest first.  ask(name, args)
-// returns the ack; alive() says whether the page still wants it;
-// progress(n, done) after each page.  Resolves with the number of events,
-// rejects with the gateway's error.
-export async function loadSession(ask, sid, hist, alive, progress) {
+// Loads session sid into hist (a Store), oldest first.  page({session,
+// since, limit}) returns the events (conn.js fetchEvents); alive() says
+// whether the page still wants it; progress(n, done) after each page.
+// Resolves with the number of events, rejects with the gateway's error.
+export async function loadSession(page, sid, hist, alive, progress) {
 	// The next page is asked for as soon as this one's last seq is known,
 	// so the gateway reads it while the page takes this one in.
 	const next = (since, limit) => {
-		const p = ask('get_history', { session: sid, since, limit });
+		const p = page({ session: sid, since, limit });
 		p.catch(() => {}); // rejections are met at the await below, or not wanted
 		return p;
 	};
