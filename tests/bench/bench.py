@@ -12,7 +12,9 @@ measures, in one run, on this machine:
      in-process time from start to ack (ack_us of its debug log, stdin from a
      file) for a 1 KiB event and for the 166 KB Read payload, split at the
      send (meta.capture_us) into its own work and the router's round trip;
-     each figure against its bar in DESIGN.md (PASS/FAIL);
+     each figure against its bar in DESIGN.md (PASS/FAIL); and the floor
+     under that in-process figure (ack-floor: a fresh process that only
+     connects, sends as many bytes and reads an ack from a bare server);
   2. router ingest of 1 KiB events, scrubbing on (ingest-bench), with the
      router's CPU-seconds from /proc/<pid>/stat;
   3. gateway fan-out to N Socket.IO clients (sio-load) at R events/s, a
@@ -306,6 +308,13 @@ def bench_capture(pl, a, res):
                     "p99_us": q(acks, 0.99),
                     "start_to_send_median_us": q(caps, 0.5), "send_to_ack_median_us": q(rt, 0.5),
                     "send_to_ack_p90_us": q(rt, 0.9)}
+    # the floor under those: a fresh process linked as hook-capture is that
+    # only connects, sends as many bytes and reads an ack from a bare epoll
+    # server (ack-floor): what this machine charges for any hook's round trip
+    log("hook-capture: the floor under start to ack (ack-floor)")
+    n_floor = "100" if a.quick else "300"
+    out["ack_floor_1k"] = run_json([pl.bin("ack-floor"), "-n", n_floor, "-s", str(os.path.getsize(fix))])
+    out["ack_floor_large"] = run_json([pl.bin("ack-floor"), "-n", n_floor, "-s", str(os.path.getsize(large))])
     a1, al = out["ack_1k"]["median_us"], out["ack_large"]["median_us"]
     out["bars"] = {
         "exec_minus_true_us": {"value": out["hook_capture_minus_floor_us"], "bar": BAR_EXEC_OVER_TRUE_US,
@@ -620,6 +629,13 @@ def report(res):
             ratio_ = "-" if bl["value"] is None else f"{bl['value']:.2f}x"
             L.append(f"     bar 1 KiB <= {fmt_us(BAR_ACK_1K_US)}: {pf(b1)};  "
                      f"bar 166 KB <= {BAR_LARGE_OVER_1K:.0f}x 1 KiB: {ratio_} {pf(bl)}")
+            f1, fl_ = hc.get("ack_floor_1k"), hc.get("ack_floor_large")
+            if f1 and fl_:
+                L.append(f"     the floor (ack-floor: a fresh static-pie process that only connects, sends as many "
+                         f"bytes and reads an ack from a bare epoll server): 1 KiB {fmt_us(f1['median_us'])}, "
+                         f"166 KB {fmt_us(fl_['median_us'])} ({fl_['median_us'] / f1['median_us']:.1f}x); "
+                         f"hook-capture over it: 1 KiB {fmt_us(hc['ack_1k']['median_us'] - f1['median_us'])}, "
+                         f"166 KB {fmt_us(hc['ack_large']['median_us'] - fl_['median_us'])}")
     ri = res.get("router_ingest")
     if ri:
         L.append("")

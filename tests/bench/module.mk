@@ -25,7 +25,11 @@ SIO_LOAD := $(BIN)/sio-load
 # floor: the kernel's price of a loopback send and of a wake-up, the floor
 # under the gateway's fan-out figures (no hookwire code involved).
 FLOOR := $(BIN)/floor
-BENCH_TOOLS := $(SCRUB_BENCH) $(EXEC_BENCH) $(INGEST_BENCH) $(SIO_LOAD) $(FLOOR)
+# ack-floor: the floor under hook-capture's start to ack (a fresh process,
+# linked as hook-capture is, that only connects, sends and reads an ack from
+# a bare epoll server).
+ACK_FLOOR := $(BIN)/ack-floor
+BENCH_TOOLS := $(SCRUB_BENCH) $(EXEC_BENCH) $(INGEST_BENCH) $(SIO_LOAD) $(FLOOR) $(ACK_FLOOR)
 BINS += $(SIO_LOAD)
 INSTALL_BIN += sio-load # a load generator for operators (sio-load(1))
 
@@ -46,6 +50,10 @@ $(INGEST_BENCH): $(call objs,tests/bench/ingest-bench.c)
 $(FLOOR): $(call objs,tests/bench/floor.c)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(BSD_LIBS)
+
+$(ACK_FLOOR): $(call objs,tests/bench/ack-floor.c)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $(CAPTURE_LDFLAGS) -o $@ $^ $(CAPTURE_LIBS)
 
 $(SIO_LOAD): $(call objs,tests/bench/sio-load.c)
 	@mkdir -p $(@D)
