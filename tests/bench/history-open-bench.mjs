@@ -22,12 +22,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { makeInstance, startRouter, startGateway, startDaemon, stopDaemon, ingestEvents, randomHex, until, SRC, BIN, require } from '../integration/gwlib.mjs';
+import { makeInstance, startRouter, startGateway, startStore, storeStats, stopDaemon, ingestEvents, randomHex, until, SRC, BIN, require, CHROMIUM, CHROMIUM_ARGS } from '../integration/gwlib.mjs';
 
 const PAGE = 5000; // the dashboard's page of an old session (ws-gateway/dashboard/history.js)
 
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-extensions', '--mute-audio'];
 
 let N = 50000;
 let RUNS = 3;
@@ -71,7 +69,7 @@ async function main() {
 	inst.env.HOOKWIRE_STORE_COMMIT_MS = '50';
 	delete inst.env.CLAUDE_PROJECT_DIR;
 	const router = await startRouter(inst);
-	const store = await startDaemon(inst, 'store', path.join(BIN, 'event-store'), [...inst.args, '--log-file', path.join(inst.dir, 'store.jsonlog')]);
+	const store = await startStore(inst);
 	const gw = await startGateway(inst, ['--dashboard', path.join(SRC, 'ws-gateway/dashboard')]);
 	let browser = null;
 	try {
@@ -83,12 +81,8 @@ async function main() {
 		const ingestS = Number(process.hrtime.bigint() - t0) / 1e9;
 		await until(
 			() => {
-				try {
-					const st = JSON.parse(execFileSync(path.join(BIN, 'event-query'), ['--stats'], { env: inst.env, encoding: 'utf8' }));
-					return st.newest === newest && st.indexed === newest;
-				} catch (e) {
-					return false;
-				}
+				const st = storeStats(inst);
+				return st !== null && st.newest === newest && st.indexed === newest;
 			},
 			600000,
 			'the store to hold and index seq ' + newest,
@@ -147,7 +141,7 @@ async function main() {
 			console.log('node /api/events run ' + r + ': ' + n + ' events, ' + bytes + ' bytes compressed, ' + ms.toFixed(1) + ' ms');
 		}
 
-		browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, headless: true });
+		browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 		const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
 		const runs = [];
 		for (let r = 0; r < RUNS; r++) {

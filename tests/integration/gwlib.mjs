@@ -16,7 +16,7 @@
 // protocol suites (test_upstream_suites.sh) and the conformance additions run
 // against it, which is how the tests themselves are checked.
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, execFileSync } from "node:child_process";
 import net from "node:net";
 import fs from "node:fs";
 import path from "node:path";
@@ -195,6 +195,61 @@ export function startRouter(inst, extra = []) {
     path.join(inst.dir, "router.jsonlog"),
     ...extra,
   ]);
+}
+
+export function startStore(inst, extra = []) {
+  return startDaemon(inst, "store", path.join(BIN, "event-store"), [
+    ...inst.args,
+    "--log-file",
+    path.join(inst.dir, "store.jsonlog"),
+    ...extra,
+  ]);
+}
+
+// event-query --stats of inst's store ({newest, indexed, ...}), or null while
+// it cannot be read (not there yet).
+export function storeStats(inst) {
+  try {
+    return JSON.parse(execFileSync(path.join(BIN, "event-query"), ["--stats"], { env: inst.env, encoding: "utf8" }));
+  } catch {
+    return null;
+  }
+}
+
+// Debian's Chromium, headless, as the browser tests launch it: no sandbox
+// (root), nothing that reaches for the network, no throttling of a page that
+// is not in front.
+export const CHROMIUM = "/usr/bin/chromium";
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+  "--disable-extensions",
+  "--mute-audio",
+  "--disable-background-timer-throttling",
+  "--disable-renderer-backgrounding",
+  "--disable-backgrounding-occluded-windows",
+];
+
+// The checks of a test: c.ok(cond, what, detail) prints "ok: what" or
+// "FAIL: what (detail)" and returns cond; c.count and c.failures for its end.
+export function makeChecks() {
+  const c = { count: 0, failures: 0 };
+  c.ok = (cond, what, detail) => {
+    c.count++;
+    if (cond) console.log("ok: " + what);
+    else {
+      c.failures++;
+      const d = detail === undefined ? "" : " (" + (typeof detail === "string" ? detail : JSON.stringify(detail)) + ")";
+      console.log("FAIL: " + what + d.slice(0, 3000));
+    }
+    return !!cond;
+  };
+  return c;
 }
 
 // Starts ws-gateway (or, for --conformance with HOOKWIRE_GW_REFERENCE=1, the

@@ -19,7 +19,7 @@ import net from 'node:net';
 import path from 'node:path';
 import crypto from 'node:crypto';
 // until(): a bounded poll, for files another process writes (no event to wait on)
-import { until } from './gwlib.mjs';
+import { until, makeChecks, CHROMIUM, CHROMIUM_ARGS } from './gwlib.mjs';
 
 const BIN = process.env.HOOKWIRE_BIN;
 const SRC = process.env.HOOKWIRE_SRC || path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -54,17 +54,8 @@ const ENV = {
 delete ENV.CLAUDE_PROJECT_DIR;
 const COMMON = ['-i', INST, '--rundir', RUN, '--statedir', STATE];
 
-let failures = 0;
-let checks = 0;
-function ok(cond, what, detail) {
-	checks++;
-	if (cond) console.log('ok: ' + what);
-	else {
-		failures++;
-		console.log('FAIL: ' + what + (detail !== undefined ? ' (' + (typeof detail === 'string' ? detail : JSON.stringify(detail)) + ')' : ''));
-	}
-	return !!cond;
-}
+const checks = makeChecks();
+const ok = checks.ok;
 
 // ------------------------------------------------------------ processes
 
@@ -263,7 +254,7 @@ function synthetic(n, tag) {
 
 // ------------------------------------------------------------ page helpers
 
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-extensions', '--disable-default-apps', '--mute-audio', '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'];
+const LAUNCH_ARGS = [...CHROMIUM_ARGS, '--disable-default-apps'];
 
 async function shot(page, name) {
 	await page.screenshot({ path: path.join(SHOTS, name + '.png') });
@@ -325,7 +316,7 @@ async function main() {
 	} catch (e) {
 		throw new Error('the npm package playwright-core is missing (' + e.code + '): run make deps');
 	}
-	if (!fs.existsSync('/usr/bin/chromium')) throw new Error('/usr/bin/chromium is missing: run make deps');
+	if (!fs.existsSync(CHROMIUM)) throw new Error(CHROMIUM + ' is missing: run make deps');
 	if (/--dashboard/.test(gatewayHelp())) gwArgs = ['--dashboard', path.join(SRC, 'ws-gateway/dashboard')];
 
 	await startDaemon('router', path.join(BIN, 'event-router'), COMMON);
@@ -334,7 +325,7 @@ async function main() {
 	const base = 'http://127.0.0.1:' + port;
 	console.log('gateway on ' + base);
 
-	const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: LAUNCH_ARGS, headless: true });
+	const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, headless: true });
 	try {
 		const ctx = await browser.newContext({ viewport: { width: 1440, height: 860 }, colorScheme: 'light' });
 		const page = await ctx.newPage();
@@ -647,12 +638,12 @@ async function main() {
 try {
 	await main();
 } catch (e) {
-	failures++;
+	checks.failures++;
 	console.log('FAIL: ' + (e && e.stack ? e.stack : e));
 	console.log('router log:\n' + tail(path.join(T, 'router.log')));
 	console.log('gateway log:\n' + tail(path.join(T, 'gateway.log')));
 } finally {
 	await cleanup();
 }
-console.log(checks + ' checks, ' + failures + ' failed');
-process.exit(failures ? 1 : 0);
+console.log(checks.count + ' checks, ' + checks.failures + ' failed');
+process.exit(checks.failures ? 1 : 0);

@@ -32,26 +32,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { makeInstance, startRouter, startGateway, startDaemon, stopClean, dumpLogs, ingestEvents, randomHex, until, SRC, BIN, require } from './gwlib.mjs';
+import { makeInstance, startRouter, startGateway, stopClean, dumpLogs, ingestEvents, randomHex, until, SRC, BIN, require, makeChecks, CHROMIUM, CHROMIUM_ARGS, startStore } from './gwlib.mjs';
 
 const OUT = process.env.HOOKWIRE_TEST_OUT || path.join(SRC, 'build/test-out');
 const SHOTS = path.join(OUT, 'screenshots');
 fs.mkdirSync(SHOTS, { recursive: true });
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-extensions', '--mute-audio', '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'];
 
-let failures = 0;
-let checks = 0;
-function ok(cond, what, detail) {
-	checks++;
-	if (cond) console.log('ok: ' + what);
-	else {
-		failures++;
-		const d = detail === undefined ? '' : ' (' + (typeof detail === 'string' ? detail : JSON.stringify(detail)) + ')';
-		console.log('FAIL: ' + what + d.slice(0, 3000));
-	}
-	return !!cond;
-}
+const checks = makeChecks();
+const ok = checks.ok;
 
 const same = (a, b) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
 
@@ -129,7 +117,7 @@ async function main() {
 	inst.env.HOOKWIRE_STORE_COMMIT_MS = '50';
 	delete inst.env.CLAUDE_PROJECT_DIR;
 	const router = await startRouter(inst);
-	const store = await startDaemon(inst, 'store', path.join(BIN, 'event-store'), [...inst.args, '--log-file', path.join(inst.dir, 'store.jsonlog')]);
+	const store = await startStore(inst);
 	const gw = await startGateway(inst, ['--dashboard', path.join(SRC, 'ws-gateway/dashboard')]);
 	const base = gw.url;
 	const T = gw.token;
@@ -188,7 +176,7 @@ async function main() {
 			.map((l) => JSON.parse(l).seq);
 		ok(ringHas.length > 0 && Math.min(...ringHas) > Math.max(...seqs[A.sid], ...seqs[B.sid], ...seqs[C.sid]), 'sessions A, B and C have left the ring', { ringMin: Math.min(...ringHas), cMax: Math.max(...seqs[C.sid]) });
 
-		browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, headless: true });
+		browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 		const errors = [];
 		const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
 		const page = await ctx.newPage();
@@ -323,7 +311,7 @@ async function main() {
 		if (browser) await browser.close();
 		const bad = [...(await stopClean(gw)), ...(await stopClean(store)), ...(await stopClean(router))];
 		ok(bad.length === 0, 'event-router, event-store and ws-gateway exit cleanly', bad);
-		if (failures) dumpLogs(inst);
+		if (checks.failures) dumpLogs(inst);
 	}
 	return 0;
 }
@@ -332,8 +320,8 @@ let code = 0;
 try {
 	code = await main();
 } catch (e) {
-	failures++;
+	checks.failures++;
 	console.log('FAIL: ' + (e && e.stack ? e.stack : e));
 }
-console.log(checks + ' checks, ' + failures + ' failed');
-process.exit(failures ? 1 : 0);
+console.log(checks.count + ' checks, ' + checks.failures + ' failed');
+process.exit(checks.failures ? 1 : 0);

@@ -41,28 +41,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { makeInstance, startRouter, startGateway, startDaemon, stopClean, capture, dumpLogs, ingestEvents, randomHex, SRC, BIN } from './gwlib.mjs';
+import { makeInstance, startRouter, startGateway, startDaemon, stopClean, capture, dumpLogs, ingestEvents, randomHex, SRC, BIN, makeChecks, CHROMIUM, CHROMIUM_ARGS } from './gwlib.mjs';
 import * as fmt from '../../ws-gateway/dashboard/fmt.js';
 
 const OUT = process.env.HOOKWIRE_TEST_OUT || path.join(SRC, 'build/test-out');
 const SHOTS = path.join(OUT, 'screenshots');
 fs.mkdirSync(SHOTS, { recursive: true });
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-extensions', '--mute-audio', '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'];
 const PRICES = path.join(SRC, 'contrib/prices.conf');
 
-let failures = 0;
-let checks = 0;
-function ok(cond, what, detail) {
-	checks++;
-	if (cond) console.log('ok: ' + what);
-	else {
-		failures++;
-		const d = detail === undefined ? '' : ' (' + (typeof detail === 'string' ? detail : JSON.stringify(detail)) + ')';
-		console.log('FAIL: ' + what + d.slice(0, 3000));
-	}
-	return !!cond;
-}
+const checks = makeChecks();
+const ok = checks.ok;
 
 // ------------------------------------------------------------ prices
 
@@ -409,7 +397,7 @@ async function main() {
 	const T = gw.token;
 	console.log('gateway on ' + base);
 
-	const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, headless: true });
+	const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 	const errors = [];
 	const watch = (page, name) => {
 		page.on('pageerror', (e) => errors.push(name + ': ' + e.message));
@@ -694,15 +682,15 @@ async function main() {
 		await browser.close();
 		const bad = [...(await stopClean(usage)), ...(await stopClean(gw)), ...(await stopClean(router))];
 		ok(bad.length === 0, 'event-usage, event-router and ws-gateway exit cleanly', bad);
-		if (failures) dumpLogs(inst);
+		if (checks.failures) dumpLogs(inst);
 	}
 }
 
 try {
 	await main();
 } catch (e) {
-	failures++;
+	checks.failures++;
 	console.log('FAIL: ' + (e && e.stack ? e.stack : e));
 }
-console.log(checks + ' checks, ' + failures + ' failed');
-process.exit(failures ? 1 : 0);
+console.log(checks.count + ' checks, ' + checks.failures + ' failed');
+process.exit(checks.failures ? 1 : 0);

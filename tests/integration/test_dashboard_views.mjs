@@ -34,31 +34,19 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { makeInstance, startRouter, startGateway, stopClean, capture, dumpLogs, randomHex, SRC, BIN } from './gwlib.mjs';
+import { makeInstance, startRouter, startGateway, stopClean, capture, dumpLogs, randomHex, SRC, BIN, makeChecks, CHROMIUM, CHROMIUM_ARGS } from './gwlib.mjs';
 
 const OUT = process.env.HOOKWIRE_TEST_OUT || path.join(SRC, 'build/test-out');
 const SHOTS = path.join(OUT, 'screenshots');
 fs.mkdirSync(SHOTS, { recursive: true });
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-extensions', '--mute-audio', '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'];
 const SAMPLES = fs
 	.readdirSync(path.join(SRC, 'contrib/samples'))
 	.filter((f) => f.endsWith('.ndjson'))
 	.sort()
 	.map((f) => path.join(SRC, 'contrib/samples', f));
 
-let failures = 0;
-let checks = 0;
-function ok(cond, what, detail) {
-	checks++;
-	if (cond) console.log('ok: ' + what);
-	else {
-		failures++;
-		const d = detail === undefined ? '' : ' (' + (typeof detail === 'string' ? detail : JSON.stringify(detail)) + ')';
-		console.log('FAIL: ' + what + d.slice(0, 3000));
-	}
-	return !!cond;
-}
+const checks = makeChecks();
+const ok = checks.ok;
 
 // ------------------------------------------------------------ feeding
 
@@ -390,7 +378,7 @@ async function main() {
 	const T = gw.token;
 	console.log('gateway on ' + base);
 
-	const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, headless: true });
+	const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 	const errors = [];
 	const watch = (page, name) => {
 		page.on('pageerror', (e) => errors.push(name + ': ' + e.message));
@@ -860,15 +848,15 @@ async function main() {
 		await browser.close();
 		const bad = [...(await stopClean(gw)), ...(await stopClean(router))];
 		ok(bad.length === 0, 'event-router and ws-gateway exit cleanly', bad);
-		if (failures) dumpLogs(inst);
+		if (checks.failures) dumpLogs(inst);
 	}
 }
 
 try {
 	await main();
 } catch (e) {
-	failures++;
+	checks.failures++;
 	console.log('FAIL: ' + (e && e.stack ? e.stack : e));
 }
-console.log(checks + ' checks, ' + failures + ' failed');
-process.exit(failures ? 1 : 0);
+console.log(checks.count + ' checks, ' + checks.failures + ' failed');
+process.exit(checks.failures ? 1 : 0);

@@ -79,6 +79,10 @@ import {
   randomHex,
   SRC,
   BIN,
+  startStore,
+  makeChecks,
+  CHROMIUM,
+  CHROMIUM_ARGS,
 } from "./gwlib.mjs";
 import { startModelServer, SCRIPT, MAIN_MARK } from "../e2e/model-server.mjs";
 
@@ -92,7 +96,6 @@ setTimeout(() => {
 }, WALL_LIMIT_MS).unref();
 const OUT = process.env.HOOKWIRE_TEST_OUT || path.join(SRC, "build/test-out");
 const SHOTS = path.join(OUT, "screenshots");
-const CHROMIUM = "/usr/bin/chromium";
 const CLAUDE_TIMEOUT_MS = 40000;
 
 // What the session fires (see the header): event name -> count.
@@ -112,18 +115,8 @@ const EXPECTED = {
   SessionEnd: 1,
 };
 
-let failures = 0;
-let checks = 0;
-function ok(cond, what, detail) {
-  checks++;
-  if (cond) console.log("ok: " + what);
-  else {
-    failures++;
-    const d = detail === undefined ? "" : " (" + (typeof detail === "string" ? detail : JSON.stringify(detail)) + ")";
-    console.log("FAIL: " + what + d.slice(0, 3000));
-  }
-  return !!cond;
-}
+const checks = makeChecks();
+const ok = checks.ok;
 function fatal(msg) {
   console.log("FAIL: " + msg);
   process.exit(1);
@@ -273,7 +266,7 @@ async function cleanup() {
 async function main() {
   router = await startRouter(inst);
   // the store before the gateway, which reads it (gateway.store, on by default)
-  store = await startDaemon(inst, "store", path.join(BIN, "event-store"), [...inst.args, "--log-file", path.join(inst.dir, "store.jsonlog")]);
+  store = await startStore(inst);
   gw = await startGateway(inst, ["--dashboard", path.join(SRC, "ws-gateway/dashboard")]);
   usage = await startDaemon(inst, "usage", path.join(BIN, "event-usage"), [...inst.args, "--log-file", path.join(inst.dir, "usage.jsonlog")]);
   ms = await startModelServer({ project, watch: [contextMark] });
@@ -584,7 +577,7 @@ exit 0
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1440, height: 1800 }, // the whole session's rows at once (hooks and usage)
   });
   const page = browser.pages()[0] || (await browser.newPage());
@@ -685,14 +678,14 @@ exit 0
 try {
   await main();
 } catch (e) {
-  failures++;
+  checks.failures++;
   console.log("FAIL: " + (e && e.stack ? e.stack : e));
 }
 await cleanup();
-if (failures) {
+if (checks.failures) {
   dumpLogs(inst);
   console.log("--- capture.jsonlog (tail):\n" + (fs.existsSync(captureLog) ? fs.readFileSync(captureLog, "utf8").split("\n").slice(-20).join("\n") : "(none)"));
 }
 console.log(`FIGURE e2e_wall_ms ${Date.now() - T0}`);
-console.log(`${checks} checks, ${failures} failed`);
-process.exit(failures ? 1 : 0);
+console.log(`${checks.count} checks, ${checks.failures} failed`);
+process.exit(checks.failures ? 1 : 0);

@@ -11,17 +11,14 @@
 // store holding the older half (a 16 MB ring), the same from the store.
 import path from "node:path";
 import { io } from "socket.io-client";
-import { makeInstance, startRouter, startGateway, startDaemon, stopDaemon, ingestEvents, until, randomHex, httpRequest, BIN, dumpLogs } from "./gwlib.mjs";
+import { makeInstance, startRouter, startGateway, startStore, storeStats, stopDaemon, ingestEvents, until, randomHex, httpRequest, BIN, dumpLogs, makeChecks, CHROMIUM, CHROMIUM_ARGS } from "./gwlib.mjs";
 import { execFileSync } from "node:child_process";
 
 const N = 120;
 const PAYLOAD = 200 * 1024;
 const BOUND = 4 * 1024 * 1024; // gateway.history_bytes, its default
-let fails = 0;
-const check = (ok, msg) => {
-  console.log(`${ok ? "ok" : "FAIL"}: ${msg}`);
-  if (!ok) fails++;
-};
+const checks = makeChecks();
+const check = checks.ok;
 
 function bigSession(sid, n) {
   const evs = [];
@@ -85,7 +82,7 @@ async function scenario(name, ringSize, withStore) {
   inst.env.HOOKWIRE_RING_SIZE = ringSize;
   inst.env.HOOKWIRE_STORE_COMMIT_MS = "50";
   const router = await startRouter(inst);
-  const store = withStore ? await startDaemon(inst, "store", path.join(BIN, "event-store"), [...inst.args, "--log-file", path.join(inst.dir, "store.jsonlog")]) : null;
+  const store = withStore ? await startStore(inst) : null;
   const gw = await startGateway(inst);
   const clients = [];
   let ringFirst = 0; // the ring's oldest seq, with the store
@@ -96,11 +93,7 @@ async function scenario(name, ringSize, withStore) {
     const small = withStore ? [] : await ingestEvents(inst, smallSession("smallev0-" + randomHex(4), SMALL));
     const seqs = await ingestEvents(inst, bigSession(sid, N), 8);
     if (withStore) {
-      await until(() => {
-        try {
-          return JSON.parse(execFileSync(path.join(BIN, "event-query"), ["--stats"], { env: inst.env, encoding: "utf8" })).newest >= seqs.at(-1);
-        } catch { return false; }
-      }, 60000, "the store to hold every event", 100);
+      await until(() => storeStats(inst)?.newest >= seqs.at(-1), 60000, "the store to hold every event", 100);
       const first = (ringFirst = Math.min(...execFileSync(path.join(BIN, "event-tail"), ["-n", "1000"], { env: inst.env, encoding: "utf8", maxBuffer: 1 << 28 }).split("\n").filter(Boolean).map((l) => JSON.parse(l).seq)));
       check(first > seqs[0], `${name}: the oldest events have left the ring (its first seq ${first})`);
     }
@@ -140,7 +133,7 @@ async function scenario(name, ringSize, withStore) {
       // background pages back through the large events, each window in
       // as many answers as the bound needs
       const { chromium } = await import("playwright-core");
-      const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--disable-extensions", "--mute-audio"], headless: true });
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
       try {
         const page = await (await browser.newContext()).newPage();
         const asked = await historyRequests(gw);
@@ -194,7 +187,7 @@ async function recovery(name, ringSize, withStore) {
   inst.env.HOOKWIRE_RING_SIZE = ringSize;
   inst.env.HOOKWIRE_STORE_COMMIT_MS = "50";
   const router = await startRouter(inst);
-  const store = withStore ? await startDaemon(inst, "store", path.join(BIN, "event-store"), [...inst.args, "--log-file", path.join(inst.dir, "store.jsonlog")]) : null;
+  const store = withStore ? await startStore(inst) : null;
   const gw = await startGateway(inst);
   const s = io(gw.url, { forceNew: true, reconnection: false, transports: ["websocket"], auth: { token: gw.token } });
   try {
@@ -209,11 +202,7 @@ async function recovery(name, ringSize, withStore) {
     s.disconnect();
     const seqs = await ingestEvents(inst, bigSession(sid, N), 8);
     if (withStore)
-      await until(() => {
-        try {
-          return JSON.parse(execFileSync(path.join(BIN, "event-query"), ["--stats"], { env: inst.env, encoding: "utf8" })).newest >= seqs.at(-1);
-        } catch { return false; }
-      }, 60000, "the store to hold every event", 100);
+      await until(() => storeStats(inst)?.newest >= seqs.at(-1), 60000, "the store to hold every event", 100);
     // live events while the recovery waits for the client to read: at the
     // first missed event the client stops reading its socket for a while
     // (the gateway's output fills, the recovery pauses), the live events
@@ -250,5 +239,5 @@ await recovery("recovery from the ring", "64m", false);
 await recovery("recovery from the store", "16m", true);
 await scenario("ring", "64m", false);
 await scenario("store", "16m", true);
-console.log(fails ? `${fails} FAILED` : "all passed");
-process.exit(fails ? 1 : 0);
+console.log(checks.failures ? `${checks.failures} FAILED` : "all passed");
+process.exit(checks.failures ? 1 : 0);
