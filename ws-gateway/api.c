@@ -51,7 +51,9 @@
  * again every API_REPLAY_POLL_MS until the output is below a quarter: a
  * client that missed more than gateway.outbuf_hard (a session of large tool
  * results) gets it all, as fast as it reads, instead of being cut off. */
-#define API_REPLAY_POLL_MS 10
+#define API_REPLAY_POLL_MS  10
+#define API_REPLAY_HIGH(gw) ((gw)->cfg.outbuf_soft / 2) /* it pauses at this much output */
+#define API_REPLAY_LOW(gw)  ((gw)->cfg.outbuf_soft / 4) /* and goes on below this */
 
 /* ---------------------------------------------------------------- what the server emits */
 
@@ -80,6 +82,16 @@ api_ack_array(struct eio_session *s, long long id, struct evbuffer *elems)
 	sio_layer_send(s, SIO_ACK, "/", id, (const char *)evbuffer_pullup(elems, (ssize_t)len),
 		       len);
 	evbuffer_drain(elems, len);
+}
+
+/* Acknowledges packet id with one argument: {"error": why}. */
+static void
+api_ack_error(struct eio_session *s, long long id, const char *why)
+{
+	char ans[64];
+	int n = snprintf(ans, sizeof(ans), "[{\"error\":\"%s\"}]", why);
+
+	sio_layer_send(s, SIO_ACK, "/", id, ans, (size_t)n);
 }
 
 /* The sessions table as client s may see it. */
@@ -278,10 +290,10 @@ api_unpark(struct eio_session *s)
 
 /* ---------------------------------------------------------------- connect and leave */
 
-static void api_replay_pause(struct eio_session *s, uint64_t from);
+static int api_replay_pause(struct eio_session *s, uint64_t from);
 
 /* Replays the events after offset up to what has been broadcast, or up to
- * half of outbuf_soft of output, then pauses (api_replay_pause()). */
+ * API_REPLAY_HIGH of output, then pauses (api_replay_pause()). */
 static void
 api_replay(struct eio_session *s, unsigned long long offset)
 {
@@ -319,11 +331,9 @@ api_replay(struct eio_session *s, unsigned long long offset)
 		}
 		if (eio_session_check_output(s) < 0)
 			return;
-		if (eio_session_outlen(s) >= gw->cfg.outbuf_soft / 2 &&
-		    source_next_seq(&cur) < end) {
-			api_replay_pause(s, seq);
+		if (eio_session_outlen(s) >= API_REPLAY_HIGH(gw) && source_next_seq(&cur) < end &&
+		    api_replay_pause(s, seq) == 0)
 			return;
-		}
 	}
 }
 
@@ -374,12 +384,11 @@ api_catchup_done(struct gw *gw, struct store_req *r)
 	s->es_api.ac_stored += r->count;
 	if (s->es_closed || eio_session_check_output(s) < 0)
 		return;
-	if (r->full) {
-		/* the answer's bytes (gateway.history_bytes): the store again
-		 * from there once the client has read this */
-		api_replay_pause(s, last);
+	/* the answer's bytes (gateway.history_bytes): the store again from
+	 * there once the client has read this (out of memory for the timer:
+	 * on from the ring, with a gap for the rest, as below) */
+	if (r->full && api_replay_pause(s, last) == 0)
 		return;
-	}
 	if ((r->count >= r->limit || !filtered) && last + 1 < r->before)
 		api_emit_gap(s, last + 1, r->before - 1); /* beyond one answer, or not stored */
 	api_replay(s, r->before - 1);
@@ -491,7 +500,7 @@ api_replay_poll(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	if (!a->ac_replaying || s->es_closed)
 		return;
-	if (eio_session_outlen(s) >= s->es_gw->cfg.outbuf_soft / 4) {
+	if (eio_session_outlen(s) >= API_REPLAY_LOW(s->es_gw)) {
 		evtimer_add(a->ac_replay_ev, &tv);
 		return;
 	}
@@ -499,21 +508,22 @@ api_replay_poll(evutil_socket_t fd, short ev, void *arg)
 }
 
 /* Pauses s's recovery after seq from: its live events are held meanwhile
- * (feed.c), and it goes on from from when its output has gone down. */
-static void
+ * (feed.c), and it goes on from from when its output has gone down.  0, or
+ * -1 when there is no timer for it (out of memory): the caller goes on at
+ * once, as before there was a pause, up to the output's hard limit. */
+static int
 api_replay_pause(struct eio_session *s, uint64_t from)
 {
 	struct api_client *a = &s->es_api;
 	struct timeval tv = util_ms_tv(API_REPLAY_POLL_MS);
 
 	if (a->ac_replay_ev == NULL &&
-	    (a->ac_replay_ev = evtimer_new(s->es_gw->base, api_replay_poll, s)) == NULL) {
-		api_replay(s, from); /* out of memory: on at once, as before */
-		return;
-	}
+	    (a->ac_replay_ev = evtimer_new(s->es_gw->base, api_replay_poll, s)) == NULL)
+		return -1;
 	a->ac_replaying = 1;
 	a->ac_replay_from = from;
 	evtimer_add(a->ac_replay_ev, &tv);
+	return 0;
 }
 
 /* The string field key of the CONNECT's auth payload, or NULL. */
@@ -890,8 +900,7 @@ api_get_history(struct eio_session *s, struct sio_packet *p)
 			return;
 		}
 		if (r == 1) {
-			sio_layer_send(s, SIO_ACK, "/", p->id, "[{\"error\":\"busy\"}]",
-				       strlen("[{\"error\":\"busy\"}]"));
+			api_ack_error(s, p->id, "busy");
 			evbuffer_free(out);
 			return;
 		}
@@ -905,6 +914,17 @@ api_get_history(struct eio_session *s, struct sio_packet *p)
 	api_ack_array(s, p->id, out);
 	evbuffer_free(out);
 	eio_session_check_output(s);
+}
+
+/* Queues r, whose answer acknowledges id; with the worker's queue full,
+ * acknowledges "busy" at once instead (r freed). */
+static void
+api_store_ask(struct eio_session *s, long long id, struct store_req *r)
+{
+	if (store_worker_submit(s->es_gw, r) == 0)
+		return;
+	store_req_free(r);
+	api_ack_error(s, id, "busy");
 }
 
 /* The string member key of o (a copy), or NULL; -1 when out of memory. */
@@ -939,54 +959,57 @@ api_search_done(struct gw *gw, struct store_req *r)
 	eio_session_check_output(s);
 }
 
+/* The integer member key of o when it is from 1 to max, else 0. */
+static int64_t
+api_arg_count(json_object *o, const char *key, int64_t max)
+{
+	json_object *v;
+	int64_t l;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return 0;
+	l = json_object_get_int64(v);
+	return l > 0 && l <= max ? l : 0;
+}
+
 /* search {q, session?, project?, limit?, before?}: full text over the store,
  * acknowledged with {hits: [{seq, snippet, event}], more} (newest first). */
 static void
 api_search(struct eio_session *s, struct sio_packet *p)
 {
 	struct gw *gw = s->es_gw;
-	json_object *o = json_object_array_length(p->data) > 1
-			     ? json_object_array_get_idx(p->data, 1)
-			     : NULL,
-		    *v;
+	json_object *o =
+	    json_object_array_length(p->data) > 1 ? json_object_array_get_idx(p->data, 1) : NULL;
 	struct store_req *r;
 	uint64_t end = gw->src != NULL ? source_next_seq(&gw->cur) : 0;
-	const char *ans = NULL;
 	int64_t l;
 
 	if (gw->store == NULL) {
-		ans = "[{\"error\":\"no_store\"}]";
-		goto answer;
+		api_ack_error(s, p->id, "no_store");
+		return;
 	}
 	if (o == NULL || !json_object_is_type(o, json_type_object) ||
 	    (r = api_store_req(s, p->id, 1)) == NULL) {
-		ans = "[{\"error\":\"bad_request\"}]";
-		goto answer;
+		api_ack_error(s, p->id, "bad_request");
+		return;
 	}
 	r->search = 1;
-	r->limit = STORE_LIMIT_DEFAULT;
-	r->bytes_max = s->es_gw->cfg.history_bytes;
-	r->before = end; /* nothing not yet broadcast */
-	if (json_object_object_get_ex(o, "limit", &v) && json_object_is_type(v, json_type_int) &&
-	    (l = json_object_get_int64(v)) > 0 && l <= API_SEARCH_MAX)
-		r->limit = (long)l;
-	if (json_object_object_get_ex(o, "before", &v) && json_object_is_type(v, json_type_int) &&
-	    (l = json_object_get_int64(v)) > 0 && (end == 0 || (uint64_t)l < end))
-		r->before = (uint64_t)l;
+	r->limit = (l = api_arg_count(o, "limit", API_SEARCH_MAX)) ? (long)l : STORE_LIMIT_DEFAULT;
+	r->bytes_max = gw->cfg.history_bytes;
+	/* nothing not yet broadcast */
+	r->before = (l = api_arg_count(o, "before", end != 0 ? (int64_t)end - 1 : INT64_MAX))
+			? (uint64_t)l
+			: end;
 	r->done = api_search_done;
 	if (api_arg_str(o, "q", &r->q) < 0 || r->q == NULL ||
 	    api_arg_str(o, "session", &r->session) < 0 ||
 	    api_arg_str(o, "project", &r->project) < 0) {
 		store_req_free(r);
-		ans = "[{\"error\":\"bad_request\"}]";
-		goto answer;
-	}
-	if (store_worker_submit(gw, r) == 0)
+		api_ack_error(s, p->id, "bad_request");
 		return;
-	store_req_free(r);
-	ans = "[{\"error\":\"busy\"}]";
-answer:
-	sio_layer_send(s, SIO_ACK, "/", p->id, ans, strlen(ans));
+	}
+	api_store_ask(s, p->id, r);
 }
 
 /* A time bound of history_sessions: a number (ms since the epoch) or what
@@ -1018,45 +1041,34 @@ static void
 api_history_sessions(struct eio_session *s, struct sio_packet *p)
 {
 	struct gw *gw = s->es_gw;
-	json_object *o = json_object_array_length(p->data) > 1
-			     ? json_object_array_get_idx(p->data, 1)
-			     : NULL,
-		    *v;
+	json_object *o =
+	    json_object_array_length(p->data) > 1 ? json_object_array_get_idx(p->data, 1) : NULL;
 	struct store_req *r;
-	const char *ans = NULL;
 	int64_t l;
 
 	if (gw->store == NULL) {
-		ans = "[{\"error\":\"no_store\"}]";
-		goto answer;
+		api_ack_error(s, p->id, "no_store");
+		return;
 	}
 	/* the sessions list is not narrowed by subscriptions: no subs */
 	if ((o != NULL && !json_object_is_type(o, json_type_object)) ||
 	    (r = api_store_req(s, p->id, 0)) == NULL) {
-		ans = "[{\"error\":\"bad_request\"}]";
-		goto answer;
+		api_ack_error(s, p->id, "bad_request");
+		return;
 	}
 	r->sessions = 1;
-	r->limit = STORE_LIMIT_DEFAULT;
-	if (o != NULL && json_object_object_get_ex(o, "limit", &v) &&
-	    json_object_is_type(v, json_type_int) && (l = json_object_get_int64(v)) > 0 &&
-	    l < STORE_SESSIONS_MAX)
-		r->limit = (long)l;
+	r->limit =
+	    (l = api_arg_count(o, "limit", STORE_SESSIONS_MAX - 1)) ? (long)l : STORE_LIMIT_DEFAULT;
 	r->done = api_search_done;
 	if (o != NULL &&
 	    (api_arg_time(o, "from", &r->from_us) < 0 || api_arg_time(o, "to", &r->to_us) < 0 ||
 	     api_arg_time(o, "before", &r->before_us) < 0 ||
 	     api_arg_str(o, "project", &r->project) < 0)) {
 		store_req_free(r);
-		ans = "[{\"error\":\"bad_request\"}]";
-		goto answer;
-	}
-	if (store_worker_submit(gw, r) == 0)
+		api_ack_error(s, p->id, "bad_request");
 		return;
-	store_req_free(r);
-	ans = "[{\"error\":\"busy\"}]";
-answer:
-	sio_layer_send(s, SIO_ACK, "/", p->id, ans, strlen(ans));
+	}
+	api_store_ask(s, p->id, r);
 }
 
 /* An EVENT from a client on "/" (sio_handlers.sh_event); returns 0, or -1 to close it. */
