@@ -65,6 +65,7 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import { gunzipSync } from "node:zlib";
 import path from "node:path";
 import {
   makeInstance,
@@ -567,6 +568,19 @@ exit 0
   const stored = await until(fromStore, 20000, "the store to hold the session's events", 100).catch((e) => e);
   ok(stored && stored.session_id === S && stored.events === delivered, "history_sessions from the store: the session, with every event delivered for it", { store: stored?.events ?? stored?.message, delivered });
   ok(Math.abs(stored?.usage?.cost_usd - result?.total_cost_usd) < 1e-9 && stored?.usage?.messages === L.replies.length, "history_sessions: its usage, the cost the CLI's own total_cost_usd", { store: stored?.usage, claude: result?.total_cost_usd });
+  // The session's events as the dashboard reads an old session
+  // (/api/events?compress=gzip, compressed on the store's worker): inflated,
+  // the same text as uncompressed, every event delivered for it.
+  const apiEvents = async (extra) => {
+    const res = await fetch(`${gw.url}/api/events?session=${encodeURIComponent(S)}&since=0&limit=10000${extra}`, { headers: { Authorization: `Bearer ${gw.token}` } });
+    const type = res.headers.get("content-type");
+    const body = Buffer.from(await res.arrayBuffer());
+    return { type, text: (type === "application/gzip" ? gunzipSync(body) : body).toString() };
+  };
+  const plainEvents = await apiEvents("");
+  const packedEvents = await apiEvents("&compress=gzip");
+  const seqsIn = (t) => t.split("\n").filter(Boolean).map((l) => JSON.parse(l).seq);
+  ok(packedEvents.type === "application/gzip" && packedEvents.text === plainEvents.text && seqsIn(plainEvents.text).length === delivered, "/api/events?compress=gzip: the session's events compressed, the same as uncompressed", { type: packedEvents.type, plain: seqsIn(plainEvents.text).length, packed: seqsIn(packedEvents.text).length, delivered });
   const metrics = await (await fetch(`${gw.url}/metrics`, { headers: { Authorization: `Bearer ${gw.token}` } })).text();
   const metric = (kind, m) => Number((metrics.match(new RegExp(`^hookwire_tokens_total\\{kind="${kind}",model="${m.replace(/[.]/g, "\\.")}"\\} (\\d+)$`, "m")) || [])[1]);
   const kinds = { input: "input_tokens", output: "output_tokens", cache_write: "cache_creation_input_tokens", cache_read: "cache_read_input_tokens" };
