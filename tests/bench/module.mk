@@ -60,7 +60,6 @@ $(SIO_LOAD): $(call objs,tests/bench/sio-load.c)
 	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) $(BSD_LIBS)
 
 .PHONY: bench bench-capture bench-tools scrub-bench exec-bench
-bench-tools: $(BENCH_TOOLS)
 
 # bench-capture: section 1 alone (hook-capture beside /bin/true, its
 # in-process start to ack for 1 KiB and the 166 KB Read payload), about
@@ -133,3 +132,7 @@ STORE_BENCH_DB_DEFAULT := $(BUILD)/bench/store-10m.db
 store-bench-db: $(STORE_GEN)
 	@mkdir -p $(BUILD)/bench
 	test -e $(STORE_BENCH_DB_DEFAULT) || $(STORE_GEN) -n 10000000 -D 30 -d $(STORE_BENCH_DB_DEFAULT)
+
+# last, after every BENCH_TOOLS += above: a rule's prerequisites are
+# expanded where the rule is read
+bench-tools: $(BENCH_TOOLS)
