@@ -56,7 +56,8 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 static void
 sync_cb(evutil_socket_t fd, short what, void *arg)
 {
-	if (journal_sync(journal) == -1)
+	/* on the journal's thread: the loop goes on while the disk works */
+	if (journal_sync_start(journal) == -1)
 		log_warn("journal_sync", "%s: fdatasync", __func__);
 }
 

@@ -7,13 +7,17 @@
  * take it past segment_size, and after a rotation the oldest segments go
  * while the total exceeds keep_bytes or their last write is older than
  * keep_days.  fsync policy: always (fdatasync after each batch), batch (the
- * caller syncs at most once a second while dirty), never.  A crash in the
+ * caller syncs at most once a second while dirty, through
+ * journal_sync_start(): a thread of the journal's own runs the fdatasync,
+ * so that the router's loop goes on acknowledging while the disk works),
+ * never.  A crash in the
  * middle of a write leaves a last line without its newline: journal_open()
  * cuts it (it was never acknowledged).  No logging here: callers report.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +39,14 @@ struct journal {
 	uint64_t j_first; /* first seq of the current segment */
 	uint64_t j_last;  /* last seq written */
 	int j_dirty;	  /* written since the last sync */
+	/* the batch sync thread (journal_sync_start), under j_mu */
+	pthread_mutex_t j_mu;
+	pthread_cond_t j_cv;
+	pthread_t j_thr;
+	int j_thr_on;	/* j_thr runs */
+	int j_sync_fd;	/* a descriptor of the segment to sync, -1 when none */
+	int j_sync_err; /* errno of the thread's last failed fdatasync, or 0 */
+	int j_stop;	/* the thread ends when nothing is left to sync */
 };
 
 struct journal_seg {
@@ -197,12 +209,19 @@ journal_open(const char *dir, const struct journal_opts *o, size_t *truncated, c
 	int fd;
 
 	*truncated = 0;
-	if ((j = calloc(1, sizeof(*j))) == NULL || (j->j_dir = strdup(dir)) == NULL) {
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	j->j_fd = -1;
+	j->j_sync_fd = -1;
+	pthread_mutex_init(&j->j_mu, NULL);
+	pthread_cond_init(&j->j_cv, NULL);
+	if ((j->j_dir = strdup(dir)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	j->j_opts = *o;
-	j->j_fd = -1;
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "mkdir %s: %s", dir, strerror(errno));
 		goto fail;
@@ -268,11 +287,21 @@ journal_close(struct journal *j)
 {
 	if (j == NULL)
 		return;
+	if (j->j_thr_on) {
+		/* the sync it was handed last is done before it ends */
+		pthread_mutex_lock(&j->j_mu);
+		j->j_stop = 1;
+		pthread_cond_signal(&j->j_cv);
+		pthread_mutex_unlock(&j->j_mu);
+		pthread_join(j->j_thr, NULL);
+	}
 	if (j->j_fd != -1) {
 		if (j->j_dirty && j->j_opts.fsync != JOURNAL_FSYNC_NEVER)
 			fdatasync(j->j_fd);
 		close(j->j_fd);
 	}
+	pthread_cond_destroy(&j->j_cv);
+	pthread_mutex_destroy(&j->j_mu);
 	free(j->j_dir);
 	free(j);
 }
@@ -390,6 +419,64 @@ journal_sync(struct journal *j)
 	if (fdatasync(j->j_fd) == -1)
 		return -1;
 	j->j_dirty = 0;
+	return 0;
+}
+
+/* The sync thread: fdatasync of each descriptor it is handed, then close. */
+static void *
+journal_syncer(void *arg)
+{
+	struct journal *j = arg;
+	int fd, rc, e;
+
+	pthread_mutex_lock(&j->j_mu);
+	for (;;) {
+		while (j->j_sync_fd == -1 && !j->j_stop)
+			pthread_cond_wait(&j->j_cv, &j->j_mu);
+		if ((fd = j->j_sync_fd) == -1)
+			break;
+		j->j_sync_fd = -1;
+		pthread_mutex_unlock(&j->j_mu);
+		rc = fdatasync(fd);
+		e = errno;
+		close(fd);
+		pthread_mutex_lock(&j->j_mu);
+		if (rc == -1)
+			j->j_sync_err = e;
+	}
+	pthread_mutex_unlock(&j->j_mu);
+	return NULL;
+}
+
+int
+journal_sync_start(struct journal *j)
+{
+	int fd, e;
+
+	if (j->j_fd == -1 || !j->j_dirty)
+		return 0;
+	if (!j->j_thr_on) {
+		if (pthread_create(&j->j_thr, NULL, journal_syncer, j) != 0)
+			return journal_sync(j); /* no thread: sync here */
+		j->j_thr_on = 1;
+	}
+	if ((fd = dup(j->j_fd)) == -1)
+		return journal_sync(j);
+	pthread_mutex_lock(&j->j_mu);
+	/* one not begun yet is covered by this one: the same segment, or
+	 * one that was synced when it was rotated */
+	if (j->j_sync_fd != -1)
+		close(j->j_sync_fd);
+	j->j_sync_fd = fd;
+	e = j->j_sync_err;
+	j->j_sync_err = 0;
+	pthread_cond_signal(&j->j_cv);
+	pthread_mutex_unlock(&j->j_mu);
+	j->j_dirty = 0;
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
 	return 0;
 }
 

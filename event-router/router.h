@@ -101,6 +101,11 @@ int journal_append(struct journal *j, const char *buf, size_t len, uint64_t firs
 int journal_dirty(const struct journal *j);
 /* fdatasync of the current segment.  Returns 0 or -1. */
 int journal_sync(struct journal *j);
+/* The same on the journal's sync thread: returns at once, after handing it
+ * the current segment (it syncs here when no thread can be started).
+ * Returns 0, or -1 with errno when the thread's previous sync failed.
+ * journal_close() waits for the sync handed last. */
+int journal_sync_start(struct journal *j);
 
 /*
  * Calls cb for every journal event with seq >= from_seq, oldest first, with

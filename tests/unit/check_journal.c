@@ -4,7 +4,8 @@
  *
  * core:     append batches, last seq across reopen, replay from a seq
  * limits:   rotation at segment_size, retention by keep_bytes, a truncated
- *           last line cut at open, fsync policy names
+ *           last line cut at open, fsync policy names, syncs handed to the
+ *           journal's thread across rotations
  * recover:  journal ahead of the ring (crash between the writes) and a new
  *           ring (reboot) are filled from the journal; a retried id is a
  *           duplicate after a restart; the sequence continues
@@ -67,6 +68,19 @@ append(struct journal *j, uint64_t from, uint64_t to)
 		    "000001Z\",\"event\":\"E\",\"data\":{\"pad\":\"%0100d\"}}\n",
 		    (unsigned long long)s, (unsigned long long)s, 0);
 	ck_assert_msg(journal_append(j, buf, len, from, to, err, sizeof(err)) == 0, "%s", err);
+}
+
+/* journal_open() in dir, which must succeed. */
+static struct journal *
+open_ok(const struct journal_opts *o)
+{
+	struct journal *j;
+	size_t trunc;
+	char err[256];
+
+	j = journal_open(dir, o, &trunc, err, sizeof(err));
+	ck_assert_msg(j != NULL, "%s", err);
+	return j;
 }
 
 static int
@@ -161,6 +175,34 @@ START_TEST(test_rotate_retain)
 	j = journal_open(dir, &o, &trunc, err, sizeof(err));
 	ck_assert_uint_eq(journal_last_seq(j), 10000);
 	journal_close(j);
+}
+END_TEST
+
+/* fsync batch: syncs handed to the journal's thread while batches are
+ * appended and segments rotated (and closed) under it; nothing is lost and
+ * close waits for the last one. */
+START_TEST(test_sync_thread)
+{
+	struct journal_opts o = {16 * 1024, 1 << 30, 0, JOURNAL_FSYNC_BATCH};
+	struct journal *j = open_ok(&o);
+	struct collect c = {0, 0, 0, 1};
+	char err[256];
+	uint64_t s;
+
+	ck_assert_int_eq(journal_sync_start(j), 0); /* nothing written: nothing to do */
+	for (s = 1; s <= 2000; s += 20) {
+		append(j, s, s + 19);
+		ck_assert(journal_dirty(j));
+		ck_assert_int_eq(journal_sync_start(j), 0);
+		ck_assert(!journal_dirty(j));
+	}
+	append(j, 2001, 2010);
+	journal_close(j);
+	ck_assert_int_gt(count_files(), 10);
+	ck_assert_int_eq(journal_replay(dir, 0, collect_cb, &c, err, sizeof(err)), 0);
+	ck_assert(c.dense);
+	ck_assert_uint_eq(c.first, 1);
+	ck_assert_uint_eq(c.last, 2010);
 }
 END_TEST
 
@@ -375,6 +417,7 @@ journal_suite(void)
 	tcase_add_test(tc, test_append_reopen);
 	tcase_add_test(tl, test_rotate_retain);
 	tcase_add_test(tl, test_truncated);
+	tcase_add_test(tl, test_sync_thread);
 	tcase_add_test(tl, test_fsync_names);
 	tcase_add_test(tr, test_recover);
 	tcase_add_test(tr, test_pipeline);
