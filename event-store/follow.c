@@ -8,8 +8,12 @@
  * it).  Then it follows the ring read-only like event-tail -f: ring_read()
  * until the ring is empty, ringwake_wait() on the futex word when it is.  Events
  * go into an open transaction that is committed after writer_opts.batch_max
- * events or commit_ms after its first event, whichever comes first; only
- * while a transaction is open does the wait have a timeout, so an idle store
+ * events, commit_ms after its first event, or when the ring has been empty
+ * for FOLLOW_QUIET_MS, whichever comes first: a sustained stream is
+ * committed in large batches (a commit writes every page the batch touched,
+ * the indexes' included, so small ones cost more an event), a few events
+ * alone at once.  Only while a transaction is open does the wait have a
+ * timeout, so an idle store
  * sleeps in the futex with no timer (but one: the moment the oldest event
  * passes store.keep_days).
  *
@@ -43,6 +47,7 @@
 
 #define FOLLOW_STOP	  4
 #define FOLLOW_READ_BURST 4096 /* ring records read between two looks at the flags */
+#define FOLLOW_QUIET_MS	  5    /* a pause in the ring this long ends the open batch */
 
 struct follow {
 	struct follow_opts f_opts;
@@ -413,7 +418,8 @@ follow_commit(struct follow *f, char *err, size_t errlen)
 
 /*
  * The ring first: records are read while there are any, committed when the
- * batch is full or commit_ms old.  Only when the ring is empty does the
+ * batch is full or commit_ms old, or the ring stayed empty FOLLOW_QUIET_MS.
+ * Only when the ring is empty and nothing is left to commit does the
  * thread turn to retention and to the full-text index, one step at a time,
  * looking at the ring between steps; under a burst they wait.
  */
@@ -421,14 +427,18 @@ static int
 follow_loop(struct follow *f, char *err, size_t errlen)
 {
 	uint32_t seen;
-	int rc, ms, idle_work;
+	size_t before;
+	int rc, ms, idle_work, quiet = 0;
 
 	for (;;) {
 		if (follow_flags(f))
 			return 0;
 		seen = ring_notify_value(f->f_ring);
+		before = writer_pending(f->f_w);
 		if ((rc = follow_read(f, err, errlen)) == -1)
 			return -1;
+		if (rc == 1 || writer_pending(f->f_w) != before)
+			quiet = 0; /* events came during the quiet wait */
 		ms = follow_timeout(f);
 		if (rc == 1) {
 			/* more to read: commit only when the batch is due */
@@ -440,9 +450,10 @@ follow_loop(struct follow *f, char *err, size_t errlen)
 		if (f->f_expiry_us != 0 && util_now_us() >= f->f_expiry_us)
 			f->f_retain_due = 1;
 		idle_work = f->f_retain_due || f->f_index_due;
-		if (writer_pending(f->f_w) > 0 && (ms == 0 || idle_work)) {
+		if (writer_pending(f->f_w) > 0 && (ms == 0 || quiet)) {
 			if (follow_commit(f, err, errlen) == -1)
 				return -1;
+			quiet = 0;
 			continue;
 		}
 		if (writer_pending(f->f_w) == 0 && idle_work) {
@@ -458,6 +469,12 @@ follow_loop(struct follow *f, char *err, size_t errlen)
 				f->f_retain_due = 1; /* the index grew the store */
 			}
 			continue; /* look at the ring between two steps */
+		}
+		if (writer_pending(f->f_w) > 0) {
+			/* the batch ends after a quiet wait that nothing interrupts */
+			if (ms < 0 || ms > FOLLOW_QUIET_MS)
+				ms = FOLLOW_QUIET_MS;
+			quiet = 1;
 		}
 		if (ringwake_wait(f->f_ring, seen, ms) == -1) {
 			snprintf(err, errlen, "futex wait: %s", strerror(errno));
