@@ -120,8 +120,11 @@ check "/api/sessions with none of from, to, project: the table as before" \
 check "/api/sessions?limit=1 without from, to: the most recently active from the table" \
 	jqe 'type == "array" and length == 1 and .[0].session_id == "sess-1" and (.[0] | has("state"))' \
 	<(api '/api/sessions?limit=1')
+# the table's order is the order the gateway first saw them in, which
+# depends on where it began to read the lapping ring: taken from the table
 check "/api/sessions?limit=2 without from, to: the two most recently active, in table order" \
-	jqe '[.[].session_id] == ["sess-1","sess-0"]' <(api '/api/sessions?limit=2')
+	jqe '[.[].session_id] == $t' <(api '/api/sessions?limit=2') \
+	--argjson t "$(api '/api/sessions' | jq -c '[.[].session_id | select(. == "sess-1" or . == "sess-0")]')"
 check "/api/sessions?limit=0 without from, to: 400 naming limit" is_status '/api/sessions?limit=0' 400 "bad limit"
 
 # a scoped token
