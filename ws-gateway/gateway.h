@@ -615,6 +615,7 @@ struct store_req {
 	long ring_count;
 	enum store_result result;
 	char err[STORE_REQ_ERR_MAX]; /* a bad question: the store's reason */
+	char hdr[96];		     /* HTTP, pack: the answer's extra header lines */
 	struct conn *conn;	     /* HTTP: the conn to answer; NULL once it closed */
 	uint64_t http_before;	     /* HTTP: the asker's before bound (0: none) */
 	store_done_fn done;

@@ -290,6 +290,73 @@ history_http_query(struct conn *c, const char *query, size_t qlen, struct histor
 	return 0;
 }
 
+/*
+ * The seq of the last event of out (NDJSON, each line a canonical event,
+ * "seq" first), or 0 when it has none.  Read from the end: only the last
+ * line is looked at, however long the answer.
+ */
+static uint64_t
+history_last_seq(struct evbuffer *out)
+{
+	struct evbuffer_iovec *v;
+	struct evbuffer_ptr at;
+	size_t len = evbuffer_get_length(out), off, start = 0;
+	char head[32], *end;
+	unsigned long long seq;
+	int n, i, found = 0;
+
+	if (len < 2 || (n = evbuffer_peek(out, -1, NULL, NULL, 0)) <= 0 ||
+	    (v = calloc((size_t)n, sizeof(*v))) == NULL)
+		return 0;
+	n = evbuffer_peek(out, -1, NULL, v, n);
+	/* the newline before the last line's: it ends the answer */
+	off = len;
+	for (i = n - 1; i >= 0 && !found; i--) {
+		const char *b = v[i].iov_base;
+		size_t k = v[i].iov_len;
+
+		off -= k;
+		while (k > 0)
+			if (b[--k] == '\n' && off + k < len - 1) {
+				start = off + k + 1;
+				found = 1;
+				break;
+			}
+	}
+	free(v);
+	if (evbuffer_ptr_set(out, &at, start, EVBUFFER_PTR_SET) == -1)
+		return 0;
+	n = (int)evbuffer_copyout_from(out, &at, head, sizeof(head) - 1);
+	if (n < 8)
+		return 0;
+	head[n] = '\0';
+	if (strncmp(head, "{\"seq\":", 7) != 0 || head[7] < '1' || head[7] > '9')
+		return 0;
+	errno = 0;
+	seq = strtoull(head + 7, &end, 10);
+	if (errno != 0 || (*end != ',' && *end != '}'))
+		return 0;
+	return (uint64_t)seq;
+}
+
+/*
+ * The header lines of an answer to /api/events: Cache-Control, and
+ * Hookwire-Last-Seq with the seq of its last event when it has one, so that
+ * a client paging on with since= can ask for the next page before this
+ * one's body is in (the dashboard does, ws-gateway(8)).
+ */
+static void
+history_http_headers(struct evbuffer *out, char *hdr, size_t len)
+{
+	uint64_t seq = history_last_seq(out);
+
+	if (seq != 0)
+		snprintf(hdr, len, "Cache-Control: no-store\r\nHookwire-Last-Seq: %llu\r\n",
+			 (unsigned long long)seq);
+	else
+		snprintf(hdr, len, "Cache-Control: no-store\r\n");
+}
+
 /* The worker compressed an answer for c (NULL: it went away). */
 static void
 history_http_packed(struct gw *gw, struct store_req *r)
@@ -298,8 +365,7 @@ history_http_packed(struct gw *gw, struct store_req *r)
 	if (r->conn == NULL)
 		return;
 	if (r->result == STORE_RESULT_OK)
-		conn_respond_buf(r->conn, 200, "application/gzip", "Cache-Control: no-store\r\n",
-				 r->out);
+		conn_respond_buf(r->conn, 200, "application/gzip", r->hdr, r->out);
 	else
 		conn_respond_str(r->conn, 503, "text/plain",
 				 "Retry-After: " STORE_RETRY_AFTER "\r\n",
@@ -318,10 +384,13 @@ static void
 history_http_answer(struct conn *c, struct evbuffer *out, int gzip)
 {
 	struct store_req *z;
+	char hdr[sizeof(z->hdr)];
 
+	history_http_headers(out, hdr, sizeof(hdr));
 	if (gzip && c->c_gw->store != NULL && (z = calloc(1, sizeof(*z))) != NULL) {
 		z->pack = 1;
 		z->done = history_http_packed;
+		memcpy(z->hdr, hdr, sizeof(hdr));
 		if ((z->out = evbuffer_new()) != NULL) {
 			evbuffer_add_buffer(z->out, out);
 			if (store_worker_try_http(c->c_gw, z, c) == 0)
@@ -330,7 +399,7 @@ history_http_answer(struct conn *c, struct evbuffer *out, int gzip)
 		}
 		store_req_free(z);
 	}
-	conn_respond_buf(c, 200, "application/x-ndjson", "Cache-Control: no-store\r\n", out);
+	conn_respond_buf(c, 200, "application/x-ndjson", hdr, out);
 }
 
 /* The store answered /api/events on r->conn (NULL: it went away). */
