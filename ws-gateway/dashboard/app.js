@@ -232,10 +232,16 @@ async function resync(sock) {
 // asks for the window of PAGE seqs just below what the page has; when the
 // gateway ends an answer early (gateway.history_max below PAGE, or
 // gateway.history_bytes reached by large tool results), the next call goes
-// on from the last seq it gave, until the window is done.
+// on from the last seq it gave, until the window is done.  While an old
+// session is open (history.js), it waits: that is what the user is looking
+// at, the live view is not shown, and the two would share the connection,
+// the gateway's store worker and the page's thread.
+const BACKFILL_YIELD_MS = 50;
+
 async function backfill(sock, target) {
 	let cursor = live.minSeq; // the page has everything from cursor up
 	while (live.size < target && sock.connected && cursor > 1) {
+		while (store !== live && sock.connected) await new Promise((r) => setTimeout(r, BACKFILL_YIELD_MS));
 		const since = Math.max(0, cursor - PAGE - 1);
 		const got = [];
 		for (let from = since; sock.connected; ) {
@@ -1192,7 +1198,7 @@ function loadOld() {
 	old.drawnAt = -Infinity;
 	drawOldBar();
 	loadSession(
-		(args) => fetchEvents(apiToken, args),
+		(args, onLastSeq) => fetchEvents(apiToken, args, undefined, onLastSeq),
 		old.id,
 		hist,
 		() => gen === old.gen,

@@ -154,13 +154,17 @@ export function getHistory(socket, args, timeoutMs = 15000) {
 // (Inflating on a worker thread instead was slower here: two cores, shared
 // with the gateway and the browser's other processes.)  An old session
 // loads through here.
-export async function fetchEvents(token, args, timeoutMs = 30000) {
+export async function fetchEvents(token, args, timeoutMs = 30000, onLastSeq = null) {
 	const q = new URLSearchParams();
 	for (const [k, v] of Object.entries(args)) if (v !== undefined && v !== null) q.set(k, String(v));
 	const inflate = typeof DecompressionStream === 'function';
 	if (inflate) q.set('compress', 'gzip');
 	const res = await fetch('/api/events?' + q, { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store', signal: AbortSignal.timeout(timeoutMs) });
 	if (!res.ok) throw new Error(res.status === 503 ? 'busy' : (await res.text()).trim() || 'HTTP ' + res.status);
+	// the seq of the answer's last event, before its body is in: a caller
+	// paging on with since= asks for the next page now
+	const lastSeq = Number(res.headers.get('Hookwire-Last-Seq'));
+	if (onLastSeq && Number.isSafeInteger(lastSeq) && lastSeq > 0) onLastSeq(lastSeq);
 	// the Content-Type says whether it came compressed (not without a store)
 	const packed = inflate && (res.headers.get('Content-Type') || '').startsWith('application/gzip');
 	const text = packed ? await new Response(res.body.pipeThrough(new DecompressionStream('gzip'))).text() : await res.text();

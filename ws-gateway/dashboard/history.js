@@ -122,10 +122,15 @@ function errText(what, e) {
 // whether the page still wants it; progress(n, done) after each page.
 // Resolves with the number of events, rejects with the gateway's error.
 export async function loadSession(page, sid, hist, alive, progress) {
-	// The next page is asked for as soon as this one's last seq is known,
-	// so the gateway reads it while the page takes this one in.
+	// The next page is asked for as soon as this one's last seq is known:
+	// from the answer's head when page() tells it early (fetchEvents with
+	// the gateway's Hookwire-Last-Seq), else once it is parsed; so the
+	// gateway reads the next page while the page takes this one in.
+	const ahead = new Map(); // since -> the page after it, asked early
 	const next = (since, limit) => {
-		const p = page({ session: sid, since, limit });
+		const p = page({ session: sid, since, limit }, (last) => {
+			if (last > since && alive() && !ahead.has(last)) ahead.set(last, next(last, PAGE));
+		});
 		p.catch(() => {}); // rejections are met at the await below, or not wanted
 		return p;
 	};
@@ -141,7 +146,8 @@ export async function loadSession(page, sid, hist, alive, progress) {
 		let last = since;
 		for (const ev of r) if (ev && typeof ev === 'object' && Number.isSafeInteger(ev.seq) && ev.seq > last) last = ev.seq;
 		const done = !(last > since);
-		if (!done) pending = next(last, PAGE);
+		if (!done) pending = ahead.get(last) || next(last, PAGE);
+		ahead.delete(last);
 		const evs = [];
 		for (const ev of r) if (ev && typeof ev === 'object' && Number.isSafeInteger(ev.seq) && ev.session_id === sid && typeof ev.event === 'string') evs.push(ev);
 		n += hist.addMany(evs);
