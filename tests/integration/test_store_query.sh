@@ -20,6 +20,8 @@ hw_start_store
 check "the store runs at nice 10 (store.nice)" test "$(ps -o ni= -p "$store_pid" | tr -d ' ')" -eq 10
 store_feed 101 200
 check "the store catches up and indexes every event" store_wait_indexed 300
+check "its full-text table merges 16 segments at a time (FTS5 automerge)" test \
+	"$(sqlite3 -readonly "$T/state/store/events.db" "SELECT v FROM events_fts_1_config WHERE k = 'automerge'")" = 16
 
 Q() { "$B/event-query" "$@"; }
 J() { hw_journal | jq -c "$@"; }
