@@ -167,6 +167,19 @@ event_format_ts(int64_t us, char *out, size_t outlen)
 	out[27] = '\0';
 }
 
+uint64_t
+event_line_seq(const char *line, size_t len)
+{
+	uint64_t v = 0;
+	size_t i = 7;
+
+	if (len < 8 || memcmp(line, "{\"seq\":", 7) != 0)
+		return 0;
+	for (; i < len && line[i] >= '0' && line[i] <= '9'; i++)
+		v = v * 10 + (uint64_t)(line[i] - '0');
+	return v;
+}
+
 void
 event_set_capture_us(json_object *ev, int64_t us)
 {

@@ -61,6 +61,10 @@ struct event_env {
 json_object *event_from_hook(const char *in, size_t len, const struct event_limits *lim,
 			     const struct event_env *env, int64_t now_us);
 
+/* The "seq" of a canonical event's line, as the router writes it: its first
+ * member (a journal line, a ring or store record).  0 when it has none. */
+uint64_t event_line_seq(const char *line, size_t len);
+
 /* Sets meta.capture_us. */
 void event_set_capture_us(json_object *ev, int64_t us);
 

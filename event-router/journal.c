@@ -143,19 +143,6 @@ fail:
 	return -1;
 }
 
-uint64_t
-journal_line_seq(const char *line, size_t len)
-{
-	uint64_t v = 0;
-	size_t i = 7;
-
-	if (len < 8 || memcmp(line, "{\"seq\":", 7) != 0)
-		return 0;
-	for (; i < len && line[i] >= '0' && line[i] <= '9'; i++)
-		v = v * 10 + (uint64_t)(line[i] - '0');
-	return v;
-}
-
 /* Offset of the last '\n' before end, or -1. */
 static long long
 journal_rfind_nl(int fd, uint64_t end)
@@ -193,7 +180,7 @@ journal_fd_last_seq(int fd, uint64_t size)
 	n = pread(fd, buf, sizeof(buf), (off_t)start);
 	if (n <= 0)
 		return 0;
-	return journal_line_seq(buf, (size_t)n);
+	return event_line_seq(buf, (size_t)n);
 }
 
 struct journal *
@@ -513,7 +500,7 @@ journal_replay(const char *dir, uint64_t from_seq, journal_cb cb, void *arg, cha
 			if (line[len - 1] != '\n')
 				break; /* incomplete last line: never acknowledged */
 			len--;
-			seq = journal_line_seq(line, (size_t)len);
+			seq = event_line_seq(line, (size_t)len);
 			if (seq < from_seq || seq == 0)
 				continue;
 			if (cb(arg, line, (size_t)len, seq) != 0) {

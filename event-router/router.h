@@ -119,9 +119,6 @@ int journal_replay(const char *dir, uint64_t from_seq, journal_cb cb, void *arg,
  * (whole segments).  0 when the journal is empty. */
 uint64_t journal_seq_for_bytes(const char *dir, uint64_t bytes);
 
-/* Reads "seq" of a journal line (the first member).  Returns 0 when absent. */
-uint64_t journal_line_seq(const char *line, size_t len);
-
 /* ---------------------------------------------------------------- router.c */
 
 struct scrub;

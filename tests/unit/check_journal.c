@@ -107,7 +107,7 @@ collect_cb(void *arg, const char *line, size_t len, uint64_t seq)
 {
 	struct collect *c = arg;
 
-	ck_assert_uint_eq(journal_line_seq(line, len), seq);
+	ck_assert_uint_eq(event_line_seq(line, len), seq);
 	if (c->n == 0)
 		c->first = seq;
 	else if (seq != c->last + 1)
@@ -143,8 +143,8 @@ START_TEST(test_append_reopen)
 	ck_assert_uint_eq(c.last, 30);
 	ck_assert_uint_eq(c.n, 24);
 	ck_assert(c.dense);
-	ck_assert_uint_eq(journal_line_seq("{\"seq\":123,\"id\"", 16), 123);
-	ck_assert_uint_eq(journal_line_seq("{\"id\":1}", 8), 0);
+	ck_assert_uint_eq(event_line_seq("{\"seq\":123,\"id\"", 16), 123);
+	ck_assert_uint_eq(event_line_seq("{\"id\":1}", 8), 0);
 }
 END_TEST
 
