@@ -225,6 +225,10 @@ struct history_tally {
 	int full;
 };
 
+/* 1 when an answer that holds bytes of events (bound max, 0: none) has no
+ * room for len more; it always has room for its first event. */
+int history_no_room(size_t max, size_t bytes, size_t len);
+
 /* Tokens and cost of a set of assistant messages (spend.c). */
 struct spend {
 	uint64_t sp_messages;
@@ -583,6 +587,7 @@ enum store_result { STORE_RESULT_OK, STORE_RESULT_BUSY, STORE_RESULT_ERROR };
 	}
 struct store_req;
 #define STORE_REQ_ERR_MAX 256 /* the reason a bad question gets */
+#define STORE_REQ_HDR_MAX 96  /* an /api/events answer's extra header lines (67 bytes at most) */
 #define STORE_RETRY_AFTER "1" /* seconds an HTTP asker told "busy" waits (Retry-After) */
 /* Called on the loop when the worker is done with r (r is freed after). */
 typedef void (*store_done_fn)(struct gw *gw, struct store_req *r);
@@ -615,7 +620,7 @@ struct store_req {
 	long ring_count;
 	enum store_result result;
 	char err[STORE_REQ_ERR_MAX]; /* a bad question: the store's reason */
-	char hdr[96];		     /* HTTP, pack: the answer's extra header lines */
+	char hdr[STORE_REQ_HDR_MAX]; /* HTTP, pack: the answer's extra header lines */
 	struct conn *conn;	     /* HTTP: the conn to answer; NULL once it closed */
 	uint64_t http_before;	     /* HTTP: the asker's before bound (0: none) */
 	store_done_fn done;

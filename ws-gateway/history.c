@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "gateway.h"
 #include "log.h"
 #include "store_query.h"
@@ -82,6 +83,12 @@ history_add(struct evbuffer *out, int ndjson, long count, const char *json, size
 		evbuffer_add(out, "\n", 1);
 }
 
+int
+history_no_room(size_t max, size_t bytes, size_t len)
+{
+	return max != 0 && bytes > 0 && bytes + len > max;
+}
+
 /* The first q->limit matches after q->since, up to q->bytes_max bytes. */
 static long
 history_after(struct gw *gw, const struct history_query *q, int ndjson, struct evbuffer *out,
@@ -104,7 +111,7 @@ history_after(struct gw *gw, const struct history_query *q, int ndjson, struct e
 		if (r == SOURCE_LAPPED || !history_match(q, gw->rbuf, len))
 			continue;
 		/* no room: unless it is the answer's first event */
-		if (q->bytes_max != 0 && t->bytes > 0 && t->bytes + len > q->bytes_max) {
+		if (history_no_room(q->bytes_max, t->bytes, len)) {
 			t->full = 1;
 			break;
 		}
@@ -301,8 +308,7 @@ history_last_seq(struct evbuffer *out)
 	struct evbuffer_iovec *v;
 	struct evbuffer_ptr at;
 	size_t len = evbuffer_get_length(out), off, start = 0;
-	char head[32], *end;
-	unsigned long long seq;
+	char head[32];
 	int n, i, found = 0;
 
 	if (len < 2 || (n = evbuffer_peek(out, -1, NULL, NULL, 0)) <= 0 ||
@@ -326,17 +332,8 @@ history_last_seq(struct evbuffer *out)
 	free(v);
 	if (evbuffer_ptr_set(out, &at, start, EVBUFFER_PTR_SET) == -1)
 		return 0;
-	n = (int)evbuffer_copyout_from(out, &at, head, sizeof(head) - 1);
-	if (n < 8)
-		return 0;
-	head[n] = '\0';
-	if (strncmp(head, "{\"seq\":", 7) != 0 || head[7] < '1' || head[7] > '9')
-		return 0;
-	errno = 0;
-	seq = strtoull(head + 7, &end, 10);
-	if (errno != 0 || (*end != ',' && *end != '}'))
-		return 0;
-	return (uint64_t)seq;
+	n = (int)evbuffer_copyout_from(out, &at, head, sizeof(head));
+	return n > 0 ? event_line_seq(head, (size_t)n) : 0;
 }
 
 /*

@@ -126,7 +126,7 @@ store_list_has(char **l, size_t n, const char *s)
 static int
 store_req_full(struct store_req *r, size_t len)
 {
-	if (r->bytes_max != 0 && r->bytes > 0 && r->bytes + len > r->bytes_max)
+	if (history_no_room(r->bytes_max, r->bytes, len))
 		r->full = 1;
 	return r->full;
 }
