@@ -77,13 +77,20 @@ function inOrderOnce(got, seqs) {
   return got.length === seqs.length && got.every((e, i) => e.seq === seqs[i]);
 }
 
-async function scenario(name, ringSize, withStore) {
-  const inst = makeInstance("hb");
+// A router with a ring of ringSize, the event store when withStore, and
+// the gateway, on a new instance named after prefix.
+async function startStack(prefix, ringSize, withStore) {
+  const inst = makeInstance(prefix);
   inst.env.HOOKWIRE_RING_SIZE = ringSize;
   inst.env.HOOKWIRE_STORE_COMMIT_MS = "50";
   const router = await startRouter(inst);
   const store = withStore ? await startStore(inst) : null;
   const gw = await startGateway(inst);
+  return { inst, router, store, gw };
+}
+
+async function scenario(name, ringSize, withStore) {
+  const { inst, router, store, gw } = await startStack("hb", ringSize, withStore);
   const clients = [];
   let ringFirst = 0; // the ring's oldest seq, with the store
   try {
@@ -183,12 +190,7 @@ async function scenario(name, ringSize, withStore) {
 // reconnects, from the ring and (with a 16 MB ring) the store, paced by its
 // output instead of queued at once past the hard limit.
 async function recovery(name, ringSize, withStore) {
-  const inst = makeInstance("hr");
-  inst.env.HOOKWIRE_RING_SIZE = ringSize;
-  inst.env.HOOKWIRE_STORE_COMMIT_MS = "50";
-  const router = await startRouter(inst);
-  const store = withStore ? await startStore(inst) : null;
-  const gw = await startGateway(inst);
+  const { inst, router, store, gw } = await startStack("hr", ringSize, withStore);
   const s = io(gw.url, { forceNew: true, reconnection: false, transports: ["websocket"], auth: { token: gw.token } });
   try {
     const sid = "recover0-" + randomHex(4);
