@@ -575,12 +575,13 @@ exit 0
     const res = await fetch(`${gw.url}/api/events?session=${encodeURIComponent(S)}&since=0&limit=10000${extra}`, { headers: { Authorization: `Bearer ${gw.token}` } });
     const type = res.headers.get("content-type");
     const body = Buffer.from(await res.arrayBuffer());
-    return { type, text: (type === "application/gzip" ? gunzipSync(body) : body).toString() };
+    return { type, last: res.headers.get("hookwire-last-seq"), text: (type === "application/gzip" ? gunzipSync(body) : body).toString() };
   };
   const plainEvents = await apiEvents("");
   const packedEvents = await apiEvents("&compress=gzip");
   const seqsIn = (t) => t.split("\n").filter(Boolean).map((l) => JSON.parse(l).seq);
   ok(packedEvents.type === "application/gzip" && packedEvents.text === plainEvents.text && seqsIn(plainEvents.text).length === delivered, "/api/events?compress=gzip: the session's events compressed, the same as uncompressed", { type: packedEvents.type, plain: seqsIn(plainEvents.text).length, packed: seqsIn(packedEvents.text).length, delivered });
+  ok(packedEvents.last === String(seqsIn(packedEvents.text).at(-1)), "/api/events: Hookwire-Last-Seq, the seq of the answer's last event", { header: packedEvents.last, last: seqsIn(packedEvents.text).at(-1) });
   const metrics = await (await fetch(`${gw.url}/metrics`, { headers: { Authorization: `Bearer ${gw.token}` } })).text();
   const metric = (kind, m) => Number((metrics.match(new RegExp(`^hookwire_tokens_total\\{kind="${kind}",model="${m.replace(/[.]/g, "\\.")}"\\} (\\d+)$`, "m")) || [])[1]);
   const kinds = { input: "input_tokens", output: "output_tokens", cache_write: "cache_creation_input_tokens", cache_read: "cache_read_input_tokens" };
@@ -686,6 +687,15 @@ exit 0
   const estKpi = await page.$eval(".sp-kpi", (e) => ({ value: e.querySelector(".sp-kpi-value").textContent, cost: e.dataset.cost }));
   ok(estKpi.cost === String(estNanos) && Math.abs(Number(estKpi.cost) / 1e9 - result?.total_cost_usd) < 1e-9, "the estimate is the CLI's own total_cost_usd", { page: estKpi, claude: result?.total_cost_usd });
   await page.screenshot({ path: path.join(SHOTS, "e2e-claude-spend.png") });
+  // The session opened from History as an old one: loaded through
+  // /api/events?compress=gzip page by page (history.js loadSession).
+  await page.goto(`${gw.url}/#view=history&range=7d&token=${gw.token}`);
+  const opened = await page
+    .waitForSelector(`#hist-body tr[data-id="${S}"]`, { timeout: 10000 })
+    .then(() => page.click(`#hist-body tr[data-id="${S}"]`))
+    .then(() => page.waitForFunction(() => window.hookwire.history.old().loaded || window.hookwire.history.old().error, null, { timeout: 10000 }))
+    .then(() => page.evaluate(() => window.hookwire.history.old()), (e) => ({ error: e.message.split("\n")[0] }));
+  ok(opened.loaded && !opened.error && opened.n === delivered, "History: the session opened as an old one, every event delivered for it", { n: opened.n, error: opened.error, delivered });
   ok(errors.length === 0, "no errors in the page console", errors.slice(0, 5));
 }
 
