@@ -15,7 +15,10 @@
  * alone at once.  Only while a transaction is open does the wait have a
  * timeout, so an idle store
  * sleeps in the futex with no timer (but one: the moment the oldest event
- * passes store.keep_days).
+ * passes store.keep_days).  Woken by a publish, it sleeps FOLLOW_GATHER_MS
+ * more before reading: a paced stream is read a few dozen events a wake-up
+ * instead of one, which costs the store about a quarter less CPU and takes
+ * most of its wake-ups off the cores the router and its clients run on.
  *
  * A range the ring overwrote before the store read it comes from the
  * journal; what the journal lacks too becomes a gap row.  A database found
@@ -48,6 +51,7 @@
 #define FOLLOW_STOP	  4
 #define FOLLOW_READ_BURST 4096 /* ring records read between two looks at the flags */
 #define FOLLOW_QUIET_MS	  5    /* a pause in the ring this long ends the open batch */
+#define FOLLOW_GATHER_MS  2    /* woken by a publish, what comes in this long is read too */
 
 struct follow {
 	struct follow_opts f_opts;
@@ -476,10 +480,14 @@ follow_loop(struct follow *f, char *err, size_t errlen)
 				ms = FOLLOW_QUIET_MS;
 			quiet = 1;
 		}
-		if (ringwake_wait(f->f_ring, seen, ms) == -1) {
+		if ((rc = ringwake_wait(f->f_ring, seen, ms)) == -1) {
 			snprintf(err, errlen, "futex wait: %s", strerror(errno));
 			return -1;
 		}
+		/* the store is no hurry (the ring serves what is new): let the
+		 * stream gather; SIGUSR2 ends the sleep as it ends the wait */
+		if (rc == 1)
+			nanosleep(&(struct timespec){0, FOLLOW_GATHER_MS * 1000000L}, NULL);
 	}
 }
 
