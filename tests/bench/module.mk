@@ -4,8 +4,9 @@
 # tests/bench/bench.py: hook-capture exec-to-exit (beside /bin/true and a
 # bash+curl hook), router ingest, gateway fan-out beside the Node.js socket.io
 # reference server, and scrub-bench; then relay-bench.sh, store-bench.sh
-# (event-store beside the router; query latencies on STORE_BENCH_DB, the
-# 10M-event store make store-bench-db builds once) and history-open-bench.mjs
+# (event-store beside the router and beside the gateway's fan-out; query
+# latencies on STORE_BENCH_DB, the 10M-event store make store-bench-db
+# builds once) and history-open-bench.mjs
 # (the dashboard opening a 50,000-event session from the store).  It prints a table and writes
 # $(BUILD)/bench/results.json.  BENCH_ARGS passes options to bench.py
 # (e.g. BENCH_ARGS=--quick for a small run, BENCH_ARGS="--only capture" for

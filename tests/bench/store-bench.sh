@@ -20,7 +20,10 @@
 #   4. catch-up: EVENTS fed while the store is stopped, then the time and
 #      CPU to import them from the journal;
 #   5. idle: the store's CPU over 5 s with nothing happening;
-#   6. query latencies through the read API (store-query-bench) on DB (-q,
+#   6. the gateway: its delivery p99 to 1000 Socket.IO clients (sio-load)
+#      fed 200 events/s, with the store stopped, following the ring, and
+#      importing EVENTS from the journal meanwhile (at full speed, nice 10);
+#   7. query latencies through the read API (store-query-bench) on DB (-q,
 #      e.g. the 10M-event store built once with store-gen), else on the
 #      store of this run; -Q skips them.
 # CPU-seconds come from /proc/<pid>/stat (utime + stime).  Prints FIGURE
@@ -37,7 +40,7 @@ done
 shift $((OPTIND - 1))
 [ $# -eq 1 ] || usage
 B=$(cd "$1" && pwd)
-for b in event-router event-store event-query ingest-bench store-query-bench; do
+for b in event-router event-store event-query ws-gateway ingest-bench sio-load store-query-bench; do
 	[ -x "$B/$b" ] || { echo "store-bench: $B/$b missing (make bins bench-tools)" >&2; exit 1; }
 done
 
@@ -172,7 +175,53 @@ printf 'FIGURE idle: %.3f CPU-s in 5 s\n' "$idle"
 db_bytes=$(stat -c %s "$T/state/store/events.db")
 printf 'FIGURE store file: %s bytes for %s events (%.0f bytes an event)\n' "$db_bytes" "$last" "$(calc "$db_bytes / $last")"
 
-# 6. queries
+# 6. the gateway beside the store: sio-load's FAN_CLIENTS clients fed
+# FAN_RATE events/s by the router (bench.py's 1000x200/s scenario), with
+# the store stopped, following, and importing N events from the journal
+start gateway "$B/ws-gateway" --listen 127.0.0.1:0
+gw=$pid
+port=$(cat "$T/run/gateway.port")
+token=$(cat "$T/state/token")
+FAN_CLIENTS=1000 FAN_RATE=200 FAN_EVENTS=1200
+# fan NAME: one fan-out; the gateway's p99 (us) in $T/fan-NAME.json
+fan() {
+	rm -f "$T/fan.ready"; mkfifo "$T/fan.ready"
+	"$B/sio-load" --url "http://127.0.0.1:$port" --clients $FAN_CLIENTS --token "$token" \
+		--expect $FAN_EVENTS --duration 60 --connect-rate 2000 --readiness-fd 3 \
+		3>"$T/fan.ready" >"$T/fan-$1.json" 2>>"$T/sio-load.log" &
+	fan_pid=$!
+	timeout 120 head -n1 "$T/fan.ready" >/dev/null || { tail "$T/sio-load.log" >&2; exit 1; }
+}
+fan_feed() {
+	ib -c 1 -r $FAN_RATE -n $FAN_EVENTS >/dev/null
+	wait "$fan_pid"
+	last=$((last + FAN_EVENTS))
+}
+fan_p99() { js "$T/fan-$1.json" "d['latency_us']['p99']"; }
+fan_ok() { js "$T/fan-$1.json" "d['events'] == $FAN_CLIENTS * $FAN_EVENTS"; }
+stop "$store"
+fan alone
+fan_feed
+fan following
+start store "$B/event-store"
+store=$pid
+wait_store indexed "$last" >/dev/null
+fan_feed
+stop "$store"
+ib -c 4 -w 256 -n "$N" >/dev/null
+last=$((last + N))
+fan importing
+start store "$B/event-store"
+store=$pid
+fan_feed
+busy=$(( last - $(stat_of newest) ))
+wait_store indexed "$last" >/dev/null
+printf 'FIGURE gateway, %s clients x %s events/s: p99 %s us with the store stopped, %s us with it following, %s us while it imported %s events from the journal (%s events still to store when the fan-out ended); every event delivered: %s/%s/%s\n' \
+	$FAN_CLIENTS $FAN_RATE "$(fan_p99 alone)" "$(fan_p99 following)" "$(fan_p99 importing)" "$N" "$busy" \
+	"$(fan_ok alone)" "$(fan_ok following)" "$(fan_ok importing)"
+stop "$gw"
+
+# 7. queries
 queries=null
 if [ "$NOQ" = 0 ]; then
 	qdb=${QDB:-$T/state/store/events.db}
@@ -190,5 +239,7 @@ printf '"store_lag_after_burst_s":%.3f,"store_eps_over_burst":%.0f,"store_cpu_s_
 printf '"index_lag_after_burst_s":%.3f,"index_cpu_s_per_million":%.3f,"lapped_burst":%s,' "$index_lag" "$index_cpu" "$lapped"
 printf '"paced_eps":%.0f,"router_p99_us_alone":%s,"router_p99_us_with_store":%s,"paced_store_core_pct":%.1f,' "$paced_eps" "$p99_alone" "$p99_with" "$paced_store_pct"
 printf '"paced_router_core_pct":%.1f,"paced_lag_events":%s,"paced_lapped":%s,' "$paced_router_pct" "$lag_at_end" "$paced_lapped"
+printf '"gateway_p99_us_store_stopped":%s,"gateway_p99_us_store_following":%s,"gateway_p99_us_store_importing":%s,' \
+	"$(fan_p99 alone)" "$(fan_p99 following)" "$(fan_p99 importing)"
 printf '"catchup_eps":%.0f,"idle_cpu_s_5s":%.3f,"db_bytes":%s,"db_events":%s,"queries":%s}\n' \
 	"$catchup_rate" "$idle" "$db_bytes" "$last" "$queries"
