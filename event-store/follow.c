@@ -69,6 +69,7 @@ struct follow {
 	int f_exit;
 	int f_retain_due;
 	int f_index_due; /* the full-text index may be behind */
+	int f_merge_due; /* a full table of it may have segments to merge */
 	uint64_t f_indexed;
 	int64_t f_expiry_us; /* wall clock: the oldest event passes keep_us; 0: unknown */
 	/* counters for the status line */
@@ -111,6 +112,7 @@ follow_open_store(struct follow *f, char *err, size_t errlen)
 	}
 	f->f_retain_due = 1;
 	f->f_index_due = 1;
+	f->f_merge_due = 1;
 	return 0;
 }
 
@@ -424,8 +426,9 @@ follow_commit(struct follow *f, char *err, size_t errlen)
  * The ring first: records are read while there are any, committed when the
  * batch is full or commit_ms old, or the ring stayed empty FOLLOW_QUIET_MS.
  * Only when the ring is empty and nothing is left to commit does the
- * thread turn to retention and to the full-text index, one step at a time,
- * looking at the ring between steps; under a burst they wait.
+ * thread turn to retention, to the full-text index and to merging the
+ * index's full tables, one step at a time, looking at the ring between
+ * steps; under a burst they wait.
  */
 static int
 follow_loop(struct follow *f, char *err, size_t errlen)
@@ -453,7 +456,7 @@ follow_loop(struct follow *f, char *err, size_t errlen)
 		}
 		if (f->f_expiry_us != 0 && util_now_us() >= f->f_expiry_us)
 			f->f_retain_due = 1;
-		idle_work = f->f_retain_due || f->f_index_due;
+		idle_work = f->f_retain_due || f->f_index_due || f->f_merge_due;
 		if (writer_pending(f->f_w) > 0 && (ms == 0 || quiet)) {
 			if (follow_commit(f, err, errlen) == -1)
 				return -1;
@@ -470,7 +473,13 @@ follow_loop(struct follow *f, char *err, size_t errlen)
 					 &f->f_indexed, err, errlen)) == -1)
 					return -1;
 				f->f_index_due = rc == 1;
-				f->f_retain_due = 1; /* the index grew the store */
+				f->f_merge_due |= rc == 0; /* it may have begun a table */
+				f->f_retain_due = 1;	   /* the index grew the store */
+			} else if (f->f_merge_due) {
+				if ((rc = textindex_merge_step(f->f_db, err, errlen)) == -1)
+					return -1;
+				f->f_merge_due = rc == 1;
+				f->f_retain_due = 1;
 			}
 			continue; /* look at the ring between two steps */
 		}
@@ -654,6 +663,16 @@ follow_rebuild(const struct follow_opts *o, char *err, size_t errlen)
 		uint64_t indexed;
 		int rc = textindex_step(f.f_db, 10000, textindex_part_bytes(o->retain.keep_bytes),
 					&indexed, err, errlen);
+
+		if (rc == -1) {
+			follow_close_store(&f);
+			return -1;
+		}
+		if (rc == 0)
+			break;
+	}
+	for (;;) {
+		int rc = textindex_merge_step(f.f_db, err, errlen);
 
 		if (rc == -1) {
 			follow_close_store(&f);

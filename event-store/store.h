@@ -181,6 +181,13 @@ int fill_from_journal(struct writer *w, const char *dir, uint64_t from, uint64_t
  */
 int textindex_step(sqlite3 *db, size_t chunk, uint64_t part_bytes, uint64_t *indexed, char *err,
 		   size_t errlen);
+/*
+ * One step of merging the segments of the oldest full table (any but the
+ * newest) not merged yet into one, in a transaction of its own;
+ * meta.merged_part is the newest table done.  Returns 1 when it did some
+ * work (call again), 0 when every full table is merged, -1 with err.
+ */
+int textindex_merge_step(sqlite3 *db, char *err, size_t errlen);
 /* Text bytes per full-text table for a store limited to keep_bytes: a 64th,
  * between 64 KiB and 64 MiB. */
 uint64_t textindex_part_bytes(uint64_t keep_bytes);

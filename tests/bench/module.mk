@@ -125,9 +125,10 @@ $(STORE_QUERY_BENCH): $(OBJ)/tests/bench/store-query-bench.o $(COMMON_LIB)
 
 # store-bench-db: the 10-million-event store the query bars are measured on
 # (store-bench.sh -q; make bench STORE_BENCH_DB=build/bench/store-10m.db).
-# Built once, through event-store's own writer and full-text index: 22
-# minutes (7.7 storing, 14.3 indexing) and 30 GB on the 2-core bench
-# machine; not rebuilt when it exists, never committed.
+# Built once, through event-store's own writer and full-text index: 13
+# minutes (5.5 storing, 7.6 indexing; 2026-12-07), then about 2 more to
+# merge its full tables' segments (13 us an event on 1M), and 30 GB on the
+# 2-core bench machine; not rebuilt when it exists, never committed.
 STORE_BENCH_DB_DEFAULT := $(BUILD)/bench/store-10m.db
 .PHONY: store-bench-db
 store-bench-db: $(STORE_GEN)

@@ -17,7 +17,8 @@
  *   -j DIR   journal segments of 64 MiB (journal-<seq>.ndjson), as the router writes
  *   -d DB    straight into a store database through event-store's writer
  *            (schema.c, writer.c), with the tokenizer and vacuum mode given,
- *            then the full-text index (textindex.c, CHUNK events a step),
+ *            then the full-text index (textindex.c, CHUNK events a step) and
+ *            the merge of its full tables' segments,
  *            then, with -k, retention of the OLDEST events (retain.c, by age)
  *
  * Prints one JSON object at the end on stderr: events, bytes, seconds,
@@ -340,7 +341,7 @@ main(int argc, char *argv[])
 	struct writer_opts wo = {4096, 4096};
 	size_t chunk = 1000;
 	uint64_t oldest = 0;
-	double iw = 0, ic = 0, rw = 0, rc_ = 0, wall, cpu;
+	double iw = 0, ic = 0, mw = 0, mc = 0, rw = 0, rc_ = 0, wall, cpu;
 	uint64_t deleted = 0, vacuumed = 0, size0 = 0, size1 = 0, size2 = 0;
 	struct writer *w = NULL;
 	sqlite3 *db = NULL;
@@ -470,6 +471,15 @@ main(int argc, char *argv[])
 			errx(1, "%s", msg);
 		iw = gen_now() - iw;
 		ic = gen_cpu() - ic;
+		/* the full tables' segments merged, as event-store does when idle */
+		mw = gen_now();
+		mc = gen_cpu();
+		while ((r = textindex_merge_step(db, msg, sizeof(msg))) == 1)
+			;
+		if (r == -1)
+			errx(1, "%s", msg);
+		mw = gen_now() - mw;
+		mc = gen_cpu() - mc;
 		sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 		if (stat(dbpath, &sb) == 0)
 			size1 = (uint64_t)sb.st_size;
@@ -514,9 +524,10 @@ main(int argc, char *argv[])
 		fprintf(
 		    stderr,
 		    ",\"db_bytes_before_index\":%llu,\"index_seconds\":%.2f,\"index_cpu_s\":%.2f,"
-		    "\"index_us_per_event\":%.1f,\"db_bytes\":%llu",
-		    (unsigned long long)size0, iw, ic, ic * 1e6 / (double)n,
-		    (unsigned long long)size1);
+		    "\"index_us_per_event\":%.1f,\"merge_seconds\":%.2f,\"merge_cpu_s\":%.2f,"
+		    "\"merge_us_per_event\":%.1f,\"db_bytes\":%llu",
+		    (unsigned long long)size0, iw, ic, ic * 1e6 / (double)n, mw, mc,
+		    mc * 1e6 / (double)n, (unsigned long long)size1);
 		if (oldest > 0)
 			fprintf(stderr,
 				",\"retained\":%llu,\"retain_seconds\":%.2f,\"retain_cpu_s\":%.2f,"

@@ -48,6 +48,10 @@ check "the oldest went" test "$(store_stat oldest)" -gt 201
 check "the newest stayed, dense" cmp -s <(store_seqs) <(seq "$(store_stat oldest)" 1700)
 check "integrity" test "$(sqlite3 "$DB" 'PRAGMA integrity_check')" = ok
 check "the full-text tables above the cut are sound" store_fts_ok "$DB" "$(store_stat oldest)"
+# the follower merges each full table's segments when idle (the newest fills)
+merged_upto() { test "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key = 'merged_part'")" = \
+	"$(sqlite3 "$DB" 'SELECT max(part) - 1 FROM fts_parts')"; }
+check "every full full-text table is merged (meta merged_part)" hw_until 30 "" merged_upto
 check "the tables below the cut were dropped" test "$(sqlite3 "$DB" "SELECT count(*) FROM fts_parts WHERE last_seq < $(store_stat oldest)")" -eq 0
 check "the sessions count what is left" test "$(sqlite3 "$DB" 'SELECT sum(events) FROM sessions')" -eq "$(store_stat count)"
 check "a search finds a kept event" test "$("$B/event-query" --search "out1700 " | jq .seq)" -eq 1700

@@ -557,6 +557,72 @@ START_TEST(test_textindex)
 }
 END_TEST
 
+static int64_t
+segments(sqlite3 *db, int64_t part)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT count(DISTINCT segid) FROM events_fts_%lld_idx",
+		 (long long)part);
+	return q_int(db, sql);
+}
+
+START_TEST(test_textindex_merge)
+{
+	struct writer_opts wo = {1000, 4096};
+	struct writer *w;
+	sqlite3 *db = open_new();
+	uint64_t indexed, s;
+	char err[256];
+	int rc, steps = 0;
+	int64_t p, last;
+
+	w = writer_new(db, &wo, err, sizeof(err));
+	for (s = 1; s <= 60; s++)
+		add(w, s, (int)s, "s", "Bash", s % 7 == 0 ? "rm -rf /tmp/x" : "git status", 1);
+	ck_assert_int_eq(writer_commit(w, err, sizeof(err)), 0);
+	/* one event a step: a segment each, ten to a table of 100 bytes */
+	while ((rc = textindex_step(db, 1, 100, &indexed, err, sizeof(err))) == 1)
+		;
+	ck_assert_int_eq(rc, 0);
+	last = q_int(db, "SELECT max(part) FROM fts_parts");
+	ck_assert_int_ge(last, 5);
+	ck_assert_int_gt(segments(db, 1), 4);
+	ck_assert_int_gt(segments(db, last), 1);
+	ck_assert_int_eq(matches(db, "git status"), 52);
+	ck_assert_int_eq(matches(db, "rm -rf"), 8);
+	while ((rc = textindex_merge_step(db, err, sizeof(err))) == 1)
+		steps++;
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert_int_ge(steps, (int)last - 1);
+	/* every full table in one segment; the newest, still filling, untouched */
+	for (p = 1; p < last; p++)
+		ck_assert_int_eq(segments(db, p), 1);
+	ck_assert_int_gt(segments(db, last), 1);
+	ck_assert_int_eq(q_int(db, "SELECT value FROM meta WHERE key = 'merged_part'"), last - 1);
+	ck_assert_int_eq(textindex_merge_step(db, err, sizeof(err)), 0);
+	ck_assert_int_eq(matches(db, "git status"), 52);
+	ck_assert_int_eq(matches(db, "rm -rf"), 8);
+	ck_assert(fts_ok(db, 0));
+	/* a new table makes the one before it full: its turn comes */
+	for (s = 61; s <= 80; s++)
+		add(w, s, (int)s, "s", "Bash", "git status", 1);
+	ck_assert_int_eq(writer_commit(w, err, sizeof(err)), 0);
+	while ((rc = textindex_step(db, 1, 100, &indexed, err, sizeof(err))) == 1)
+		;
+	ck_assert_int_gt(q_int(db, "SELECT max(part) FROM fts_parts"), last);
+	while ((rc = textindex_merge_step(db, err, sizeof(err))) == 1)
+		;
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(segments(db, last), 1);
+	ck_assert_int_eq(matches(db, "git status"), 72);
+	ck_assert(q_ok(db, "PRAGMA integrity_check"));
+	ck_assert(fts_ok(db, 0));
+	writer_free(w);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- retain */
 
 START_TEST(test_retain_age)
@@ -703,6 +769,7 @@ store_suite(void)
 	tcase_add_test(tf, test_fill);
 	tcase_add_checked_fixture(ti, setup, teardown);
 	tcase_add_test(ti, test_textindex);
+	tcase_add_test(ti, test_textindex_merge);
 	tcase_add_checked_fixture(tt, setup, teardown);
 	tcase_add_test(tt, test_retain_age);
 	tcase_add_test(tt, test_retain_size);
