@@ -17,7 +17,10 @@ check "and says so" grep -q "no store at" "$T/err"
 hw_start_router
 store_feed 1 100
 hw_start_store
-check "the store runs at nice 10 (store.nice)" test "$(ps -o ni= -p "$store_pid" | tr -d ' ')" -eq 10
+# (ps prints no nice value for SCHED_IDLE: /proc/PID/stat's 19th field)
+check "the store runs at nice 10 (store.nice)" \
+	test "$(sed 's/.*) //' "/proc/$store_pid/stat" | cut -d' ' -f17)" -eq 10
+check "under SCHED_IDLE, its threads too (store.idle)" test "$(ps -L -o cls= -p "$store_pid" | sort -u | tr -d ' ')" = IDL
 store_feed 101 200
 check "the store catches up and indexes every event" store_wait_indexed 300
 check "its full-text table merges 16 segments at a time (FTS5 automerge)" test \
