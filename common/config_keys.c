@@ -160,7 +160,7 @@ const struct config_key config_keys[] = {
     {"store", "user", CONFIG_STR, "", 0, 0, "user to run as when started as root"},
     {"store", "nice", CONFIG_INT, "10", 0, 19,
      "scheduling priority below the other stages (nice value)"},
-    {"store", "idle", CONFIG_BOOL, "true", 0, 0,
+    {"store", "idle", CONFIG_BOOL, "false", 0, 0,
      "run only when the CPU is otherwise idle (SCHED_IDLE; nice applies when false)"},
 
     {NULL, NULL, CONFIG_STR, NULL, 0, 0, NULL},

@@ -132,11 +132,10 @@ main(int argc, char *argv[])
 				log_warn("nice", "%s: setpriority", __func__);
 	}
 #ifdef SCHED_IDLE
-	/* lower still: no CPU time anything else wants.  Before the follower
-	 * thread is made, which inherits it.  With the follower reading a
-	 * few dozen events a wake-up this keeps up with 20,000 a second on
-	 * two cores, and the router's ack p99 beside it is lower than at
-	 * nice 10 (event-store(8)). */
+	/* lower still, when asked: no CPU time anything else wants, so the
+	 * router's latency spreads less, but on a busy machine the store
+	 * falls behind (event-store(8)).  Before the follower thread is made,
+	 * which inherits it. */
 	if (config_bool(cfg, "store", "idle") && sched_getscheduler(0) != SCHED_IDLE &&
 	    sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){0}) == -1)
 		log_warn("sched_idle", "%s: sched_setscheduler SCHED_IDLE", __func__);

@@ -20,7 +20,8 @@ hw_start_store
 # (ps prints no nice value for SCHED_IDLE: /proc/PID/stat's 19th field)
 check "the store runs at nice 10 (store.nice)" \
 	test "$(sed 's/.*) //' "/proc/$store_pid/stat" | cut -d' ' -f17)" -eq 10
-check "under SCHED_IDLE, its threads too (store.idle)" test "$(ps -L -o cls= -p "$store_pid" | sort -u | tr -d ' ')" = IDL
+policy() { ps -L -o cls= -p "$1" | sort -u | tr -d ' '; }
+check "under the normal policy (store.idle false)" test "$(policy "$store_pid")" = TS
 store_feed 101 200
 check "the store catches up and indexes every event" store_wait_indexed 300
 check "its full-text table merges 16 segments at a time (FTS5 automerge)" test \
@@ -97,4 +98,7 @@ check "idle: no wakeup in 2 s" test $((w1 - w0)) -le 2
 hw_stop "$store_pid"
 check "SIGTERM: the store logs its last status" grep -q '"msg":"follow_status: stopping: stored up to seq 500' "$T/store.log"
 check "the store is readable with the daemon stopped" test "$(Q --stats | jq .newest)" -eq 500
+HOOKWIRE_STORE_IDLE=true hw_start_store
+check "store.idle true: every thread under SCHED_IDLE" test "$(policy "$store_pid")" = IDL
+hw_stop "$store_pid"
 hw_done
