@@ -13,7 +13,9 @@
 #   2. the same with event-store following the ring: the router's figures
 #      again, then the store's: how long after the burst it held the last
 #      event and had indexed it, its CPU-seconds for storing and for
-#      indexing, lapped ranges (0 when it kept up);
+#      indexing and for merging the full-text tables it filled, lapped
+#      ranges (0 when it kept up); every later phase begins with the store
+#      settled (stored, indexed, merged);
 #   3. paced at RATE events/s (default 20000), without and then with the
 #      store: the router's ack p99, the store's CPU share and its lag when
 #      the last event was acknowledged;
@@ -85,6 +87,22 @@ wait_store() {
 	now
 }
 ib() { "$B/ingest-bench" "$@" "$T/run/ingest.sock"; }
+# wait_merged: until every full full-text table is merged (event-store(8)),
+# the store's last idle work (bounded: 20 min); prints the time
+merged() {
+	sqlite3 -readonly "$T/state/store/events.db" "SELECT (SELECT coalesce(max(value), 0) FROM meta
+		WHERE key = 'merged_part') >= (SELECT coalesce(max(part), 1) - 1 FROM fts_parts)" 2>/dev/null
+}
+wait_merged() {
+	i=0
+	until [ "$(merged)" = 1 ]; do
+		i=$((i + 1)); [ $i -lt 24000 ] || { echo "store-bench: timed out waiting for the merge" >&2; exit 1; }
+		sleep 0.05
+	done
+	now
+}
+# settled SEQ: stored, indexed and merged up to SEQ: nothing left to do
+settled() { wait_store indexed "$1" >/dev/null; wait_merged >/dev/null; }
 js() { python3 -c "import json, sys; d = json.load(open('$1')); print($2)"; }
 
 start router "$B/event-router"
@@ -105,7 +123,7 @@ store=$pid
 base=$(stat_of newest)
 base=$(( base > 0 ? base : 0 ))
 head=$("$B/event-tail" -n 1 | python3 -c "import json, sys; print(json.loads(sys.stdin.read() or '{\"seq\":0}')['seq'])")
-wait_store indexed "$head" >/dev/null
+settled "$head"
 r0=$(cpu "$router") s0=$(cpu "$store")
 t0=$(now)
 ib -c 4 -w 256 -n "$N" >"$T/with.json"
@@ -116,6 +134,8 @@ ts=$(wait_store newest "$last")
 s2=$(cpu "$store")
 ti=$(wait_store indexed "$last")
 s3=$(cpu "$store")
+tm=$(wait_merged)
+s4=$(cpu "$store")
 with_eps=$(js "$T/with.json" "d['events_per_s']")
 with_cpu=$(calc "($r1 - $r0) * 1e6 / $N")
 store_lag=$(calc "$ts - $t1")
@@ -127,6 +147,8 @@ lapped=$(grep -c '"reason":"lapped"' "$T/store.log" || true)
 printf 'FIGURE router with the store: %.0f events/s, %.2f CPU-s per million (%.0f%% of alone)\n' "$with_eps" "$with_cpu" "$(calc "100 * $with_eps / $alone_eps")"
 printf 'FIGURE store: every event stored %.2f s after the burst ended (%.0f events/s over the burst), %.2f CPU-s per million stored\n' "$store_lag" "$store_rate" "$store_cpu"
 printf 'FIGURE store: full-text index caught up %.2f s after the burst, %.2f CPU-s per million indexed; lapped ranges: %s\n' "$index_lag" "$index_cpu" "$lapped"
+merge_cpu=$(calc "($s4 - $s3) * 1e6 / $N")
+printf 'FIGURE store: full tables merged %.2f s after the burst, %.2f CPU-s per million\n' "$(calc "$tm - $t1")" "$merge_cpu"
 
 # 3. paced, without then with the store
 stop "$store"
@@ -134,7 +156,7 @@ ib -c 4 -n "$N" -r "$RATE" >"$T/paced_alone.json"
 start store "$B/event-store"
 store=$pid
 head=$((last + N))
-wait_store indexed "$head" >/dev/null
+settled "$head"
 s0=$(cpu "$store") r0=$(cpu "$router")
 t0=$(now)
 ib -c 4 -n "$N" -r "$RATE" >"$T/paced_with.json"
@@ -151,7 +173,7 @@ paced_lapped=$(( $(grep -c '"reason":"lapped"' "$T/store.log" || true) - lapped 
 printf 'FIGURE paced %s events/s (%.0f achieved): router ack p99 %s us alone, %s us with the store; store %.0f%% of a core, router %.0f%%\n' "$RATE" "$paced_eps" "$p99_alone" "$p99_with" "$paced_store_pct" "$paced_router_pct"
 printf 'FIGURE paced: the store was %s events behind when the last was acknowledged, held it %.3f s later; lapped ranges: %s\n' "$lag_at_end" "$(calc "$ts - $t1")" "$paced_lapped"
 last=$((head + N))
-wait_store indexed "$last" >/dev/null
+settled "$last"
 
 # 4. catch-up from the journal
 stop "$store"
@@ -164,7 +186,7 @@ s1=$(cpu "$store")
 catchup_rate=$(calc "$N / ($ts - $t0)")
 printf 'FIGURE catch-up from the journal: %.0f events/s, %.2f CPU-s per million (stored; the index follows)\n' "$catchup_rate" "$(calc "$s1 * 1e6 / $N")"
 last=$((last + N))
-wait_store indexed "$last" >/dev/null
+settled "$last"
 
 # 5. idle
 s0=$(cpu "$store")
@@ -205,7 +227,7 @@ fan_feed
 fan following
 start store "$B/event-store"
 store=$pid
-wait_store indexed "$last" >/dev/null
+settled "$last"
 fan_feed
 stop "$store"
 ib -c 4 -w 256 -n "$N" >/dev/null
@@ -215,7 +237,7 @@ start store "$B/event-store"
 store=$pid
 fan_feed
 busy=$(( last - $(stat_of newest) ))
-wait_store indexed "$last" >/dev/null
+settled "$last"
 printf 'FIGURE gateway, %s clients x %s events/s: p99 %s us with the store stopped, %s us with it following, %s us while it imported %s events from the journal (%s events still to store when the fan-out ended); every event delivered: %s/%s/%s\n' \
 	$FAN_CLIENTS $FAN_RATE "$(fan_p99 alone)" "$(fan_p99 following)" "$(fan_p99 importing)" "$N" "$busy" \
 	"$(fan_ok alone)" "$(fan_ok following)" "$(fan_ok importing)"
@@ -237,6 +259,7 @@ printf '{"bench":"store","events":%d,"rate":%s,"router_alone_eps":%.0f,"router_a
 printf '"router_with_store_eps":%.0f,"router_with_store_cpu_s_per_million":%.3f,' "$with_eps" "$with_cpu"
 printf '"store_lag_after_burst_s":%.3f,"store_eps_over_burst":%.0f,"store_cpu_s_per_million":%.3f,' "$store_lag" "$store_rate" "$store_cpu"
 printf '"index_lag_after_burst_s":%.3f,"index_cpu_s_per_million":%.3f,"lapped_burst":%s,' "$index_lag" "$index_cpu" "$lapped"
+printf '"merge_cpu_s_per_million":%.3f,' "$merge_cpu"
 printf '"paced_eps":%.0f,"router_p99_us_alone":%s,"router_p99_us_with_store":%s,"paced_store_core_pct":%.1f,' "$paced_eps" "$p99_alone" "$p99_with" "$paced_store_pct"
 printf '"paced_router_core_pct":%.1f,"paced_lag_events":%s,"paced_lapped":%s,' "$paced_router_pct" "$lag_at_end" "$paced_lapped"
 printf '"gateway_p99_us_store_stopped":%s,"gateway_p99_us_store_following":%s,"gateway_p99_us_store_importing":%s,' \
