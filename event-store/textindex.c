@@ -197,11 +197,13 @@ textindex_merge_step(sqlite3 *db, char *err, size_t errlen)
 	char *sql;
 	int rc, changes;
 
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return textindex_fail(db, "begin", err, errlen);
+	/* the oldest full table not merged yet (any but the newest), looked
+	 * for outside a transaction: the follower asks each time the index
+	 * catches up, and mostly there is none.  This connection is the only
+	 * writer, so the answer holds until the step below (textindex_fail's
+	 * ROLLBACK finds no transaction before it, and does nothing). */
 	if (schema_meta_get(db, "merged_part", &merged) != SQLITE_OK)
 		return textindex_fail(db, "meta", err, errlen);
-	/* the oldest full table not merged yet: any but the newest */
 	if (sqlite3_prepare_v2(db,
 			       "SELECT part FROM fts_parts WHERE part > ?1 AND"
 			       " part < (SELECT max(part) FROM fts_parts) ORDER BY part LIMIT 1",
@@ -213,10 +215,10 @@ textindex_merge_step(sqlite3 *db, char *err, size_t errlen)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return textindex_fail(db, "parts", err, errlen);
-	if (part == 0) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (part == 0)
 		return 0;
-	}
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return textindex_fail(db, "begin", err, errlen);
 	if ((sql = sqlite3_mprintf("INSERT INTO events_fts_%lld(events_fts_%lld, rank)"
 				   " VALUES ('merge', %d)",
 				   (long long)part, (long long)part, -TEXTINDEX_MERGE_PAGES)) ==
