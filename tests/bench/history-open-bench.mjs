@@ -13,7 +13,8 @@
 // History view (which loads it from /api/events?compress=gzip, 5,000 events
 // a page) and reads the page's own clock: the first page of events on
 // screen (first_ms) and every event loaded (done_ms), then the next frame
-// drawn (drawn_ms).  Beside them, from Node: the same events as get_history
+// drawn (drawn_ms), and the conversation holding all its items (all_ms: it
+// draws a screenful first, then the rest a frame at a time).  Beside them, from Node: the same events as get_history
 // pages over socket.io-client, and as /api/events pages, compressed.  Prints FIGURE lines, then one JSON object as its last
 // line.  Every process it started is stopped by pid.  HISTORY_BENCH_PROFILE=FILE
 // writes the page's CPU profile of the last run, HISTORY_BENCH_TRACE=FILE its
@@ -164,6 +165,9 @@ async function main() {
 			});
 			await page.click('#hist-body tr[data-id="' + sid + '"]');
 			await page.waitForFunction(() => window.hookwire.history.old().loaded || window.hookwire.history.old().error, null, { timeout: 120000, polling: 'raf' });
+			// (the page's own clock of the frame after it drew the last page:
+			// drawn_ms below also holds Playwright's round trips)
+			const shown = page.waitForFunction(() => window.hookwire.history.old().shownAt > 0, null, { timeout: 10000, polling: 'raf' });
 			const m = await page.evaluate(
 				() =>
 					new Promise((resolve) =>
@@ -175,6 +179,12 @@ async function main() {
 						),
 					),
 			);
+			await shown;
+			m.shown_ms = await page.evaluate(() => window.hookwire.history.old().shownAt - window.__t0);
+			// and when the conversation has every item in (it draws a screenful
+			// first, then the rest a frame at a time)
+			await page.waitForFunction(() => window.hookwire.conversation.pending() === 0, null, { timeout: 60000, polling: 'raf' });
+			m.all_ms = await page.evaluate(() => performance.now() - window.__t0);
 			if (trace) await browser.stopTracing();
 			if (prof) fs.writeFileSync(process.env.HISTORY_BENCH_PROFILE, JSON.stringify((await prof.send('Profiler.stop')).profile));
 			if (m.error || m.n !== N || !(m.drawn_ms > 0)) throw new Error('run ' + r + ': ' + JSON.stringify(m));
@@ -189,6 +199,8 @@ async function main() {
 			first_ms: +median(runs.map((m) => m.first_ms)).toFixed(1),
 			done_ms: +median(runs.map((m) => m.done_ms)).toFixed(1),
 			drawn_ms: +median(runs.map((m) => m.drawn_ms)).toFixed(1),
+			all_ms: +median(runs.map((m) => m.all_ms)).toFixed(1),
+			shown_ms: +median(runs.map((m) => m.shown_ms)).toFixed(1),
 			node_get_history_ms: +median(nodeRuns).toFixed(1),
 			node_api_events_gzip_ms: +median(httpRuns).toFixed(1),
 			loadavg: os.loadavg()[0].toFixed(2),
@@ -198,6 +210,7 @@ async function main() {
 		console.log('FIGURE history_node_get_history_ms ' + res.node_get_history_ms + ' (the same events as get_history pages, socket.io-client in Node)');
 		console.log('FIGURE history_node_api_events_gzip_ms ' + res.node_api_events_gzip_ms + ' (the dashboard\'s /api/events?compress=gzip pages, from Node)');
 		console.log('FIGURE history_open_drawn_ms ' + res.drawn_ms + ' (' + N + ' events, median of ' + RUNS + ', load ' + res.loadavg + ')');
+		console.log('FIGURE history_open_all_items_ms ' + res.all_ms + ' (the conversation\'s 2000 items all drawn)');
 		console.log(JSON.stringify(res));
 	} finally {
 		if (browser) await browser.close();

@@ -14,7 +14,8 @@
 //                  the range in the address, restored by a reload
 //   open           an old session (not in the ring) shows exactly its
 //                  events in the stream, its sidebar entry alone, its
-//                  prompt in the conversation, as if live
+//                  prompt in the conversation, as if live, and in the end
+//                  every one of its 303 items (drawn a screenful first)
 //   not mixed      live events arriving meanwhile are counted in the bar,
 //                  never shown in the old session
 //   back to live   the live stream again, with what arrived meanwhile, and
@@ -138,7 +139,7 @@ async function main() {
 		const now = new Date();
 		const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
 		const day = 86400000;
-		const A = session('aaaa1111-' + randomHex(4), '/home/dev/alpha', midnight - 3 * day + 10 * 3600000, 12, 'find the ' + NEEDLE + ' in alpha', (i) => (i === 3 ? 'grep -rn ' + NEEDLE + ' src/' : 'echo a' + i));
+		const A = session('aaaa1111-' + randomHex(4), '/home/dev/alpha', midnight - 3 * day + 10 * 3600000, 300, 'find the ' + NEEDLE + ' in alpha', (i) => (i === 3 ? 'grep -rn ' + NEEDLE + ' src/' : 'echo a' + i));
 		const B = session('bbbb2222-' + randomHex(4), '/home/dev/beta', midnight - day + 9 * 3600000, 10, 'look at this ' + XSS + ' ' + NEEDLE, (i) => (i === 2 ? 'echo "' + XSS + '"' : 'echo b' + i));
 		// A's tokens and cost: a usage event as event-usage(8) sends them (totals of the session)
 		A.events.splice(A.events.length - 1, 0, { id: randomHex(16), ts: A.events[A.events.length - 2].ts, event: 'usage', session_id: A.sid, cwd: A.project, project: A.project, files: [], data: { source: 'transcript', message_id: 'msg_' + randomHex(8), model: 'claude-sonnet-4-5', input_tokens: 1000, output_tokens: 234, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, cost_usd: 0.0123, totals: { session: { messages: 1, input_tokens: 1000, output_tokens: 234, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, cost_usd: 0.0123, unpriced_messages: 0 } } } });
@@ -250,6 +251,11 @@ async function main() {
 		const sideIds = await page.$$eval('#sessions li.session[data-id]:not(#session-all)', (l) => l.map((x) => x.dataset.id));
 		ok(same(sideIds, [A.sid]), 'the sidebar lists session A alone', sideIds);
 		await waitFor(page, (p) => document.getElementById('cv').textContent.includes(p), 'find the ' + NEEDLE + ' in alpha', 'the conversation to show its prompt');
+		// the conversation draws a screenful first, then the rest a frame
+		// at a time: all 303 items (start, prompt, 300 calls, stop) in the end
+		await waitFor(page, () => window.hookwire.conversation.pending() === 0 && document.getElementById('cv').getAttribute('aria-busy') === 'false', null, 'the conversation to draw every item');
+		const cvKinds = await page.evaluate(() => window.hookwire.conversation.items().map((i) => i.kind));
+		ok(cvKinds.length === 303 && cvKinds.filter((k) => k === 'call').length === 300, 'the conversation holds all of session A (303 items)', { items: cvKinds.length });
 		await shot(page, 'open-conversation');
 		await page.click('#tab-stream');
 		const rows = await page.$$eval('#stream .row[data-seq]', (r) => r.filter((x) => !x.hidden).map((x) => Number(x.dataset.seq)));

@@ -1106,6 +1106,7 @@ const old = {
 	t0: 0,
 	firstMs: NaN, // when its first page was drawn
 	doneMs: NaN, // when it was all in
+	shownAt: NaN, // performance.now() at the frame after the one that drew it all in
 };
 let epoch = 0;
 
@@ -1164,7 +1165,7 @@ function syncOpen() {
 	old.error = '';
 	old.at = state.at;
 	old.jumped = new Set();
-	old.firstMs = old.doneMs = NaN;
+	old.firstMs = old.doneMs = old.shownAt = NaN;
 	document.body.classList.toggle('history-open', !!old.id);
 	if (!old.id) {
 		old.row = null;
@@ -1222,6 +1223,9 @@ function loadOld() {
 		.then(() => {
 			if (gen !== old.gen) return;
 			old.loaded = true;
+			// the last page's frame is queued (progress() kicked it): the
+			// callback after it runs once that frame is drawn
+			requestAnimationFrame(() => requestAnimationFrame(() => gen === old.gen && (old.shownAt = performance.now())));
 		})
 		.catch((e) => {
 			if (gen !== old.gen) return;
@@ -1349,10 +1353,10 @@ window.hookwire = Object.freeze({
 	viewLength: () => view.length,
 	connState: () => ui.connState,
 	timeline: Object.freeze({ debug: () => timeline.debug(), rectOf: (id) => timeline.rectOf(id) }),
-	conversation: Object.freeze({ items: () => conversation.items() }),
+	conversation: Object.freeze({ items: () => conversation.items(), pending: () => conversation.pending() }),
 	pulse: Object.freeze({ drawn: () => pulse.drawn() }),
 	spend: Object.freeze({ debug: () => spend.debug() }),
-	history: Object.freeze({ debug: () => historyView.debug(), old: () => ({ id: old.id, n: old.n, loading: old.loading, loaded: old.loaded, error: old.error, meanwhile: old.meanwhile, firstMs: old.firstMs, doneMs: old.doneMs, live: live.size, shown: store.size }) }),
+	history: Object.freeze({ debug: () => historyView.debug(), old: () => ({ id: old.id, n: old.n, loading: old.loading, loaded: old.loaded, error: old.error, meanwhile: old.meanwhile, firstMs: old.firstMs, doneMs: old.doneMs, shownAt: old.shownAt, live: live.size, shown: store.size }) }),
 });
 
 // The token first (it leaves the address), then the view the address names.

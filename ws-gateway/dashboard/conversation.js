@@ -12,6 +12,13 @@
 // live update re-renders only what changed and moves nothing else: the
 // keyboard focus, the scroll position and the opened outputs stay.
 //
+// Rendering is progressive: a fresh render draws the first FIRST_ITEMS
+// items (a screenful and more), and each later frame adds MORE_ITEMS until
+// the list is whole; the feed is aria-busy meanwhile.  Opening a stored
+// 50,000-event session drew its last 2000 items in one frame of some
+// 120 ms (script, style and layout); the screen the user sees now costs a
+// twentieth of that, and the rest follows a frame at a time.
+//
 // Keyboard: the items are a feed; Up and Down (or k and j) move between
 // them, nested ones included, Home and End go to the ends, Enter or Space
 // opens a call's output or folds a subagent, and Tab reaches the buttons.
@@ -21,6 +28,8 @@ import { state, matches, oneSession, agentKey, MAIN } from './state.js';
 import * as fmt from './fmt.js';
 
 const MAX_ITEMS = 2000; // top-level items rendered; older ones on request
+const FIRST_ITEMS = 100; // top-level items drawn by a fresh render
+const MORE_ITEMS = 400; // and added by each later frame
 const OUT_LINES = 30; // output lines shown before "show all"
 const OUT_CHARS = 4000;
 
@@ -37,6 +46,8 @@ export function createConversation(ctx) {
 	let timer = 0;
 	let limit = MAX_ITEMS;
 	let model = null;
+	let list = []; // the top-level items to render (the newest MAX_ITEMS or more)
+	let upto = 0; // how many of them are in the feed
 	const opened = new Set(); // keys of calls whose output is shown
 	const full = new Set(); // keys of calls whose whole output is shown
 	const folded = new Set(); // keys of subagent runs folded
@@ -347,7 +358,19 @@ export function createConversation(ctx) {
 		}
 	}
 
-	function render(sid) {
+	// Puts the first n items of list in the feed (at least as many as it
+	// holds already: a live update redraws what is shown, in one frame).
+	function renderUpto(n) {
+		upto = Math.min(list.length, Math.max(n, upto));
+		renderList(feed, upto < list.length ? list.slice(0, upto) : list);
+		feed.setAttribute('aria-busy', upto < list.length ? 'true' : 'false');
+		// One item is reachable with Tab: the focused one, else the first.
+		const current = feed.querySelectorAll('.cv-item[tabindex="0"]');
+		for (let i = 1; i < current.length; i++) current[i].tabIndex = -1;
+		if (!current.length && feed.firstElementChild) feed.firstElementChild.tabIndex = 0;
+	}
+
+	function render(sid, fresh) {
 		const atEnd = scroller.scrollTop > 0 && scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 40;
 		model = build(sid);
 		markDups(model.root.kids);
@@ -356,13 +379,9 @@ export function createConversation(ctx) {
 		const more = $('cv-earlier');
 		more.hidden = from === 0;
 		if (from) more.textContent = 'Show ' + fmt.fmtCount(Math.min(MAX_ITEMS, from)) + ' earlier items (' + fmt.fmtCount(from) + ' not shown)';
-		feed.setAttribute('aria-busy', 'true');
-		renderList(feed, items.slice(from));
-		feed.setAttribute('aria-busy', 'false');
-		// One item is reachable with Tab: the focused one, else the first.
-		const current = feed.querySelectorAll('.cv-item[tabindex="0"]');
-		for (let i = 1; i < current.length; i++) current[i].tabIndex = -1;
-		if (!current.length && feed.firstElementChild) feed.firstElementChild.tabIndex = 0;
+		list = from ? items.slice(from) : items;
+		if (fresh) upto = 0;
+		renderUpto(FIRST_ITEMS);
 		const s = ctx.store.sessions.get(sid);
 		const c = model.counts;
 		$('cv-title').textContent = ctx.sessionLabel(sid);
@@ -470,7 +489,7 @@ export function createConversation(ctx) {
 
 	function rerender() {
 		const sid = oneSession();
-		if (sid) render(sid);
+		if (sid) render(sid, false);
 	}
 
 	function setCurrent(item, focus) {
@@ -559,8 +578,15 @@ export function createConversation(ctx) {
 			}
 			pick._key = null;
 			const key = filterKey();
-			if (key === builtKey && builtVersion === ctx.store.version) return;
+			if (key === builtKey && builtVersion === ctx.store.version) {
+				if (upto < list.length) {
+					renderUpto(upto + MORE_ITEMS);
+					if (upto < list.length) ctx.kick();
+				}
+				return;
+			}
 			if (key === builtKey && now - builtAt < 300) {
+				if (upto < list.length) renderUpto(upto + MORE_ITEMS);
 				if (!timer)
 					timer = setTimeout(() => {
 						timer = 0;
@@ -569,11 +595,16 @@ export function createConversation(ctx) {
 				return;
 			}
 			const fresh = key !== builtKey;
-			render(sid);
+			render(sid, fresh);
 			builtKey = key;
 			builtVersion = ctx.store.version;
 			builtAt = now;
 			if (fresh) scroller.scrollTop = 0;
+			if (upto < list.length) ctx.kick();
+		},
+		// Top-level items not drawn yet (progressive rendering), for the tests.
+		pending() {
+			return shown && oneSession() ? list.length - upto : 0;
 		},
 		// The items in document order (nested ones included), for the tests.
 		items() {
