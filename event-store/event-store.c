@@ -103,7 +103,7 @@ main(int argc, char *argv[])
 	fo.index_chunk = 1000;
 	fo.retain.keep_us = config_int(cfg, "store", "keep_days") * 86400LL * 1000000;
 	fo.retain.keep_bytes = (uint64_t)config_int(cfg, "store", "keep_bytes");
-	fo.retain.free_reserve = retain_reserve_pages(fo.retain.keep_bytes);
+	fo.retain.free_reserve = retain_reserve_bytes(fo.retain.keep_bytes);
 
 	if ((rc = daemon_log(&d)) != 0) {
 		fprintf(stderr, "event-store: %s\n", d.dm_err);

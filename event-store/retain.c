@@ -15,7 +15,7 @@
  * The pages freed go to SQLite's free list; new events reuse them.  Beyond
  * a reserve of free pages (a sixteenth of keep_bytes, at most 16 MiB), the
  * rest go back to the file system through
- * PRAGMA incremental_vacuum, vacuum_pages at a time (auto_vacuum is
+ * PRAGMA incremental_vacuum, vacuum_bytes at a time (auto_vacuum is
  * INCREMENTAL from the creation of the file): the file shrinks in small
  * steps and never needs a VACUUM, which would copy the whole database.
  * event-store(8) gives the figures behind these choices.
@@ -32,8 +32,8 @@ retain_opts_default(struct retain_opts *o)
 	o->keep_us = 30LL * 86400 * 1000000;
 	o->keep_bytes = 2048ULL * 1024 * 1024;
 	o->chunk = 2000;
-	o->vacuum_pages = 1024;
-	o->free_reserve = 4096;
+	o->vacuum_bytes = 4 * 1024 * 1024;
+	o->free_reserve = 16 * 1024 * 1024;
 }
 
 static int64_t
@@ -50,12 +50,12 @@ retain_int(sqlite3 *db, const char *sql)
 	return v;
 }
 
-int
-retain_reserve_pages(uint64_t keep_bytes)
+uint64_t
+retain_reserve_bytes(uint64_t keep_bytes)
 {
-	uint64_t pages = keep_bytes / 16 / 4096;
+	uint64_t bytes = keep_bytes / 16;
 
-	return pages > 4096 ? 4096 : (int)pages;
+	return bytes > 16 * 1024 * 1024 ? 16 * 1024 * 1024 : bytes;
 }
 
 int
@@ -230,8 +230,8 @@ retain_step(sqlite3 *db, const struct retain_opts *o, int64_t now_us, struct ret
 	    char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
-	uint64_t used, freep, cut = 0, seq;
-	int64_t cutoff = o->keep_us > 0 ? now_us - o->keep_us : INT64_MIN, ts;
+	uint64_t used, freep, cut = 0, seq, reserve, step;
+	int64_t psize, cutoff = o->keep_us > 0 ? now_us - o->keep_us : INT64_MIN, ts;
 	size_t n = 0, limit;
 	int by_size, more = 0, rc;
 
@@ -277,20 +277,26 @@ retain_step(sqlite3 *db, const struct retain_opts *o, int64_t now_us, struct ret
 		res->rr_why = by_size ? "size" : "age";
 		more = by_size || n == o->chunk;
 	}
-	/* give back what the new events will not need soon */
-	if (retain_usage(db, &used, &freep) == 0 && freep > (uint64_t)o->free_reserve &&
+	/* give back what the new events will not need soon (the limits are
+	 * in bytes: a store made before 16 KiB pages has 4 KiB ones) */
+	psize = retain_int(db, "PRAGMA page_size");
+	reserve = psize > 0 ? o->free_reserve / (uint64_t)psize : 0;
+	step = psize > 0 ? o->vacuum_bytes / (uint64_t)psize : 0;
+	if (step == 0)
+		step = 1;
+	if (psize > 0 && retain_usage(db, &used, &freep) == 0 && freep > reserve &&
 	    retain_int(db, "PRAGMA auto_vacuum") == 2) {
 		char sql[64];
-		uint64_t k = freep - (uint64_t)o->free_reserve;
+		uint64_t k = freep - reserve;
 
-		if (k > (uint64_t)o->vacuum_pages)
-			k = (uint64_t)o->vacuum_pages;
+		if (k > step)
+			k = step;
 		snprintf(sql, sizeof(sql), "PRAGMA incremental_vacuum(%llu)",
 			 (unsigned long long)k);
 		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 			return retain_fail(db, "incremental_vacuum", err, errlen);
 		res->rr_vacuumed = (int)k;
-		if (freep - k > (uint64_t)o->free_reserve)
+		if (freep - k > reserve)
 			more = 1;
 	}
 	/* when the oldest left will be too old */

@@ -170,7 +170,9 @@ schema_meta_set(sqlite3 *db, const char *key, int64_t v)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Creates the schema in an empty database. */
+/* Creates the schema in an empty database, with pages of STORE_PAGE_SIZE
+ * (set before the first write; a file keeps the page size it was made
+ * with). */
 static int
 schema_create(sqlite3 *db, const struct schema_opts *o, char *err, size_t errlen)
 {
@@ -178,7 +180,9 @@ schema_create(sqlite3 *db, const struct schema_opts *o, char *err, size_t errlen
 	char *ddl;
 	int rc;
 
-	if ((rc = schema_exec(db,
+	if ((rc = schema_exec(db, "PRAGMA page_size=" STORE_PAGE_SIZE_STR, err, errlen)) !=
+		SQLITE_OK ||
+	    (rc = schema_exec(db,
 			      o->incremental_vacuum ? "PRAGMA auto_vacuum=INCREMENTAL"
 						    : "PRAGMA auto_vacuum=NONE",
 			      err, errlen)) != SQLITE_OK ||

@@ -201,6 +201,7 @@ START_TEST(test_schema_new_reopen)
 	ck_assert_int_eq(q_int(db, "PRAGMA application_id"), STORE_APPLICATION_ID);
 	ck_assert_int_eq(q_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(q_int(db, "PRAGMA auto_vacuum"), 2);
+	ck_assert_int_eq(q_int(db, "PRAGMA page_size"), STORE_PAGE_SIZE);
 	ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'fts_parts'"),
 			 1);
 	ck_assert_int_eq(schema_meta_get(db, "indexed_seq", &v), SQLITE_OK);
@@ -718,8 +719,8 @@ START_TEST(test_retain_size)
 	retain_opts_default(&ro);
 	ro.keep_us = 0;
 	ro.keep_bytes = used0 / 2; /* about 1500 of the 3000 events; chunk 2000 */
-	ro.free_reserve = 16;
-	ro.vacuum_pages = 64;
+	ro.free_reserve = 16 * 4096;
+	ro.vacuum_bytes = 64 * 4096;
 	while ((rc = retain_step(db, &ro, T0, &rr, err, sizeof(err))) == 1)
 		;
 	ck_assert_msg(rc == 0, "%s", err);
@@ -730,7 +731,7 @@ START_TEST(test_retain_size)
 	 * little less than its events took) */
 	ck_assert_msg(used >= used0 / 2 / 20 * 19, "used %llu of %llu", (unsigned long long)used,
 		      (unsigned long long)used0 / 2);
-	ck_assert_uint_le(freep, 16);
+	ck_assert_uint_le(freep * (uint64_t)q_int(db, "PRAGMA page_size"), 16 * 4096);
 	/* the oldest went, the newest stayed */
 	ck_assert_int_gt(q_int(db, "SELECT min(seq) FROM events"), 1000);
 	ck_assert_int_eq(q_int(db, "SELECT max(seq) FROM events"), 3000);
