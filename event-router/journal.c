@@ -9,8 +9,10 @@
  * keep_days.  fsync policy: always (fdatasync after each batch), batch (the
  * caller syncs at most once a second while dirty, through
  * journal_sync_start(): a thread of the journal's own runs the fdatasync,
- * so that the router's loop goes on acknowledging while the disk works),
- * never.  A crash in the
+ * so that the router's loop goes on acknowledging while the disk works; a
+ * segment rotated out while dirty is handed to the same thread, which syncs
+ * and closes it, up to JOURNAL_OLD_MAX waiting; past that the rotation syncs
+ * it itself), never.  A crash in the
  * middle of a write leaves a last line without its newline: journal_open()
  * cuts it (it was never acknowledged).  No logging here: callers report.
  */
@@ -30,6 +32,7 @@
 #define JOURNAL_PREFIX	 "journal-"
 #define JOURNAL_SUFFIX	 ".ndjson"
 #define JOURNAL_NAME_LEN (8 + 20 + 7)
+#define JOURNAL_OLD_MAX	 4 /* rotated-out segments waiting for the sync thread */
 
 struct journal {
 	char *j_dir;
@@ -43,8 +46,10 @@ struct journal {
 	pthread_mutex_t j_mu;
 	pthread_cond_t j_cv;
 	pthread_t j_thr;
-	int j_thr_on;	/* j_thr runs */
-	int j_sync_fd;	/* a descriptor of the segment to sync, -1 when none */
+	int j_thr_on;		    /* j_thr runs */
+	int j_sync_fd;		    /* a descriptor of the segment to sync, -1 when none */
+	int j_old[JOURNAL_OLD_MAX]; /* rotated-out segments to sync and close, oldest first */
+	int j_nold;
 	int j_sync_err; /* errno of the thread's last failed fdatasync, or 0 */
 	int j_stop;	/* the thread ends when nothing is left to sync */
 };
@@ -324,6 +329,8 @@ journal_retain(struct journal *j)
 	free(segs);
 }
 
+static int journal_hand_off(struct journal *, int);
+
 static int
 journal_rotate(struct journal *j, uint64_t first_seq, char *err, size_t errlen)
 {
@@ -336,7 +343,10 @@ journal_rotate(struct journal *j, uint64_t first_seq, char *err, size_t errlen)
 		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (j->j_fd != -1) {
+	if (j->j_fd != -1 && !(j->j_dirty && j->j_opts.fsync == JOURNAL_FSYNC_BATCH &&
+			       journal_hand_off(j, j->j_fd) == 0)) {
+		/* a rotation's fdatasync on this thread stalled every
+		 * acknowledgement behind it for 5-50 ms */
 		if (j->j_dirty && j->j_opts.fsync != JOURNAL_FSYNC_NEVER)
 			fdatasync(j->j_fd);
 		close(j->j_fd);
@@ -409,7 +419,8 @@ journal_sync(struct journal *j)
 	return 0;
 }
 
-/* The sync thread: fdatasync of each descriptor it is handed, then close. */
+/* The sync thread: fdatasync of each descriptor it is handed, then close;
+ * rotated-out segments first, oldest first. */
 static void *
 journal_syncer(void *arg)
 {
@@ -418,11 +429,15 @@ journal_syncer(void *arg)
 
 	pthread_mutex_lock(&j->j_mu);
 	for (;;) {
-		while (j->j_sync_fd == -1 && !j->j_stop)
+		while (j->j_nold == 0 && j->j_sync_fd == -1 && !j->j_stop)
 			pthread_cond_wait(&j->j_cv, &j->j_mu);
-		if ((fd = j->j_sync_fd) == -1)
+		if (j->j_nold > 0) {
+			fd = j->j_old[0];
+			memmove(j->j_old, j->j_old + 1, (size_t)--j->j_nold * sizeof(j->j_old[0]));
+		} else if ((fd = j->j_sync_fd) != -1)
+			j->j_sync_fd = -1;
+		else
 			break;
-		j->j_sync_fd = -1;
 		pthread_mutex_unlock(&j->j_mu);
 		rc = fdatasync(fd);
 		e = errno;
@@ -435,6 +450,36 @@ journal_syncer(void *arg)
 	return NULL;
 }
 
+static int
+journal_thread(struct journal *j)
+{
+	if (!j->j_thr_on) {
+		if (pthread_create(&j->j_thr, NULL, journal_syncer, j) != 0)
+			return -1;
+		j->j_thr_on = 1;
+	}
+	return 0;
+}
+
+/* Gives the thread a rotated-out segment's descriptor to sync and close.
+ * -1: no thread, or JOURNAL_OLD_MAX already waiting; the caller keeps fd. */
+static int
+journal_hand_off(struct journal *j, int fd)
+{
+	int rc = -1;
+
+	if (journal_thread(j) == -1)
+		return -1;
+	pthread_mutex_lock(&j->j_mu);
+	if (j->j_nold < JOURNAL_OLD_MAX) {
+		j->j_old[j->j_nold++] = fd;
+		pthread_cond_signal(&j->j_cv);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&j->j_mu);
+	return rc;
+}
+
 int
 journal_sync_start(struct journal *j)
 {
@@ -442,16 +487,13 @@ journal_sync_start(struct journal *j)
 
 	if (j->j_fd == -1 || !j->j_dirty)
 		return 0;
-	if (!j->j_thr_on) {
-		if (pthread_create(&j->j_thr, NULL, journal_syncer, j) != 0)
-			return journal_sync(j); /* no thread: sync here */
-		j->j_thr_on = 1;
-	}
+	if (journal_thread(j) == -1)
+		return journal_sync(j); /* no thread: sync here */
 	if ((fd = dup(j->j_fd)) == -1)
 		return journal_sync(j);
 	pthread_mutex_lock(&j->j_mu);
 	/* one not begun yet is covered by this one: the same segment, or
-	 * one that was synced when it was rotated */
+	 * one that was rotated out, which is in j_old or was synced then */
 	if (j->j_sync_fd != -1)
 		close(j->j_sync_fd);
 	j->j_sync_fd = fd;
