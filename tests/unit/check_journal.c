@@ -117,6 +117,19 @@ collect_cb(void *arg, const char *line, size_t len, uint64_t seq)
 	return 0;
 }
 
+/* Replays the whole journal: every seq from first to last, once, in order. */
+static void
+replay_all(uint64_t first, uint64_t last)
+{
+	struct collect c = {0, 0, 0, 1};
+	char err[256];
+
+	ck_assert_msg(journal_replay(dir, 0, collect_cb, &c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(c.dense);
+	ck_assert_uint_eq(c.first, first);
+	ck_assert_uint_eq(c.last, last);
+}
+
 START_TEST(test_append_reopen)
 {
 	struct journal_opts o = opts(1 << 20, 1 << 30);
@@ -185,8 +198,6 @@ START_TEST(test_sync_thread)
 {
 	struct journal_opts o = {16 * 1024, 1 << 30, 0, JOURNAL_FSYNC_BATCH};
 	struct journal *j = open_ok(&o);
-	struct collect c = {0, 0, 0, 1};
-	char err[256];
 	uint64_t s;
 
 	ck_assert_int_eq(journal_sync_start(j), 0); /* nothing written: nothing to do */
@@ -199,25 +210,19 @@ START_TEST(test_sync_thread)
 	append(j, 2001, 2010);
 	journal_close(j);
 	ck_assert_int_gt(count_files(), 10);
-	ck_assert_int_eq(journal_replay(dir, 0, collect_cb, &c, err, sizeof(err)), 0);
-	ck_assert(c.dense);
-	ck_assert_uint_eq(c.first, 1);
-	ck_assert_uint_eq(c.last, 2010);
+	replay_all(1, 2010);
 }
 END_TEST
 
-/* Descriptors open in this process (the count includes opendir's own). */
+/* Descriptors open in this process below 1024 (fcntl: no /proc needed). */
 static int
 count_fds(void)
 {
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
+	int fd, n = 0;
 
-	if (d == NULL)
-		return -1;
-	while (readdir(d) != NULL)
-		n++;
-	closedir(d);
+	for (fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			n++;
 	return n;
 }
 
@@ -229,13 +234,9 @@ START_TEST(test_rotate_hand_off)
 {
 	struct journal_opts o = {4 * 1024, 1 << 30, 0, JOURNAL_FSYNC_BATCH};
 	struct journal *j;
-	struct collect c = {0, 0, 0, 1};
-	char err[256];
 	int fds = count_fds();
 	uint64_t s;
 
-	if (fds == -1)
-		return; /* no /proc: the rest of the case still runs */
 	j = open_ok(&o);
 	for (s = 1; s <= 3000; s += 10)
 		append(j, s, s + 9);
@@ -243,10 +244,7 @@ START_TEST(test_rotate_hand_off)
 	journal_close(j);
 	ck_assert_int_eq(count_fds(), fds);
 	ck_assert_int_gt(count_files(), 40);
-	ck_assert_int_eq(journal_replay(dir, 0, collect_cb, &c, err, sizeof(err)), 0);
-	ck_assert(c.dense);
-	ck_assert_uint_eq(c.first, 1);
-	ck_assert_uint_eq(c.last, 3000);
+	replay_all(1, 3000);
 }
 END_TEST
 
