@@ -3,7 +3,8 @@
  * full-text search and retention, so that history outlives the ring
  * (event-store(8)).  This file holds main(): options, configuration,
  * start-up order, signals and shutdown; the work is in follow.c (the
- * follower thread), writer.c, fill.c, retain.c, schema.c and row.c.
+ * follower thread), writer.c, fill.c, retain.c, schema.c, row.c and
+ * rowscan.c.
  *
  * The main thread only waits for signals (sigwait): SIGTERM and SIGINT stop
  * the follower after its commit, SIGHUP reopens the log, SIGUSR1 logs a

@@ -30,7 +30,7 @@ row_str(json_object *o, const char *key)
 
 /* Appends s (n bytes) and a newline, cutting at max bytes on a UTF-8
  * boundary.  Returns 0, or -1 when the text is full (or out of memory). */
-static int
+int
 row_put(struct row *r, const char *s, size_t n, size_t max)
 {
 	size_t room, need;
@@ -146,7 +146,7 @@ row_build_text(struct row *r, size_t max)
 }
 
 /* "2026-11-28T20:25:03.123456Z" to microseconds; 0 when it is not that. */
-static int64_t
+int64_t
 row_ts_us(const char *ts)
 {
 	int64_t us;
@@ -157,18 +157,27 @@ row_ts_us(const char *ts)
 	return us;
 }
 
-int
-row_parse(struct row *r, const char *json, size_t len, size_t text_max)
+void
+row_reset(struct row *r)
 {
-	struct json_tokener *tok;
-	json_object *o;
-	char *text = r->r_text;
-	size_t cap = r->r_text_cap;
+	char *text = r->r_text, *buf = r->r_buf;
+	size_t cap = r->r_text_cap, bcap = r->r_buf_cap;
 
 	json_object_put(r->r_obj);
 	memset(r, 0, sizeof(*r));
 	r->r_text = text;
 	r->r_text_cap = cap;
+	r->r_buf = buf;
+	r->r_buf_cap = bcap;
+}
+
+int
+row_parse_json(struct row *r, const char *json, size_t len, size_t text_max)
+{
+	struct json_tokener *tok;
+	json_object *o;
+
+	row_reset(r);
 	if ((tok = json_tokener_new()) == NULL)
 		return -1;
 	o = json_tokener_parse_ex(tok, json, (int)len);
@@ -192,10 +201,19 @@ row_parse(struct row *r, const char *json, size_t len, size_t text_max)
 	return 0;
 }
 
+int
+row_parse(struct row *r, const char *json, size_t len, size_t text_max)
+{
+	if (row_scan(r, json, len, text_max) == 0)
+		return 0;
+	return row_parse_json(r, json, len, text_max);
+}
+
 void
 row_clear(struct row *r)
 {
 	json_object_put(r->r_obj);
 	free(r->r_text);
+	free(r->r_buf);
 	memset(r, 0, sizeof(*r));
 }

@@ -38,6 +38,8 @@ struct row {
 	int64_t r_ts_us; /* 0 when ts could not be read */
 	char *r_text;	 /* the full-text text, NUL-terminated; NULL: none */
 	size_t r_text_len, r_text_cap;
+	char *r_buf; /* row_scan(): the decoded strings the columns point into */
+	size_t r_buf_len, r_buf_cap;
 };
 
 /*
@@ -50,6 +52,17 @@ struct row {
 int row_parse(struct row *r, const char *json, size_t len, size_t text_max);
 /* Frees what r holds; r can be used again.  row_clear() of a zeroed row is fine. */
 void row_clear(struct row *r);
+/* The two ways row_parse() reads: json-c, and the fast path of rowscan.c,
+ * which declines (-1) what it cannot read exactly as json-c would.  Apart
+ * for the tests that compare them. */
+int row_parse_json(struct row *r, const char *json, size_t len, size_t text_max);
+int row_scan(struct row *r, const char *json, size_t len, size_t text_max);
+/* row.c's pieces that rowscan.c shares: appends n bytes of s to the text
+ * (-1 when full); ts to microseconds (0 when it is not one). */
+int row_put(struct row *r, const char *s, size_t n, size_t max);
+int64_t row_ts_us(const char *ts);
+/* Empties r for the next event, keeping its buffers. */
+void row_reset(struct row *r);
 
 /* ---------------------------------------------------------------- schema.c */
 

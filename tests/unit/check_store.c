@@ -3,7 +3,8 @@
  * SQLite file in a temporary directory.
  *
  * row:      the columns and the full-text text of an event; the cut at
- *           text_max on a UTF-8 boundary; not an object
+ *           text_max on a UTF-8 boundary; not an object; the fast path
+ *           (rowscan.c) gives what json-c gives, and declines the rest
  * schema:   a new file (mode 0600, the schema, the ids), reopened; garbage,
  *           a foreign database and another schema version are BAD; moving
  *           a file aside takes its WAL along
@@ -162,6 +163,102 @@ START_TEST(test_row_text)
 	ck_assert_int_eq(row_parse(&r, "[1,2]", 5, 4096), -1);
 	ck_assert_int_eq(row_parse(&r, "{\"a\":", 5, 4096), -1);
 	row_clear(&r);
+}
+END_TEST
+
+/* The same row from both readers: every column, the time, the text's bytes. */
+static void
+row_same(const struct row *a, const struct row *b)
+{
+	const char *const ca[] = {a->r_ts,   a->r_event,       a->r_session, a->r_agent,
+				  a->r_tool, a->r_tool_use_id, a->r_project, a->r_cwd};
+	const char *const cb[] = {b->r_ts,   b->r_event,       b->r_session, b->r_agent,
+				  b->r_tool, b->r_tool_use_id, b->r_project, b->r_cwd};
+	size_t i;
+
+	for (i = 0; i < 8; i++) {
+		ck_assert_msg((ca[i] == NULL) == (cb[i] == NULL), "column %zu", i);
+		if (ca[i] != NULL)
+			ck_assert_str_eq(ca[i], cb[i]);
+	}
+	ck_assert_int_eq(a->r_ts_us, b->r_ts_us);
+	ck_assert_uint_eq(a->r_text_len, b->r_text_len);
+	if (a->r_text_len > 0)
+		ck_assert_int_eq(memcmp(a->r_text, b->r_text, a->r_text_len), 0);
+}
+
+START_TEST(test_row_scan)
+{
+	/* read by the fast path, each the same as json-c reads it */
+	static const char *const same[] = {
+	    "{}",
+	    "{\"seq\":7,\"ts\":\"2026-11-28T20:25:03.123456Z\",\"event\":\"PostToolUse\","
+	    "\"session_id\":\"s1\",\"agent_id\":\"a1\",\"tool\":\"Bash\",\"tool_use_id\":\"t1\","
+	    "\"cwd\":\"/w\",\"project\":\"/p\",\"files\":[\"/p/a.ts\",3,\"/p/b.ts\"],"
+	    "\"data\":{\"prompt\":\"P\",\"tool_input\":{\"command\":\"rm -rf build\","
+	    "\"description\":\"D\",\"timeout\":5},\"error\":\"E\",\"message\":\"M\","
+	    "\"tool_response\":{\"stdout\":\"out\",\"n\":-3.25,\"x\":[\"y\",{\"z\":\"w\"},[],{}],"
+	    "\"t\":true,\"f\":false,\"u\":null}},\"meta\":{\"scrubbed\":1}}",
+	    /* escapes, a NUL (a column and a prompt end at it, tool output
+	     * keeps it), UTF-8 */
+	    "{\"event\":\"E\",\"cwd\":\"/a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u0001\\u001F\","
+	    "\"project\":\"x\\u0000y\",\"tool\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\","
+	    "\"data\":{\"prompt\":\"p\\u0000q\",\"tool_response\":\"a\\u0000b\"}}",
+	    /* data, tool_input, tool_response of other types */
+	    "{\"event\":\"E\",\"data\":[1,2],\"files\":\"/f\"}",
+	    "{\"event\":\"E\",\"data\":{\"tool_input\":\"cmd\",\"tool_response\":null}}",
+	    "{\"event\":\"E\",\"data\":{\"tool_input\":{\"url\":7},\"tool_response\":12}}",
+	    "{\"event\":\"E\",\"data\":{\"tool_response\":[\"a\",[\"b\",[\"c\"]],{\"d\":{\"e\":"
+	    "\"f\"}}]}}",
+	    /* columns that are not strings */
+	    "{\"event\":1,\"session_id\":null,\"tool\":{\"a\":\"b\"},\"ts\":\"yesterday\"}",
+	};
+	/* declined: json-c decides */
+	static const char *const declined[] = {
+	    "{\"event\":\"E\",\"tool\":\"caf\\u00e9\"}", /* \u of no control character */
+	    "{\"event\":\"E\",\"event\":\"F\"}",	 /* a key repeated */
+	    "{\"data\":{\"tool_response\":{\"a\":\"1\",\"a\":\"2\"}}}",
+	    "{ \"event\":\"E\"}", /* white space */
+	    "{\"event\":\"E\"} ",
+	    "{\"event\":\"E\"}x",	   /* something after */
+	    "{\"n\":1e3}",		   /* an exponent */
+	    "{\"n\":1234567890123456789}", /* 19 digits */
+	    "{\"n\":01}",
+	    "{\"e\\u0076ent\":\"E\"}", /* an escape in a key */
+	    "{\"s\":\"\xc3\"}",	       /* not UTF-8 */
+	    "{\"s\":\"a\tb\"}",	       /* a raw control character */
+	    "{\"s\":True}",
+	    "[1]",
+	    "",
+	};
+	struct row a, b;
+	char deep[128];
+	size_t i, n;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		/* and with the text cut short, wherever the cut falls */
+		for (n = 1; n <= 4096; n = n < 64 ? n + 1 : n * 2) {
+			ck_assert_msg(row_scan(&a, same[i], strlen(same[i]), n) == 0, "line %zu",
+				      i);
+			ck_assert_int_eq(row_parse_json(&b, same[i], strlen(same[i]), n), 0);
+			row_same(&a, &b);
+		}
+	}
+	for (i = 0; i < sizeof(declined) / sizeof(declined[0]); i++)
+		ck_assert_msg(row_scan(&a, declined[i], strlen(declined[i]), 4096) == -1,
+			      "line %zu", i);
+	/* nesting: an object 30 deep is read, 31 declined (json-c's limit is 32) */
+	for (n = 30; n <= 31; n++) {
+		memcpy(deep, "{\"a\":", 5);
+		memset(deep + 5, '[', n - 1);
+		memset(deep + 5 + n - 1, ']', n - 1);
+		deep[5 + 2 * (n - 1)] = '}';
+		ck_assert_int_eq(row_scan(&a, deep, 5 + 2 * (n - 1) + 1, 4096), n == 30 ? 0 : -1);
+	}
+	row_clear(&a);
+	row_clear(&b);
 }
 END_TEST
 
@@ -760,6 +857,7 @@ store_suite(void)
 
 	tcase_add_test(tr, test_row_text);
 	tcase_add_test(tr, test_row_cut);
+	tcase_add_test(tr, test_row_scan);
 	tcase_add_checked_fixture(ts, setup, teardown);
 	tcase_add_test(ts, test_schema_new_reopen);
 	tcase_add_test(ts, test_schema_bad);
