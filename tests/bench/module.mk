@@ -30,7 +30,11 @@ FLOOR := $(BIN)/floor
 # linked as hook-capture is, that only connects, sends and reads an ack from
 # a bare epoll server).
 ACK_FLOOR := $(BIN)/ack-floor
-BENCH_TOOLS := $(SCRUB_BENCH) $(EXEC_BENCH) $(INGEST_BENCH) $(SIO_LOAD) $(FLOOR) $(ACK_FLOOR)
+# cpu-burn: store-bench's control load, the store's share of a core taken in
+# its rhythm with no I/O (what that CPU alone costs the router).
+CPU_BURN := $(BIN)/cpu-burn
+BENCH_TOOLS := $(SCRUB_BENCH) $(EXEC_BENCH) $(INGEST_BENCH) $(SIO_LOAD) $(FLOOR) $(ACK_FLOOR) \
+	$(CPU_BURN)
 BINS += $(SIO_LOAD)
 INSTALL_BIN += sio-load # a load generator for operators (sio-load(1))
 
@@ -51,6 +55,10 @@ $(INGEST_BENCH): $(call objs,tests/bench/ingest-bench.c)
 $(FLOOR): $(call objs,tests/bench/floor.c)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(BSD_LIBS)
+
+$(CPU_BURN): $(call objs,tests/bench/cpu-burn.c)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^
 
 $(ACK_FLOOR): $(call objs,tests/bench/ack-floor.c)
 	@mkdir -p $(@D)

@@ -19,6 +19,10 @@
 #   3. paced at RATE events/s (default 20000), without and then with the
 #      store: the router's ack p99, the store's CPU share and its lag when
 #      the last event was acknowledged;
+#      then the control: the same paced run beside cpu-burn, a process
+#      that takes the store's share of a core in the store's rhythm (woken
+#      every 2 ms) and does nothing else: the router's p99 there is what
+#      that CPU alone costs it on this machine;
 #   4. catch-up: EVENTS fed while the store is stopped, then the time and
 #      CPU to import them from the journal;
 #   5. idle: the store's CPU over 5 s with nothing happening;
@@ -42,7 +46,7 @@ done
 shift $((OPTIND - 1))
 [ $# -eq 1 ] || usage
 B=$(cd "$1" && pwd)
-for b in event-router event-store event-query ws-gateway ingest-bench sio-load store-query-bench; do
+for b in event-router event-store event-query ws-gateway ingest-bench sio-load store-query-bench cpu-burn; do
 	[ -x "$B/$b" ] || { echo "store-bench: $B/$b missing (make bins bench-tools)" >&2; exit 1; }
 done
 
@@ -175,6 +179,25 @@ printf 'FIGURE paced: the store was %s events behind when the last was acknowled
 last=$((head + N))
 settled "$last"
 
+# 3b. the control: the store's share of a core, in its rhythm, no I/O
+stop "$store"
+share=$(calc "min(0.9, max(0.0, ($s1 - $s0) / ($t1 - $t0)))")
+busy_us=$(calc "int(2000 * $share / (1 - $share))")
+"$B/cpu-burn" 2000 "$busy_us" &
+burn=$!
+PIDS="$PIDS $burn"
+b0=$(cpu "$burn") t0=$(now)
+ib -c 4 -n "$N" -r "$RATE" >"$T/paced_burn.json"
+t1=$(now) b1=$(cpu "$burn")
+stop "$burn"
+p99_burn=$(js "$T/paced_burn.json" "d['rtt_us']['p99']")
+burn_pct=$(calc "100 * ($b1 - $b0) / ($t1 - $t0)")
+printf 'FIGURE paced control: router ack p99 %s us beside cpu-burn taking %.0f%% of a core (2 ms asleep, %s us spinning), no I/O\n' "$p99_burn" "$burn_pct" "$busy_us"
+start store "$B/event-store"
+store=$pid
+last=$((last + N))
+settled "$last"
+
 # 4. catch-up from the journal
 stop "$store"
 ib -c 4 -w 256 -n "$N" >/dev/null
@@ -262,6 +285,7 @@ printf '"index_lag_after_burst_s":%.3f,"index_cpu_s_per_million":%.3f,"lapped_bu
 printf '"merge_cpu_s_per_million":%.3f,' "$merge_cpu"
 printf '"paced_eps":%.0f,"router_p99_us_alone":%s,"router_p99_us_with_store":%s,"paced_store_core_pct":%.1f,' "$paced_eps" "$p99_alone" "$p99_with" "$paced_store_pct"
 printf '"paced_router_core_pct":%.1f,"paced_lag_events":%s,"paced_lapped":%s,' "$paced_router_pct" "$lag_at_end" "$paced_lapped"
+printf '"router_p99_us_beside_cpu_burn":%s,"cpu_burn_core_pct":%.1f,' "$p99_burn" "$burn_pct"
 printf '"gateway_p99_us_store_stopped":%s,"gateway_p99_us_store_following":%s,"gateway_p99_us_store_importing":%s,' \
 	"$(fan_p99 alone)" "$(fan_p99 following)" "$(fan_p99 importing)"
 printf '"catchup_eps":%.0f,"idle_cpu_s_5s":%.3f,"db_bytes":%s,"db_events":%s,"queries":%s}\n' \
