@@ -208,8 +208,7 @@ START_TEST(test_row_scan)
 	    "{\"event\":\"E\",\"data\":[1,2],\"files\":\"/f\"}",
 	    "{\"event\":\"E\",\"data\":{\"tool_input\":\"cmd\",\"tool_response\":null}}",
 	    "{\"event\":\"E\",\"data\":{\"tool_input\":{\"url\":7},\"tool_response\":12}}",
-	    "{\"event\":\"E\",\"data\":{\"tool_response\":[\"a\",[\"b\",[\"c\"]],{\"d\":{\"e\":"
-	    "\"f\"}}]}}",
+	    "{\"data\":{\"tool_response\":[\"a\",[\"b\",[\"c\"]],{\"d\":{\"e\":\"f\"}}]}}",
 	    /* columns that are not strings */
 	    "{\"event\":1,\"session_id\":null,\"tool\":{\"a\":\"b\"},\"ts\":\"yesterday\"}",
 	};
