@@ -51,16 +51,16 @@ event_scan_hexval(int ch)
 	return -1;
 }
 
-/* The string at c->p (its opening quote); *esc: whether it holds escapes. */
-static int
-event_scan_string(struct event_scan_state *c, int *esc)
+const unsigned char *
+event_scan_string_at(const unsigned char *p, const unsigned char *end, int slash, int *esc,
+		     size_t *risky)
 {
-	const unsigned char *p = c->p + 1, *end = c->end;
 	unsigned v;
 	size_t k;
 	int i, x;
 
 	*esc = 0;
+	p++; /* the opening quote */
 	for (;;) {
 #if HW_SIMD_SSE2
 		/* 16 bytes at a time to the next quote, backslash, control
@@ -82,20 +82,18 @@ event_scan_string(struct event_scan_state *c, int *esc)
 		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
 			p++;
 		if (p >= end || *p < 0x20)
-			return -1;
-		if (*p == '"') {
-			c->p = p + 1;
-			return 0;
-		}
+			return NULL;
+		if (*p == '"')
+			return p + 1;
 		if (*p >= 0x80) {
 			if ((k = util_utf8_seq(p, (size_t)(end - p))) == 0)
-				return -1;
+				return NULL;
 			p += k;
 			continue;
 		}
 		*esc = 1;
 		if (end - p < 2)
-			return -1;
+			return NULL;
 		switch (p[1]) {
 		case '"':
 		case 'b':
@@ -107,28 +105,45 @@ event_scan_string(struct event_scan_state *c, int *esc)
 			break;
 		case '\\':
 			/* an escape once this string is decoded as JSON text */
-			if (end - p > 2 && (p[2] == 'u' || p[2] == '/'))
-				c->risky++;
+			if (risky != NULL && end - p > 2 && (p[2] == 'u' || p[2] == '/'))
+				(*risky)++;
+			p += 2;
+			break;
+		case '/':
+			if (!slash)
+				return NULL;
 			p += 2;
 			break;
 		case 'u':
 			if (end - p < 6)
-				return -1;
+				return NULL;
 			for (v = 0, i = 2; i < 6; i++) {
 				if ((x = event_scan_hexval(p[i])) < 0)
-					return -1;
+					return NULL;
 				v = v << 4 | (unsigned)x;
 			}
 			/* only control characters: json-c writes the others as
 			 * UTF-8 (and decides what a lone surrogate becomes) */
 			if (v >= 0x20)
-				return -1;
+				return NULL;
 			p += 6;
 			break;
 		default:
-			return -1;
+			return NULL;
 		}
 	}
+}
+
+/* The string at c->p (its opening quote); *esc: whether it holds escapes. */
+static int
+event_scan_string(struct event_scan_state *c, int *esc)
+{
+	const unsigned char *q = event_scan_string_at(c->p, c->end, 0, esc, &c->risky);
+
+	if (q == NULL)
+		return -1;
+	c->p = q;
+	return 0;
 }
 
 /* A key (no escapes) and its colon; *k and *klen: the key without quotes. */

@@ -58,6 +58,17 @@ struct event_scan {
  */
 int event_scan(const char *line, size_t len, int depth_max, struct event_scan *sc);
 
+/*
+ * The JSON string whose opening quote is at p (end: the end of the text),
+ * read as event_scan() reads strings: UTF-8, no raw control character, \u
+ * only of a control character; \/ only when slash is set.  Returns the byte
+ * after its closing quote, or NULL when it is not such a string.  *esc:
+ * whether it holds escapes; *risky (unless NULL) counts the \\ before a u
+ * or a /.  event-store's row reader (rowscan.c) shares it.
+ */
+const unsigned char *event_scan_string_at(const unsigned char *p, const unsigned char *end,
+					  int slash, int *esc, size_t *risky);
+
 /* The number of object members in obj, at every depth (compared with
  * es_members, it tells whether json-c dropped a repeated key). */
 size_t event_scan_count_members(json_object *obj);

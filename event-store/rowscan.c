@@ -22,11 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "simd.h"
-#if HW_SIMD_SSE2
-#include <emmintrin.h>
-#endif
-
+#include "event_scan.h"
 #include "store.h"
 #include "util.h"
 
@@ -50,77 +46,18 @@ struct rs_str {
 
 static int rowscan_value(struct rowscan *c);
 
-/* The string at c->p (its opening quote) into *out. */
+/* The string at c->p (its opening quote) into *out: read as the router's
+ * scanner reads one (event_scan_string_at()), \/ taken too. */
 static int
 rowscan_string(struct rowscan *c, struct rs_str *out)
 {
-	const unsigned char *p = c->p + 1, *end = c->end;
-	size_t k;
-	int i;
+	const unsigned char *q = event_scan_string_at(c->p, c->end, 1, &out->esc, NULL);
 
-	out->s = p;
-	out->esc = 0;
-	for (;;) {
-#if HW_SIMD_SSE2
-		/* 16 bytes at a time to the next quote, backslash, control
-		 * character or non-ASCII byte (negative as a signed byte), as
-		 * event_scan.c does */
-		while (end - p >= 16) {
-			__m128i b = _mm_loadu_si128((const __m128i *)p);
-			unsigned mask = (unsigned)_mm_movemask_epi8(
-			    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8('"')),
-						      _mm_cmpeq_epi8(b, _mm_set1_epi8('\\'))),
-					 _mm_cmplt_epi8(b, _mm_set1_epi8(0x20))));
-
-			if (mask != 0) {
-				p += __builtin_ctz(mask);
-				break;
-			}
-			p += 16;
-		}
-#endif
-		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-			p++;
-		if (p >= end || *p < 0x20)
-			return -1;
-		if (*p == '"')
-			break;
-		if (*p >= 0x80) {
-			if ((k = util_utf8_seq(p, (size_t)(end - p))) == 0)
-				return -1;
-			p += k;
-			continue;
-		}
-		out->esc = 1;
-		if (end - p < 2)
-			return -1;
-		switch (p[1]) {
-		case '"':
-		case '\\':
-		case '/':
-		case 'b':
-		case 'f':
-		case 'n':
-		case 'r':
-		case 't':
-			p += 2;
-			break;
-		case 'u':
-			/* \u00XX, XX below 20 */
-			if (end - p < 6 || p[2] != '0' || p[3] != '0' ||
-			    (p[4] != '0' && p[4] != '1'))
-				return -1;
-			for (i = 5; i < 6; i++)
-				if (util_hexval(p[i]) < 0)
-					return -1;
-			p += 6;
-			break;
-		default:
-			return -1;
-		}
-	}
-	out->n = (size_t)(p - out->s);
-	c->p = p + 1;
+	if (q == NULL)
+		return -1;
+	out->s = c->p + 1;
+	out->n = (size_t)(q - 1 - out->s);
+	c->p = q;
 	return 0;
 }
 
@@ -207,6 +144,36 @@ rowscan_lit(struct rowscan *c, const char *lit, size_t n)
 	return 0;
 }
 
+/* Opens the object or array at c->p: 1 when it is empty (and closed), 0,
+ * or -1 when it is nested too deep. */
+static int
+rowscan_open(struct rowscan *c, int close)
+{
+	if (++c->depth > ROWSCAN_DEPTH_MAX)
+		return -1;
+	if (++c->p < c->end && *c->p == close) {
+		c->p++;
+		c->depth--;
+		return 1;
+	}
+	return 0;
+}
+
+/* After a member or an element: ',' (returns 1) or the closing byte (0). */
+static int
+rowscan_next(struct rowscan *c, int close)
+{
+	if (c->p < c->end && *c->p == ',') {
+		c->p++;
+		return 1;
+	}
+	if (c->p >= c->end || *c->p != close)
+		return -1;
+	c->p++;
+	c->depth--;
+	return 0;
+}
+
 /*
  * The members of the object at c->p, each value skipped past; for each,
  * when fn is set, fn(arg, key, value start) after the value is scanned
@@ -222,16 +189,11 @@ rowscan_object(struct rowscan *c, rowscan_member_fn *fn, void *arg)
 	struct rs_str keys[ROWSCAN_KEYS_MAX];
 	const unsigned char *v;
 	size_t nk = 0, i;
+	int r;
 
-	if (++c->depth > ROWSCAN_DEPTH_MAX)
-		return -1;
-	c->p++; /* { */
-	if (c->p < c->end && *c->p == '}') {
-		c->p++;
-		c->depth--;
-		return 0;
-	}
-	for (;;) {
+	if ((r = rowscan_open(c, '}')) != 0)
+		return r < 0 ? -1 : 0;
+	do {
 		if (nk == ROWSCAN_KEYS_MAX || c->p >= c->end || *c->p != '"' ||
 		    rowscan_string(c, &keys[nk]) == -1 || keys[nk].esc)
 			return -1;
@@ -248,44 +210,22 @@ rowscan_object(struct rowscan *c, rowscan_member_fn *fn, void *arg)
 		if (fn != NULL)
 			fn(arg, &keys[nk], v, c->p);
 		nk++;
-		if (c->p < c->end && *c->p == ',') {
-			c->p++;
-			continue;
-		}
-		if (c->p < c->end && *c->p == '}') {
-			c->p++;
-			c->depth--;
-			return 0;
-		}
-		return -1;
-	}
+	} while ((r = rowscan_next(c, '}')) == 1);
+	return r;
 }
 
 static int
 rowscan_array(struct rowscan *c)
 {
-	if (++c->depth > ROWSCAN_DEPTH_MAX)
-		return -1;
-	c->p++; /* [ */
-	if (c->p < c->end && *c->p == ']') {
-		c->p++;
-		c->depth--;
-		return 0;
-	}
-	for (;;) {
+	int r;
+
+	if ((r = rowscan_open(c, ']')) != 0)
+		return r < 0 ? -1 : 0;
+	do {
 		if (rowscan_value(c) == -1)
 			return -1;
-		if (c->p < c->end && *c->p == ',') {
-			c->p++;
-			continue;
-		}
-		if (c->p < c->end && *c->p == ']') {
-			c->p++;
-			c->depth--;
-			return 0;
-		}
-		return -1;
-	}
+	} while ((r = rowscan_next(c, ']')) == 1);
+	return r;
 }
 
 static int
@@ -464,12 +404,13 @@ row_scan(struct row *r, const char *json, size_t len, size_t text_max)
 		return -1;
 	/* every decoded string is no longer than the line, and each comes once */
 	if (r->r_buf_cap < len + 16) {
-		char *nb = realloc(r->r_buf, len + 16 > 4096 ? len + 16 : 4096);
+		size_t cap = len + 16 > 4096 ? len + 16 : 4096;
+		char *nb = realloc(r->r_buf, cap);
 
 		if (nb == NULL)
 			return -1;
 		r->r_buf = nb;
-		r->r_buf_cap = len + 16 > 4096 ? len + 16 : 4096;
+		r->r_buf_cap = cap;
 	}
 	r->r_buf_len = 0;
 	col[0] = &r->r_ts;

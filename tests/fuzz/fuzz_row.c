@@ -7,7 +7,7 @@
  * at the text limit taken from the input's first byte.  A line json-c
  * refuses must never be read by the scanner.
  */
-/* fuzz-srcs: event-store/row.c event-store/rowscan.c common/store_query.c common/util.c */
+/* fuzz-srcs: event-store/row*.c common/store_query.c common/event_scan.c common/util.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
